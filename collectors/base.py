@@ -1,0 +1,214 @@
+"""The collector contract every source in radpulse follows.
+
+A collector is given one tracked source and its cursor and yields `Batch`es: normalised posts,
+authors and articles (each keeping its raw payload and provenance), items it could not
+normalise (quarantined with the error), and the cursor to store *with* that batch. The runner
+(`radpulse.collectors.runner`) writes each batch in one transaction together with its cursor,
+so a crash after N batches resumes from batch N with no gap and no duplicate.
+
+Adding a platform is one module that subclasses `Collector` and decorates it with
+`@register` (see `radpulse.collectors.registry`); nothing else changes.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from radpulse.config import Settings
+
+JSON = dict[str, Any]
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (patchable in tests)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def provenance(endpoint: str, client: str, retrieved_at: dt.datetime | None = None) -> JSON:
+    """Where a record came from: endpoint, client library and version, time retrieved (UTC)."""
+    return {
+        "endpoint": endpoint,
+        "client": client,
+        "retrieved_at": (retrieved_at or utcnow()).isoformat(),
+    }
+
+
+@dataclass(slots=True)
+class AuthorRecord:
+    """A normalised account, unique by (platform, external_id)."""
+
+    platform: str
+    external_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    bio: str | None = None
+    followers: int | None = None
+    following: int | None = None
+    verified: bool | None = None
+    url: str | None = None
+    raw: JSON | None = None
+
+
+@dataclass(slots=True)
+class PostRecord:
+    """A normalised post, unique by (platform, external_id).
+
+    `created_at` and `metrics_read_at` are timezone-aware UTC. Counts are None when the platform
+    does not report them. `links` are the platform's expanded URLs (entities, facets, cards);
+    `hashtags` without '#'. A post deleted at the source is sent with `is_deleted=True`; storage
+    then purges its text and raw payload and never restores them.
+    """
+
+    platform: str
+    external_id: str
+    text: str | None
+    created_at: dt.datetime
+    author_external_id: str | None = None
+    url: str | None = None
+    title: str | None = None
+    language: str | None = None
+    community: str | None = None  # subreddit, Mastodon instance, ...
+    reply_count: int | None = None
+    like_count: int | None = None
+    repost_count: int | None = None
+    quote_count: int | None = None
+    view_count: int | None = None
+    score: int | None = None  # Reddit's net score
+    metrics_read_at: dt.datetime | None = None
+    has_media: bool = False
+    in_reply_to_id: str | None = None
+    quoted_id: str | None = None
+    reposted_id: str | None = None
+    conversation_id: str | None = None
+    links: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    is_deleted: bool = False
+    raw: JSON | None = None
+    provenance: JSON | None = None
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """A normalised scholarly article. Keyed on normalised DOI, else PMID, else canonical URL."""
+
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    url: str | None = None
+    title: str | None = None
+    journal: str | None = None
+    issn: str | None = None
+    authors: list[str] = field(default_factory=list)
+    abstract: str | None = None
+    published_date: dt.date | None = None
+    entrez_date: dt.date | None = None
+    mesh_terms: list[str] = field(default_factory=list)
+    source: str | None = None  # "feed", "pubmed", "crossref", "mention", ...
+    crossref_status: str | None = None  # None, "found", "not_registered"
+    raw: JSON | None = None
+    provenance: JSON | None = None
+
+    @property
+    def key(self) -> str:
+        """The identity key: 'doi:<doi>', 'pmid:<pmid>' or 'url:<canonical url>'."""
+        from radpulse.literature.identifiers import article_key
+
+        return article_key(doi=self.doi, pmid=self.pmid, url=self.url)
+
+
+@dataclass(slots=True)
+class Quarantined:
+    """An item that could not be normalised, kept with its raw payload and the reason."""
+
+    raw: Any
+    error: str
+    external_id: str | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """One unit of work the runner commits atomically together with `cursor`."""
+
+    posts: list[PostRecord] = field(default_factory=list)
+    authors: list[AuthorRecord] = field(default_factory=list)
+    articles: list[ArticleRecord] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    cursor: JSON | None = None  # the cursor to store after this batch; None keeps the old one
+    warnings: list[str] = field(default_factory=list)
+    api_units: int = 0  # billable reads this batch cost (X bills per post read)
+    fetched: int | None = None  # items received from the API (defaults to len(posts)+len(articles))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A tracked source as the collector sees it."""
+
+    name: str
+    platform: str
+    kind: str
+    value: str
+    settings: JSON = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """A stored post whose engagement is to be refreshed."""
+
+    platform: str
+    external_id: str
+    created_at: dt.datetime
+    url: str | None = None
+    community: str | None = None
+
+
+class Collector(abc.ABC):
+    """Base class of every collector. Subclass, set the class attributes, implement `collect`."""
+
+    platform: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]
+    #: environment variables that must be set, in the order they are reported as missing
+    required_env: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check_configured(self, source: SourceSpec) -> None:
+        """Raise NotConfigured naming the variable to set when credentials are missing."""
+        from radpulse.errors import NotConfigured
+
+        missing = [name for name in self.required_env if not self.settings.secret(name)]
+        if missing:
+            raise NotConfigured(
+                f"{source.name}: not configured, set {' and '.join(missing)}",
+                hint="Export the variable(s) in the environment radpulse runs in.",
+            )
+
+    @abc.abstractmethod
+    def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
+        """Yield batches of new items for `source` after `cursor`, each with its new cursor."""
+
+    def refresh(self, posts: Sequence[PostRef]) -> Iterator[Batch]:
+        """Yield batches with current metrics for `posts`; deleted ones with is_deleted=True."""
+        return iter(())
+
+    def close(self) -> None:
+        """Release network resources."""
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Split `items` into lists of at most `size`."""
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

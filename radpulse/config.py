@@ -1,0 +1,306 @@
+"""Settings: one TOML file validated on load, secrets only from the environment.
+
+Resolution order (as praw's config.py): explicit arguments, then environment variables
+(`RADPULSE_CONFIG`, `RADPULSE_DATABASE_URL` and the secret variables below), then the TOML file,
+then the packaged defaults (`radpulse/default_config.toml`). Nothing else in radpulse reads
+`os.environ`: collectors ask `settings.secret(NAME)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from radpulse.errors import ConfigError
+
+#: every secret radpulse reads, all from environment variables, never from the file
+SECRET_ENV = (
+    "X_BEARER_TOKEN",
+    "REDDIT_CLIENT_ID",
+    "REDDIT_CLIENT_SECRET",
+    "BLUESKY_HANDLE",
+    "BLUESKY_APP_PASSWORD",
+    "NCBI_API_KEY",
+    "RADPULSE_SMTP_PASSWORD",
+)
+#: Mastodon access tokens are per instance: RADPULSE_MASTODON_TOKEN_<INSTANCE> with
+#: non-alphanumerics as '_', e.g. RADPULSE_MASTODON_TOKEN_MED_MASTODON_COM
+MASTODON_TOKEN_PREFIX = "RADPULSE_MASTODON_TOKEN_"
+
+DEFAULT_CONFIG_TEMPLATE = Path(__file__).with_name("default_config.toml")
+
+
+def default_config_path() -> Path:
+    """~/.config/radpulse/radpulse.toml (XDG_CONFIG_HOME honoured)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "radpulse" / "radpulse.toml"
+
+
+def default_data_dir() -> Path:
+    """~/.local/share/radpulse (XDG_DATA_HOME honoured)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "radpulse"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class DatabaseSettings(Section):
+    #: SQLAlchemy URL; empty means the embedded SQLite file in the data directory
+    url: str = ""
+    #: rows per transaction in bulk writes
+    batch_size: int = Field(5000, ge=1, le=100_000)
+
+
+class XSettings(Section):
+    enabled: bool = True
+    hashtags: list[str] = []
+    queries: list[str] = []
+    exclude_retweets: bool = True
+    languages: list[str] = []
+    #: posts read per calendar month (X bills each read); collection stops before it is spent
+    monthly_read_budget: int = Field(10_000, ge=0)
+    max_results: int = Field(100, ge=10, le=100)
+    max_pages_per_run: int = Field(10, ge=1)
+
+
+class SubredditSettings(Section):
+    name: str
+    #: when set, only submissions whose title or text contains one of these are kept
+    keywords: list[str] = []
+    comments: bool = False
+
+
+class RedditSettings(Section):
+    enabled: bool = True
+    subreddits: list[SubredditSettings] = []
+    user_agent: str = "radpulse/0.1 (radiology conversation monitor)"
+    #: fetch comments of submissions with at least this score (with comments = true)
+    comments_min_score: int = 20
+    #: bound on MoreComments expansions per submission
+    replace_more_limit: int = Field(3, ge=0)
+    limit_per_run: int = Field(1000, ge=1, le=1000)
+    #: requests per minute (Reddit allows 100 per OAuth client)
+    requests_per_minute: int = Field(100, ge=1, le=100)
+
+
+class MastodonSettings(Section):
+    enabled: bool = True
+    instances: list[str] = []
+    hashtags: list[str] = []
+    limit: int = Field(40, ge=1, le=40)
+    max_pages_per_run: int = Field(10, ge=1)
+
+
+class BlueskySettings(Section):
+    enabled: bool = True
+    service_url: str = "https://bsky.social"
+    queries: list[str] = []
+    languages: list[str] = []
+    limit: int = Field(100, ge=1, le=100)
+    max_pages_per_run: int = Field(10, ge=1)
+
+
+class FeedSettings(Section):
+    name: str
+    url: str
+    journal: str | None = None
+
+
+class PubMedQuery(Section):
+    name: str
+    term: str
+
+
+class PubMedSettings(Section):
+    enabled: bool = True
+    queries: list[PubMedQuery] = []
+    email: str = ""
+    tool: str = "radpulse"
+    #: how far back the first run looks
+    initial_days: int = Field(30, ge=1)
+
+
+class CrossrefSettings(Section):
+    enabled: bool = True
+    mailto: str = ""
+    batch_size: int = Field(50, ge=1)
+
+
+class RefreshSettings(Section):
+    #: engagement of posts younger than this is refreshed
+    max_age_days: int = Field(7, ge=0)
+
+
+class ScheduleSettings(Section):
+    timezone: str = "UTC"
+    collect_every_minutes: int = Field(60, ge=5)
+    refresh_every_hours: int = Field(6, ge=1)
+    analyze_every_minutes: int = Field(60, ge=5)
+    digest_cron: str = "0 7 * * mon"
+
+
+class DigestSettings(Section):
+    enabled: bool = True
+    title: str = "radpulse weekly"
+    top_n: int = Field(10, ge=1, le=100)
+    base_url: str = "http://localhost:8050"
+
+
+class SmtpSettings(Section):
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    username: str = ""
+    starttls: bool = False
+    ssl: bool = False
+    from_address: str = "radpulse@localhost"
+    timeout_seconds: float = Field(30, gt=0)
+
+
+class DashboardSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+
+
+class Settings(Section):
+    """The whole validated configuration; `path` is the file it came from (None: defaults)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    database: DatabaseSettings = DatabaseSettings()
+    x: XSettings = XSettings()
+    reddit: RedditSettings = RedditSettings()
+    mastodon: MastodonSettings = MastodonSettings()
+    bluesky: BlueskySettings = BlueskySettings()
+    feeds: list[FeedSettings] = []
+    pubmed: PubMedSettings = PubMedSettings()
+    crossref: CrossrefSettings = CrossrefSettings()
+    refresh: RefreshSettings = RefreshSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    digest: DigestSettings = DigestSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+
+    # not from the file
+    path: Path | None = Field(None, exclude=True)
+    env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feed_names(cls, feeds: list[FeedSettings]) -> list[FeedSettings]:
+        names = [f.name for f in feeds]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"feed names must be unique; repeated: {', '.join(dupes)}")
+        return feeds
+
+    def secret(self, name: str) -> str | None:
+        """The secret `name` from the environment captured at load time (None when unset)."""
+        value = self.env.get(name)
+        return value or None
+
+    def mastodon_token(self, instance: str) -> str | None:
+        """The access token for a Mastodon instance, if one is set."""
+        return self.secret(mastodon_token_env(instance))
+
+    @property
+    def database_url(self) -> str:
+        """The effective database URL: RADPULSE_DATABASE_URL, then the file, then SQLite."""
+        url = self.env.get("RADPULSE_DATABASE_URL") or self.database.url
+        if url:
+            return url
+        return f"sqlite:///{default_data_dir() / 'radpulse.db'}"
+
+
+def mastodon_token_env(instance: str) -> str:
+    """The environment variable holding the token for `instance`."""
+    return MASTODON_TOKEN_PREFIX + "".join(c if c.isalnum() else "_" for c in instance).upper()
+
+
+def _captured_env(environ: dict[str, str] | None) -> dict[str, str]:
+    environ = dict(os.environ if environ is None else environ)
+    keep = set(SECRET_ENV) | {"RADPULSE_DATABASE_URL"}
+    return {k: v for k, v in environ.items() if k in keep or k.startswith(MASTODON_TOKEN_PREFIX)}
+
+
+def _describe(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def settings_from_dict(
+    data: dict[str, Any], *, path: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Validate `data` (parsed TOML) into Settings; errors name the key, the file and the need."""
+    where = str(path) if path else "the configuration"
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = _describe(err["loc"])
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check its spelling and section)"
+            got = err.get("input")
+            shown = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {got!r})"
+            lines.append(f"  {key}: {msg}{shown}")
+        raise ConfigError(
+            f"Invalid configuration in {where}:\n" + "\n".join(lines),
+            hint=f"\nEdit {where} and fix the key(s) above; `radpulse init --force` writes a fresh "
+            "commented file.",
+        ) from None
+    settings.path = path
+    settings.env = _captured_env(environ)
+    return settings
+
+
+def load_settings(
+    path: str | Path | None = None, *, environ: dict[str, str] | None = None
+) -> Settings:
+    """Load and validate the config file; without a file, the packaged defaults."""
+    env = os.environ if environ is None else environ
+    explicit = path is not None or bool(env.get("RADPULSE_CONFIG"))
+    cfg = Path(path or env.get("RADPULSE_CONFIG") or default_config_path()).expanduser()
+    if not cfg.exists():
+        if explicit:
+            raise ConfigError(
+                f"Config file {cfg} does not exist.",
+                hint=f"Create it with `radpulse init --config {cfg}` or pass an existing file.",
+            )
+        return settings_from_dict(default_config_data(), path=None, environ=environ)
+    try:
+        data = tomllib.loads(cfg.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"Config file {cfg} is not UTF-8 text.", hint="Save it as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"Config file {cfg} is not valid TOML: {exc}.",
+            hint="Fix the syntax at that line, or recreate it with `radpulse init --force`.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {cfg}: {exc.strerror}.") from None
+    return settings_from_dict(data, path=cfg, environ=environ)
+
+
+def default_config_text(year: int | None = None) -> str:
+    """The commented default config, with this year's conference hashtags filled in."""
+    year = year or dt.date.today().year
+    text = DEFAULT_CONFIG_TEMPLATE.read_text(encoding="utf-8")
+    return text.replace("{year}", str(year)).replace("{yy}", str(year)[-2:])
+
+
+def default_config_data() -> dict[str, Any]:
+    """The default config as a dict."""
+    return tomllib.loads(default_config_text())

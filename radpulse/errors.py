@@ -1,0 +1,87 @@
+"""The radpulse exception tree. The CLI turns every RadpulseError into a message and exit code.
+
+    RadpulseError                 base of everything radpulse raises on purpose (exit code 2)
+    ├── ConfigError               a config file or value is missing or invalid
+    ├── DatabaseError             the database is unreachable, locked, corrupt or too new
+    ├── InputError                a file or argument given by the user cannot be used
+    └── CollectorError            a source could not be collected (one source; others go on)
+        ├── NotConfigured         credentials or settings for the source are missing
+        ├── AuthError             the service refused the credentials (401/403)
+        ├── NotFound              the tracked thing does not exist at the source (404)
+        ├── RateLimited           the service said to wait (429); carries reset time
+        ├── BudgetExhausted       the configured read budget would be exceeded
+        ├── SourceUnavailable     timeouts, connection errors and 5xx after retries
+        └── BadPayload            the service answered with something unparseable
+"""
+
+from __future__ import annotations
+
+
+class RadpulseError(Exception):
+    """Base of every error radpulse raises on purpose; `hint` says what to do next."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
+
+class ConfigError(RadpulseError):
+    """A configuration file or value is missing or invalid."""
+
+
+class DatabaseError(RadpulseError):
+    """The database cannot be used as it is."""
+
+
+class InputError(RadpulseError):
+    """A file or argument given by the user cannot be used."""
+
+
+class CollectorError(RadpulseError):
+    """One source could not be collected; the runner records it and moves on."""
+
+    status = "failed"
+
+
+class NotConfigured(CollectorError):
+    """Credentials or settings needed by a source are missing."""
+
+    status = "not_configured"
+
+
+class AuthError(CollectorError):
+    """The service refused the credentials or the access tier."""
+
+
+class NotFound(CollectorError):
+    """The tracked hashtag, subreddit, feed or record does not exist at the source."""
+
+
+class RateLimited(CollectorError):
+    """The service asked us to wait until `reset_at` (epoch seconds) before calling again."""
+
+    status = "rate_limited"
+
+    def __init__(self, message: str, *, reset_at: float | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.reset_at = reset_at
+
+
+class BudgetExhausted(CollectorError):
+    """Collecting more would spend more than the configured budget."""
+
+    status = "budget_exhausted"
+
+
+class SourceUnavailable(CollectorError):
+    """Timeouts, connection errors or server errors persisted after retries."""
+
+
+class BadPayload(CollectorError):
+    """The service answered with something that cannot be parsed."""
