@@ -178,6 +178,8 @@ class Collector(abc.ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        #: billable units already spent this calendar month (set by the runner before collect)
+        self.spent_this_period = 0
 
     def check_configured(self, source: SourceSpec) -> None:
         """Raise NotConfigured naming the variable to set when credentials are missing."""

@@ -1,0 +1,260 @@
+"""Running collectors: one collection run per source, batch by batch, failures isolated.
+
+Each batch is written in one transaction together with the source's new cursor and the run's
+counters, so a crash loses at most the batch in flight and the next run resumes after the last
+committed batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
+from radpulse.collectors.registry import get_collector
+from radpulse.config import Settings
+from radpulse.db.engine import Database
+from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
+from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
+from radpulse.errors import CollectorError
+
+log = logging.getLogger(__name__)
+
+#: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
+#: (the literature linker registers itself here to link posts to the papers they cite)
+AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
+
+
+@dataclass
+class RunSummary:
+    """How one source's collection went (what `radpulse collect` prints)."""
+
+    source: str
+    platform: str
+    status: str = "running"
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    failed: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("success", "warning")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def current_period(now: dt.datetime | None = None) -> str:
+    return (now or utcnow()).strftime("%Y-%m")
+
+
+def api_units_spent(db: Database, platform: str, period: str | None = None) -> int:
+    """Billable units spent on `platform` in the calendar month `period` (default: this one)."""
+    with db.engine.connect() as conn:
+        units = conn.execute(
+            select(ApiUsage.units).where(ApiUsage.platform == platform, ApiUsage.period == (period or current_period()))
+        ).scalar()
+    return int(units or 0)
+
+
+def load_cursor(db: Database, source_id: int) -> dict[str, Any] | None:
+    with db.engine.connect() as conn:
+        return conn.execute(select(SourceCursor.cursor).where(SourceCursor.source_id == source_id)).scalar()
+
+
+def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None) -> tuple[int, int]:
+    """Store one batch (authors, posts, articles, quarantined items, cursor); returns (new, updated)."""
+    now = utcnow()
+    upsert_authors(conn, batch.authors, now=now)
+    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None)
+    arts = upsert_articles(conn, batch.articles, now=now)
+    if batch.quarantined:
+        conn.execute(
+            Quarantine.__table__.insert(),
+            [
+                {"source_id": source.id if source else None, "run_id": run_id,
+                 "platform": source.platform if source else "import", "external_id": q.external_id,
+                 "error": q.error, "raw": q.raw, "created_at": now}
+                for q in batch.quarantined
+            ],
+        )
+    if batch.cursor is not None and source is not None and source.id is not None:
+        ins = insert_for(conn, SourceCursor.__table__)
+        conn.execute(
+            ins.values(source_id=source.id, cursor=batch.cursor, updated_at=now).on_conflict_do_update(
+                index_elements=["source_id"], set_={"cursor": ins.excluded.cursor, "updated_at": ins.excluded.updated_at}
+            )
+        )
+    if batch.api_units and source is not None:
+        ins = insert_for(conn, ApiUsage.__table__)
+        conn.execute(
+            ins.values(platform=source.platform, period=current_period(now), units=batch.api_units).on_conflict_do_update(
+                index_elements=["platform", "period"], set_={"units": ApiUsage.__table__.c.units + ins.excluded.units}
+            )
+        )
+    for hook in AFTER_BATCH_HOOKS:
+        hook(conn, batch, posts.ids)
+    return posts.new + arts.new, posts.updated + arts.updated
+
+
+def _start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
+    with db.session() as s:
+        run = CollectionRun(source_id=source_id, source_name=name, task=task, started_at=utcnow(), status="running")
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def _finish_run(db: Database, summary: RunSummary) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(CollectionRun)
+            .where(CollectionRun.id == summary.run_id)
+            .values(status=summary.status, finished_at=utcnow(), error=summary.error,
+                    warnings=summary.warnings, cursor_after=summary.cursor, fetched=summary.fetched,
+                    new=summary.new, updated=summary.updated, failed=summary.failed)
+        )
+
+
+def consume(
+    db: Database,
+    batches: Iterable[Batch],
+    summary: RunSummary,
+    *,
+    source: SourceSpec | None = None,
+    on_batch: Callable[[RunSummary], None] | None = None,
+) -> None:
+    """Write `batches` one transaction each, counting into `summary` (which ends as success/warning)."""
+    for batch in batches:
+        with db.engine.begin() as conn:
+            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id)
+            fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
+            conn.execute(
+                update(CollectionRun)
+                .where(CollectionRun.id == summary.run_id)
+                .values(fetched=CollectionRun.fetched + fetched, new=CollectionRun.new + new,
+                        updated=CollectionRun.updated + updated,
+                        failed=CollectionRun.failed + len(batch.quarantined),
+                        cursor_after=batch.cursor if batch.cursor is not None else CollectionRun.cursor_after)
+            )
+        summary.fetched += fetched
+        summary.new += new
+        summary.updated += updated
+        summary.failed += len(batch.quarantined)
+        summary.warnings += batch.warnings
+        if batch.cursor is not None:
+            summary.cursor = batch.cursor
+        if on_batch:
+            on_batch(summary)
+    summary.status = "warning" if summary.warnings or summary.failed else "success"
+
+
+def run_source(
+    db: Database,
+    collector: Collector,
+    source: SourceSpec,
+    *,
+    on_batch: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
+    """Collect one source into `db`; never raises for a failure of the source itself."""
+    summary = RunSummary(source=source.name, platform=source.platform)
+    summary.run_id = _start_run(db, source.name, source.id, "collect")
+    summary.cursor = load_cursor(db, source.id) if source.id is not None else None
+    try:
+        collector.check_configured(source)
+        collector.spent_this_period = api_units_spent(db, source.platform)
+        consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch)
+    except CollectorError as exc:
+        summary.status, summary.error = exc.status, str(exc)
+    except Exception as exc:  # one source failing never stops the others
+        log.debug("collector crashed on %s", source.name, exc_info=True)
+        summary.status = "failed"
+        summary.error = f"{type(exc).__name__}: {exc}"
+        log.warning("%s failed:\n%s", source.name, traceback.format_exc(limit=3))
+    _finish_run(db, summary)
+    return summary
+
+
+def collect_sources(
+    db: Database,
+    settings: Settings,
+    sources: Sequence[SourceSpec],
+    *,
+    on_batch: Callable[[RunSummary], None] | None = None,
+    on_source: Callable[[RunSummary], None] | None = None,
+) -> list[RunSummary]:
+    """Collect every source, one collector instance per platform; failures stay per source."""
+    results: list[RunSummary] = []
+    collectors: dict[str, Collector | Exception] = {}
+    try:
+        for source in sources:
+            if source.platform not in collectors:
+                try:
+                    collectors[source.platform] = get_collector(source.platform)(settings)
+                except Exception as exc:  # noqa: BLE001 - reported per source below
+                    collectors[source.platform] = exc
+            collector = collectors[source.platform]
+            if isinstance(collector, Exception):
+                summary = RunSummary(source=source.name, platform=source.platform, status=getattr(collector, "status", "failed"),
+                                     error=str(collector))
+                summary.run_id = _start_run(db, source.name, source.id, "collect")
+                _finish_run(db, summary)
+            else:
+                summary = run_source(db, collector, source, on_batch=on_batch)
+            results.append(summary)
+            if on_source:
+                on_source(summary)
+    finally:
+        for c in collectors.values():
+            if isinstance(c, Collector):
+                c.close()
+    return results
+
+
+def stale_posts(db: Database, platform: str, max_age_days: int, now: dt.datetime | None = None) -> list[PostRef]:
+    """Posts of `platform` younger than `max_age_days` and not deleted: their metrics may still move."""
+    since = (now or utcnow()) - dt.timedelta(days=max_age_days)
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Post.platform, Post.external_id, Post.created_at, Post.url, Post.community)
+            .where(Post.platform == platform, Post.is_deleted.is_(False), Post.created_at >= since,
+                   Post.synthetic.is_(False))
+            .order_by(Post.created_at)
+        )
+        return [PostRef(*row) for row in rows]
+
+
+def refresh_platforms(
+    db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None
+) -> list[RunSummary]:
+    """Re-read engagement of recent posts per platform; deletions at the source are applied."""
+    results = []
+    for platform in platforms:
+        summary = RunSummary(source=f"refresh:{platform}", platform=platform)
+        summary.run_id = _start_run(db, summary.source, None, "refresh")
+        try:
+            collector = get_collector(platform)(settings)
+            try:
+                collector.check_configured(SourceSpec(summary.source, platform, "refresh", ""))
+                refs = stale_posts(db, platform, settings.refresh.max_age_days, now)
+                consume(db, collector.refresh(refs), summary)
+            finally:
+                collector.close()
+        except CollectorError as exc:
+            summary.status, summary.error = exc.status, str(exc)
+        except Exception as exc:  # noqa: BLE001
+            summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+        _finish_run(db, summary)
+        results.append(summary)
+    return results

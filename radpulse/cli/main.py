@@ -1,0 +1,141 @@
+"""The `radpulse` command line: one group, commands loaded lazily from radpulse.cli.cmd_*.
+
+Every command gets an `App` (settings and database opened on first use). A RadpulseError
+becomes a one-paragraph message on stderr and exit code 2; `--debug` shows the traceback.
+Exit code 1 means the command ran but part of the work failed (e.g. one source of several).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from radpulse import __version__
+from radpulse.errors import RadpulseError
+
+#: command name -> "module:attribute"; later capabilities add one line here
+COMMANDS: dict[str, str] = {
+    "init": "radpulse.cli.cmd_setup:init",
+    "db": "radpulse.cli.cmd_setup:db",
+    "status": "radpulse.cli.cmd_status:status",
+    "sources": "radpulse.cli.cmd_sources:sources",
+    "export": "radpulse.cli.cmd_export:export",
+    "demo": "radpulse.cli.cmd_demo:demo",
+    "collect": "radpulse.cli.cmd_collect:collect",
+    "import": "radpulse.cli.cmd_import:import_group",
+    "articles": "radpulse.cli.cmd_articles:articles",
+    "analyze": "radpulse.cli.cmd_analysis:analyze",
+    "annotate": "radpulse.cli.cmd_analysis:annotate",
+    "review": "radpulse.cli.cmd_analysis:review",
+    "dashboard": "radpulse.cli.cmd_dashboard:dashboard",
+    "report": "radpulse.cli.cmd_report:report",
+    "digest": "radpulse.cli.cmd_digest:digest",
+    "subscribers": "radpulse.cli.cmd_digest:subscribers",
+    "run": "radpulse.cli.cmd_run:run",
+}
+
+
+class App:
+    """What every command shares: the settings and the database, opened on first use."""
+
+    def __init__(self, config: str | None, database_url: str | None, debug: bool) -> None:
+        self.config_path = config
+        self.database_url_override = database_url
+        self.debug = debug
+
+    @cached_property
+    def settings(self):  # type: ignore[no-untyped-def]
+        from radpulse.config import load_settings
+
+        return load_settings(self.config_path)
+
+    @property
+    def database_url(self) -> str:
+        return self.database_url_override or self.settings.database_url
+
+    @cached_property
+    def _db(self):  # type: ignore[no-untyped-def]
+        from radpulse.db.engine import open_database
+
+        return open_database(self.database_url)
+
+    def db(self):  # type: ignore[no-untyped-def]
+        """The database, migrated to the newest schema (every command upgrades on start)."""
+        return self._db
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported only when used or listed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self.get_command(ctx, name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # that capability is not built into this install
+                return None
+            raise
+        return getattr(module, attr)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RadpulseError as exc:
+            app = ctx.find_object(App)
+            if app is not None and app.debug:
+                raise
+            err = click.get_text_stream("stderr")
+            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            if exc.hint:
+                click.echo(exc.hint.strip(), file=err)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "-c",
+    type=click.Path(dir_okay=False, path_type=str),
+    envvar="RADPULSE_CONFIG",
+    help="Config file (default: ~/.config/radpulse/radpulse.toml; env RADPULSE_CONFIG).",
+)
+@click.option("--database-url", envvar="RADPULSE_DATABASE_URL", help="Database URL; overrides the config.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(__version__, prog_name="radpulse")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, database_url: str | None, debug: bool) -> None:
+    """radpulse: watch radiology's conversation (X, Reddit, Mastodon, Bluesky) and literature.
+
+    Start with `radpulse init`, then `radpulse collect`, or try everything offline with
+    `radpulse demo`. Every command takes --help.
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = App(config, database_url, debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="radpulse")
+    except KeyboardInterrupt:
+        click.echo("Interrupted; everything committed so far is kept.", err=True)
+        sys.exit(130)
+
+
+def package_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,185 @@
+"""Opening the database: engine, SQLite pragmas, migrations on open, and clear errors."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from radpulse.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode and str(mode[0]).lower() not in ("wal", "memory"):
+            cur.execute("PRAGMA journal_mode")  # read-only media etc.: keep what we have
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic Config pointing at radpulse's packaged migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def describe_db_error(url: str, exc: BaseException) -> DatabaseError:
+    """Turn a driver error into a message that says what is wrong and what to do."""
+    shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    low = detail.lower()
+    if "database is locked" in low:
+        return DatabaseError(
+            f"The database {shown} is locked by another process ({detail}).",
+            hint="Wait for the other radpulse command to finish, or stop it, then try again.",
+        )
+    if "file is not a database" in low or "malformed" in low or "file is encrypted" in low:
+        return DatabaseError(
+            f"The database file {shown} is corrupt or not an SQLite database ({detail}).",
+            hint="Restore it from a backup, or move it away and run `radpulse db upgrade` to start "
+            "a new one.",
+        )
+    if "unable to open database file" in low:
+        return DatabaseError(
+            f"Cannot open the SQLite file {shown} ({detail}).",
+            hint="Check that its folder exists and is writable, or set [database].url.",
+        )
+    if "connection" in low or "could not" in low or "timeout" in low or "refused" in low:
+        return DatabaseError(
+            f"Cannot connect to the database {shown}: {detail}.",
+            hint="Check that the server is running and the URL in RADPULSE_DATABASE_URL or "
+            "[database].url is right.",
+        )
+    return DatabaseError(f"Database error on {shown}: {detail}.", hint="Run with --debug for details.")
+
+
+@dataclass
+class Database:
+    """An opened, migrated radpulse database."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session] = field(repr=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """A SQLAlchemy engine for `url` with radpulse's SQLite settings applied."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"{url!r} is not a database URL.",
+            hint="Use sqlite:///path/to/file.db or postgresql+psycopg://user@host/db.",
+        ) from None
+    kwargs: dict[str, object] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            parsed = parsed.set(database=str(Path(database).expanduser()))
+        kwargs["connect_args"] = {"timeout": 5}
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(
+            f"No driver for {parsed.drivername}: {exc}.",
+            hint="Use sqlite:/// or postgresql+psycopg://.",
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` on `engine`."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to `revision` ('base' drops everything)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def open_database(url: str, *, migrate: bool = True, echo: bool = False) -> Database:
+    """Open `url`, check it is usable and (by default) bring its schema to the newest revision."""
+    engine = create_db_engine(url, echo=echo)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA schema_version").fetchone()
+        current = current_revision(engine)
+        script = ScriptDirectory.from_config(alembic_config())
+        if current is not None and script.get_revision(current) is None:
+            raise DatabaseError(
+                f"The database is at schema revision {current}, which this radpulse does not know.",
+                hint="It was written by a newer radpulse: upgrade radpulse (pip install -U radpulse).",
+            )
+        if migrate and current != script.get_current_head():
+            upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, DBAPIError, sqlite3.Error, OSError) as exc:
+        engine.dispose()
+        raise describe_db_error(url, exc) from exc
+    except Exception as exc:  # alembic wraps some driver errors
+        if "sqlite" in type(exc).__module__ or "psycopg" in type(exc).__module__:
+            engine.dispose()
+            raise describe_db_error(url, exc) from exc
+        raise
+    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,388 @@
+"""The one data model of radpulse (SQLAlchemy 2.x typed ORM).
+
+Every table is created by Alembic migrations (radpulse/db/migrations), never by create_all.
+Times are stored timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+
+#: JSON everywhere, JSONB on PostgreSQL
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: integer primary keys that are 64-bit on PostgreSQL and ROWID aliases on SQLite
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: radpulse stores timezone-aware UTC times")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+        list[Any]: JSONType,
+        dt.datetime: UTCDateTime(),
+    }
+
+
+class Source(Base):
+    """A tracked hashtag, query, subreddit, feed, PubMed query or Mastodon instance + tag."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime]
+
+    cursor: Mapped[SourceCursor | None] = relationship(back_populates="source")
+
+
+class SourceCursor(Base):
+    """Where collection of a source resumes; written in the same transaction as its batch."""
+
+    __tablename__ = "source_cursors"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime]
+
+    source: Mapped[Source] = relationship(back_populates="cursor")
+
+
+class Author(Base):
+    """An account on a platform, unique by (platform, external_id)."""
+
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str | None] = mapped_column(String(300))
+    display_name: Mapped[str | None] = mapped_column(Text)
+    bio: Mapped[str | None] = mapped_column(Text)
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    url: Mapped[str | None] = mapped_column(Text)
+    author_type: Mapped[str | None] = mapped_column(String(32))
+    author_type_model: Mapped[str | None] = mapped_column(String(100))
+    raw: Mapped[dict[str, Any] | None]
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Post(Base):
+    """A post, unique by (platform, external_id)."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id"),
+        Index("ix_posts_created_at", "created_at"),
+        Index("ix_posts_platform_created_at", "platform", "created_at"),
+        Index("ix_posts_author", "platform", "author_external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(300))
+    author_external_id: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    community: Mapped[str | None] = mapped_column(String(200))
+    reply_count: Mapped[int | None] = mapped_column(BigInteger)
+    like_count: Mapped[int | None] = mapped_column(BigInteger)
+    repost_count: Mapped[int | None] = mapped_column(BigInteger)
+    quote_count: Mapped[int | None] = mapped_column(BigInteger)
+    view_count: Mapped[int | None] = mapped_column(BigInteger)
+    score: Mapped[int | None] = mapped_column(BigInteger)
+    metrics_read_at: Mapped[dt.datetime | None]
+    has_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_reply_to_id: Mapped[str | None] = mapped_column(String(300))
+    quoted_id: Mapped[str | None] = mapped_column(String(300))
+    reposted_id: Mapped[str | None] = mapped_column(String(300))
+    conversation_id: Mapped[str | None] = mapped_column(String(300))
+    links: Mapped[list[str]] = mapped_column(default=list)
+    hashtags: Mapped[list[str]] = mapped_column(default=list)
+    mentions: Mapped[list[str]] = mapped_column(default=list)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[dt.datetime | None]
+    raw: Mapped[dict[str, Any] | None]
+    provenance: Mapped[dict[str, Any] | None]
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: first time radpulse stored the post, and the last time any field was written
+    first_seen_at: Mapped[dt.datetime]
+    collected_at: Mapped[dt.datetime]
+    #: the last time text or title changed (analysis re-annotates posts changed since)
+    text_changed_at: Mapped[dt.datetime]
+
+    author: Mapped[Author | None] = relationship(
+        primaryjoin=lambda: and_(
+            foreign(Post.platform) == Author.platform,
+            foreign(Post.author_external_id) == Author.external_id,
+        ),
+        viewonly=True,
+        lazy="select",
+    )
+    annotations: Mapped[list[Annotation]] = relationship(back_populates="post", viewonly=True)
+
+
+class PostSource(Base):
+    """Which tracked sources matched a post (one post can match several)."""
+
+    __tablename__ = "post_sources"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    first_seen_at: Mapped[dt.datetime]
+
+
+class Quarantine(Base):
+    """An item a collector could not normalise, kept with its raw payload and the error."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("collection_runs.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str] = mapped_column(Text)
+    raw: Mapped[Any] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime]
+
+
+class Article(Base):
+    """A scholarly article, unique by key: normalised DOI, else PMID, else canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+    doi: Mapped[str | None] = mapped_column(String(300), index=True)
+    pmid: Mapped[str | None] = mapped_column(String(20), index=True)
+    pmcid: Mapped[str | None] = mapped_column(String(20), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    journal: Mapped[str | None] = mapped_column(Text)
+    issn: Mapped[str | None] = mapped_column(String(20))
+    authors: Mapped[list[str]] = mapped_column(default=list)
+    abstract: Mapped[str | None] = mapped_column(Text)
+    published_date: Mapped[dt.date | None] = mapped_column(Date)
+    entrez_date: Mapped[dt.date | None] = mapped_column(Date)
+    mesh_terms: Mapped[list[str]] = mapped_column(default=list)
+    sources: Mapped[list[str]] = mapped_column(default=list)
+    crossref_status: Mapped[str | None] = mapped_column(String(20))
+    raw: Mapped[dict[str, Any] | None]
+    provenance: Mapped[dict[str, Any] | None]
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Mention(Base):
+    """A post citing an article (by DOI, PMID, PMC id or a link)."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("post_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # doi | pmid | pmcid | url
+    matched: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+class Annotation(Base):
+    """What one model (name + version) said about one post."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (UniqueConstraint("post_id", "model_name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    model_name: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(50))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    subspecialty: Mapped[str | None] = mapped_column(String(32))
+    subspecialties: Mapped[list[str]] = mapped_column(default=list)
+    themes: Mapped[list[str]] = mapped_column(default=list)
+    flags: Mapped[list[str]] = mapped_column(default=list)
+    language: Mapped[str | None] = mapped_column(String(16))
+    extra: Mapped[dict[str, Any] | None]
+    annotated_at: Mapped[dt.datetime]
+
+    post: Mapped[Post] = relationship(back_populates="annotations")
+
+
+class ReviewDecision(Base):
+    """A reviewer's decision on a flagged post, with the reason."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    flag: Mapped[str] = mapped_column(String(50))
+    decision: Mapped[str] = mapped_column(String(16))  # confirmed | dismissed
+    reason: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime]
+
+
+class CollectionRun(Base):
+    """One collection of one source: when, how it ended and what it counted."""
+
+    __tablename__ = "collection_runs"
+    __table_args__ = (Index("ix_collection_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    source_name: Mapped[str] = mapped_column(String(300))
+    task: Mapped[str] = mapped_column(String(32), default="collect")  # collect | refresh | import
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(32), default="running")
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+    cursor_after: Mapped[dict[str, Any] | None]
+
+
+class ApiUsage(Base):
+    """Billable API units spent per platform and calendar month (X bills each post read)."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("platform", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Subscriber(Base):
+    """Someone who receives the email digest."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    frequency: Mapped[str] = mapped_column(String(16), default="weekly")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+
+
+class SentDigest(Base):
+    """A digest sent to one subscriber for one period (never sent twice)."""
+
+    __tablename__ = "sent_digests"
+    __table_args__ = (UniqueConstraint("subscriber_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DailyRollup(Base):
+    """Per-day aggregates for dashboards: one row per (day, platform, dimension, value)."""
+
+    __tablename__ = "daily_rollups"
+    __table_args__ = (UniqueConstraint("day", "platform", "dimension", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    platform: Mapped[str] = mapped_column(String(32))
+    dimension: Mapped[str] = mapped_column(String(32))  # all | hashtag | topic | subspecialty | source
+    value: Mapped[str] = mapped_column(String(300))
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    authors: Mapped[int] = mapped_column(Integer, default=0)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
+    replies: Mapped[int] = mapped_column(BigInteger, default=0)
+    computed_at: Mapped[dt.datetime]
+
+
+class Meta(Base):
+    """Key/value facts about the database (e.g. synthetic demo data, demo seed)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)

@@ -1,0 +1,385 @@
+"""Bulk, idempotent writes: posts, authors and articles upserted with each dialect's ON CONFLICT.
+
+Re-ingesting an item refreshes it and never duplicates it: metrics are replaced only by
+readings at least as recent as the stored ones, a deleted post's text and raw payload stay
+purged, and fields the new payload lacks keep their stored values. Callers pass a connection in
+a transaction; one call is one batch, so a failure leaves nothing of the batch half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import column as sa_column
+from sqlalchemy import literal_column
+from sqlalchemy import table as sa_table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
+from radpulse.db.models import Article, Author, Post, PostSource
+from radpulse.literature.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+POSTS: Table = Post.__table__  # type: ignore[assignment]
+AUTHORS: Table = Author.__table__  # type: ignore[assignment]
+ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+POST_SOURCES: Table = PostSource.__table__  # type: ignore[assignment]
+
+METRICS = ("reply_count", "like_count", "repost_count", "quote_count", "view_count", "score")
+#: rows per INSERT statement; SQLite allows 32,766 bound parameters per statement
+CHUNK = 500
+
+
+@dataclass
+class UpsertResult:
+    """What an upsert did: rows new and updated, and the id of each written key."""
+
+    new: int = 0
+    updated: int = 0
+    ids: dict[Any, int] = field(default_factory=dict)
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.new += other.new
+        self.updated += other.updated
+        self.ids.update(other.ids)
+        return self
+
+
+def insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT construct that supports ON CONFLICT."""
+    try:
+        return _INSERTS[conn.dialect.name](table)
+    except KeyError:
+        raise NotImplementedError(f"radpulse supports SQLite and PostgreSQL, not {conn.dialect.name}") from None
+
+
+def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _latest_posts(records: Iterable[PostRecord]) -> list[PostRecord]:
+    """One record per (platform, external_id): the most recently read one wins."""
+    latest: dict[tuple[str, str], PostRecord] = {}
+    epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    for rec in records:
+        key = (rec.platform, rec.external_id)
+        old = latest.get(key)
+        if old is None or (rec.metrics_read_at or epoch) >= (old.metrics_read_at or epoch):
+            if old is not None and old.is_deleted:
+                rec.is_deleted = True
+            latest[key] = rec
+        elif rec.is_deleted:
+            old.is_deleted = True
+    return list(latest.values())
+
+
+#: the posts columns radpulse writes, in the order of the tuples built by `post_rows`
+POST_COLUMNS = (
+    "platform", "external_id", "author_external_id", "text", "title", "created_at", "url",
+    "language", "community", "reply_count", "like_count", "repost_count", "quote_count",
+    "view_count", "score", "metrics_read_at", "has_media", "in_reply_to_id", "quoted_id",
+    "reposted_id", "conversation_id", "links", "hashtags", "mentions", "is_deleted", "deleted_at",
+    "raw", "provenance", "synthetic", "first_seen_at", "collected_at", "text_changed_at",
+)
+AUTHOR_COLUMNS = (
+    "platform", "external_id", "handle", "display_name", "bio", "followers", "following",
+    "verified", "url", "raw", "synthetic", "first_seen_at", "updated_at",
+)
+
+
+class Values:
+    """Converts Python values to what the connection's driver takes without SQLAlchemy's help."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.sqlite = conn.dialect.name == "sqlite"
+
+    def ts(self, value: dt.datetime | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    @staticmethod
+    def json(value: Any) -> str | None:
+        if value is None:
+            return None
+        if not value and isinstance(value, list):
+            return "[]"
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
+    """Driver-ready rows in POST_COLUMNS order; a deleted post carries no text, title or raw."""
+    ts, js = values.ts, values.json
+    now_v = ts(now)
+    rows = []
+    for r in records:
+        deleted = r.is_deleted
+        rows.append((
+            r.platform, r.external_id, r.author_external_id,
+            None if deleted else r.text, None if deleted else r.title,
+            ts(r.created_at), r.url, r.language, r.community,
+            r.reply_count, r.like_count, r.repost_count, r.quote_count, r.view_count, r.score,
+            ts(r.metrics_read_at), r.has_media, r.in_reply_to_id, r.quoted_id, r.reposted_id,
+            r.conversation_id, js(r.links), js(r.hashtags), js(r.mentions),
+            deleted, now_v if deleted else None, None if deleted else js(r.raw), js(r.provenance),
+            synthetic, now_v, now_v, now_v,
+        ))
+    return rows
+
+
+def _post_changes(ex: Any) -> dict[str, Any]:
+    """ON CONFLICT assignments for posts: newest metrics win, deletions stick, gaps keep old values."""
+    t = POSTS.c
+    newer = or_(t.metrics_read_at.is_(None), ex.metrics_read_at >= t.metrics_read_at)
+    deleted = or_(t.is_deleted, ex.is_deleted)
+    changes: dict[str, Any] = {
+        name: case((newer, func.coalesce(ex[name], t[name])), else_=t[name]) for name in METRICS
+    }
+    changes.update(
+        metrics_read_at=case((newer, func.coalesce(ex.metrics_read_at, t.metrics_read_at)), else_=t.metrics_read_at),
+        text=case((deleted, None), else_=func.coalesce(ex.text, t.text)),
+        title=case((deleted, None), else_=func.coalesce(ex.title, t.title)),
+        raw=case((deleted, None), else_=func.coalesce(ex.raw, t.raw)),
+        is_deleted=deleted,
+        deleted_at=func.coalesce(t.deleted_at, ex.deleted_at),
+        text_changed_at=case(
+            (
+                or_(
+                    and_(~deleted, ex.text.is_not(None), ex.text.is_distinct_from(t.text)),
+                    and_(~deleted, ex.title.is_not(None), ex.title.is_distinct_from(t.title)),
+                    and_(deleted, ~t.is_deleted),
+                ),
+                ex.collected_at,
+            ),
+            else_=t.text_changed_at,
+        ),
+        collected_at=ex.collected_at,
+        provenance=func.coalesce(ex.provenance, t.provenance),
+        has_media=or_(ex.has_media, t.has_media),
+        links=ex.links,
+        hashtags=ex.hashtags,
+        mentions=ex.mentions,
+    )
+    for name in ("author_external_id", "url", "language", "community", "in_reply_to_id",
+                 "quoted_id", "reposted_id", "conversation_id"):
+        changes[name] = func.coalesce(ex[name], t[name])
+    return changes
+
+
+def _author_changes(ex: Any) -> dict[str, Any]:
+    t = AUTHORS.c
+    keep = ("handle", "display_name", "bio", "followers", "following", "verified", "url", "raw")
+    return {**{k: func.coalesce(ex[k], t[k]) for k in keep}, "updated_at": ex.updated_at}
+
+
+def bulk_upsert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    conflict: Sequence[str],
+    changes: Any,
+    *,
+    want_ids: bool = True,
+) -> UpsertResult:
+    """INSERT .. ON CONFLICT DO UPDATE of driver-ready `rows` (tuples in `columns` order).
+
+    `conflict` names the unique key (its columns come first in `columns`). The SQL is built by
+    SQLAlchemy and stays parametrised. SQLite takes the rows through the driver's executemany
+    (known keys are looked up first to count new and updated rows); PostgreSQL COPYs them into
+    a temporary table and merges with one INSERT .. SELECT .. RETURNING, its fastest bulk path.
+    SQLAlchemy's per-value bind processing is skipped because in bulk loads it costs more than
+    the database's own work (`Values` converts instead).
+    """
+    result = UpsertResult()
+    if not rows:
+        return result
+    if conn.dialect.name == "postgresql":
+        return _pg_copy_upsert(conn, table, columns, rows, conflict, changes)
+    keys = [row[: len(conflict)] for row in rows]
+    result.updated = len(_ids_for(conn, table, keys))
+    result.new = len(rows) - result.updated
+    ins = insert_for(conn, table)
+    stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded))
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+    if tuple(compiled.positiontup or ()) != tuple(columns):
+        raise RuntimeError("compiled upsert parameters do not match the row layout")
+    sql = str(compiled)
+    for chunk in _chunks(rows, 10_000):
+        conn.exec_driver_sql(sql, chunk)
+    if want_ids:
+        result.ids = _ids_for(conn, table, keys)
+    return result
+
+
+def _pg_copy_upsert(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple], conflict: Sequence[str], changes: Any
+) -> UpsertResult:
+    stage_name = f"_radpulse_stage_{table.name}"
+    cols = ", ".join(columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage_name} AS SELECT {cols} FROM {table.name} WITH NO DATA"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {stage_name}")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {stage_name} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    stage = sa_table(stage_name, *[sa_column(c) for c in columns])
+    ins = postgresql.insert(table).from_select(list(columns), select(*[stage.c[c] for c in columns]))
+    inserted = (sa_column("xmax", type_=Text) == literal_column("'0'")).label("inserted")
+    stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded)).returning(
+        table.c.id, *[table.c[k] for k in conflict], inserted
+    )
+    result = UpsertResult()
+    for row in conn.execute(stmt):
+        key = tuple(row[1 : 1 + len(conflict)])
+        result.ids[key if len(key) > 1 else key[0]] = row[0]
+        if row.inserted:
+            result.new += 1
+        else:
+            result.updated += 1
+    return result
+
+
+def upsert_posts(
+    conn: Connection,
+    records: Iterable[PostRecord],
+    *,
+    now: dt.datetime | None = None,
+    source_id: int | None = None,
+    synthetic: bool = False,
+    returning: bool = True,
+) -> UpsertResult:
+    """Insert or refresh posts; link them to `source_id`. Returns new/updated counts and ids.
+
+    With `returning=False` (and no source) SQLite skips reading ids back.
+    """
+    now = now or utcnow()
+    latest = _latest_posts(records)
+    if not latest:
+        return UpsertResult()
+    result = bulk_upsert(
+        conn, POSTS, POST_COLUMNS, post_rows(latest, now, Values(conn), synthetic),
+        ("platform", "external_id"), _post_changes, want_ids=returning or source_id is not None,
+    )
+    if source_id is not None and result.ids:
+        link_posts_to_source(conn, result.ids.values(), source_id, now=now)
+    return result
+
+
+def _ids_for(conn: Connection, table: Table, keys: Sequence[tuple[str, str]]) -> dict[Any, int]:
+    """The id of each stored (platform, external_id) among `keys`."""
+    groups: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        groups.setdefault(platform, []).append(external_id)
+    ids: dict[Any, int] = {}
+    c = table.c
+    for platform, external_ids in groups.items():
+        for chunk in _chunks(external_ids, 900):
+            query = select(c.id, c.external_id).where(c.platform == platform, c.external_id.in_(chunk))
+            for row_id, external_id in conn.execute(query):
+                ids[(platform, external_id)] = row_id
+    return ids
+
+
+def link_posts_to_source(
+    conn: Connection, post_ids: Iterable[int], source_id: int, *, now: dt.datetime | None = None
+) -> None:
+    """Record that `source_id` matched these posts (idempotent)."""
+    now = now or utcnow()
+    rows = [{"post_id": pid, "source_id": source_id, "first_seen_at": now} for pid in post_ids]
+    stmt = insert_for(conn, POST_SOURCES).on_conflict_do_nothing(index_elements=["post_id", "source_id"])
+    for chunk in _chunks(rows, 2000):
+        conn.execute(stmt, chunk)
+
+
+def upsert_authors(
+    conn: Connection, records: Iterable[AuthorRecord], *, now: dt.datetime | None = None, synthetic: bool = False
+) -> UpsertResult:
+    """Insert or refresh authors, unique by (platform, external_id); missing fields keep old values."""
+    now = now or utcnow()
+    latest = {(a.platform, a.external_id): a for a in records}
+    v = Values(conn)
+    now_v = v.ts(now)
+    rows = [
+        (a.platform, a.external_id, a.handle, a.display_name, a.bio, a.followers, a.following,
+         a.verified, a.url, v.json(a.raw), synthetic, now_v, now_v)
+        for a in latest.values()
+    ]
+    return bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes)
+
+
+def _merge_articles(records: Iterable[ArticleRecord]) -> dict[str, ArticleRecord]:
+    merged: dict[str, ArticleRecord] = {}
+    for rec in records:
+        rec.doi = normalise_doi(rec.doi) or None
+        rec.pmid = normalise_pmid(rec.pmid)
+        rec.pmcid = normalise_pmcid(rec.pmcid)
+        key = rec.key
+        old = merged.get(key)
+        if old is None:
+            merged[key] = rec
+            continue
+        for name in ("doi", "pmid", "pmcid", "url", "title", "journal", "issn", "abstract",
+                     "published_date", "entrez_date", "crossref_status", "raw", "provenance"):
+            if getattr(rec, name) is not None:
+                setattr(old, name, getattr(rec, name))
+        old.authors = rec.authors or old.authors
+        old.mesh_terms = rec.mesh_terms or old.mesh_terms
+        if rec.source and rec.source != old.source:
+            old.source = ",".join(sorted({*(old.source or "").split(","), rec.source} - {""}))
+    return merged
+
+
+def upsert_articles(
+    conn: Connection, records: Iterable[ArticleRecord], *, now: dt.datetime | None = None, synthetic: bool = False
+) -> UpsertResult:
+    """Insert or enrich articles keyed on DOI, else PMID, else canonical URL; ids by key."""
+    now = now or utcnow()
+    merged = _merge_articles(records)
+    result = UpsertResult()
+    if not merged:
+        return result
+    known: dict[str, list[str]] = {}
+    keys = list(merged)
+    for chunk in _chunks(keys, 900):
+        for key, sources in conn.execute(select(ARTICLES.c.key, ARTICLES.c.sources).where(ARTICLES.c.key.in_(chunk))):
+            known[key] = list(sources or [])
+    rows = []
+    for key, a in merged.items():
+        sources = sorted(set(known.get(key, [])) | set(filter(None, (a.source or "").split(","))))
+        rows.append(
+            {
+                "key": key, "doi": a.doi, "pmid": a.pmid, "pmcid": a.pmcid, "url": a.url,
+                "title": a.title, "journal": a.journal, "issn": a.issn, "authors": a.authors,
+                "abstract": a.abstract, "published_date": a.published_date,
+                "entrez_date": a.entrez_date, "mesh_terms": a.mesh_terms, "sources": sources,
+                "crossref_status": a.crossref_status, "raw": a.raw, "provenance": a.provenance,
+                "synthetic": synthetic, "first_seen_at": now, "updated_at": now,
+            }
+        )
+    ins = insert_for(conn, ARTICLES)
+    ex, t = ins.excluded, ARTICLES.c
+    scalars = ("doi", "pmid", "pmcid", "url", "title", "journal", "issn", "abstract", "published_date",
+               "entrez_date", "crossref_status", "raw", "provenance")
+    changes: dict[str, Any] = {k: func.coalesce(ex[k], t[k]) for k in scalars}
+    for k in ("authors", "mesh_terms"):
+        changes[k] = case((cast(ex[k], Text) == literal("[]"), t[k]), else_=ex[k])
+    changes.update(sources=ex.sources, updated_at=ex.updated_at)
+    stmt = ins.on_conflict_do_update(index_elements=["key"], set_=changes).returning(
+        t.id, t.key, (t.first_seen_at == t.updated_at).label("is_new")
+    )
+    for chunk in _chunks(rows, 200):
+        for row in conn.execute(stmt, chunk):
+            result.ids[row.key] = row.id
+            result.new += bool(row.is_new)
+            result.updated += not row.is_new
+    return result
