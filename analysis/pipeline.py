@@ -1,0 +1,117 @@
+"""The full annotation of posts: normalise once, then sentiment, topics and flags, in batches.
+
+`Annotator` bundles the models (built with their defaults when not given, as BERTopic builds
+its sub-models) and is what both `radpulse analyze` (database) and `radpulse annotate` (files)
+run. Its `version` joins the versions of the models it holds, so bumping any model's version
+makes every post annotated by the old combination due again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from radpulse.analysis.authors import AuthorTypeClassifier, Profile, default_author_classifier
+from radpulse.analysis.flags import FlagDetector
+from radpulse.analysis.sentiment import RadiologySentiment
+from radpulse.analysis.text import normalise
+from radpulse.analysis.topics import TopicClassifier, default_topic_classifier
+
+#: `Annotation.model_name` of the rows the annotator writes
+ANNOTATOR_NAME = "radpulse-annotator"
+#: longer texts are analysed on their first MAX_CHARS characters (Reddit's own post limit)
+MAX_CHARS = 40_000
+
+
+@dataclass(slots=True)
+class PostAnnotation:
+    """What the annotator says about one post (the fields of `radpulse annotate` output)."""
+
+    id: Any
+    sentiment: str
+    sentiment_score: float
+    subspecialty: str
+    subspecialties: list[str]
+    themes: list[str]
+    flags: list[str]
+    language: str
+    flag_reasons: dict[str, list[str]] = field(default_factory=dict)
+    truncated: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON Lines record (reasons and truncation only when present)."""
+        rec = asdict(self)
+        if not rec["flag_reasons"]:
+            del rec["flag_reasons"]
+        if not rec["truncated"]:
+            del rec["truncated"]
+        return rec
+
+
+class Annotator:
+    """Sentiment, topics and flags for batches of posts, with one combined version."""
+
+    name = ANNOTATOR_NAME
+
+    def __init__(
+        self,
+        sentiment: RadiologySentiment | None = None,
+        topics: TopicClassifier | None = None,
+        flags: FlagDetector | None = None,
+        authors: AuthorTypeClassifier | None = None,
+    ):
+        self.sentiment = sentiment if sentiment is not None else RadiologySentiment().fit()
+        self.topics = topics if topics is not None else default_topic_classifier()
+        self.flags = flags if flags is not None else FlagDetector().fit()
+        self.authors = authors if authors is not None else default_author_classifier()
+
+    @property
+    def version(self) -> str:
+        """Combined version, e.g. '1.0.0+1.0.0+1.0.0' (sentiment+topics+flags)."""
+        return f"{self.sentiment.version}+{self.topics.version}+{self.flags.version}"
+
+    @property
+    def author_model(self) -> str:
+        """What `Author.author_type_model` records, e.g. 'radpulse-authors@1.0.0'."""
+        return f"{self.authors.name}@{self.authors.version}"
+
+    def models(self) -> dict[str, str]:
+        """Name → version of every model used (stored in `Annotation.extra`)."""
+        return {m.name: m.version for m in (self.sentiment, self.topics, self.flags)}
+
+    def annotate(
+        self,
+        texts: Sequence[str | None],
+        ids: Sequence[Any] | None = None,
+        has_media: Sequence[bool] | None = None,
+    ) -> list[PostAnnotation]:
+        """Annotate one batch of post texts."""
+        truncated = [bool(t) and len(t) > MAX_CHARS for t in texts]
+        docs = [normalise(t[:MAX_CHARS] if cut else t) for t, cut in zip(texts, truncated)]
+        topics = self.topics.predict_topics(docs)
+        out = []
+        for i, (doc, top) in enumerate(zip(docs, topics)):
+            label, score = self.sentiment.predict_one(doc)
+            reasons = self.flags.explain(doc, bool(has_media[i]) if has_media else False)
+            out.append(
+                PostAnnotation(
+                    id=ids[i] if ids is not None else i,
+                    sentiment=label,
+                    sentiment_score=round(score, 4),
+                    subspecialty=top.subspecialty,
+                    subspecialties=top.subspecialties,
+                    themes=top.themes,
+                    flags=list(reasons),
+                    language=doc.language,
+                    flag_reasons=reasons,
+                    truncated=truncated[i],
+                )
+            )
+        return out
+
+    @lru_cache(maxsize=100_000)  # noqa: B019 - profiles repeat across posts; one annotator per run
+    def author_type(self, handle: str, display_name: str, bio: str) -> str:
+        """Author type of one profile (cached: the same accounts post many times)."""
+        return str(self.authors.predict([Profile(handle, display_name, bio)])[0])
