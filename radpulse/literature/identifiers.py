@@ -1,16 +1,39 @@
-"""Normalising scholarly identifiers: DOI, PMID, PMC id and canonical URLs."""
+"""Normalising scholarly identifiers: DOI, PMID, PMC id, Elsevier PII and canonical URLs.
+
+Every path into the database (feeds, PubMed, Crossref, mentions in posts) goes through these
+functions, so one paper written `doi:10.1148/RADIOL.2021`, `https://doi.org/10.1148/radiol.2021`
+or `10.1148%2Fradiol.2021` ends up under one key.
+"""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 _DOI_PREFIXES = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/|info:doi/|urn:doi:)",
     re.IGNORECASE,
 )
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
-_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ref$|cookieset$|cookieSet$|src$|rss$)", re.I)
+#: a DOI inside a longer string (URL path, GUID, free text); the suffix stops at whitespace,
+#: quotes and angle brackets (DOIs may contain parentheses, but trailing punctuation is trimmed)
+DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>\]\[{}|\\^`]+)", re.IGNORECASE)
+_TRAILING = ".,;:)]}>\"'!?*"
+#: Elsevier's publisher item identifier: S + ISSN (8 chars) + 2-digit year + 5 digits + check
+_PII = re.compile(r"(?:(?<=PII)|(?<=pii)|\b)(S\d{4}-?\d{3}[\dX]\(?\d{2}\)?\d{5}-?[\dX])", re.IGNORECASE)
+#: platforms that serve Elsevier articles under /article/<PII>/... or /science/article/pii/<PII>
+ELSEVIER_HOSTS = (
+    "sciencedirect.com", "jacr.org", "academicradiology.org", "jvir.org", "ejradiology.com",
+    "clinicalradiologyonline.net", "thelancet.com", "cell.com", "jpeds.com", "theclinics.com",
+    "elsevier.com", "clinicalimaging.org",
+)
+
+
+def _balance_parens(doi: str) -> str:
+    """Drop a trailing ')' that closes a parenthesis opened before the DOI, not inside it."""
+    while doi.endswith(")") and doi.count("(") < doi.count(")"):
+        doi = doi[:-1]
+    return doi
 
 
 def normalise_doi(value: str | None) -> str | None:
@@ -19,47 +42,115 @@ def normalise_doi(value: str | None) -> str | None:
         return None
     doi = unquote(value.strip())
     doi = _DOI_PREFIXES.sub("", doi).strip()
-    doi = doi.rstrip(".,;:)]}>\"'")
+    doi = doi.rstrip(_TRAILING.replace(")", ""))
+    doi = _balance_parens(doi).rstrip(_TRAILING.replace(")", ""))
     doi = doi.lower()
     return doi if _DOI_SHAPE.match(doi) else None
+
+
+def find_doi(value: str | None) -> str | None:
+    """The first DOI inside `value` (a URL, GUID, `doi:` string or text), normalised, or None."""
+    if not value or "10." not in value:
+        if not value or "10%2" not in value.upper():
+            return None
+    m = DOI_IN_TEXT.search(unquote(value))
+    if not m:
+        return None
+    doi = m.group(1)
+    # publisher URLs append views after the DOI: /doi/full/10.x/y, /doi/10.x/y/abstract, ?..., #...
+    doi = re.split(r"[?#&]", doi, maxsplit=1)[0]
+    doi = re.sub(r"/(?:abstract|full|fulltext|pdf|epdf|suppl_file|figures|references|html|meta)(?:/.*)?$",
+                 "", doi, flags=re.I)
+    if doi.startswith("10.1101/"):  # bioRxiv/medRxiv pages add a version and a view
+        doi = re.sub(r"(v\d+)?(\.full(\.pdf|-text)?|\.abstract|\.article-\w+)?$", "", doi)
+    return normalise_doi(doi)
 
 
 def normalise_pmid(value: str | int | None) -> str | None:
     """A PMID as a string of digits without leading zeros, or None."""
     if value is None:
         return None
-    digits = re.sub(r"^(?:pmid:?\s*)", "", str(value).strip(), flags=re.I)
-    return str(int(digits)) if digits.isdigit() and int(digits) > 0 else None
+    digits = re.sub(r"^(?:pmid:?\s*|pubmed:\s*)", "", str(value).strip(), flags=re.I)
+    return str(int(digits)) if digits.isdigit() and 0 < int(digits) < 10**9 else None
 
 
 def normalise_pmcid(value: str | None) -> str | None:
     """A PMC id as 'PMC' + digits, or None."""
     if not value:
         return None
-    m = re.fullmatch(r"(?:pmc)?\s*(\d+)", value.strip(), flags=re.I)
-    return f"PMC{m.group(1)}" if m else None
+    m = re.fullmatch(r"(?:pmcid:?\s*)?(?:pmc)?\s*(\d+)", value.strip(), flags=re.I)
+    return f"PMC{int(m.group(1))}" if m and int(m.group(1)) > 0 else None
+
+
+def normalise_pii(value: str | None) -> str | None:
+    """An Elsevier PII without punctuation, upper case ('S0022347618311193'), or None."""
+    if not value:
+        return None
+    m = _PII.search(value)
+    if not m:
+        return None
+    pii = re.sub(r"[^0-9A-Za-z]", "", m.group(1)).upper()
+    return pii if len(pii) == 17 else None
 
 
 def canonical_url(url: str | None) -> str | None:
-    """The URL without fragment and tracking parameters, host lower-cased, https preferred.
+    """The URL without query, fragment and trailing slash, host lower-cased without www., https.
 
-    Query strings are dropped entirely except for parameters that identify content on
-    known feed-style URLs; journals regenerate link tokens on every fetch, so the query is
-    never part of an article's identity.
+    Query strings are never part of an article's identity: journals append tracking
+    parameters and regenerate link tokens on every fetch.
     """
     if not url:
         return None
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
         return None
-    host = parts.netloc.lower()
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
-    path = parts.path.rstrip("/") or "/"
-    kept = [(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)]
-    # identity never includes the query: drop it (kept list computed for callers that want it)
-    del kept
+    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or "/"
     return urlunsplit(("https", host, path, "", ""))
+
+
+def pubmed_url(pmid: str) -> str:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}"
+
+
+def pmc_url(pmcid: str) -> str:
+    return f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}"
+
+
+def pii_url(pii: str) -> str:
+    return f"https://sciencedirect.com/science/article/pii/{pii}"
+
+
+def canonical_article_url(url: str | None) -> str | None:
+    """The canonical URL of an article page: one form per PubMed, PMC and Elsevier article.
+
+    `www.ncbi.nlm.nih.gov/pubmed/1`, `pubmed.ncbi.nlm.nih.gov/1/` -> pubmed.ncbi.nlm.nih.gov/1;
+    `ncbi.nlm.nih.gov/pmc/articles/PMC1/`, `pmc.ncbi.nlm.nih.gov/articles/PMC1` -> the latter;
+    Elsevier pages (`jacr.org/article/S1546-1440(23)00123-4/fulltext`, sciencedirect `pii/...`)
+    -> sciencedirect.com/science/article/pii/<PII>. Anything else: `canonical_url`.
+    """
+    canon = canonical_url(url)
+    if canon is None:
+        return None
+    host_path = canon[len("https://"):]
+    host, _, path = host_path.partition("/")
+    if host in ("pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov") and (
+        m := re.match(r"(?:pubmed/)?(\d{1,9})$", path)
+    ):
+        if host == "pubmed.ncbi.nlm.nih.gov" or path.startswith("pubmed/"):
+            return pubmed_url(str(int(m.group(1))))
+    if host in ("ncbi.nlm.nih.gov", "pmc.ncbi.nlm.nih.gov", "europepmc.org") and (
+        m := re.search(r"/(PMC\d+)(?:/|$)", "/" + path, re.I)
+    ):
+        return pmc_url(normalise_pmcid(m.group(1)) or m.group(1).upper())
+    if host.endswith(ELSEVIER_HOSTS) and (pii := normalise_pii(unquote(path))):
+        return pii_url(pii)
+    return canon
 
 
 def article_key(*, doi: str | None = None, pmid: str | None = None, url: str | None = None) -> str:
@@ -68,16 +159,22 @@ def article_key(*, doi: str | None = None, pmid: str | None = None, url: str | N
         return f"doi:{d}"
     if p := normalise_pmid(pmid):
         return f"pmid:{p}"
-    if u := canonical_url(url):
+    if u := canonical_article_url(url):
         return f"url:{u}"
     raise ValueError("an article needs a DOI, a PMID or a URL")
 
 
 __all__ = [
+    "DOI_IN_TEXT",
     "article_key",
+    "canonical_article_url",
     "canonical_url",
+    "find_doi",
     "normalise_doi",
+    "normalise_pii",
     "normalise_pmcid",
     "normalise_pmid",
-    "urlencode",
+    "pii_url",
+    "pmc_url",
+    "pubmed_url",
 ]
