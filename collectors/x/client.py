@@ -1,0 +1,242 @@
+"""The X API v2 through tweepy's Client: paced on rate-limit headers, retried, errors mapped.
+
+tweepy does the HTTP (`Client(return_type=requests.Response)`); this module adds what it lacks:
+a request timeout, pacing on `x-rate-limit-remaining`/`x-rate-limit-reset`, 429 waits that honour
+`Retry-After` and the reset time, bounded jittered retries of 5xx and timeouts, and X's error
+bodies turned into radpulse errors that say what to do. Sleeping goes through `time.sleep`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import tweepy
+
+from radpulse.errors import (
+    AuthError, BadPayload, CollectorError, NotFound, RateLimited, SourceUnavailable,
+)
+
+CLIENT = f"tweepy/{tweepy.__version__}"
+#: the longest radpulse waits for a rate-limit window (recent search windows are 15 minutes)
+MAX_RATE_WAIT = 15 * 60 + 1
+PORTAL = "https://developer.x.com/en/portal/dashboard"
+
+
+class RateLimiter:
+    """Paces requests from X's `x-rate-limit-remaining` and `x-rate-limit-reset` headers."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, max_wait: float = MAX_RATE_WAIT) -> None:
+        self.clock = clock
+        self.max_wait = max_wait
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+    def update(self, headers: Mapping[str, str]) -> None:
+        """Remember the window state a response reported."""
+        remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
+        if remaining is not None and str(remaining).isdigit():
+            self.remaining = int(remaining)
+        if reset is not None and str(reset).isdigit():
+            self.reset_at = float(reset)
+
+    def wait(self) -> None:
+        """Sleep until the window resets when the last response said none are left."""
+        if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
+            delay = self.reset_at - self.clock() + 1
+            if delay > 0:
+                time.sleep(min(delay, self.max_wait))
+            self.remaining = None
+
+    def delay_after_429(self, headers: Mapping[str, str]) -> float | None:
+        """Seconds to wait after a 429: Retry-After, else until x-rate-limit-reset (+1 s)."""
+        retry_after = headers.get("retry-after")
+        if retry_after is not None and retry_after.strip().isdigit():
+            return float(retry_after)
+        reset = headers.get("x-rate-limit-reset")
+        if reset is not None and reset.strip().isdigit():
+            return max(0.0, float(reset) - self.clock() + 1)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries of server errors and timeouts with jittered exponential backoff."""
+
+    attempts: int = 4  # tries in total
+    base: float = 1.0
+    cap: float = 30.0
+
+    def delay(self, retry: int) -> float:
+        """Seconds before retry number `retry` (0-based): half fixed, half random."""
+        full = min(self.cap, self.base * 2**retry)
+        return full / 2 + random.uniform(0, full / 2)
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session with a default timeout (tweepy sets none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
+def error_detail(response: requests.Response | None) -> dict[str, Any]:
+    """X's error body as a dict (v2 problem JSON or v1.1 {"errors": [...]}); {} when not JSON."""
+    if response is None:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _describe(body: Mapping[str, Any]) -> str:
+    parts = [str(body[k]) for k in ("title", "detail") if body.get(k)]
+    for err in body.get("errors") or ():
+        if isinstance(err, dict):
+            parts += [str(err[k]) for k in ("message", "detail") if err.get(k)]
+        elif isinstance(err, str):
+            parts.append(err)
+    if isinstance(body.get("error"), str):
+        parts.append(body["error"])
+    return "; ".join(dict.fromkeys(parts))
+
+
+def is_tier_error(body: Mapping[str, Any]) -> bool:
+    """X's "client-not-enrolled" / "different access level" answer (the app's tier lacks the endpoint)."""
+    if body.get("reason") == "client-not-enrolled" or body.get("required_enrollment"):
+        return True
+    codes = {e.get("code") for e in body.get("errors") or () if isinstance(e, dict)}
+    return 453 in codes or "access level" in _describe(body).lower()
+
+
+def http_error(exc: tweepy.HTTPException, endpoint: str, label: str) -> CollectorError:
+    """The radpulse error for a 4xx answer of X."""
+    response = exc.response
+    status = getattr(response, "status_code", None)
+    body = error_detail(response)
+    detail = _describe(body) or str(exc)
+    if status == 401:
+        return AuthError(
+            f"{label}: X rejected the bearer token (401 Unauthorized: {detail}).",
+            hint="Check that X_BEARER_TOKEN holds the app's current bearer token; regenerate it in "
+            f"the X developer portal ({PORTAL}) if it was revoked.",
+        )
+    if status == 403 and is_tier_error(body):
+        return AuthError(
+            f"{label}: the X app's access tier does not include {endpoint} (403: {detail}).",
+            hint="The bearer token belongs to an app whose access level does not cover recent search. "
+            f"In the X developer portal ({PORTAL}) attach the app to a Project with pay-per-use "
+            "(or Basic or higher) access, then set X_BEARER_TOKEN to that app's token; or set "
+            "[x] enabled = false to stop collecting X.",
+        )
+    if status == 403:
+        return AuthError(
+            f"{label}: X refused {endpoint} (403 Forbidden: {detail}).",
+            hint=f"The app may be suspended or lack permission for this endpoint; check it in {PORTAL}.",
+        )
+    if status == 404:
+        return NotFound(
+            f"{label}: X answered 404 Not Found for {endpoint} ({detail}).",
+            hint="Check the source's hashtag or query; remove it from [x] if it no longer exists.",
+        )
+    if status == 400:
+        return CollectorError(
+            f"{label}: X rejected the request to {endpoint} (400 Bad Request: {detail}).",
+            hint="Check the query syntax of this source in [x].hashtags / [x].queries.",
+        )
+    return SourceUnavailable(f"{label}: X answered {status} for {endpoint} ({detail}).")
+
+
+def decode(response: requests.Response, endpoint: str, label: str) -> dict[str, Any]:
+    """The JSON object of a successful response; BadPayload when it is not one."""
+    content = response.content
+    try:
+        body = json.loads(content)
+    except ValueError as exc:
+        raise BadPayload(
+            f"{label}: X answered {endpoint} with malformed JSON ({exc.__class__.__name__} at "
+            f"byte {getattr(exc, 'pos', '?')} of {len(content)}: {content[:80]!r}).",
+            hint="Usually transient: run the collection again. Nothing from this page was stored.",
+        ) from None
+    if not isinstance(body, dict):
+        raise BadPayload(
+            f"{label}: X answered {endpoint} with JSON {type(body).__name__}, expected an object.",
+            hint="Run again later; report it if it persists.",
+        )
+    return body
+
+
+class XApi:
+    """One X API v2 session: a tweepy Client plus pacing, retries and error mapping."""
+
+    def __init__(
+        self,
+        bearer_token: str,
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),
+        limiter: RateLimiter | None = None,
+        rate_limit_retries: int = 2,
+    ) -> None:
+        self.client = tweepy.Client(bearer_token, return_type=requests.Response, wait_on_rate_limit=False)
+        self.client.session = _TimeoutSession(timeout)
+        self.retry = retry
+        self.limiter = limiter or RateLimiter()
+        self.rate_limit_retries = rate_limit_retries
+
+    def call(self, method: Callable[..., Any], endpoint: str, label: str, **params: Any) -> dict[str, Any]:
+        """Call a tweepy Client method; the decoded JSON body, or a radpulse error."""
+        retries = rate_waits = 0
+        while True:
+            self.limiter.wait()
+            try:
+                response = method(**params)
+            except tweepy.TooManyRequests as exc:
+                headers = exc.response.headers
+                self.limiter.update(headers)
+                delay = self.limiter.delay_after_429(headers)
+                reset = headers.get("x-rate-limit-reset")
+                reset_at = float(reset) if reset and reset.isdigit() else None
+                if delay is None or delay > self.limiter.max_wait or rate_waits >= self.rate_limit_retries:
+                    raise RateLimited(
+                        f"{label}: X rate limit reached for {endpoint} (429: "
+                        f"{_describe(error_detail(exc.response)) or 'Too Many Requests'}).",
+                        reset_at=reset_at,
+                        hint="The next scheduled run resumes from the last stored page; if this is "
+                        "the monthly cap, raise it in the X developer portal.",
+                    ) from None
+                time.sleep(delay)
+                rate_waits += 1
+                continue
+            except tweepy.TwitterServerError as exc:
+                problem = f"{exc.response.status_code} {exc.response.reason}"
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            except tweepy.HTTPException as exc:
+                raise http_error(exc, endpoint, label) from None
+            else:
+                self.limiter.update(response.headers)
+                return decode(response, endpoint, label)
+            if retries + 1 >= self.retry.attempts:
+                raise SourceUnavailable(
+                    f"{label}: X {endpoint} failed {self.retry.attempts} times ({problem}).",
+                    hint="X or the network is having trouble; the next run resumes from the last "
+                    "stored page.",
+                )
+            time.sleep(self.retry.delay(retries))
+            retries += 1
+
+    def close(self) -> None:
+        self.client.session.close()
