@@ -89,7 +89,8 @@ def make_settings(data: dict | None = None, env: dict[str, str] | None = None) -
 @pytest.fixture(scope="session")
 def pg_url(worker_id: str) -> str:
     """A PostgreSQL database of this test worker's own on the real server."""
-    name = f"radpulse_test_{worker_id}"
+    # unique per process: parallel test runs on one server never share (or drop) a database
+    name = f"radpulse_test_{worker_id}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

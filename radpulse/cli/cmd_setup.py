@@ -1,0 +1,78 @@
+"""`radpulse init` and `radpulse db ...`: configuration file and schema migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from radpulse.config import default_config_path, default_config_text, load_settings
+from radpulse.errors import InputError
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.pass_obj
+def init(app, force: bool) -> None:  # type: ignore[no-untyped-def]
+    """Write a commented default config file and create the database.
+
+    The file goes to --config (or RADPULSE_CONFIG, or ~/.config/radpulse/radpulse.toml).
+    """
+    path = Path(app.config_path or default_config_path()).expanduser()
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists.", hint="Pass --force to overwrite it, or edit it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(default_config_text(), encoding="utf-8")
+    app.config_path = str(path)
+    app.__dict__.pop("settings", None)
+    load_settings(path)  # the file we wrote must validate
+    db = app.db()
+    click.echo(f"Wrote {path}")
+    click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo("Next: set your API credentials as environment variables (see the file's header), "
+               "then run `radpulse collect`.")
+
+
+@click.group()
+def db() -> None:
+    """Database schema: upgrade, downgrade, current revision."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.pass_obj
+def upgrade(app, revision: str) -> None:  # type: ignore[no-untyped-def]
+    """Apply migrations (every command also upgrades on start)."""
+    from radpulse.db.engine import current_revision, open_database
+    from radpulse.db.engine import upgrade as do_upgrade
+
+    database = open_database(app.database_url, migrate=False)
+    do_upgrade(database.engine, revision)
+    click.echo(f"Database at revision {current_revision(database.engine)}")
+
+
+@db.command()
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def downgrade(app, revision: str, yes: bool) -> None:  # type: ignore[no-untyped-def]
+    """Revert migrations to REVISION ('base' removes every table: data is lost)."""
+    from radpulse.db.engine import current_revision, open_database
+    from radpulse.db.engine import downgrade as do_downgrade
+
+    if not yes:
+        click.confirm(f"Downgrade the database to {revision}? Data in dropped tables is lost", abort=True)
+    database = open_database(app.database_url, migrate=False)
+    do_downgrade(database.engine, revision)
+    click.echo(f"Database at revision {current_revision(database.engine) or 'base'}")
+
+
+@db.command()
+@click.pass_obj
+def current(app) -> None:  # type: ignore[no-untyped-def]
+    """Print the database's schema revision and the newest one this radpulse knows."""
+    from radpulse.db.engine import current_revision, head_revision, open_database
+
+    database = open_database(app.database_url, migrate=False)
+    click.echo(f"current: {current_revision(database.engine) or 'base (empty)'}")
+    click.echo(f"head:    {head_revision()}")

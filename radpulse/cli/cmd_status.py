@@ -1,0 +1,35 @@
+"""`radpulse status`: what is stored, what ran, what the API budgets allow."""
+
+from __future__ import annotations
+
+import click
+
+from radpulse.cli.output import console, echo_json, table
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_obj
+def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Show counts, tracked sources with their last runs, and the X read budget."""
+    from radpulse.status import status_report
+
+    report = status_report(app.db(), app.settings)
+    if as_json:
+        echo_json(report)
+        return
+    t = report["totals"]
+    console.print(f"Database: {report['database']} (schema {report['schema_revision']})", markup=False)
+    if report["synthetic_demo"]:
+        console.print("Contains SYNTHETIC demo data (radpulse demo).", markup=False)
+    console.print(table("Stored", ["what", "count"], [
+        *[(f"posts ({p})", n) for p, n in sorted(t["posts_by_platform"].items())],
+        ("posts (all)", t["posts"]), ("authors", t["authors"]), ("articles", t["articles"]),
+        ("mentions", t["mentions"]), ("annotations", t["annotations"]), ("quarantined items", t["quarantined"]),
+    ]))
+    x = report["budgets"]["x"]
+    console.print(f"X read budget {x['period']}: {x['spent']} of {x['budget']} spent; {x['state']}", markup=False)
+    console.print(table("Sources", ["name", "posts", "last run", "status", "message"], [
+        (s["name"], s["posts"], s["last_run"], s["last_status"], (s["last_error"] or "")[:120])
+        for s in report["sources"]
+    ]))
