@@ -131,8 +131,8 @@ def detect_language(text: str, tokens: list[str] | None = None) -> str:
     """ISO 639-1 language code; English posts are recognised without calling the model."""
     if tokens is None:
         tokens = tokenize(text)
-    if not tokens:
-        return "und"
+    if len(tokens) < 3:
+        return "und"  # too short for any detector to be right
     if text.isascii():
         hits = sum(1 for t in tokens if t in _EN_STOPWORDS)
         if hits >= 2 and hits * 6 >= len(tokens):

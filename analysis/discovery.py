@@ -1,0 +1,225 @@
+"""Unsupervised topics for a time window and emerging terms ("new this week").
+
+- `TopicDiscovery`: NMF (default) or LDA on TF-IDF of normalised posts; each topic is labelled
+  by its top terms; `topic_volume` counts posts per topic per period.
+- `emerging_terms`: burst detection of words, bigrams and hashtags in a window against a
+  trailing baseline of equal windows. Counts are *distinct authors*, not posts, so one account
+  posting a term fifty times counts once.
+- `plot_topic_volume` / `plot_emerging` return plotly figures (dashboards, reports, notebooks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import NMF, LatentDirichletAllocation
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
+
+from radpulse.analysis.text import NormalisedText, normalise
+
+#: words too common in radiology posts to name a topic or an emerging theme
+DOMAIN_STOP_WORDS = frozenset(
+    "radiology radiologist radiologists rad rads amp just like today new im dont get got one "
+    "case cases great good really thanks thank via see know think people day time year years "
+    "rt http https www com".split()
+)
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
+
+
+def _content_tokens(doc: NormalisedText) -> list[str]:
+    return [t for t in doc.tokens if len(t) > 2 and t not in STOP_WORDS and not t.isdigit()]
+
+
+def _analyzer(tokens: Sequence[str]) -> list[str]:
+    return list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+class TopicDiscovery(BaseEstimator, TransformerMixin):
+    """NMF or LDA topics over TF-IDF (NMF) or counts (LDA) of normalised posts."""
+
+    name = "radpulse-discovery"
+    version = "1.0.0"
+
+    def __init__(self, n_topics: int = 10, method: str = "nmf", n_top_terms: int = 8,
+                 max_features: int = 20_000, min_df: int = 2, random_state: int = 0):
+        self.n_topics = n_topics
+        self.method = method
+        self.n_top_terms = n_top_terms
+        self.max_features = max_features
+        self.min_df = min_df
+        self.random_state = random_state
+
+    def _tokens(self, X) -> list[list[str]]:
+        return [_content_tokens(d if isinstance(d, NormalisedText) else normalise(d, detect=False))
+                for d in X]
+
+    def fit(self, X, y=None) -> TopicDiscovery:
+        """Learn topics from posts (texts or NormalisedText); returns self."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Learn topics and return the post × topic weights."""
+        if self.method not in ("nmf", "lda"):
+            raise ValueError("method must be 'nmf' or 'lda'")
+        tokens = self._tokens(X)
+        vec_cls = TfidfVectorizer if self.method == "nmf" else CountVectorizer
+        self.vectorizer_ = vec_cls(analyzer=_analyzer, max_features=self.max_features,
+                                   min_df=min(self.min_df, max(1, len(tokens) // 2)))
+        matrix = self.vectorizer_.fit_transform(tokens)
+        k = max(1, min(self.n_topics, matrix.shape[0], matrix.shape[1]))
+        if self.method == "nmf":
+            self.model_ = NMF(n_components=k, init="nndsvda", random_state=self.random_state,
+                              max_iter=400)
+        else:
+            self.model_ = LatentDirichletAllocation(n_components=k, random_state=self.random_state,
+                                                    learning_method="batch")
+        weights = self.model_.fit_transform(matrix)
+        vocab = self.vectorizer_.get_feature_names_out()
+        self.top_terms_ = [
+            [vocab[i] for i in np.argsort(-row)[: self.n_top_terms] if row[i] > 0]
+            for row in self.model_.components_
+        ]
+        self.labels_ = [", ".join(terms[:3]) for terms in self.top_terms_]
+        return weights
+
+    def transform(self, X) -> np.ndarray:
+        """Post × topic weights for new posts."""
+        return self.model_.transform(self.vectorizer_.transform(self._tokens(X)))
+
+    def visualize_volume(self, dates: Sequence, weights: np.ndarray, freq: str = "W"):
+        """Thin wrapper: `plot_topic_volume(topic_volume(...))`."""
+        return plot_topic_volume(topic_volume(dates, weights, self.labels_, freq=freq))
+
+
+def topic_volume(dates: Sequence, weights: np.ndarray, labels: Sequence[str],
+                 freq: str = "W", min_weight: float = 1e-6) -> pd.DataFrame:
+    """Posts per period per topic (each post counted once, in its strongest topic)."""
+    weights = np.asarray(weights)
+    best = weights.argmax(axis=1) if len(weights) else np.array([], dtype=int)
+    keep = weights.max(axis=1) > min_weight if len(weights) else np.array([], dtype=bool)
+    frame = pd.DataFrame({
+        "period": pd.to_datetime(pd.Series(list(dates)), utc=True).dt.tz_convert(None).dt.to_period(freq).dt.start_time,
+        "topic": [labels[i] for i in best],
+    })[keep]
+    return frame.groupby(["period", "topic"]).size().rename("posts").reset_index()
+
+
+def emerging_terms(
+    posts: pd.DataFrame,
+    end: dt.datetime,
+    *,
+    window: dt.timedelta = dt.timedelta(days=7),
+    baseline_windows: int = 4,
+    min_authors: int = 3,
+    top: int = 20,
+) -> pd.DataFrame:
+    """Terms and hashtags bursting in [end - window, end) against the trailing baseline.
+
+    `posts` needs columns ``created_at``, ``author`` and ``text`` (``hashtags`` optional).
+    Score: (authors now - mean authors per baseline window) / sqrt(mean + 1), a Poisson-style
+    z-score on distinct authors. Returns term, kind, authors, baseline, posts, score, new.
+    """
+    if posts.empty:
+        return _empty_emerging()
+    created = pd.to_datetime(posts["created_at"], utc=True)
+    end_ts = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
+    start = end_ts - window
+    base_start = start - window * baseline_windows
+    now_authors: dict[tuple[str, str], set] = defaultdict(set)
+    now_posts: dict[tuple[str, str], int] = defaultdict(int)
+    base_authors: dict[tuple[str, str], set] = defaultdict(set)
+    mask = (created >= base_start) & (created < end_ts)
+    for ts, author, text, tags in zip(
+        created[mask], posts["author"][mask], posts["text"][mask],
+        posts["hashtags"][mask] if "hashtags" in posts else [None] * int(mask.sum()),
+    ):
+        doc = normalise(text or "", detect=False)
+        toks = _content_tokens(doc)
+        terms = {("term", t) for t in toks} | {("term", f"{a} {b}") for a, b in zip(toks, toks[1:])}
+        terms |= {("hashtag", "#" + h.lower().lstrip("#")) for h in (tags or doc.hashtags)}
+        current = ts >= start
+        # baseline authors are counted per window: key includes the window index
+        window_idx = None if current else int((start - ts) / window)
+        for key in terms:
+            if current:
+                now_authors[key].add(author)
+                now_posts[key] += 1
+            else:
+                base_authors[key].add((window_idx, author))
+    rows = []
+    for key, authors in now_authors.items():
+        n = len(authors)
+        if n < min_authors:
+            continue
+        base_mean = len(base_authors.get(key, ())) / baseline_windows
+        score = (n - base_mean) / math.sqrt(base_mean + 1.0)
+        if score <= 0:
+            continue
+        rows.append({"term": key[1], "kind": key[0], "authors": n, "baseline": round(base_mean, 2),
+                     "posts": now_posts[key], "score": round(score, 3), "new": base_mean == 0})
+    if not rows:
+        return _empty_emerging()
+    frame = pd.DataFrame(rows).sort_values(["score", "authors", "term"], ascending=[False, False, True])
+    return frame.head(top).reset_index(drop=True)
+
+
+def _empty_emerging() -> pd.DataFrame:
+    return pd.DataFrame(columns=["term", "kind", "authors", "baseline", "posts", "score", "new"])
+
+
+def plot_topic_volume(volume: pd.DataFrame, title: str = "Topic volume"):
+    """Stacked area chart of posts per topic per period."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for topic, part in volume.groupby("topic", sort=False):
+        fig.add_trace(go.Scatter(x=part["period"], y=part["posts"], name=str(topic),
+                                 mode="lines", stackgroup="one"))
+    fig.update_layout(title=title, xaxis_title="period", yaxis_title="posts")
+    return fig
+
+
+def plot_emerging(emerging: pd.DataFrame, title: str = "New this week"):
+    """Horizontal bars of emerging terms by burst score."""
+    import plotly.graph_objects as go
+
+    part = emerging.iloc[::-1]
+    fig = go.Figure(go.Bar(x=part["score"], y=part["term"], orientation="h",
+                           customdata=np.stack([part["authors"], part["baseline"]], axis=-1)
+                           if len(part) else None,
+                           hovertemplate="%{y}: %{customdata[0]} authors "
+                                         "(baseline %{customdata[1]})<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="burst score (distinct authors)")
+    return fig
+
+
+def posts_frame(db, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Posts created in [start, end) as a frame for `TopicDiscovery` and `emerging_terms`."""
+    from sqlalchemy import select
+
+    from radpulse.db.models import Post
+
+    stmt = (
+        select(Post.id, Post.created_at, Post.platform, Post.author_external_id, Post.title,
+               Post.text, Post.hashtags)
+        .where(Post.created_at >= start, Post.created_at < end, Post.is_deleted.is_(False))
+        .order_by(Post.created_at)
+    )
+    with db.session() as session:
+        rows = session.execute(stmt).all()
+    return pd.DataFrame(
+        {
+            "id": [r.id for r in rows],
+            "created_at": [r.created_at for r in rows],
+            "author": [f"{r.platform}:{r.author_external_id}" for r in rows],
+            "text": ["\n".join(t for t in (r.title, r.text) if t) for r in rows],
+            "hashtags": [r.hashtags or [] for r in rows],
+        }
+    )
