@@ -1,0 +1,157 @@
+"""Talking to Bluesky through the atproto SDK: one logged-in session, errors mapped to radpulse's.
+
+The SDK refreshes the session itself shortly before the access token expires; when the server
+still answers ExpiredToken/InvalidToken we log in again once and repeat the call. 429 answers
+are honoured from their RateLimit-Reset (or Retry-After) header with time.sleep, at most
+`RATE_LIMIT_RETRIES` times; 5xx answers, 502/409/413 and timeouts are retried with jittered
+exponential backoff, then reported as SourceUnavailable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from atproto import Client
+from atproto_client.exceptions import (
+    AtProtocolError,
+    BadRequestError,
+    InvokeTimeoutError,
+    NetworkError,
+    RateLimitExceededError,
+    RequestErrorBase,
+    RequestException,
+    UnauthorizedError,
+)
+from atproto_client.request import Request
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited, SourceUnavailable
+
+T = TypeVar("T")
+
+REQUEST_TIMEOUT = 30.0
+ATTEMPTS = 3
+RATE_LIMIT_RETRIES = 2
+#: longest single wait for a rate-limit reset (Bluesky windows are 5 minutes)
+MAX_WAIT = 300.0
+_SESSION_ERRORS = ("ExpiredToken", "InvalidToken")
+
+
+def error_name(exc: BaseException) -> tuple[int | None, str, str]:
+    """(HTTP status, XRPC error name, message) of an SDK request error."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None, "", str(exc)
+    content = response.content
+    name = getattr(content, "error", None) or ""
+    message = getattr(content, "message", None) or ""
+    if isinstance(content, dict):
+        name, message = content.get("error", ""), content.get("message", "")
+    return response.status_code, name or "", message or ""
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, RateLimitExceededError):
+        return False
+    if isinstance(exc, (InvokeTimeoutError, NetworkError)):
+        return True
+    if isinstance(exc, RequestException):
+        status = error_name(exc)[0]
+        return status is not None and status >= 500
+    return False
+
+
+class BlueskySession:
+    """A lazily logged-in atproto Client with radpulse's retry and error policy."""
+
+    def __init__(self, service_url: str, handle: str | None, password: str | None) -> None:
+        self.service_url = service_url
+        self.handle = handle
+        self.password = password
+        self.client = Client(base_url=service_url, request=Request(timeout=REQUEST_TIMEOUT))
+        self.logged_in = False
+        self.logins = 0
+
+    def login(self) -> None:
+        """Create a session with the handle and app password (once; again after ExpiredToken)."""
+        try:
+            self._retrying(lambda: self.client.login(self.handle, self.password, fetch_bsky_profile=False))
+        except (UnauthorizedError, BadRequestError) as exc:
+            status, name, message = error_name(exc)
+            raise AuthError(
+                f"bluesky: {self.service_url} refused the login of {self.handle!r} ({status} {name}: {message})".rstrip(),
+                hint="Check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD (Settings > Privacy and security > App passwords).",
+            ) from None
+        except RateLimitExceededError as exc:
+            raise RateLimited(
+                "bluesky: too many logins (429 on createSession)",
+                reset_at=exc.reset_at.timestamp() if exc.reset_at else None,
+                hint="Logins are limited to 30 per 5 minutes per account; wait and run again.",
+            ) from None
+        self.logged_in = True
+        self.logins += 1
+
+    def _retrying(self, fn: Callable[[], T]) -> T:
+        try:
+            for attempt in Retrying(stop=stop_after_attempt(ATTEMPTS), wait=wait_random_exponential(multiplier=1, max=30),
+                                    retry=retry_if_exception(_transient), reraise=True):
+                with attempt:
+                    return fn()
+        except InvokeTimeoutError:
+            raise SourceUnavailable(
+                f"bluesky: {self.service_url} timed out {ATTEMPTS} times",
+                hint="The service is slow or unreachable; the next run resumes from the cursor.",
+            ) from None
+        except (NetworkError, RequestException) as exc:
+            if _transient(exc):
+                status, name, message = error_name(exc)
+                raise SourceUnavailable(
+                    f"bluesky: {self.service_url} failed {ATTEMPTS} times ({status or 'network error'} {name} {message}".rstrip() + ")",
+                    hint="The service is having trouble; the next run resumes from the cursor.",
+                ) from None
+            raise
+        except ValueError as exc:  # pydantic_core.from_json on a body that is not JSON
+            raise BadPayload(f"bluesky: {self.service_url} answered with something that is not JSON ({exc})") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def call(self, what: str, fn: Callable[[Client], Any]) -> Any:
+        """Run `fn(client)` logged in, with 429 waits, one re-login on ExpiredToken, retries."""
+        if not self.logged_in:
+            self.login()
+        relogged = False
+        waits = 0
+        while True:
+            try:
+                return self._retrying(lambda: fn(self.client))
+            except RateLimitExceededError as exc:
+                reset = exc.reset_at.timestamp() if exc.reset_at else None
+                if waits >= RATE_LIMIT_RETRIES:
+                    raise RateLimited(
+                        f"bluesky: rate limited (429) on {what}", reset_at=reset,
+                        hint="Bluesky allows 3000 requests per 5 minutes; the next run resumes from the cursor.",
+                    ) from None
+                wait = exc.retry_after if exc.retry_after is not None else (reset - time.time() if reset else 0.0)
+                time.sleep(min(max(wait, 1.0), MAX_WAIT))
+                waits += 1
+            except (UnauthorizedError, BadRequestError) as exc:
+                status, name, message = error_name(exc)
+                if name in _SESSION_ERRORS and not relogged:
+                    relogged = True
+                    self.login()
+                    continue
+                if isinstance(exc, UnauthorizedError):
+                    raise AuthError(
+                        f"bluesky: {status} {name or 'unauthorized'} on {what}: {message}".rstrip(": "),
+                        hint="Check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD; an app password may have been revoked.",
+                    ) from None
+                raise CollectorError(
+                    f"bluesky: the service rejected {what} (400 {name}: {message})",
+                    hint="Fix the query in [bluesky].queries (searchPosts takes Lucene-like syntax).",
+                ) from None
+            except RequestErrorBase as exc:
+                status, name, message = error_name(exc)
+                raise CollectorError(f"bluesky: {status} {name} on {what}: {message}".strip()) from None
+            except AtProtocolError as exc:
+                raise CollectorError(f"bluesky: {what} failed: {exc}") from None
