@@ -66,6 +66,7 @@ class XCollector(Collector):
         state = dict(cursor or {})
         since_id: str | None = state.get("since_id")
         until_id: str | None = state.get("until_id")  # resuming an unfinished walk
+        resume_below = until_id  # fixed for this run's chain of next_tokens (X wants the same query)
         newest: str | None = state.get("newest_id")
         next_token: str | None = None
         units = 0
@@ -78,10 +79,10 @@ class XCollector(Collector):
             }
             if since_id:
                 params["since_id"] = since_id
+            if resume_below:
+                params["until_id"] = resume_below
             if next_token:
                 params["next_token"] = next_token
-            elif until_id:
-                params["until_id"] = until_id
             body = self.api.call(self.api.client.search_recent_tweets, SEARCH_ENDPOINT, source.name, **params)
             read_at = utcnow()
             prov = {**prov, "retrieved_at": read_at.isoformat()}

@@ -218,6 +218,7 @@ class XApi:
                         "the monthly cap, raise it in the X developer portal.",
                     ) from None
                 time.sleep(delay)
+                self.limiter.remaining = None  # that wait was the window's reset
                 rate_waits += 1
                 continue
             except tweepy.TwitterServerError as exc:
