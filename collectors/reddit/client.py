@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import praw
 import prawcore
 import requests
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from radpulse.config import Settings
 from radpulse.errors import (
@@ -50,7 +50,8 @@ MAX_RATE_LIMIT_WAIT = 600.0
 RATE_LIMIT_RETRIES = 2
 #: attempts of one API call on 5xx/timeouts on top of prawcore's own two retries
 CALL_ATTEMPTS = 2
-RETRY_WAIT = wait_random_exponential(multiplier=5, max=60)
+#: 5-10 s before the second attempt (exponential with jitter, capped at a minute)
+RETRY_WAIT = wait_exponential_jitter(multiplier=5, max=60, jitter=5)
 
 
 class PacedRequestor(prawcore.Requestor):
