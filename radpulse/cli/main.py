@@ -96,10 +96,9 @@ class LazyGroup(click.Group):
             app = ctx.find_object(App)
             if app is not None and app.debug:
                 raise
-            err = click.get_text_stream("stderr")
             click.secho(f"Error: {exc.message}", fg="red", err=True)
             if exc.hint:
-                click.echo(exc.hint.strip(), file=err)
+                click.echo(exc.hint.strip(), err=True)
             ctx.exit(exc.exit_code)
 
 
