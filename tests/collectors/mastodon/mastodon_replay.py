@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+from radpulse.config import Settings, default_config_data, settings_from_dict
 from urllib.parse import parse_qs, urlsplit
 
 import responses
@@ -136,3 +138,11 @@ class TagServer:
             headers["Link"] = (f'<{url}?limit={limit}&max_id={page[-1]["id"]}>; rel="next", '
                                f'<{url}?limit={limit}&min_id={page[0]["id"]}>; rel="prev"')
         return 200, headers, json.dumps(page)
+
+
+def make_settings(data: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Settings from the packaged defaults updated section by section (tests/conftest.py's idea)."""
+    base = default_config_data()
+    for key, value in (data or {}).items():
+        base[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return settings_from_dict(base, environ=env or {})

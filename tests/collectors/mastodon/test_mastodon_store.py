@@ -1,0 +1,203 @@
+"""Mastodon into the database through the runner: dedup across instances, cursors, crashes, refresh."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+
+import pytest
+import responses
+from sqlalchemy import func, select
+
+import mastodon_replay as mr
+from mastodon_replay import make_settings
+from radpulse.collectors.base import Batch
+from radpulse.collectors.mastodon import MastodonCollector
+from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
+from radpulse.db.models import Author, Post, PostSource
+from radpulse.sources import sync_sources
+
+OFF = {"enabled": False}
+TAG = "radiology"
+A, B = "mastodon.social", "med-mastodon.com"
+
+
+def settings_for(instances, env=None, **mastodon):
+    return make_settings(
+        {"mastodon": {"instances": instances, "hashtags": [TAG], **mastodon}, "x": OFF, "reddit": OFF,
+         "bluesky": OFF, "pubmed": OFF, "crossref": OFF, "feeds": []},
+        env,
+    )
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def stored(db):
+    with db.engine.connect() as conn:
+        return {r.external_id: r for r in conn.execute(select(Post).order_by(Post.id))}
+
+
+def count_posts(db) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Post)).scalar_one()
+
+
+def serve(rsps, fixtures_dir, host, statuses, **headers):
+    mr.serve_instance(rsps, fixtures_dir, f"https://{host}")
+    server = mr.TagServer(statuses, f"https://{host}", TAG, headers=headers)
+    server.install(rsps)
+    return server
+
+
+def test_same_status_on_two_instances_is_stored_once(db, fixtures_dir, rsps):
+    template = mr.recorded_status(fixtures_dir)
+    on_a = mr.make_statuses(template, 6)
+    on_b = copy.deepcopy(on_a)
+    for k, s in enumerate(on_b):  # the same statuses under med-mastodon.com's own local ids
+        s["id"] = str(118000000000000000 + k)
+        s["favourites_count"] += 100
+    serve(rsps, fixtures_dir, A, on_a)
+    serve(rsps, fixtures_dir, B, on_b)
+    settings = settings_for([A, B])
+    specs = sync_sources(db, settings)
+    results = collect_sources(db, settings, specs)
+    assert [(r.source, r.status) for r in results] == [(f"mastodon:{A}#{TAG}", "success"), (f"mastodon:{B}#{TAG}", "success")]
+    assert [r.new for r in results] == [6, 0] and results[1].updated == 6
+    posts = stored(db)
+    assert sorted(posts) == sorted(s["uri"] for s in on_a)
+    # counts: the newest reading (med-mastodon.com's) is kept
+    assert sorted(p.like_count for p in posts.values()) == [100 + k for k in range(6)]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PostSource)).scalar_one() == 12  # both sources matched each
+        assert conn.execute(select(func.count()).select_from(Author)).scalar_one() == 1
+
+
+def test_cursor_advance_and_idempotent_reruns(db, fixtures_dir, rsps):
+    statuses = mr.make_statuses(mr.recorded_status(fixtures_dir), 12)
+    server = serve(rsps, fixtures_dir, B, statuses)
+    settings = settings_for([B], limit=5)
+    (spec,) = sync_sources(db, settings)
+    collector = MastodonCollector(settings)
+
+    first = run_source(db, collector, spec)
+    assert (first.status, first.new, first.fetched) == ("success", 12, 12)
+    assert first.cursor == {"min_id": statuses[-1]["id"]}
+    assert load_cursor(db, spec.id) == first.cursor
+
+    again = run_source(db, collector, spec)  # nothing new: asks after min_id and stores nothing
+    assert (again.status, again.new, again.updated, again.fetched) == ("success", 0, 0, 0)
+    assert server.calls[-1] == {"min_id": statuses[-1]["id"], "limit": "5"}
+
+    statuses += mr.make_statuses(mr.recorded_status(fixtures_dir), 7, start=117020700000000000)
+    later = run_source(db, collector, spec)
+    assert (later.new, later.updated) == (7, 0)
+    assert later.cursor == {"min_id": statuses[-1]["id"]}
+    assert count_posts(db) == 19
+
+    # the same payloads read again from scratch: stored once each, counts refreshed
+    for s in statuses:
+        s["favourites_count"] = 1000
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM source_cursors")
+    rerun = run_source(db, collector, spec)
+    assert (rerun.new, rerun.updated) == (0, 19)
+    assert count_posts(db) == 19
+    assert all(p.like_count == 1000 for p in stored(db).values())
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def crash_after(collector: MastodonCollector, n: int) -> None:
+    """Make `collect` raise after yielding `n` batches (the runner has committed them)."""
+    real = collector.collect
+
+    def collect(source, cursor) -> Iterator[Batch]:
+        for k, batch in enumerate(real(source, cursor)):
+            if k == n:
+                raise Crash(f"injected after {n} batches")
+            yield batch
+
+    collector.collect = collect  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("phase", ["backfill", "forward"])
+def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir, rsps, phase):
+    template = mr.recorded_status(fixtures_dir)
+    statuses = mr.make_statuses(template, 23)
+    server = serve(rsps, fixtures_dir, B, statuses)
+    settings = settings_for([B], limit=5)
+    (spec,) = sync_sources(db, settings)
+    if phase == "forward":
+        run_source(db, MastodonCollector(settings), spec)
+        statuses += mr.make_statuses(template, 17, start=117020700000000000)
+    before = count_posts(db)
+
+    broken = MastodonCollector(settings)
+    crash_after(broken, 2)
+    failed = run_source(db, broken, spec)
+    assert failed.status == "failed" and "injected after 2 batches" in failed.error
+    assert count_posts(db) == before + 10  # two pages of 5 committed
+    committed = load_cursor(db, spec.id)
+    assert committed == failed.cursor
+
+    server.calls.clear()
+    resumed = run_source(db, MastodonCollector(settings), spec)
+    assert resumed.status == "success"
+    first_call = server.calls[0]
+    if phase == "backfill":
+        assert first_call == {"max_id": committed["backfill_max_id"], "limit": "5"}
+    else:
+        assert first_call == {"min_id": committed["min_id"], "limit": "5"}
+    posts = stored(db)
+    expected = {s["uri"] for s in statuses}
+    assert set(posts) == expected  # no gap
+    assert count_posts(db) == len(expected)  # no duplicate
+    assert resumed.new == len(expected) - before - 10
+
+
+def test_restricted_instance_is_reported_and_the_others_go_on(db, fixtures_dir, rsps):
+    statuses = mr.make_statuses(mr.recorded_status(fixtures_dir), 3)
+    serve(rsps, fixtures_dir, A, statuses)
+    inter = mr.load(fixtures_dir, "test_unauthed_home_tl_throws.yaml")
+    mr.serve_instance(rsps, fixtures_dir, f"https://{B}")
+    mr.serve(rsps, mr.find(inter, "GET", "/api/v1/timelines/home", 401), f"https://{B}/api/v1/timelines/tag/{TAG}")
+    settings = settings_for([B, A])
+    results = collect_sources(db, settings, sync_sources(db, settings))
+    by_name = {r.source: r for r in results}
+    restricted = by_name[f"mastodon:{B}#{TAG}"]
+    assert restricted.status == "not_configured"
+    assert "needs an access token" in restricted.error and "RADPULSE_MASTODON_TOKEN_MED_MASTODON_COM" in restricted.error
+    assert (by_name[f"mastodon:{A}#{TAG}"].status, by_name[f"mastodon:{A}#{TAG}"].new) == ("success", 3)
+
+
+def test_refresh_reads_counts_at_the_origin_and_applies_deletions(db, fixtures_dir, rsps):
+    template = mr.recorded_status(fixtures_dir)
+    statuses = mr.make_statuses(template, 3)
+    serve(rsps, fixtures_dir, B, statuses)
+    settings = settings_for([B], env=None)
+    settings.refresh.max_age_days = 100_000
+    collect_sources(db, settings, sync_sources(db, settings))
+    assert count_posts(db) == 3
+
+    origin = "http://localhost:3000"  # the statuses' URIs point at the recording server
+    alive, gone, _ = statuses
+    fresh = {**alive, "favourites_count": 77, "replies_count": 5}
+    rsps.add(responses.GET, f"{origin}/api/v1/statuses/{alive['id']}", json=fresh)
+    missing = mr.find(mr.load(fixtures_dir, "test_status_missing.yaml"), "GET", "/api/v1/statuses/0", 404)
+    mr.serve(rsps, missing, f"{origin}/api/v1/statuses/{gone['id']}")
+    rsps.add(responses.GET, f"{origin}/api/v1/statuses/{statuses[2]['id']}", status=403, json={"error": "forbidden"})
+
+    (summary,) = refresh_platforms(db, settings, ["mastodon"])
+    assert summary.status == "warning" and "answered 403" in summary.warnings[0]
+    posts = stored(db)
+    assert (posts[alive["uri"]].like_count, posts[alive["uri"]].reply_count) == (77, 5)
+    assert posts[gone["uri"]].is_deleted and posts[gone["uri"]].text is None and posts[gone["uri"]].raw is None
+    assert not posts[statuses[2]["uri"]].is_deleted
+    assert json.loads(json.dumps(posts[alive["uri"]].provenance))["endpoint"].endswith(f"/api/v1/statuses/{alive['id']}")
