@@ -52,17 +52,21 @@ class RateLimiter:
     def set_rate(self, rate: float) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
 
+    @staticmethod
+    def clock() -> float:
+        return time.monotonic()
+
     def wait(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self._next > now:
             time.sleep(self._next - now)
-            now = self._next
+            now = self.clock()
         self._next = now + self.interval
 
     def pause(self, seconds: float) -> None:
         """Sleep `seconds` now (a server asked us to wait) and count from the end of it."""
         time.sleep(seconds)
-        self._next = time.monotonic() + self.interval
+        self._next = self.clock() + self.interval
 
 
 @dataclass(frozen=True, slots=True)
