@@ -233,7 +233,7 @@ class _Run:
             children = self.c.fetch_new(self.name, **params) if want > 0 else []
             if not children and after and resume and first:
                 # the post this walk resumes after may be gone: start again from the top
-                restarted, first, after = True, False, None
+                restarted, first, after, walked = True, False, None, 0
                 continue
             first = False
             cut = self._boundary_index(children, boundary)
