@@ -9,11 +9,11 @@ a transaction; one call is one batch, so a failure leaves nothing of the batch h
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy import column as sa_column
 from sqlalchemy import literal_column
@@ -94,8 +94,15 @@ AUTHOR_COLUMNS = (
 )
 
 
+_UTC = dt.timezone.utc
+
+
 class Values:
-    """Converts Python values to what the connection's driver takes without SQLAlchemy's help."""
+    """Converts Python values to what the connection's driver takes without SQLAlchemy's help.
+
+    The formats match what SQLAlchemy itself writes (SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff' in
+    UTC; JSON as compact text), so rows written either way read back the same.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.sqlite = conn.dialect.name == "sqlite"
@@ -103,7 +110,10 @@ class Values:
     def ts(self, value: dt.datetime | None) -> Any:
         if value is None or not self.sqlite:
             return value
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if value.tzinfo is not _UTC:
+            value = value.astimezone(_UTC)
+        text_value = value.replace(tzinfo=None).isoformat(" ")
+        return text_value if value.microsecond else text_value + ".000000"
 
     @staticmethod
     def json(value: Any) -> str | None:
@@ -111,7 +121,7 @@ class Values:
             return None
         if not value and isinstance(value, list):
             return "[]"
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return orjson.dumps(value, default=str).decode()
 
 
 def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
@@ -167,8 +177,10 @@ def _post_changes(ex: Any) -> dict[str, Any]:
         hashtags=ex.hashtags,
         mentions=ex.mentions,
     )
-    for name in ("author_external_id", "url", "language", "community", "in_reply_to_id",
-                 "quoted_id", "reposted_id", "conversation_id"):
+    # author_external_id is not refreshed: a post's author never changes, and leaving the
+    # indexed column out of SET spares an index update per row on re-ingest
+    for name in ("url", "language", "community", "in_reply_to_id", "quoted_id", "reposted_id",
+                 "conversation_id"):
         changes[name] = func.coalesce(ex[name], t[name])
     return changes
 
@@ -193,7 +205,7 @@ def bulk_upsert(
 
     `conflict` names the unique key (its columns come first in `columns`). The SQL is built by
     SQLAlchemy and stays parametrised. SQLite takes the rows through the driver's executemany
-    (known keys are looked up first to count new and updated rows); PostgreSQL COPYs them into
+    (new rows are counted by their ids above the previous maximum); PostgreSQL COPYs them into
     a temporary table and merges with one INSERT .. SELECT .. RETURNING, its fastest bulk path.
     SQLAlchemy's per-value bind processing is skipped because in bulk loads it costs more than
     the database's own work (`Values` converts instead).
@@ -204,8 +216,9 @@ def bulk_upsert(
     if conn.dialect.name == "postgresql":
         return _pg_copy_upsert(conn, table, columns, rows, conflict, changes)
     keys = [row[: len(conflict)] for row in rows]
-    result.updated = len(_ids_for(conn, table, keys))
-    result.new = len(rows) - result.updated
+    # rows inserted get ids above the current maximum (SQLite's rowid allocation), so one
+    # indexed range count after the write tells new from updated without a lookup per key
+    max_before = conn.execute(select(func.max(table.c.id))).scalar() or 0
     ins = insert_for(conn, table)
     stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded))
     compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
@@ -214,6 +227,8 @@ def bulk_upsert(
     sql = str(compiled)
     for chunk in _chunks(rows, 10_000):
         conn.exec_driver_sql(sql, chunk)
+    result.new = conn.execute(select(func.count()).select_from(table).where(table.c.id > max_before)).scalar() or 0
+    result.updated = len(rows) - result.new
     if want_ids:
         result.ids = _ids_for(conn, table, keys)
     return result
