@@ -125,7 +125,7 @@ def sort_at(view: Mapping[str, Any]) -> str | None:
             times.append(parse_time(value))
         except ValueError:
             continue
-    return min(times).isoformat().replace("+00:00", "Z") if times else None
+    return min(times).isoformat(timespec="microseconds").replace("+00:00", "Z") if times else None
 
 
 def normalise_post(

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from radpulse.config import Settings, default_config_data, settings_from_dict
+
 import httpx
 import jsonschema
 import yaml
@@ -147,3 +149,43 @@ def clone_views(template: dict[str, Any], n: int, *, start_minute: int = 0, tag:
         v["likeCount"] = minute
         out.append(v)
     return sorted(out, key=lambda v: v["indexedAt"], reverse=True)
+
+
+def make_settings(data: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Settings from the packaged defaults updated section by section (tests/conftest.py's idea)."""
+    base = default_config_data()
+    for key, value in (data or {}).items():
+        base[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return settings_from_dict(base, environ=env or {})
+
+
+class SearchServer:
+    """searchPosts over `views` like the AppView: sort=latest, inclusive `since`, offset cursors.
+
+    Every answer is checked against the recorded lexicon before it is sent.
+    """
+
+    def __init__(self, fixtures_dir: Path, views: list[dict[str, Any]]) -> None:
+        self.views = views
+        self.validator = search_posts_validator(fixtures_dir)
+        self.calls: list[dict[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        from radpulse.collectors.bluesky.normalise import parse_time, sort_at
+
+        q = dict(request.url.params)
+        self.calls.append(q)
+        limit = int(q.get("limit", 25))
+        items = sorted(self.views, key=lambda v: parse_time(sort_at(v)), reverse=True)
+        if "since" in q:
+            since = parse_time(q["since"])
+            items = [v for v in items if parse_time(sort_at(v)) >= since]
+        if "lang" in q:
+            items = [v for v in items if q["lang"] in (v["record"].get("langs") or [])]
+        offset = int(q.get("cursor", 0))
+        page = items[offset : offset + limit]
+        answer: dict[str, Any] = {"posts": page}
+        if offset + limit < len(items):
+            answer["cursor"] = str(offset + limit)
+        self.validator.validate(answer)
+        return httpx.Response(200, json=answer, headers={"RateLimit-Limit": "3000", "RateLimit-Remaining": "2999"})
