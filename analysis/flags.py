@@ -56,6 +56,10 @@ _PLACE = re.compile(
     r"\b(?:from|in|at|near|lives in|living in) (?:St\.? |Saint )?[A-Z][a-z]+(?: [A-Z][a-z]+)?"
     r"(?: (?:Hospital|General|Memorial|Infirmary|Clinic|Medical Center|County|Street|Road))?\b"
 )
+_HOSPITAL = re.compile(
+    r"\b(?:St\.? |Saint )?[A-Z][a-z]+(?:'s)? (?:General|Memorial|Hospital|Infirmary|Medical Center|"
+    r"Medical Centre|Clinic|Children's)\b"
+)
 _PLACE_STOP = re.compile(
     r"\b(?:in|at|from|near) (?:The|This|That|My|Our|Your|CT|MRI|MR|PET|US|ED|ER|IR|ICU|AI|X|"
     r"January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -93,6 +97,18 @@ _PROMO = re.compile(
     re.I,
 )
 
+# gates: a regex is only tried when the post contains one of these words (speed)
+_DIGIT = re.compile(r"\d")
+_RECORD_GATE = frozenset("dob d o b birth born".split())
+_AGE_GATE = frozenset(["age", "aged"])
+_PATIENT_GATE = frozenset(["patient", "pt"])
+_ADVICE_GATE = frozenset("can could would will should is what doctor".split())
+_OWN_GATE = frozenset(["my"])
+_PROMO_GATE = frozenset(
+    "follow followback f4f dm promo discount buy crypto bitcoin nft giveaway click link earn "
+    "make whatsapp telegram onlyfans free cheap casino betting".split()
+)
+
 
 class FlagDetector(BaseEstimator):
     """Rule-based privacy-risk, advice-request and spam flags (see the module docstring)."""
@@ -114,48 +130,57 @@ class FlagDetector(BaseEstimator):
         """The flags raised on one post, each with the signals that raised it."""
         nt = doc if isinstance(doc, NormalisedText) else normalise(doc, detect=False)
         text = nt.clean
+        vocab = nt.vocab or frozenset(nt.tokens)
         out: dict[str, list[str]] = {}
-        privacy = self._privacy(nt.raw if "<" not in nt.raw else text, has_media)
+        privacy = self._privacy(nt.raw if "<" not in nt.raw else text, vocab, has_media)
         if privacy:
             out[PRIVACY_RISK] = privacy
         advice = []
-        if _ADVICE.search(text):
+        if not _ADVICE_GATE.isdisjoint(vocab) and _ADVICE.search(text):
             advice.append("asks for a reading")
-        if _OWN_SCAN.search(text) and _HELP.search(text):
+        if (
+            not _OWN_GATE.isdisjoint(vocab) or "'s" in text or "’s" in text
+        ) and _HELP.search(text) and _OWN_SCAN.search(text):
             advice.append("own or relative's imaging with a question")
         if advice:
             out[ADVICE_REQUEST] = advice
-        spam = self._spam(nt)
+        spam = self._spam(nt, vocab)
         if spam:
             out[SPAM] = spam
         return out
 
-    def _privacy(self, text: str, has_media: bool) -> list[str]:
+    def _privacy(self, text: str, vocab: frozenset[str], has_media: bool) -> list[str]:
         signals = []
-        strong = _RECORD.search(text) or _NAMED.search(text)
-        age = _AGE.search(text)
+        digits = _DIGIT.search(text) is not None
+        strong = (
+            (_RECORD.search(text) if digits or not _RECORD_GATE.isdisjoint(vocab) else None)
+            or (_NAMED.search(text) if "M" in text or "patient" in vocab else None)
+        )
+        if strong:
+            signals.append(f"identifier: {strong.group(0)!r}")
+        age = _AGE.search(text) if digits or not _AGE_GATE.isdisjoint(vocab) else None
+        my_patient = _MY_PATIENT.search(text) if not _PATIENT_GATE.isdisjoint(vocab) else None
+        if digits and _EXAM_DATE.search(text):
+            signals.append("exam date")
+        if not (age or my_patient):
+            return signals
         date = _DATE.search(text)
-        exam_date = _EXAM_DATE.search(text)
         place = None
         for m in _PLACE.finditer(text):
             if not _PLACE_STOP.match(m.group(0)):
                 place = m
                 break
-        my_patient = _MY_PATIENT.search(text)
+        place = place or _HOSPITAL.search(text)
         image = has_media or _CASE_IMAGE.search(text)
-        if strong:
-            signals.append(f"identifier: {strong.group(0)!r}")
         if age and (date or place):
-            signals.append("age with a " + ("date" if date else "place"))
-        if exam_date:
-            signals.append("exam date")
+            signals.insert(0, "age with a " + ("date" if date else "place"))
         if my_patient and (age or date or place) and not signals:
             signals.append("'my patient' with specific details")
         if image and age and (date or place or my_patient) and not signals:
             signals.append("case image with clinical particulars")
         return signals
 
-    def _spam(self, nt: NormalisedText) -> list[str]:
+    def _spam(self, nt: NormalisedText, vocab: frozenset[str]) -> list[str]:
         signals = []
         n_tags = len(nt.hashtags)
         if n_tags >= self.max_hashtags:
@@ -166,7 +191,7 @@ class FlagDetector(BaseEstimator):
             signals.append("repeated hashtags")
         if len(nt.urls) >= self.max_links:
             signals.append(f"{len(nt.urls)} links")
-        promo = _PROMO.search(nt.clean)
+        promo = _PROMO.search(nt.clean) if not _PROMO_GATE.isdisjoint(vocab) else None
         if promo:
             signals.append(f"promotion: {promo.group(0)!r}")
         return signals

@@ -37,6 +37,8 @@ class Lexicon:
     terms: dict[tuple[str, ...], tuple[int, ...]]
     hashtags: dict[str, tuple[int, ...]]
     max_n: int
+    #: first words of the multi-word terms (only these start an n-gram look-up)
+    starts: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
@@ -72,20 +74,27 @@ class Lexicon:
             {k: tuple(sorted(v)) for k, v in terms.items()},
             {k: tuple(sorted(v)) for k, v in tags.items()},
             max_n,
+            frozenset(k[0] for k in terms if len(k) > 1),
         )
 
     def counts(self, doc: NormalisedText) -> list[int]:
         """Number of lexicon hits per label (index order of `labels`)."""
         out = [0] * len(self.labels)
         terms = self.terms
+        starts = self.starts
         toks = doc.tokens
         n = len(toks)
-        for i in range(n):
-            for k in range(1, min(self.max_n, n - i) + 1):
-                hit = terms.get(tuple(toks[i : i + k]))
-                if hit:
-                    for j in hit:
-                        out[j] += 1
+        for i, tok in enumerate(toks):
+            hit = terms.get((tok,))
+            if hit:
+                for j in hit:
+                    out[j] += 1
+            if tok in starts:
+                for k in range(2, min(self.max_n, n - i) + 1):
+                    hit = terms.get(tuple(toks[i : i + k]))
+                    if hit:
+                        for j in hit:
+                            out[j] += 1
         for tag in doc.hashtags:
             hit = self.hashtags.get(tag)
             if hit:

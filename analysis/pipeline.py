@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from radpulse.analysis.authors import AuthorTypeClassifier, Profile, default_author_classifier
@@ -66,6 +65,7 @@ class Annotator:
         self.topics = topics if topics is not None else default_topic_classifier()
         self.flags = flags if flags is not None else FlagDetector().fit()
         self.authors = authors if authors is not None else default_author_classifier()
+        self._author_cache: dict[tuple[str, str, str], str] = {}
 
     @property
     def version(self) -> str:
@@ -111,7 +111,17 @@ class Annotator:
             )
         return out
 
-    @lru_cache(maxsize=100_000)  # noqa: B019 - profiles repeat across posts; one annotator per run
+    def author_types(self, profiles: Sequence[tuple[str, str, str]]) -> list[str]:
+        """Author type of each (handle, display_name, bio); cached, as accounts post many times."""
+        cache = self._author_cache
+        todo = list({p for p in profiles if p not in cache})
+        if todo:
+            if len(cache) + len(todo) > 200_000:
+                cache.clear()
+            found = self.authors.predict([Profile(*p) for p in todo])
+            cache.update(zip(todo, (str(t) for t in found)))
+        return [cache[p] for p in profiles]
+
     def author_type(self, handle: str, display_name: str, bio: str) -> str:
-        """Author type of one profile (cached: the same accounts post many times)."""
-        return str(self.authors.predict([Profile(handle, display_name, bio)])[0])
+        """Author type of one profile."""
+        return self.author_types([(handle or "", display_name or "", bio or "")])[0]

@@ -145,6 +145,10 @@ class RadiologySentiment(BaseEstimator, ClassifierMixin):
         ) if ordered else None
         self.neutralise_re_ = _compile_any(lex.get("neutralise", {}).get("patterns", []))
         self.sarcasm_re_ = _compile_any(lex.get("sarcasm", {}).get("patterns", []))
+        # a rule can only match a post containing one of its gate words: skip the regex otherwise
+        self.phrase_gate_ = frozenset(p.split()[0].split("-")[0].split("'")[0] for p in phrases)
+        self.neutralise_gate_ = frozenset(lex.get("neutralise", {}).get("gate", []))
+        self.sarcasm_gate_ = frozenset(lex.get("sarcasm", {}).get("gate", []))
         self.classes_ = np.array(LABELS)
         return self
 
@@ -162,12 +166,23 @@ class RadiologySentiment(BaseEstimator, ClassifierMixin):
         analyzer = self.general_
         if self.clinical_register and not self.context_terms_.isdisjoint(nt.tokens):
             analyzer = self.clinical_
-        if self.clinical_register and self.neutralise_re_ is not None:
+        vocab = nt.vocab or frozenset(nt.tokens)
+        if (
+            self.clinical_register
+            and self.neutralise_re_ is not None
+            and (not self.neutralise_gate_ or not self.neutralise_gate_.isdisjoint(vocab))
+        ):
             text = self.neutralise_re_.sub(" ", text)
-        if self.phrase_re_ is not None:
+        if self.phrase_re_ is not None and not self.phrase_gate_.isdisjoint(vocab):
             text = self.phrase_re_.sub(self._phrase_sub, text)
         score = analyzer.polarity_scores(text)["compound"]
-        if self.sarcasm and self.sarcasm_re_ is not None and self.sarcasm_re_.search(nt.clean):
+        if (
+            self.sarcasm
+            and self.sarcasm_re_ is not None
+            and (not self.sarcasm_gate_ or not self.sarcasm_gate_.isdisjoint(vocab)
+                 or "🙃" in nt.clean)
+            and self.sarcasm_re_.search(nt.clean)
+        ):
             score = min(score, self.sarcasm_score) if score > self.sarcasm_score else score
         return score
 

@@ -155,13 +155,12 @@ def type_authors(
         if not rows:
             return done
         last_id = rows[-1].id
+        types = annotator.author_types(
+            [(r.handle or "", r.display_name or "", r.bio or "") for r in rows]
+        )
         updates = [
-            {
-                "b_id": r.id,
-                "author_type": annotator.author_type(r.handle or "", r.display_name or "", r.bio or ""),
-                "author_type_model": model,
-            }
-            for r in rows
+            {"b_id": r.id, "author_type": t, "author_type_model": model}
+            for r, t in zip(rows, types)
         ]
         with db.engine.begin() as conn:
             conn.execute(update(Author).where(Author.id == bindparam("b_id")), updates)

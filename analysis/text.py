@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-_TAG_RE = re.compile(r"<(br|/p|p)\b[^>]*>|<[^>]+>", re.I)
+#: block-level tags become a space; inline ones (Mastodon wraps "#<span>IRad</span>") vanish
+_TAG_RE = re.compile(r"<(/?(?:br|p|div|li|ul|ol|h\d|blockquote|tr|td)\b)?[^>]*>", re.I)
 _URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]*(?:@[A-Za-z0-9.\-]+)?)")
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")
@@ -47,6 +48,8 @@ class NormalisedText:
     mentions: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     language: str = "und"
+    #: the distinct tokens, for cheap "does the post mention any of ..." gates
+    vocab: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +119,7 @@ def _split_lower(s: str, words: frozenset[str]) -> str:
 def strip_html(text: str) -> str:
     """Mastodon and feed HTML to plain text: tags removed, entities decoded."""
     if "<" in text and ">" in text:
-        text = _TAG_RE.sub(" ", text)
+        text = _TAG_RE.sub(lambda m: " " if m.group(1) else "", text)
     if "&" in text:
         text = html.unescape(text)
     return text
@@ -133,11 +136,32 @@ def detect_language(text: str, tokens: list[str] | None = None) -> str:
         tokens = tokenize(text)
     if len(tokens) < 3:
         return "und"  # too short for any detector to be right
-    if text.isascii():
+    if text.isascii() or "".join(tokens).isascii():  # emoji and punctuation do not count
         hits = sum(1 for t in tokens if t in _EN_STOPWORDS)
         if hits >= 2 and hits * 6 >= len(tokens):
             return "en"
+        known = _english_words()
+        words = [t for t in tokens if not t.isdigit()]
+        if hits >= 1 and sum(1 for t in words if t in known) * 3 >= len(words) * 2:
+            return "en"
     return _langid(text[:400])
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """English words radpulse already ships: VADER's lexicon, the hashtag vocabulary, the topic
+    lexicon. A post made mostly of these (and some stopwords) is English."""
+    words = set(_EN_STOPWORDS) | set(_segment_vocabulary()[0])
+    try:
+        import vaderSentiment
+
+        lex = resources.files(vaderSentiment).joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
+        words.update(line.split("\t", 1)[0] for line in lex.splitlines() if line.isascii())
+    except (ImportError, OSError):
+        pass
+    lexicon = resources.files("radpulse.analysis").joinpath("data/topic_lexicon.toml")
+    words.update(_TOKEN_RE.findall(lexicon.read_text(encoding="utf-8").lower()))
+    return frozenset(words)
 
 
 def _langid(text: str) -> str:
@@ -168,4 +192,4 @@ def normalise(text: str | None, *, detect: bool = True) -> NormalisedText:
     clean = _SPACE_RE.sub(" ", body).strip()
     tokens = tokenize(clean)
     language = detect_language(clean, tokens) if detect else "und"
-    return NormalisedText(raw, clean, tokens, hashtags, mentions, urls, language)
+    return NormalisedText(raw, clean, tokens, hashtags, mentions, urls, language, frozenset(tokens))

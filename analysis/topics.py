@@ -124,11 +124,12 @@ class TopicClassifier(BaseEstimator, ClassifierMixin):
         """Subspecialty (single best), subspecialties and themes of each post."""
         probs = self.predict_proba(X)
         n_sub = len(SUBSPECIALTIES)
+        order = np.argsort(-probs[:, :n_sub], axis=1, kind="stable").tolist()
+        above = (probs >= self.threshold).tolist()
         results = []
-        for row in probs:
-            sub_idx = [j for j in np.argsort(-row[:n_sub]) if row[j] >= self.threshold]
-            subs = [SUBSPECIALTIES[j] for j in sub_idx] or [GENERAL]
-            themes = [THEMES[j - n_sub] for j in range(n_sub, len(LABELS)) if row[j] >= self.threshold]
+        for row_order, row_above in zip(order, above):
+            subs = [SUBSPECIALTIES[j] for j in row_order if row_above[j]] or [GENERAL]
+            themes = [THEMES[j] for j, hit in enumerate(row_above[n_sub:]) if hit]
             results.append(TopicPrediction(subs[0], subs, themes))
         return results
 
