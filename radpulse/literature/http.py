@@ -50,7 +50,10 @@ class RateLimiter:
         self._next = 0.0
 
     def set_rate(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
+        """Change the pace; the wait already scheduled for the next call changes with it."""
+        interval = 1.0 / rate if rate > 0 else 0.0
+        self._next += interval - self.interval
+        self.interval = interval
 
     @staticmethod
     def clock() -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +11,7 @@ from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
+from radpulse.literature.http import RateLimiter
 
 
 def literature_settings(data: dict | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -42,3 +44,22 @@ def add_source(db: Database) -> Callable[..., SourceSpec]:
 def lit_settings() -> Callable[..., Settings]:
     """`lit_settings(data, env)`: settings from the defaults updated by `data` and `env`."""
     return literature_settings
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """time.sleep recorded, not slept, and advancing the rate limiters' clock by what was asked.
+
+    (Overrides the suite's `sleeps`: with a clock that stands still, a limiter would see every
+    recorded wait as not yet served.)
+    """
+    clock = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    monkeypatch.setattr(RateLimiter, "clock", staticmethod(lambda: clock[0]))
+    return slept

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ import radpulse.collectors.pubmed as pubmed_mod
 from radpulse.collectors.pubmed import EUTILS, PubMedCollector
 from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, SourceCursor
-from radpulse.literature.http import RateLimiter
 
 TODAY = dt.datetime(2025, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 TERM = "cancer"
@@ -35,21 +33,6 @@ def lit(fixtures_dir):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(pubmed_mod, "utcnow", lambda: TODAY)
-
-
-@pytest.fixture
-def sleeps(monkeypatch):  # type: ignore[no-untyped-def]
-    """Recorded sleeps that advance the rate limiter's clock (which otherwise stands still)."""
-    clock = [1000.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        clock[0] += seconds
-
-    monkeypatch.setattr(time, "sleep", sleep)
-    monkeypatch.setattr(RateLimiter, "clock", staticmethod(lambda: clock[0]))
-    return slept
 
 
 def settings_for(lit_settings, env=None):  # type: ignore[no-untyped-def]

@@ -1,0 +1,119 @@
+"""Crossref enrichment replaying habanero's recorded polite-pool answer through httpx (respx)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+import json
+
+import httpx
+import pytest
+import respx
+import yaml
+from sqlalchemy import select
+
+from radpulse.collectors.base import ArticleRecord
+from radpulse.collectors.crossref import CROSSREF, CrossrefCollector, enrichment_candidates, rate_from_headers
+from radpulse.collectors.runner import collect_sources
+from radpulse.db.models import Article
+from radpulse.db.store import upsert_articles
+
+CHAPTER = "10.1007/978-3-658-17671-6_18-1"
+
+
+@pytest.fixture
+def cassette(fixtures_dir):  # type: ignore[no-untyped-def]
+    """The recorded exchange: the decoded work list and the real response headers."""
+    data = yaml.safe_load((fixtures_dir / "literature" / "crossref_works_rows2.yaml").read_text())
+    response = data["interactions"][0]["response"]
+    body = response["body"]["string"]
+    raw = body if isinstance(body, bytes) else base64.b64decode(body)
+    works = json.loads(gzip.decompress(raw))
+    headers = {k: v[0] for k, v in response["headers"].items() if k not in ("content-length", "content-encoding")}
+    return works, headers
+
+
+def work_response(work: dict, headers: dict) -> httpx.Response:
+    """A /works/{doi} answer built from a recorded work, gzip-encoded as Crossref sends it."""
+    body = gzip.compress(json.dumps({"status": "ok", "message-type": "work", "message-version": "1.0.0",
+                                     "message": work}).encode())
+    return httpx.Response(200, content=body, headers={**headers, "content-encoding": "gzip"})
+
+
+def seed(db, records: list[ArticleRecord]) -> None:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        upsert_articles(conn, records)
+
+
+def test_enrichment_found_not_registered_and_pacing(db, add_source, lit_settings, cassette, sleeps) -> None:
+    works, headers = cassette
+    seed(db, [
+        ArticleRecord(doi=CHAPTER.upper(), source="mention"),  # a DOI seen in a post
+        ArticleRecord(doi="10.5555/not-in-crossref", source="mention"),
+        ArticleRecord(doi="10.1148/radiol.1", title="Has metadata", source="feed"),  # not a candidate
+        ArticleRecord(doi="10.1148/radiol.2", source="mention", crossref_status="not_registered"),  # asked before
+    ])
+    assert enrichment_candidates(db, 10) == [CHAPTER, "10.5555/not-in-crossref"]
+    settings = lit_settings({"crossref": {"mailto": "team@example.org"}}, {"RADPULSE_DATABASE_URL": db.url})
+    with respx.mock(assert_all_called=True) as mock:
+        found = mock.get(CROSSREF + f"works/{CHAPTER}").mock(return_value=work_response(works["message"]["items"][0], headers))
+        mock.get(CROSSREF + "works/10.5555/not-in-crossref").mock(
+            return_value=httpx.Response(404, text="Resource not found.", headers=headers))
+        source = add_source("crossref:enrich", "crossref", "enrichment", "articles missing metadata")
+        (summary,) = collect_sources(db, settings, [source])
+
+    assert (summary.status, summary.fetched, summary.error) == ("success", 2, None)
+    request = found.calls[0].request
+    assert request.url.params["mailto"] == "team@example.org"
+    assert "mailto:team@example.org" in request.headers["User-Agent"]
+    # first call at the conservative 5/s, then the pool's 10 per 1s from the recorded headers
+    assert sleeps == pytest.approx([0.1])
+    with db.session() as s:
+        arts = {a.doi: a for a in s.scalars(select(Article))}
+    chapter = arts[CHAPTER]
+    assert chapter.key == f"doi:{CHAPTER}" and chapter.crossref_status == "found"
+    assert chapter.title == "Soziale Innovation" and chapter.journal == "Handbuch Innovationsforschung"
+    assert chapter.authors == ["Jürgen Howaldt", "Michael Schwarz"]
+    assert chapter.published_date == dt.date(2018, 11, 3)
+    assert chapter.url == "https://link.springer.com/10.1007/978-3-658-17671-6_18-1"
+    assert chapter.issn is None and chapter.abstract is None
+    assert chapter.sources == ["crossref", "mention"]
+    assert chapter.raw["reference-count"] == 66 and chapter.provenance["endpoint"].endswith(f"works/{CHAPTER}")
+    missing = arts["10.5555/not-in-crossref"]
+    assert missing.crossref_status == "not_registered" and missing.title is None and missing.sources == ["mention"]
+    assert arts["10.1148/radiol.1"].crossref_status is None
+    assert enrichment_candidates(db, 10) == []  # nothing asked twice
+
+
+def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, add_source, lit_settings, cassette, sleeps) -> None:
+    works, headers = cassette
+    item = works["message"]["items"][1]
+    seed(db, [ArticleRecord(doi=item["DOI"], source="mention"), ArticleRecord(doi="10.5555/later", source="mention")])
+    settings = lit_settings({}, {"RADPULSE_DATABASE_URL": db.url})
+    with respx.mock() as mock:
+        mock.get(CROSSREF + f"works/{item['DOI']}").mock(side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}), work_response(item, headers)])
+        mock.get(CROSSREF + "works/10.5555/later").mock(return_value=httpx.Response(503))
+        source = add_source("crossref:enrich", "crossref", "enrichment", "articles missing metadata")
+        (summary,) = collect_sources(db, settings, [source])
+    assert 7 in sleeps
+    assert summary.status == "failed" and "HTTP 503 after 4 attempts" in summary.error
+    assert summary.new == 0 and summary.updated == 1  # the found work was stored before the failure
+    with db.session() as s:
+        arts = {a.doi: a for a in s.scalars(select(Article))}
+    assert arts[item["DOI"]].title == "Loot Crates" and arts[item["DOI"]].published_date == dt.date(2024, 1, 5)
+    assert arts["10.5555/later"].crossref_status is None  # still queued for the next run
+
+
+@pytest.mark.parametrize(("limit", "interval", "rate"), [("10", "1s", 10.0), ("50", "1s", 50.0), ("5", "500ms", 10.0),
+                                                         ("", "1s", None), ("x", "1s", None)])
+def test_rate_from_headers(limit: str, interval: str, rate: float | None) -> None:
+    assert rate_from_headers(httpx.Headers({"X-Rate-Limit-Limit": limit, "X-Rate-Limit-Interval": interval})) == rate
+
+
+def test_collector_uses_a_database_given_by_the_runner(db, lit_settings) -> None:
+    collector = CrossrefCollector(lit_settings(), db=db)
+    (batch,) = list(collector.collect(None, None))  # type: ignore[arg-type]
+    collector.close()
+    assert batch.cursor["looked_up"] == 0 and batch.articles == []
