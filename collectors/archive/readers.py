@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+
+import orjson
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -119,7 +121,7 @@ def read_twarc(path: Path, progress: Progress | None = None) -> Iterator[Batch]:
             if not line:
                 continue
             try:
-                obj = json.loads(line)
+                obj = orjson.loads(line)
             except ValueError as exc:
                 problem = f"line {lineno}: not JSON ({exc})"
                 obj = None

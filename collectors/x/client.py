@@ -8,13 +8,13 @@ bodies turned into radpulse errors that say what to do. Sleeping goes through `t
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import requests
 import tweepy
 
@@ -163,7 +163,7 @@ def decode(response: requests.Response, endpoint: str, label: str) -> dict[str, 
     """The JSON object of a successful response; BadPayload when it is not one."""
     content = response.content
     try:
-        body = json.loads(content)
+        body = orjson.loads(content)
     except ValueError as exc:
         raise BadPayload(
             f"{label}: X answered {endpoint} with malformed JSON ({exc.__class__.__name__} at "

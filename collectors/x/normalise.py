@@ -171,7 +171,7 @@ def normalise_tweet(
         links=links,
         hashtags=_tags(entities, "hashtags", "tag"),
         mentions=_tags(entities, "mentions", "username"),
-        raw=dict(tweet),
+        raw=tweet,  # type: ignore[arg-type]
         provenance=provenance,
     )
 

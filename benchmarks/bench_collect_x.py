@@ -1,0 +1,177 @@
+"""X collection without the network: normalise and store replayed v2 pages, beside storage alone.
+
+    .venv/bin/python benchmarks/bench_collect_x.py [--posts 50000] [--page 100] [--postgres URL]
+
+Pages are built in memory from the recorded v2 bodies in ../shared/fixtures/x/v2-bodies (real
+tweets with entities, references, public_metrics and includes.users), each tweet copied with a
+distinct id and author, and serialised to JSON bytes as X sends them. Measured in one run:
+
+* collect: JSON decode + `normalise_page` + the runner's `consume` (one Batch per page, one
+  transaction each, with cursor, counters and source links), exactly the collector's path after
+  tweepy has returned the response; target >= 20,000 posts/s;
+* normalise only: JSON decode + `normalise_page`;
+* storage only: `upsert_authors` + `upsert_posts` of the same pre-normalised records in the same
+  page-sized transactions, into a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+from sqlalchemy import create_engine, func, select, text
+
+from radpulse.collectors.base import SourceSpec, provenance, utcnow
+from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.collectors.base import Batch
+from radpulse.collectors.x.client import CLIENT
+from radpulse.collectors.x.normalise import normalise_page
+from radpulse.collectors.x.settings import SEARCH_ENDPOINT
+from radpulse.db.engine import open_database
+from radpulse.db.models import Post, Source
+from radpulse.db.store import upsert_authors, upsert_posts
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "x" / "v2-bodies"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def template_tweets() -> tuple[list[dict], list[dict]]:
+    """The recorded tweets and users used as templates."""
+    search = json.loads((FIXTURES / "apis_searches_search_tweets_query.json").read_text())
+    tweet = json.loads((FIXTURES / "models_tweet.json").read_text())
+    expansions = json.loads((FIXTURES / "models_expansions.json").read_text())
+    lookup = json.loads((FIXTURES / "apis_tweet_tweets_resp.json").read_text())
+    tweets = search["data"] + [tweet] + lookup["data"]
+    users = search["includes"]["users"] + expansions["users"] + lookup["includes"]["users"]
+    return tweets, users
+
+
+def build_pages(n_posts: int, page_size: int, n_authors: int = 5000) -> list[bytes]:
+    """`n_posts` tweets in pages of `page_size`, newest first, as JSON bytes."""
+    tweets, users = template_tweets()
+    pages = []
+    base = 1_800_000_000_000_000_000
+    for start in range(0, n_posts, page_size):
+        data, page_users = [], {}
+        for i in range(start, min(start + page_size, n_posts)):
+            t = copy.deepcopy(tweets[i % len(tweets)])
+            t["id"] = str(base - i)
+            author = str(10_000 + i % n_authors)
+            t["author_id"] = author
+            t.setdefault("public_metrics", {"retweet_count": i % 13, "reply_count": i % 7,
+                                            "like_count": i % 100, "quote_count": i % 3})
+            t["conversation_id"] = t["id"]
+            data.append(t)
+            if author not in page_users:
+                u = copy.deepcopy(users[i % len(users)])
+                u["id"] = author
+                u["username"] = f"rad{author}"
+                page_users[author] = u
+        meta = {"result_count": len(data), "newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        if start + page_size < n_posts:
+            meta["next_token"] = f"p{start + page_size}"
+        pages.append(json.dumps({"data": data, "includes": {"users": list(page_users.values())},
+                                 "meta": meta}).encode())
+    return pages
+
+
+def normalise(raw: bytes):  # type: ignore[no-untyped-def]
+    read_at = utcnow()
+    return normalise_page(orjson.loads(raw), provenance=provenance(SEARCH_ENDPOINT, CLIENT, read_at), read_at=read_at)
+
+
+def add_source(db) -> SourceSpec:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        row = Source(name="x:#Radiology", platform="x", kind="hashtag", value="#Radiology", settings={},
+                     created_at=utcnow())
+        s.add(row)
+        s.flush()
+        return SourceSpec(row.name, "x", "hashtag", "#Radiology", {}, row.id)
+
+
+def bench_collect(url: str, pages: list[bytes]) -> float:
+    """Seconds for decode + normalise + consume (the collector's path), one batch per page."""
+    db = open_database(url)
+    spec = add_source(db)
+    summary = RunSummary(source=spec.name, platform="x")
+    summary.run_id = _start_run(db, spec.name, spec.id, "collect")
+
+    def batches():  # the collector's loop body without the HTTP
+        for raw in pages:
+            posts, authors, bad = normalise(raw)
+            ids = [p.external_id for p in posts]
+            yield Batch(posts=posts, authors=authors, quarantined=bad, cursor={"since_id": max(ids, key=int)},
+                        api_units=len(posts), fetched=len(posts))
+
+    start = time.perf_counter()
+    consume(db, batches(), summary, source=spec)
+    seconds = time.perf_counter() - start
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(Post)).scalar()
+    assert stored == summary.new, (stored, summary.new)
+    db.dispose()
+    return seconds
+
+
+def bench_storage(url: str, normalised: list[tuple]) -> float:
+    """Seconds for upsert_authors + upsert_posts of pre-normalised records, one transaction per page."""
+    db = open_database(url)
+    start = time.perf_counter()
+    for posts, authors, _ in normalised:
+        with db.engine.begin() as conn:
+            upsert_authors(conn, authors)
+            upsert_posts(conn, posts)
+    seconds = time.perf_counter() - start
+    db.dispose()
+    return seconds
+
+
+def fresh_pg(url: str, name: str) -> str:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=50_000)
+    ap.add_argument("--page", type=int, default=100, help="tweets per page (X's max_results, at most 100)")
+    ap.add_argument("--postgres", default="", help=f"admin URL of a PostgreSQL server, e.g. {DEFAULT_PG}")
+    args = ap.parse_args(argv)
+    pages = build_pages(args.posts, args.page)
+    n = args.posts
+
+    start = time.perf_counter()
+    normalised = [normalise(raw) for raw in pages]
+    t_norm = time.perf_counter() - start
+    assert sum(len(p) for p, _, _ in normalised) == n
+
+    targets = []
+    with tempfile.TemporaryDirectory() as tmp:
+        targets.append(("SQLite", f"sqlite:///{tmp}/collect.db", f"sqlite:///{tmp}/store.db"))
+        if args.postgres:
+            targets.append(("PostgreSQL", fresh_pg(args.postgres, "radpulse_bench_x_collect"),
+                            fresh_pg(args.postgres, "radpulse_bench_x_store")))
+        print(f"X v2 pages replayed from memory: {n:,} posts in {len(pages):,} pages of {args.page}")
+        print(f"  normalise only (orjson decode + normalise_page)  {n / t_norm:>10,.0f} posts/s")
+        for label, collect_url, store_url in targets:
+            t_collect = bench_collect(collect_url, pages)
+            t_store = bench_storage(store_url, normalised)
+            verdict = "OK" if n / t_collect >= 20_000 else "below target"
+            print(f"  {label}: collect (decode + normalise + store)  {n / t_collect:>10,.0f} posts/s  "
+                  f"(target >= 20,000: {verdict})")
+            print(f"  {label}: storage only (upsert_authors+posts)   {n / t_store:>10,.0f} posts/s  "
+                  f"collect/storage = {t_store / t_collect:.2f}")
+
+
+if __name__ == "__main__":
+    main()
