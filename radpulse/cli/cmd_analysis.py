@@ -62,7 +62,7 @@ def annotate(infile: str, outfile: str | None, batch_size: int) -> None:
             summary = annotate_file(infile, out, batch_size=batch_size,
                                     on_batch=lambda n: bar.advance(task, n))
     finally:
-        if out is not click.get_text_stream("stdout") and outfile not in (None, "-"):
+        if outfile not in (None, "-"):
             out.close()
     err_console.print(f"{summary.annotated} annotated, {summary.errors} with errors"
                       + (f", written to {outfile}" if outfile else ""))

@@ -1,0 +1,30 @@
+"""The evaluation script runs on a small slice and prints well-formed figures."""
+
+import json
+import re
+
+from radpulse.analysis.evaluate import main
+
+NUM = r"[01]\.\d{3}"
+
+
+def test_evaluate_prints_figures(capsys, fixtures_dir):
+    main(["--limit", "40", "--tweets", str(fixtures_dir / "sentiment" / "tweets_GroundTruth.txt")])
+    out = capsys.readouterr().out
+    for name in ("tweets", "radiology_test", "radiology_tuning"):
+        assert re.search(rf"^\s+{name}\s+40\s+{NUM}\s+{NUM}\s+{NUM}\s+{NUM}$", out, re.M), name
+    assert re.search(rf"subspecialty macro-F1: {NUM}$", out, re.M)
+    assert re.search(rf"themes macro-F1: {NUM}$", out, re.M)
+    for label in ("neuro", "general", "ai", "patient_public"):
+        assert re.search(rf"^\s+{label}\s+{NUM}\s+{NUM}\s+{NUM}\s+\d+$", out, re.M), label
+    for name in ("rules", "model", "both"):
+        assert re.search(rf"^\s+{name}\s+n=40\s+accuracy {NUM}\s+macro-F1 {NUM}$", out, re.M), name
+
+
+def test_evaluate_json(capsys, fixtures_dir):
+    report = main(["--limit", "30", "--json", "--tweets",
+                   str(fixtures_dir / "sentiment" / "tweets_GroundTruth.txt")])
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(json.dumps(report))
+    assert printed["sentiment"]["tweets"]["vader"]["n"] == 30
+    assert 0 <= printed["topics"]["themes_macro_f1"] <= 1
