@@ -14,7 +14,7 @@ from typing import Any
 
 from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
 from radpulse.collectors.registry import register
-from radpulse.collectors.x.client import CLIENT, XApi
+from radpulse.collectors.x.client import CLIENT, XApi, XBadRequest
 from radpulse.collectors.x.normalise import newest_id, normalise_page
 from radpulse.collectors.x.settings import (
     EXPANSIONS, LOOKUP_BATCH, LOOKUP_ENDPOINT, MEDIA_FIELDS, SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS,
@@ -27,6 +27,11 @@ __all__ = ["XCollector", "build_query"]
 #: error types of a lookup that mean the post is gone for us (deleted, or its author protected/suspended)
 _GONE_TYPES = ("resource-not-found", "not-authorized-for-resource")
 _GONE_TITLES = ("Not Found Error", "Authorization Error")
+
+
+def _mentions_window(detail: str) -> bool:
+    """Whether X's 400 is about since_id/until_id lying outside the recent-search window."""
+    return "since_id" in detail or "until_id" in detail
 
 
 @register
@@ -70,6 +75,8 @@ class XCollector(Collector):
         newest: str | None = state.get("newest_id")
         next_token: str | None = None
         units = 0
+        restarted = False
+        pending: list[str] = []  # warnings for the next batch
         prov = provenance(SEARCH_ENDPOINT, CLIENT)
         for page_no in range(cfg.max_pages_per_run):
             self._check_budget(source.name, units, cfg.max_results)
@@ -83,19 +90,32 @@ class XCollector(Collector):
                 params["until_id"] = resume_below
             if next_token:
                 params["next_token"] = next_token
-            body = self.api.call(self.api.client.search_recent_tweets, SEARCH_ENDPOINT, source.name, **params)
+            try:
+                body = self.api.call(self.api.client.search_recent_tweets, SEARCH_ENDPOINT, source.name, **params)
+            except XBadRequest as exc:
+                # recent search reaches back 7 days: a cursor older than that is refused
+                if restarted or not (since_id or resume_below) or not _mentions_window(exc.detail):
+                    raise
+                restarted = True
+                pending.append(
+                    f"{source.name}: the stored cursor is older than X's 7-day recent-search window "
+                    f"({exc.detail}); collecting the whole window again, so posts in between may be missing."
+                )
+                since_id = resume_below = until_id = newest = next_token = None
+                body = self.api.call(self.api.client.search_recent_tweets, SEARCH_ENDPOINT, source.name,
+                                     **{k: v for k, v in params.items() if k not in ("since_id", "until_id", "next_token")})
             read_at = utcnow()
             prov = {**prov, "retrieved_at": read_at.isoformat()}
             data = body.get("data") or []
             if not data:
-                if until_id or newest:  # an unfinished walk has reached since_id: close it
-                    yield Batch(cursor={"since_id": newest_id((), newest) or since_id})
+                if until_id or newest or pending:  # an unfinished walk has reached since_id: close it
+                    yield Batch(cursor={"since_id": newest_id((), newest) or since_id}, warnings=pending)
                 return
             posts, authors, bad = normalise_page(body, provenance=prov, read_at=read_at)
             ids = [str(t["id"]) for t in data if isinstance(t, dict) and str(t.get("id", "")).isdigit()]
             newest = newest_id(ids, newest)
             next_token = (body.get("meta") or {}).get("next_token")
-            warnings: list[str] = []
+            warnings, pending = pending, []
             if next_token and ids:
                 until_id = min(ids, key=int)
                 new_cursor = {"since_id": since_id, "until_id": until_id, "newest_id": newest}

@@ -28,6 +28,14 @@ MAX_RATE_WAIT = 15 * 60 + 1
 PORTAL = "https://developer.x.com/en/portal/dashboard"
 
 
+class XBadRequest(CollectorError):
+    """X rejected a request's parameters (400); `detail` is X's explanation."""
+
+    def __init__(self, message: str, *, detail: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.detail = detail
+
+
 class RateLimiter:
     """Paces requests from X's `x-rate-limit-remaining` and `x-rate-limit-reset` headers."""
 
@@ -152,8 +160,9 @@ def http_error(exc: tweepy.HTTPException, endpoint: str, label: str) -> Collecto
             hint="Check the source's hashtag or query; remove it from [x] if it no longer exists.",
         )
     if status == 400:
-        return CollectorError(
+        return XBadRequest(
             f"{label}: X rejected the request to {endpoint} (400 Bad Request: {detail}).",
+            detail=detail,
             hint="Check the query syntax of this source in [x].hashtags / [x].queries.",
         )
     return SourceUnavailable(f"{label}: X answered {status} for {endpoint} ({detail}).")

@@ -16,7 +16,7 @@ from radpulse.collectors.x import XCollector, build_query
 from radpulse.collectors.x.normalise import parse_time, snowflake_time
 from radpulse.db.models import Author, PostSource
 from xreplay import (
-    SEARCH_URL, TOKEN, add_source, body, cassette, cassette_json, query_params, search_page_with_metrics,
+    TOKEN, add_source, body, cassette, cassette_json, query_params, search_page_with_metrics,
     serve_cassette, serve_json, stored_posts, x_settings,
 )
 

@@ -7,7 +7,8 @@ import requests
 import responses
 from sqlalchemy import select
 
-from radpulse.collectors.runner import load_cursor, run_source
+from radpulse.collectors.base import Batch
+from radpulse.collectors.runner import load_cursor, run_source, write_batch
 from radpulse.collectors.x import XCollector
 from radpulse.collectors.x.client import RateLimiter, RetryPolicy, XApi
 from radpulse.db.models import CollectionRun, Quarantine
@@ -217,4 +218,25 @@ def test_items_missing_required_fields_are_quarantined(db, fixtures_dir):
         assert "yesterday" in rows[2].error and "not a numeric X id" in rows[3].error
         assert all(r.source_id == spec.id and r.run_id == summary.run_id and r.platform == "x" for r in rows)
     # the cursor still advances past the page (the quarantined posts are kept, not lost)
+    assert load_cursor(db, spec.id) == {"since_id": page["meta"]["newest_id"]}
+
+
+def test_a_cursor_older_than_the_search_window_restarts_with_a_warning(db, fixtures_dir):
+    spec = add_source(db)
+    with db.engine.begin() as conn:  # a cursor left from a run weeks ago
+        write_batch(conn, Batch(cursor={"since_id": "1260000000000000000"}), source=spec, run_id=None)
+    too_old = {"errors": [{"parameters": {"since_id": ["1260000000000000000"]},
+                           "message": "Invalid 'since_id':'1260000000000000000'. 'since_id' must be a tweet id "
+                                      "created after 2020-06-18T00:00Z."}],
+               "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+               "type": "https://api.twitter.com/2/problems/invalid-request"}
+    page = body(fixtures_dir, "apis_searches_search_tweets_query.json")
+    with responses.RequestsMock() as rsps:
+        serve_json(rsps, too_old, status=400)
+        serve_json(rsps, page)
+        summary = run_source(db, _collector(), spec)
+        first, second = (c.request.url for c in rsps.calls)
+    assert "since_id=1260000000000000000" in first and "since_id" not in second
+    assert summary.status == "warning" and summary.new == 4
+    assert "7-day recent-search window" in summary.warnings[0] and "must be a tweet id" in summary.warnings[0]
     assert load_cursor(db, spec.id) == {"since_id": page["meta"]["newest_id"]}
