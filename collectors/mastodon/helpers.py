@@ -10,7 +10,6 @@ jittered exponential backoff, then reported as SourceUnavailable.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from mastodon import Mastodon
 from mastodon.errors import (
@@ -96,8 +96,8 @@ class InstanceClient:
     def last_json(self) -> Any:
         """The last successful answer's JSON exactly as sent (Mastodon.py's objects add fields)."""
         try:
-            return json.loads(self.last_body or b"null")
-        except ValueError as exc:
+            return orjson.loads(self.last_body or b"null")
+        except orjson.JSONDecodeError as exc:
             raise BadPayload(f"{self.host}: the answer is not JSON ({exc})") from None
 
     def pace(self) -> None:
@@ -106,7 +106,13 @@ class InstanceClient:
         if remaining is not None and remaining <= RESERVE and reset:
             wait = reset - time.time()
             if wait > 0:
-                time.sleep(min(wait, MAX_WAIT))
+                self._wait(wait)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep for a window reset; afterwards the window is fresh."""
+        time.sleep(min(seconds, MAX_WAIT))
+        self.api.ratelimit_remaining = self.api.ratelimit_limit
+        self.api.ratelimit_reset = None
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
         """Run one API call paced, with 429 waits and 5xx/timeout retries; map failures."""
@@ -130,7 +136,7 @@ class InstanceClient:
                         reset_at=reset,
                         hint="The instance allows 300 requests per 5 minutes; the next run resumes from the cursor.",
                     ) from None
-                time.sleep(min(max(wait, 2.0 * (attempt + 1)), MAX_WAIT))
+                self._wait(max(wait, 2.0 * (attempt + 1)))
             except MastodonServerError as exc:
                 raise SourceUnavailable(
                     f"{self.host}: server error {api_status(exc)} on {what} after {ATTEMPTS} attempts",

@@ -1,0 +1,216 @@
+"""Mastodon and Bluesky collection without the network: normalise and store replayed pages.
+
+    .venv/bin/python benchmarks/bench_collect_social.py [--posts 40000] [--postgres URL]
+
+Pages are built in memory from the recorded payloads in ../shared/fixtures: Mastodon statuses
+from Mastodon.py's cassettes (hashtag, public and account timelines, search, context; 40 per page
+as `limit=40` returns them) and Bluesky PostViews from bskyr's getPosts/getQuotes recordings (100
+per page as searchPosts `limit=100`), each copied with a distinct id/URI and author, serialised to
+JSON bytes as the services send them. Measured per platform in one run:
+
+* collect: JSON decode + `normalise_page` + the runner's `consume` (one Batch per page, one
+  transaction each, with cursor, counters and source links): the collector's path once the client
+  library has the response body; target >= 20,000 posts/s;
+* normalise only: JSON decode (orjson) + `normalise_page` (HTML to text for Mastodon);
+* storage only: `upsert_authors` + `upsert_posts` of the same pre-normalised records in the same
+  page-sized transactions, into a fresh database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from sqlalchemy import create_engine, func, select, text
+
+from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
+from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
+from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
+from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
+from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
+from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.db.engine import open_database
+from radpulse.db.models import Post, Source
+from radpulse.db.store import upsert_authors, upsert_posts
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+N_AUTHORS = 5000
+
+
+def mastodon_templates() -> list[dict[str, Any]]:
+    """Every distinct recorded status (by URI) in the Mastodon cassettes."""
+    seen: dict[str, dict[str, Any]] = {}
+    for path in sorted((FIXTURES / "mastodon").glob("*.yaml")):
+        for i in yaml.safe_load(path.read_text())["interactions"]:
+            if i["response"]["status"]["code"] != 200 or "/statuses" not in i["request"]["uri"] + "timelines":
+                continue
+            try:
+                body = json.loads(i["response"]["body"]["string"])
+            except ValueError:
+                continue
+            items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+            for s in items:
+                if isinstance(s, dict) and "uri" in s and "content" in s:
+                    seen.setdefault(s["uri"], s)
+    return list(seen.values())
+
+
+def bluesky_templates() -> list[dict[str, Any]]:
+    """The recorded PostViews (getPosts, getQuotes)."""
+    views = []
+    for name in ("f_getposts.yml", "f_getquotes.yml"):
+        data = yaml.safe_load((FIXTURES / "bluesky" / name).read_text())
+        views += json.loads(data["http_interactions"][0]["response"]["body"]["string"])["posts"]
+    return views
+
+
+def mastodon_pages(n: int, page_size: int = 40) -> list[bytes]:
+    """`n` statuses with distinct ids, URIs and accounts, newest first, in pages of `page_size`."""
+    templates = mastodon_templates()
+    pages = []
+    for start in range(0, n, page_size):
+        page = []
+        for i in range(start, min(start + page_size, n)):
+            s = copy.deepcopy(templates[i % len(templates)])
+            sid = str(117_100_000_000_000_000 - i)
+            who = i % N_AUTHORS
+            s["id"] = sid
+            s["uri"] = f"https://med.example/users/rad{who}/statuses/{sid}"
+            s["url"] = f"https://med.example/@rad{who}/{sid}"
+            s["account"] = {**s["account"], "id": str(who), "acct": f"rad{who}@med.example",
+                            "url": f"https://med.example/@rad{who}", "uri": f"https://med.example/users/rad{who}"}
+            s["favourites_count"] = i % 97
+            page.append(s)
+        pages.append(json.dumps(page).encode())
+    return pages
+
+
+def bluesky_pages(n: int, page_size: int = 100) -> list[bytes]:
+    """`n` PostViews with distinct at:// URIs and authors, in searchPosts answers of `page_size`."""
+    templates = bluesky_templates()
+    pages = []
+    for start in range(0, n, page_size):
+        posts = []
+        for i in range(start, min(start + page_size, n)):
+            v = copy.deepcopy(templates[i % len(templates)])
+            did = f"did:plc:rad{i % N_AUTHORS:020d}"
+            v["author"] = {**v["author"], "did": did, "handle": f"rad{i % N_AUTHORS}.bsky.social"}
+            v["uri"] = f"at://{did}/app.bsky.feed.post/3lrad{i:09d}"
+            v["likeCount"] = i % 97
+            posts.append(v)
+        answer: dict[str, Any] = {"posts": posts}
+        if start + page_size < n:
+            answer["cursor"] = str(start + page_size)
+        pages.append(json.dumps(answer).encode())
+    return pages
+
+
+def normalise_mastodon(raw: bytes):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    prov = provenance("https://med-mastodon.com/api/v1/timelines/tag/radiology", MASTO_CLIENT, now)
+    return masto_page(orjson.loads(raw), "med-mastodon.com", retrieved_at=now, provenance=prov)
+
+
+def normalise_bluesky(raw: bytes):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    prov = provenance("https://bsky.social/xrpc/app.bsky.feed.searchPosts", BSKY_CLIENT, now)
+    return bsky_page(orjson.loads(raw)["posts"], retrieved_at=now, provenance=prov)
+
+
+def add_source(db, platform: str) -> SourceSpec:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        row = Source(name=f"{platform}:#radiology", platform=platform, kind="tag", value="radiology", settings={},
+                     created_at=utcnow())
+        s.add(row)
+        s.flush()
+        return SourceSpec(row.name, platform, "tag", "radiology", {}, row.id)
+
+
+def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callable) -> float:  # type: ignore[type-arg]
+    """Seconds for decode + normalise + consume (the collector's path), one batch per page."""
+    db = open_database(url)
+    spec = add_source(db, platform)
+    summary = RunSummary(source=spec.name, platform=platform)
+    summary.run_id = _start_run(db, spec.name, spec.id, "collect")
+
+    def batches():  # the collectors' loop bodies without the HTTP
+        for k, raw in enumerate(pages):
+            posts, authors, bad = normalise(raw)
+            yield Batch(posts=posts, authors=authors, quarantined=bad, cursor={"page": k}, fetched=len(posts))
+
+    start = time.perf_counter()
+    consume(db, batches(), summary, source=spec)
+    seconds = time.perf_counter() - start
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(Post)).scalar()
+    assert stored == summary.new, (stored, summary.new)
+    db.dispose()
+    return seconds
+
+
+def bench_storage(url: str, normalised: list[tuple]) -> float:  # type: ignore[type-arg]
+    """Seconds for upsert_authors + upsert_posts of pre-normalised records, one transaction per page."""
+    db = open_database(url)
+    start = time.perf_counter()
+    for posts, authors, _ in normalised:
+        with db.engine.begin() as conn:
+            upsert_authors(conn, authors)
+            upsert_posts(conn, posts)
+    seconds = time.perf_counter() - start
+    db.dispose()
+    return seconds
+
+
+def fresh_pg(url: str, name: str) -> str:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=40_000, help="posts per platform")
+    ap.add_argument("--postgres", default="", help=f"admin URL of a PostgreSQL server, e.g. {DEFAULT_PG}")
+    args = ap.parse_args(argv)
+    n = args.posts
+    runs = [
+        ("Mastodon", "mastodon", mastodon_pages(n), normalise_mastodon, 40),
+        ("Bluesky", "bluesky", bluesky_pages(n), normalise_bluesky, 100),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, platform, pages, normalise, size in runs:
+            start = time.perf_counter()
+            normalised = [normalise(raw) for raw in pages]
+            t_norm = time.perf_counter() - start
+            assert sum(len(p) for p, _, _ in normalised) == n and not any(q for _, _, q in normalised)
+            targets = [("SQLite", f"sqlite:///{tmp}/{platform}-collect.db", f"sqlite:///{tmp}/{platform}-store.db")]
+            if args.postgres:
+                targets.append(("PostgreSQL", fresh_pg(args.postgres, f"radpulse_bench_{platform}_collect"),
+                                fresh_pg(args.postgres, f"radpulse_bench_{platform}_store")))
+            print(f"{label} pages replayed from memory: {n:,} posts in {len(pages):,} pages of {size}")
+            print(f"  normalise only (orjson decode + normalise_page) {n / t_norm:>10,.0f} posts/s")
+            for db_label, collect_url, store_url in targets:
+                t_collect = bench_collect(collect_url, platform, pages, normalise)
+                t_store = bench_storage(store_url, normalised)
+                verdict = "OK" if n / t_collect >= 20_000 else "below target"
+                print(f"  {db_label}: collect (decode + normalise + store)  {n / t_collect:>10,.0f} posts/s  "
+                      f"(target >= 20,000: {verdict})")
+                print(f"  {db_label}: storage only (upsert_authors+posts)   {n / t_store:>10,.0f} posts/s  "
+                      f"collect/storage = {t_store / t_collect:.2f}")
+
+
+if __name__ == "__main__":
+    main()
