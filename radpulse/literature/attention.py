@@ -1,0 +1,150 @@
+"""Per-article attention: who talks about which paper, where, when, and a weighted score.
+
+The score (weights explained in radpulse/literature/README.md):
+
+    score = sum over distinct (platform, author) of  PLATFORM_WEIGHTS[platform] * KIND_FACTORS[kind]
+          + sum over those same counted posts of  min(ENGAGEMENT_CAP, ENGAGEMENT_WEIGHT * log2(1 + engagement))
+
+where `kind` is the author's strongest mention (original > reply > repost) and engagement is
+likes + reposts + replies of that post. An account repeating a link counts once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from radpulse.db.engine import Database
+from radpulse.db.models import Annotation, Article, Mention, Post
+
+#: an original post's weight per platform (Altmetric uses 1 for X, 0.25 for Reddit/Facebook;
+#: radpulse's Reddit sources are radiology subreddits where a linked paper is a discussion thread)
+PLATFORM_WEIGHTS: dict[str, float] = {"x": 1.0, "bluesky": 1.0, "mastodon": 1.0, "reddit": 1.0}
+DEFAULT_PLATFORM_WEIGHT = 0.5
+#: how much a mention counts by what it is: an original post, a reply in a thread, a bare repost
+KIND_FACTORS: dict[str, float] = {"original": 1.0, "reply": 0.5, "repost": 0.25}
+ENGAGEMENT_WEIGHT = 0.25
+ENGAGEMENT_CAP = 1.0
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
+
+COLUMNS = ["article_id", "key", "doi", "pmid", "title", "journal", "score", "mentions", "unique_authors",
+           *[f"mentions_{p}" for p in PLATFORMS], "first_mention", "latest_mention"]
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
+
+
+def _kind(in_reply_to: Any, reposted: Any) -> str:
+    if _present(reposted):
+        return "repost"
+    if _present(in_reply_to):
+        return "reply"
+    return "original"
+
+
+def mention_frame(conn: Connection, *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> pd.DataFrame:
+    """One row per mention with the citing post's platform, author, time, kind and engagement."""
+    m, p = Mention.__table__.c, Post.__table__.c
+    query = (
+        select(m.article_id, m.post_id, p.platform, p.author_external_id, p.created_at, p.in_reply_to_id,
+               p.reposted_id, p.like_count, p.repost_count, p.reply_count)
+        .join(Post.__table__, p.id == m.post_id)
+        .where(p.is_deleted.is_(False))
+    )
+    if since is not None:
+        query = query.where(p.created_at >= since)
+    if until is not None:
+        query = query.where(p.created_at < until)
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["article_id", "post_id", "platform", "author", "created_at", "in_reply_to",
+                                        "reposted", "likes", "reposts", "replies"])
+    if frame.empty:
+        return frame
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    frame["kind"] = [_kind(r, q) for r, q in zip(frame["in_reply_to"], frame["reposted"])]
+    frame["author"] = frame["author"].fillna("post:" + frame["post_id"].astype(str))
+    return frame
+
+
+def posts_with_topic(conn: Connection, post_ids: list[int], topic: str) -> set[int]:
+    """The posts among `post_ids` annotated with `topic` (subspecialty or theme, any model)."""
+    want = topic.strip().lower()
+    a = Annotation.__table__.c
+    hits: set[int] = set()
+    for i in range(0, len(post_ids), 900):
+        chunk = post_ids[i:i + 900]
+        for post_id, sub, subs, themes in conn.execute(
+            select(a.post_id, a.subspecialty, a.subspecialties, a.themes).where(a.post_id.in_(chunk))
+        ):
+            labels = {str(x).lower() for x in [sub, *(subs or []), *(themes or [])] if x}
+            if want in labels:
+                hits.add(post_id)
+    return hits
+
+
+def score_mentions(frame: pd.DataFrame) -> pd.Series:
+    """The attention score per article_id of a `mention_frame`."""
+    engagement = frame[["likes", "reposts", "replies"]].fillna(0).sum(axis=1)
+    weight = frame["platform"].map(PLATFORM_WEIGHTS).fillna(DEFAULT_PLATFORM_WEIGHT) * frame["kind"].map(KIND_FACTORS)
+    bonus = (engagement.map(lambda e: math.log2(1 + e)) * ENGAGEMENT_WEIGHT).clip(upper=ENGAGEMENT_CAP)
+    scored = frame.assign(value=weight + bonus * (weight > 0))
+    # each (article, platform, author) counts once: its best mention
+    best = scored.groupby(["article_id", "platform", "author"])["value"].max()
+    return best.groupby(level="article_id").sum()
+
+
+def article_attention(
+    db: Database | Connection,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    topic: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Articles by attention (highest first) with mention counts per platform and dates."""
+    if isinstance(db, Database):
+        with db.engine.connect() as conn:
+            return article_attention(conn, since=since, until=until, topic=topic, limit=limit)
+    conn = db
+    frame = mention_frame(conn, since=since, until=until)
+    if not frame.empty and topic:
+        keep = posts_with_topic(conn, sorted(frame["post_id"].unique().tolist()), topic)
+        frame = frame[frame["post_id"].isin(keep)]
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    grouped = frame.groupby("article_id")
+    out = pd.DataFrame({
+        "score": score_mentions(frame),
+        "mentions": grouped["post_id"].nunique(),
+        "unique_authors": grouped.apply(lambda g: g[["platform", "author"]].drop_duplicates().shape[0],
+                                        include_groups=False),
+        "first_mention": grouped["created_at"].min(),
+        "latest_mention": grouped["created_at"].max(),
+    })
+    per_platform = frame.pivot_table(index="article_id", columns="platform", values="post_id", aggfunc="nunique")
+    for platform in PLATFORMS:
+        col = per_platform[platform] if platform in per_platform else 0
+        out[f"mentions_{platform}"] = pd.Series(col, index=out.index).fillna(0).astype(int) if platform in per_platform else 0
+    out = out.sort_values(["score", "mentions", "latest_mention"], ascending=False)
+    if limit:
+        out = out.head(limit)
+    a = Article.__table__.c
+    ids = [int(i) for i in out.index]
+    meta: dict[int, tuple] = {}
+    for i in range(0, len(ids), 900):
+        for row in conn.execute(select(a.id, a.key, a.doi, a.pmid, a.title, a.journal).where(a.id.in_(ids[i:i + 900]))):
+            meta[row[0]] = tuple(row[1:])
+    out = out.reset_index().rename(columns={"index": "article_id"})
+    for j, name in enumerate(("key", "doi", "pmid", "title", "journal")):
+        out[name] = [meta.get(int(i), (None,) * 5)[j] for i in out["article_id"]]
+    out["score"] = out["score"].round(2)
+    return out[COLUMNS].reset_index(drop=True)
+
+
+__all__ = ["ENGAGEMENT_CAP", "ENGAGEMENT_WEIGHT", "KIND_FACTORS", "PLATFORM_WEIGHTS", "article_attention",
+           "mention_frame", "score_mentions"]

@@ -1,0 +1,239 @@
+"""Linking posts to the papers they cite: `mentions` rows, stub articles, and reconciliation.
+
+- `link_batch` is the runner's after-batch hook: posts just stored are linked in the same
+  transaction, and articles just collected absorb stubs created earlier from mentions.
+- `link_posts(conn, post_ids)` links stored posts by id; `link_all(db)` is the bulk pass over
+  every stored post (streamed in id order, one transaction per chunk).
+
+A citation resolves to an existing article by DOI (key), PMID, PMC id or canonical URL;
+otherwise a stub article is created (`sources=["mention"]`, `crossref_status` NULL), which
+queues DOIs for Crossref enrichment. Each (post, article) pair is stored once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, Text, cast, delete, select, update
+
+from radpulse.collectors.base import ArticleRecord, Batch, utcnow
+from radpulse.db.engine import Database
+from radpulse.db.models import Article, Mention, Post
+from radpulse.db.store import insert_for, upsert_articles
+from radpulse.literature.identifiers import article_key, canonical_article_url, pmc_url, pubmed_url
+from radpulse.literature.links import Citation, extract_citations, might_cite
+
+ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+MENTIONS: Table = Mention.__table__  # type: ignore[assignment]
+POSTS: Table = Post.__table__  # type: ignore[assignment]
+IN_CHUNK = 900
+
+
+@dataclass
+class LinkResult:
+    """What a linking pass did."""
+
+    posts: int = 0
+    posts_citing: int = 0
+    mentions: int = 0
+    stubs: int = 0
+
+    def __iadd__(self, other: LinkResult) -> LinkResult:
+        self.posts += other.posts
+        self.posts_citing += other.posts_citing
+        self.mentions += other.mentions
+        self.stubs += other.stubs
+        return self
+
+
+def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _stub(c: Citation) -> ArticleRecord:
+    if c.kind == "doi":
+        return ArticleRecord(doi=c.value, source="mention")
+    if c.kind == "pmid":
+        return ArticleRecord(pmid=c.value, url=pubmed_url(c.value), source="mention")
+    if c.kind == "pmcid":
+        return ArticleRecord(pmcid=c.value, url=pmc_url(c.value), source="mention")
+    return ArticleRecord(url=c.value, source="mention")
+
+
+def resolve_citations(conn: Connection, citations: Iterable[Citation]) -> tuple[dict[tuple[str, str], int], int]:
+    """Article id of every (kind, value); unknown ones get stub articles. Returns (ids, stubs made)."""
+    wanted: dict[str, set[str]] = {"doi": set(), "pmid": set(), "pmcid": set(), "url": set()}
+    for c in citations:
+        wanted[c.kind].add(c.value)
+    ids: dict[tuple[str, str], int] = {}
+    a = ARTICLES.c
+    # prefer DOI-keyed (fully identified) articles when several share a PMID, PMC id or URL
+    lookups = (("doi", a.key, lambda v: f"doi:{v}"), ("pmid", a.pmid, str), ("pmcid", a.pmcid, str),
+               ("url", a.url, str), ("url", a.key, lambda v: f"url:{v}"))
+    for kind, column, to_db in lookups:
+        values = sorted(v for v in wanted[kind] if (kind, v) not in ids)
+        for chunk in _chunks(values):
+            back = {to_db(v): v for v in chunk}
+            rows = conn.execute(select(a.id, column, a.key).where(column.in_(list(back))).order_by(a.id))
+            best: dict[str, tuple[bool, int]] = {}
+            for art_id, matched, key in rows:
+                rank = (not str(key).startswith("doi:"), art_id)
+                if matched not in best or rank < best[matched]:
+                    best[matched] = rank
+            for matched, (_, art_id) in best.items():
+                ids[(kind, back[matched])] = art_id
+    missing = [Citation(kind, v, "") for kind, values in wanted.items() for v in values if (kind, v) not in ids]
+    if missing:
+        stubs = [_stub(c) for c in missing]
+        result = upsert_articles(conn, stubs)
+        for c, stub in zip(missing, stubs):
+            ids[(c.kind, c.value)] = result.ids[article_key(doi=stub.doi, pmid=stub.pmid, url=stub.url)]
+    return ids, len(missing)
+
+
+def store_mentions(conn: Connection, cited: dict[int, list[Citation]], *, now: dt.datetime | None = None) -> LinkResult:
+    """Create the mentions of posts (post id -> citations found in it)."""
+    result = LinkResult(posts_citing=sum(1 for c in cited.values() if c))
+    if not result.posts_citing:
+        return result
+    ids, result.stubs = resolve_citations(conn, (c for cs in cited.values() for c in cs))
+    now = now or utcnow()
+    rows, seen = [], set()
+    for post_id, citations in cited.items():
+        for c in citations:
+            article_id = ids[(c.kind, c.value)]
+            if (post_id, article_id) not in seen:
+                seen.add((post_id, article_id))
+                rows.append({"post_id": post_id, "article_id": article_id, "kind": c.kind,
+                             "matched": c.matched[:2000], "created_at": now})
+    stmt = (insert_for(conn, MENTIONS).on_conflict_do_nothing(index_elements=["post_id", "article_id"])
+            .returning(MENTIONS.c.id))
+    for chunk in _chunks(rows, 2000):
+        result.mentions += len(conn.execute(stmt, list(chunk)).all())
+    return result
+
+
+def _links(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _cite(title: str | None, text: str | None, links_text: str | None) -> list[Citation]:
+    body = f"{title}\n{text}" if title and text else (title or text or "")
+    if not (body and might_cite(body)) and not (links_text and might_cite(links_text)):
+        return []
+    return extract_citations(body, _links(links_text))
+
+
+def link_posts(conn: Connection, post_ids: Iterable[int], *, now: dt.datetime | None = None) -> LinkResult:
+    """Link the stored posts `post_ids` to the papers they cite (idempotent)."""
+    ids = sorted(set(post_ids))
+    cited: dict[int, list[Citation]] = {}
+    p = POSTS.c
+    for chunk in _chunks(ids):
+        query = select(p.id, p.title, p.text, cast(p.links, Text)).where(p.id.in_(list(chunk)), p.is_deleted.is_(False))
+        for post_id, title, text, links in conn.execute(query):
+            if found := _cite(title, text, links):
+                cited[post_id] = found
+    result = store_mentions(conn, cited, now=now)
+    result.posts = len(ids)
+    return result
+
+
+def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> int:
+    """Fold mention-only stubs into collected articles that turn out to be the same paper.
+
+    A post citing PMID 123 makes the stub `pmid:123`; when PubMed later brings the paper keyed on
+    its DOI with PMID 123, the stub's mentions move to it and the stub is deleted. Returns the
+    number of stubs folded.
+    """
+    a, m = ARTICLES.c, MENTIONS.c
+    folded = 0
+    for rec in records:
+        if not rec.doi:
+            continue
+        aliases = set()
+        if rec.pmid:
+            aliases |= {f"pmid:{rec.pmid}", f"url:{pubmed_url(rec.pmid)}"}
+        if rec.pmcid:
+            aliases.add(f"url:{pmc_url(rec.pmcid)}")
+        if rec.url and (u := canonical_article_url(rec.url)):
+            aliases.add(f"url:{u}")
+        if not aliases:
+            continue
+        real = conn.execute(select(a.id).where(a.key == f"doi:{rec.doi}")).scalar()
+        if real is None:
+            continue
+        for stub_id, sources in conn.execute(select(a.id, a.sources).where(a.key.in_(sorted(aliases)), a.id != real)):
+            if list(sources or []) != ["mention"]:
+                continue  # a collected article of its own: never merged silently
+            taken = select(m.post_id).where(m.article_id == real).scalar_subquery()
+            conn.execute(update(MENTIONS).where(m.article_id == stub_id, m.post_id.not_in(taken)).values(article_id=real))
+            conn.execute(delete(MENTIONS).where(m.article_id == stub_id))
+            conn.execute(delete(ARTICLES).where(a.id == stub_id))
+            folded += 1
+    return folded
+
+
+def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None:
+    """After-batch hook for collectors.runner: link the batch's posts, fold stubs into its articles."""
+    if batch.posts and post_ids:
+        cited: dict[int, list[Citation]] = {}
+        for post in batch.posts:
+            if post.is_deleted:
+                continue
+            body = f"{post.title}\n{post.text}" if post.title and post.text else (post.title or post.text or "")
+            found = extract_citations(body, post.links) if (might_cite(body) or post.links) else []
+            post_id = post_ids.get((post.platform, post.external_id))
+            if found and post_id is not None:
+                cited[post_id] = found
+        store_mentions(conn, cited)
+    if batch.articles:
+        reconcile_articles(conn, batch.articles)
+
+
+def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> LinkResult:
+    """Link every stored post (id > since_id), streamed in id order, one transaction per chunk."""
+    total = LinkResult()
+    p = POSTS.c
+    last = since_id
+    while True:
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                select(p.id, p.title, p.text, cast(p.links, Text))
+                .where(p.id > last, p.is_deleted.is_(False)).order_by(p.id).limit(chunk_size)
+            ).all()
+            if not rows:
+                break
+            cited = {}
+            for post_id, title, text, links in rows:
+                if found := _cite(title, text, links):
+                    cited[post_id] = found
+            result = store_mentions(conn, cited)
+            result.posts = len(rows)
+            total += result
+            last = rows[-1][0]
+    return total
+
+
+def register_hook() -> None:
+    """Add `link_batch` to the runner's AFTER_BATCH_HOOKS (idempotent)."""
+    from radpulse.collectors.runner import AFTER_BATCH_HOOKS
+
+    if link_batch not in AFTER_BATCH_HOOKS:
+        AFTER_BATCH_HOOKS.append(link_batch)
+
+
+__all__ = ["LinkResult", "link_all", "link_batch", "link_posts", "reconcile_articles", "register_hook",
+           "resolve_citations", "store_mentions"]
