@@ -8,6 +8,7 @@ bodies turned into radpulse errors that say what to do. Sleeping goes through `t
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,8 @@ from radpulse.errors import (
 )
 
 CLIENT = f"tweepy/{tweepy.__version__}"
+# tweepy's DEBUG log prints every request's headers, bearer token included: never let it through
+logging.getLogger("tweepy.client").setLevel(logging.INFO)
 #: the longest radpulse waits for a rate-limit window (recent search windows are 15 minutes)
 MAX_RATE_WAIT = 15 * 60 + 1
 PORTAL = "https://developer.x.com/en/portal/dashboard"

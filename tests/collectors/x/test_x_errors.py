@@ -240,3 +240,12 @@ def test_a_cursor_older_than_the_search_window_restarts_with_a_warning(db, fixtu
     assert summary.status == "warning" and summary.new == 4
     assert "7-day recent-search window" in summary.warnings[0] and "must be a tweet id" in summary.warnings[0]
     assert load_cursor(db, spec.id) == {"since_id": page["meta"]["newest_id"]}
+
+
+def test_debug_logging_never_shows_the_bearer_token(db, fixtures_dir, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    _, summary, _ = _run(db, lambda r: serve_json(r, body(fixtures_dir, "apis_searches_search_tweets_query.json")))
+    assert summary.status == "success"
+    assert TOKEN not in caplog.text

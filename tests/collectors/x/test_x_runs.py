@@ -251,3 +251,21 @@ def test_refresh_looks_up_100_ids_per_request(fixtures_dir):
     assert seen[0][0] == refs[0].external_id and seen[1][-1] == refs[-1].external_id
     assert [b.api_units for b in batches] == [2, 2]
     assert {p.external_id for p in batches[0].posts} == {t["id"] for t in recorded["data"]}
+
+
+def test_refresh_stops_before_the_budget_is_spent(fixtures_dir):
+    import pytest
+
+    from radpulse.errors import BudgetExhausted
+
+    recorded = cassette_json(fixtures_dir, "test_client_get_tweets.yaml")
+    refs = [PostRef("x", str(1293593516040269825 + i), dt.datetime(2020, 8, 12, tzinfo=UTC)) for i in range(250)]
+    collector = XCollector(x_settings(monthly_read_budget=1000))
+    collector.spent_this_period = 899  # 899 + 100 fits; then 899 + 2 read + 100 more would not
+    with responses.RequestsMock() as rsps:
+        serve_json(rsps, recorded, url=LOOKUP_URL)
+        batches = collector.refresh(refs)
+        assert len(next(batches).posts) == 2
+        with pytest.raises(BudgetExhausted, match="901 of 1,000"):
+            next(batches)
+        assert len(rsps.calls) == 1
