@@ -18,6 +18,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
@@ -73,26 +75,41 @@ def evaluate_sentiment(tweets_path: Path | None, limit: int | None = None) -> di
     return out
 
 
-def _per_label(y_true, y_pred, classes) -> tuple[dict, float]:
+def _per_label(y_true, y_pred, classes, n_boot: int = 0) -> tuple[dict, float, list[float]]:
     mlb = MultiLabelBinarizer(classes=list(classes)).fit([[]])
     Yt, Yp = mlb.transform(y_true), mlb.transform(y_pred)
     p, r, f, s = precision_recall_fscore_support(Yt, Yp, zero_division=0)
     rows = {c: {"precision": round(p[i], 3), "recall": round(r[i], 3), "f1": round(f[i], 3),
                 "support": int(s[i])} for i, c in enumerate(classes)}
-    return rows, round(float(f1_score(Yt, Yp, average="macro", zero_division=0)), 3)
+    macro = round(float(f1_score(Yt, Yp, average="macro", zero_division=0)), 3)
+    return rows, macro, _bootstrap_ci(Yt, Yp, n_boot)
 
 
-def evaluate_topics(limit: int | None = None) -> dict:
+def _bootstrap_ci(Yt, Yp, n_boot: int, seed: int = 0) -> list[float]:
+    """95% percentile interval of macro-F1 over posts resampled with replacement."""
+    if n_boot <= 0 or len(Yt) < 2:
+        return []
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(Yt), len(Yt))
+        stats.append(f1_score(Yt[idx], Yp[idx], average="macro", zero_division=0))
+    return [round(float(np.percentile(stats, 2.5)), 3), round(float(np.percentile(stats, 97.5)), 3)]
+
+
+def evaluate_topics(limit: int | None = None, n_boot: int = 0) -> dict:
     """Per-label P/R/F1 and macro-F1 on the held-out topic set."""
     X, Y = read_labelled("topics_test.tsv")
     X, Y = (X[:limit], Y[:limit]) if limit else (X, Y)
     preds = default_topic_classifier().predict_topics(X)
     sub_true = [[l for l in y if l in SUBSPECIALTIES] or [GENERAL] for y in Y]
     theme_true = [[l for l in y if l in THEMES] for y in Y]
-    sub_rows, sub_f1 = _per_label(sub_true, [p.subspecialties for p in preds], SUBSPECIALTIES + (GENERAL,))
-    theme_rows, theme_f1 = _per_label(theme_true, [p.themes for p in preds], THEMES)
+    sub_rows, sub_f1, sub_ci = _per_label(
+        sub_true, [p.subspecialties for p in preds], SUBSPECIALTIES + (GENERAL,), n_boot)
+    theme_rows, theme_f1, theme_ci = _per_label(theme_true, [p.themes for p in preds], THEMES, n_boot)
     return {"n": len(X), "subspecialty": sub_rows, "subspecialty_macro_f1": sub_f1,
-            "themes": theme_rows, "themes_macro_f1": theme_f1}
+            "subspecialty_macro_f1_ci95": sub_ci, "themes": theme_rows, "themes_macro_f1": theme_f1,
+            "themes_macro_f1_ci95": theme_ci}
 
 
 def evaluate_authors(limit: int | None = None) -> dict:
@@ -121,7 +138,8 @@ def _print(report: dict) -> None:
         print(f"  {'label':<24}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}")
         for label, r in t[part].items():
             print(f"  {label:<24}{r['precision']:>7.3f}{r['recall']:>7.3f}{r['f1']:>7.3f}{r['support']:>9}")
-        print(f"  {part} macro-F1: {t[key]:.3f}")
+        ci = t[key + "_ci95"]
+        print(f"  {part} macro-F1: {t[key]:.3f}" + (f"  (95% bootstrap interval {ci[0]:.3f}-{ci[1]:.3f})" if ci else ""))
     print("\nAUTHOR TYPES (held-out)")
     for name, r in report["authors"].items():
         print(f"  {name:<8} n={r['n']:<4} accuracy {r['accuracy']:.3f}  macro-F1 {r['macro_f1']:.3f}")
@@ -133,11 +151,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--tweets", type=Path, default=Path(os.environ.get("RADPULSE_TWEETS", DEFAULT_TWEETS)),
                         help="tweets_GroundTruth.txt (default: ../shared/fixtures/sentiment/)")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N items of each set")
+    parser.add_argument("--bootstrap", type=int, default=1000,
+                        help="resamples for the 95%% interval of topic macro-F1 (0: none)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     report = {
         "sentiment": evaluate_sentiment(args.tweets, args.limit),
-        "topics": evaluate_topics(args.limit),
+        "topics": evaluate_topics(args.limit, args.bootstrap),
         "authors": evaluate_authors(args.limit),
     }
     if args.json:

@@ -32,8 +32,9 @@ def test_model_answers_when_no_rule_matches():
 def test_accepts_dicts_and_contract():
     clf = AuthorTypeClassifier(use_model=False)
     assert clf.get_params()["use_model"] is False
-    fitted = clf.fit([("a", "b", "radiologist")], ["radiologist"]) if False else None
-    assert fitted is None
+    X = [("a", "A", "Neuroradiologist"), ("b", "B", "PGY-1 resident")]
+    assert clf.fit(X, ["radiologist", "trainee"]) is clf
+    assert list(clf.predict([("c", "C", "no rule here")])) == ["unknown"]
     out = default_author_classifier().predict([{"handle": "x", "display_name": "Society of Breast Imaging",
                                                "bio": "Official account of the SBI."}])
     assert out[0] == "organisation"
