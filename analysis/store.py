@@ -38,12 +38,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+#: platform language tags that mean "no language" (X uses the q* codes for media-only posts etc.)
+_NO_LANGUAGE = {"", "und", "zxx", "art", "qme", "qht", "qam", "qct", "qst"}
+
+
+def _language(platform_tag: str | None, detected: str) -> str:
+    """The platform's own language tag when it names a language, else the detected one."""
+    return platform_tag if platform_tag and platform_tag.lower() not in _NO_LANGUAGE else detected
+
+
 def _due_posts(annotator: Annotator):
     """SELECT of the posts due for annotation, with their current annotation (if any)."""
     ann = Annotation
     return (
         select(
-            Post.id, Post.title, Post.text, Post.has_media,
+            Post.id, Post.title, Post.text, Post.has_media, Post.language.label("post_language"),
             ann.id.label("ann_id"), ann.model_version, ann.annotated_at, Post.text_changed_at,
         )
         .outerjoin(ann, and_(ann.post_id == Post.id, ann.model_name == annotator.name))
@@ -109,7 +118,8 @@ def annotate_posts(
                 "subspecialties": a.subspecialties,
                 "themes": a.themes,
                 "flags": a.flags,
-                "language": a.language,
+                # the platform's own language tag wins over detection on short texts
+                "language": _language(row.post_language, a.language),
                 "extra": {"models": models, "flag_reasons": a.flag_reasons} if a.flag_reasons
                 else {"models": models},
                 "annotated_at": stamp,
