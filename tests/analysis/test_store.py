@@ -133,3 +133,16 @@ def test_review_flow(posts_db):
         decide(db, 999_999, "privacy_risk", "dismissed", "x")
     with pytest.raises(InputError, match="Unknown flag"):
         flagged_posts(db, flag="nope")
+
+
+def test_platform_language_tag_wins(db):
+    [tagged, untagged, undetermined] = add_posts(db, ["Gran caso de neurorradiología hoy",
+                                                      "Great case of stroke imaging today",
+                                                      "Great case of stroke imaging today"])
+    with db.session() as s:
+        s.execute(update(Post).where(Post.id == tagged).values(language="es"))
+        s.execute(update(Post).where(Post.id == undetermined).values(language="und"))
+    analyze(db)
+    with db.session() as s:
+        langs = dict(s.execute(select(Annotation.post_id, Annotation.language)).all())
+    assert langs == {tagged: "es", untagged: "en", undetermined: "en"}
