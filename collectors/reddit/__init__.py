@@ -80,6 +80,9 @@ class RedditCollector(Collector):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._reddit: Any = None
+        #: authors already stored by this instance: a Reddit author record is only a name and a
+        #: fullname, so sending it again changes nothing (saves an upsert per post)
+        self._authors_stored: set[str] = set()
 
     @property
     def reddit(self) -> Any:
@@ -99,6 +102,13 @@ class RedditCollector(Collector):
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
         """Batches of new submissions of `source` (one per page), each with the cursor to store."""
+        for batch in self._collect(source, cursor):
+            batch.authors = [a for a in batch.authors if a.external_id not in self._authors_stored]
+            yield batch
+            # the runner resumes this generator only after it committed the batch
+            self._authors_stored.update(a.external_id for a in batch.authors)
+
+    def _collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
         name = subreddit_name(source)
         state = _Run(self, source, name)
         cursor = dict(cursor or {})

@@ -92,10 +92,15 @@ def _int(value: Any) -> int | None:
     return value if type(value) is int else (int(value) if isinstance(value, float) else None)
 
 
-def _required(data: JSON, *names: str) -> None:
-    missing = [n for n in names if data.get(n) in (None, "")]
-    if missing:
-        raise MissingField(f"missing required field(s): {', '.join(missing)}")
+def _required(data: JSON, names: tuple[str, ...]) -> None:
+    for name in names:
+        if not data.get(name) and data.get(name) != 0:
+            missing = [n for n in names if not data.get(n) and data.get(n) != 0]
+            raise MissingField(f"missing required field(s): {', '.join(missing)}")
+
+
+SUBMISSION_FIELDS = ("name", "created_utc", "subreddit", "permalink")
+COMMENT_FIELDS = ("name", "created_utc", "subreddit", "link_id", "parent_id")
 
 
 def submission_is_deleted(data: JSON) -> bool:
@@ -129,7 +134,7 @@ def normalise_submission(
     data: JSON, *, read_at: dt.datetime, provenance: JSON | None
 ) -> tuple[PostRecord, AuthorRecord | None]:
     """A submission's `data` dict as a PostRecord (and its author); MissingField when unusable."""
-    _required(data, "name", "created_utc", "subreddit", "permalink")
+    _required(data, SUBMISSION_FIELDS)
     author_id, author = _author(data)
     deleted = submission_is_deleted(data)
     selftext = data.get("selftext") or None
@@ -167,7 +172,7 @@ def normalise_comment(
     data: JSON, *, read_at: dt.datetime, provenance: JSON | None
 ) -> tuple[PostRecord, AuthorRecord | None]:
     """A comment's `data` dict as a PostRecord replying to `parent_id` in thread `link_id`."""
-    _required(data, "name", "created_utc", "subreddit", "link_id", "parent_id")
+    _required(data, COMMENT_FIELDS)
     author_id, author = _author(data)
     deleted = comment_is_deleted(data)
     body = data.get("body") or None

@@ -250,3 +250,18 @@ def test_pacing_spaces_requests_to_the_budget(replay, new_listing, sleeps) -> No
     # 6 per minute: a burst of 1, then one request every 10 s (token + 4 pages = 4 waits)
     waits = [s for s in sleeps if s > 1]
     assert len(waits) == 4 and all(9 < w <= 10 for w in waits)
+
+
+def test_authors_are_sent_once_per_collector_after_their_batch_was_committed(replay, new_listing) -> None:
+    things = distinct_things(new_listing["data"]["children"], 2)  # the same 100 authors twice
+    replay.on("GET", "/r/Radiology/new", FakeSubreddit(things))
+    collector = RedditCollector(reddit_settings())
+    authors = {t["data"]["author"] for t in things if t["data"]["author"] != "[deleted]"}
+
+    gen = collector.collect(subreddit_spec(), None)
+    first = next(gen)
+    gen.close()  # the runner never resumed: the batch was not committed
+    again = list(collector.collect(subreddit_spec(), None))
+    assert {a.external_id for a in first.authors} == {a.external_id for a in again[0].authors} == authors
+    assert again[1].authors == []  # already stored with the first page
+    assert all(p.author_external_id in authors for p in again[1].posts if not p.is_deleted)
