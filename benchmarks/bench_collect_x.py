@@ -26,12 +26,11 @@ from pathlib import Path
 import orjson
 from sqlalchemy import create_engine, func, select, text
 
-from radpulse.collectors.base import SourceSpec, provenance, utcnow
+from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.runner import RunSummary, _start_run, consume
-from radpulse.collectors.base import Batch
 from radpulse.collectors.x.client import CLIENT
 from radpulse.collectors.x.normalise import normalise_page
-from radpulse.collectors.x.settings import SEARCH_ENDPOINT
+from radpulse.collectors.x.settings import SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
 from radpulse.db.store import upsert_authors, upsert_posts
@@ -49,7 +48,10 @@ def template_tweets() -> tuple[list[dict], list[dict]]:
     lookup = json.loads((FIXTURES / "apis_tweet_tweets_resp.json").read_text())
     tweets = search["data"] + [tweet] + lookup["data"]
     users = search["includes"]["users"] + expansions["users"] + lookup["includes"]["users"]
-    return tweets, users
+    # only what the collector asks for comes back (e.g. no context_annotations)
+    keep_t, keep_u = {"id", "text", "edit_history_tweet_ids", *TWEET_FIELDS}, {"id", *USER_FIELDS}
+    return ([{k: v for k, v in t.items() if k in keep_t} for t in tweets],
+            [{k: v for k, v in u.items() if k in keep_u} for u in users])
 
 
 def build_pages(n_posts: int, page_size: int, n_authors: int = 5000) -> list[bytes]:
@@ -95,8 +97,8 @@ def add_source(db) -> SourceSpec:  # type: ignore[no-untyped-def]
         return SourceSpec(row.name, "x", "hashtag", "#Radiology", {}, row.id)
 
 
-def bench_collect(url: str, pages: list[bytes]) -> float:
-    """Seconds for decode + normalise + consume (the collector's path), one batch per page."""
+def bench_collect(url: str, pages: list[bytes]) -> tuple[float, float]:
+    """(wall, CPU) seconds for decode + normalise + consume (the collector's path), one batch per page."""
     db = open_database(url)
     spec = add_source(db)
     summary = RunSummary(source=spec.name, platform="x")
@@ -109,9 +111,9 @@ def bench_collect(url: str, pages: list[bytes]) -> float:
             yield Batch(posts=posts, authors=authors, quarantined=bad, cursor={"since_id": max(ids, key=int)},
                         api_units=len(posts), fetched=len(posts))
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     consume(db, batches(), summary, source=spec)
-    seconds = time.perf_counter() - start
+    seconds = (time.perf_counter() - start, time.process_time() - cpu)
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()
     assert stored == summary.new, (stored, summary.new)
@@ -119,15 +121,15 @@ def bench_collect(url: str, pages: list[bytes]) -> float:
     return seconds
 
 
-def bench_storage(url: str, normalised: list[tuple]) -> float:
-    """Seconds for upsert_authors + upsert_posts of pre-normalised records, one transaction per page."""
+def bench_storage(url: str, normalised: list[tuple]) -> tuple[float, float]:
+    """(wall, CPU) seconds for upsert_authors + upsert_posts of pre-normalised records, one transaction per page."""
     db = open_database(url)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for posts, authors, _ in normalised:
         with db.engine.begin() as conn:
             upsert_authors(conn, authors)
             upsert_posts(conn, posts)
-    seconds = time.perf_counter() - start
+    seconds = (time.perf_counter() - start, time.process_time() - cpu)
     db.dispose()
     return seconds
 
@@ -150,9 +152,9 @@ def main(argv: list[str] | None = None) -> None:
     pages = build_pages(args.posts, args.page)
     n = args.posts
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     normalised = [normalise(raw) for raw in pages]
-    t_norm = time.perf_counter() - start
+    t_norm, c_norm = time.perf_counter() - start, time.process_time() - cpu
     assert sum(len(p) for p, _, _ in normalised) == n
 
     targets = []
@@ -161,16 +163,18 @@ def main(argv: list[str] | None = None) -> None:
         if args.postgres:
             targets.append(("PostgreSQL", fresh_pg(args.postgres, "radpulse_bench_x_collect"),
                             fresh_pg(args.postgres, "radpulse_bench_x_store")))
-        print(f"X v2 pages replayed from memory: {n:,} posts in {len(pages):,} pages of {args.page}")
-        print(f"  normalise only (orjson decode + normalise_page)  {n / t_norm:>10,.0f} posts/s")
+        print(f"X v2 pages replayed from memory: {n:,} posts in {len(pages):,} pages of {args.page} "
+              f"(one transaction per page, as collected)")
+        print("  posts/s on the wall clock; per CPU-second of this process in brackets (the database "
+              "server's own CPU is not in it)")
+        print(f"  normalise only (orjson decode + normalise_page)   {n / t_norm:>9,.0f}  [{n / c_norm:>9,.0f}]")
         for label, collect_url, store_url in targets:
-            t_collect = bench_collect(collect_url, pages)
-            t_store = bench_storage(store_url, normalised)
-            verdict = "OK" if n / t_collect >= 20_000 else "below target"
-            print(f"  {label}: collect (decode + normalise + store)  {n / t_collect:>10,.0f} posts/s  "
-                  f"(target >= 20,000: {verdict})")
-            print(f"  {label}: storage only (upsert_authors+posts)   {n / t_store:>10,.0f} posts/s  "
-                  f"collect/storage = {t_store / t_collect:.2f}")
+            (t_collect, c_collect), (t_store, c_store) = bench_collect(collect_url, pages), bench_storage(store_url, normalised)
+            verdict = "met" if n / t_collect >= 20_000 else "NOT met"
+            print(f"  {label + ': collect (decode+normalise+store)':<50}{n / t_collect:>9,.0f}  [{n / c_collect:>9,.0f}]"
+                  f"  target 20,000 {verdict}")
+            print(f"  {label + ': storage only (upsert_authors+posts)':<50}{n / t_store:>9,.0f}  [{n / c_store:>9,.0f}]"
+                  f"  collect/storage = {t_store / t_collect:.2f}")
 
 
 if __name__ == "__main__":
