@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import praw
+
 from radpulse.collectors.base import (
     Batch,
     Collector,
@@ -133,7 +135,7 @@ class RedditCollector(Collector):
             submission = self.reddit.submission(id=submission_id)
             forest = submission.comments
             forest.replace_more(limit=self.settings.reddit.replace_more_limit)
-            return [comment_data(c) for c in forest.list()]
+            return [comment_data(c) for c in forest.list() if isinstance(c, praw.models.Comment)]
 
         return call(load, what=f"comments of t3_{submission_id}")
 

@@ -64,7 +64,6 @@ class PacedRequestor(prawcore.Requestor):
         self.burst = max(1.0, requests_per_minute / 10)
         self._tokens = self.burst
         self._last = time.monotonic()
-        self.requests_made = 0
 
     def _pace(self) -> None:
         now = time.monotonic()
@@ -81,7 +80,6 @@ class PacedRequestor(prawcore.Requestor):
         """Issue the request after pacing; wait out and retry 429 answers (bounded)."""
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             self._pace()
-            self.requests_made += 1
             response = super().request(*args, timeout=timeout, **kwargs)
             if response.status_code != 429:
                 return response
@@ -167,7 +165,7 @@ def translate(exc: Exception, what: str) -> CollectorError:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(exc, prawcore.OAuthException):
-        return AuthError(f"{what}: Reddit refused the app credentials ({exc.error_type}).", hint=creds)
+        return AuthError(f"{what}: Reddit refused the app credentials ({exc.error}).", hint=creds)
     if isinstance(exc, prawcore.InvalidToken) or status == 401:
         return AuthError(f"{what}: Reddit refused the credentials (401 Unauthorized).", hint=creds)
     if isinstance(exc, (prawcore.Forbidden, prawcore.InsufficientScope)) or status == 403:

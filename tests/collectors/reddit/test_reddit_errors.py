@@ -61,6 +61,12 @@ def test_401_at_the_token_endpoint_names_the_credentials(replay) -> None:
     assert replay.requests_to(NEW) == []
 
 
+def test_oauth_error_at_the_token_endpoint(replay) -> None:
+    replay.json("POST", "/api/v1/access_token", {"error": "invalid_grant"})
+    with pytest.raises(AuthError, match=r"refused the app credentials \(invalid_grant\)"):
+        run()
+
+
 def test_403_private_or_quarantined_is_explained(replay, fixtures_dir) -> None:
     answer = recorded(fixtures_dir, "TestSubredditQuarantine.test_opt_out.json", "/r/ferguson/hot")
     replay.on("GET", NEW, lambda _r: answer)

@@ -226,3 +226,14 @@ def test_refresh_updates_metrics_and_marks_removed_posts_deleted(db, replay, new
             assert not row["is_deleted"]
             assert (row["score"], row["like_count"], row["reply_count"]) == (d["score"], d["ups"], d["num_comments"])
             assert row["raw"]["score"] == d["score"]
+
+
+def test_a_failing_subreddit_does_not_stop_the_next(db, replay, new_listing) -> None:
+    replay.json("GET", "/r/gone/new", {"reason": "banned", "message": "Not Found", "error": 404}, status=404)
+    replay.on("GET", NEW, FakeSubreddit(distinct_things(new_listing["data"]["children"], 1)))
+    specs = [add_source(db, subreddit_spec("gone")), add_source(db, subreddit_spec())]
+    gone, ok = collect_sources(db, reddit_settings(), specs)
+    assert gone.status == "failed" and "r/gone: not found (404): the subreddit is banned." in gone.error
+    assert "Check the name in [reddit.subreddits]" in gone.error
+    assert (ok.status, ok.new) == ("success", 100)
+    assert load_cursor(db, specs[0].id) is None
