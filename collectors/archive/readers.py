@@ -8,8 +8,10 @@ with nothing usable at all raises InputError naming the file, the line and what 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import re
+import zlib
 
 import orjson
 from collections.abc import Callable, Iterator, Mapping
@@ -81,8 +83,11 @@ def _twarc_provenance(meta: Mapping[str, Any] | None, default_endpoint: str) -> 
 def _flattened_tweet(tweet: Mapping[str, Any], prov: dict, read_at: dt.datetime | None):
     """A twarc2-flattened tweet (author and referenced tweets inlined) as a one-tweet page."""
     users: list[Any] = []
-    if isinstance(tweet.get("author"), Mapping):
-        users.append(tweet["author"])
+    author = tweet.get("author")
+    if isinstance(author, Mapping):
+        users.append(author)
+        if not tweet.get("author_id") and author.get("id"):
+            tweet = {**tweet, "author_id": author["id"]}
     referenced = [r for r in tweet.get("referenced_tweets") or () if isinstance(r, Mapping) and "text" in r]
     users += [r["author"] for r in referenced if isinstance(r.get("author"), Mapping)]
     page = {"data": [tweet], "includes": {"users": users, "tweets": referenced}}
@@ -93,7 +98,7 @@ def _parse_twarc_line(obj: Any, prov_endpoint: str) -> tuple[list, list, list, i
     if not isinstance(obj, dict):
         raise ValueError(f"a JSON {type(obj).__name__}, not an object")
     prov, read_at = _twarc_provenance(obj.get("__twarc"), prov_endpoint)
-    if "data" in obj or ("meta" in obj and "id" not in obj):
+    if "data" in obj or (("meta" in obj or "errors" in obj) and "id" not in obj):
         data = obj.get("data") or []
         if not isinstance(data, (list, dict)):
             raise ValueError("\"data\" is neither a list nor an object")
@@ -105,6 +110,17 @@ def _parse_twarc_line(obj: Any, prov_endpoint: str) -> tuple[list, list, list, i
     raise ValueError("an object with neither \"data\" (a response page) nor \"id\"/\"text\" (a tweet)")
 
 
+def _lines(fh: Any, path: Path) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of a (possibly gzip) file; a damaged gzip stream is an InputError."""
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, start=1):  # noqa: B007 - lineno is reported below
+            yield lineno, line
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{path} line {lineno + 1}: the gzip data is damaged ({exc}).",
+                         hint="Re-copy the file, or import the lines before the damage with `zcat`.") from None
+
+
 def read_twarc(path: Path, progress: Progress | None = None) -> Iterator[Batch]:
     """Batches from a twarc2 JSONL file (response pages and flattened tweets may be mixed)."""
     total = path.stat().st_size
@@ -112,11 +128,13 @@ def read_twarc(path: Path, progress: Progress | None = None) -> Iterator[Batch]:
         raise InputError(f"{path} is empty.", hint=f"Expected {TWARC_EXPECTED}.")
     acc = _Accumulator()
     first_bad: str | None = None
-    done = 0
     endpoint = f"twarc2 file {path.name}"
-    with path.open("rb") as fh:
-        for lineno, raw_line in enumerate(fh, start=1):
-            done += len(raw_line)
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"  # twarc2 output is often kept as .jsonl.gz
+        raw.seek(0)
+        fh = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        for lineno, raw_line in _lines(fh, path):
+            done = raw.tell()
             line = raw_line.strip()
             if not line:
                 continue

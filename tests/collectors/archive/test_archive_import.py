@@ -216,3 +216,25 @@ def test_cli_import_commands(db_url, fixtures_dir, tmp_path):
     for sub in ("twarc", "x-archive"):
         result = runner.invoke(cli, ["import", sub, "--help"])
         assert result.exit_code == 0 and "FILE" in result.output and "--json" in result.output
+
+
+def test_gzipped_twarc_file_and_flatten_variants(db, fixtures_dir, tmp_path):
+    import gzip
+
+    lines = _twarc_lines(fixtures_dir)
+    flat = dict(lines[2])
+    del flat["author_id"]  # the author only inline, as some flatteners write it
+    errors_only = {"errors": [{"value": "1", "detail": "Could not find tweet with ids: [1].",
+                               "title": "Not Found Error", "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+    path = tmp_path / "search.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(json.dumps(x) + "\n" for x in [lines[0], flat, errors_only]).encode()))
+    summary = import_twarc(db, path)
+    assert (summary.new, summary.failed, summary.status) == (5, 0, "success")
+    with db.session() as s:
+        post = s.scalar(select(Post).where(Post.external_id == flat["id"]))
+        assert post.author_external_id == flat["author"]["id"] and post.url.startswith("https://x.com/TwitterDev/")
+
+    damaged = tmp_path / "damaged.jsonl.gz"
+    damaged.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(InputError, match="gzip data is damaged"):
+        import_twarc(db, damaged)
