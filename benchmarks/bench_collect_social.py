@@ -13,13 +13,15 @@ JSON bytes as the services send them. Measured per platform in one run:
   library has the response body; target >= 20,000 posts/s;
 * normalise only: JSON decode (orjson) + `normalise_page` (HTML to text for Mastodon);
 * storage only: `upsert_authors` + `upsert_posts` of the same pre-normalised records in the same
-  page-sized transactions, into a fresh database.
+  page-sized transactions, into a fresh database (the prepared inputs are `gc.freeze()`d so that
+  the cyclic collector's rescans of them do not count against either figure).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import tempfile
 import time
@@ -193,9 +195,13 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, platform, pages, normalise, size in runs:
             start = time.perf_counter()
-            normalised = [normalise(raw) for raw in pages]
+            for raw in pages:  # streamed, as the collector does: each page's records are dropped
+                normalise(raw)
             t_norm = time.perf_counter() - start
+            normalised = [normalise(raw) for raw in pages]  # the storage-only input (not timed)
             assert sum(len(p) for p, _, _ in normalised) == n and not any(q for _, _, q in normalised)
+            gc.collect()
+            gc.freeze()  # the prepared inputs are long-lived: keep the cyclic GC from rescanning them
             targets = [("SQLite", f"sqlite:///{tmp}/{platform}-collect.db", f"sqlite:///{tmp}/{platform}-store.db")]
             if args.postgres:
                 targets.append(("PostgreSQL", fresh_pg(args.postgres, f"radpulse_bench_{platform}_collect"),

@@ -49,11 +49,9 @@ def post_url(uri: str, handle: str | None, did: str | None) -> str:
 
 
 def _unique(items: Iterable[str | None]) -> list[str]:
-    seen: dict[str, None] = {}
-    for item in items:
-        if item and item not in seen:
-            seen[item] = None
-    return list(seen)
+    """Non-empty items, first occurrence kept, in order."""
+    out = list(dict.fromkeys(items))
+    return [x for x in out if x] if "" in out or None in out else out  # type: ignore[misc]
 
 
 def _embed_parts(embed: Any) -> tuple[bool, str | None, str | None]:
@@ -113,7 +111,7 @@ def normalise_author(author: Mapping[str, Any]) -> AuthorRecord:
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if type(value) is int else None
 
 
 def sort_at(view: Mapping[str, Any]) -> str | None:

@@ -40,35 +40,33 @@ def _finish(parts: list[str]) -> str:
     return text
 
 
+_TAG_NAME = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
+_ANCHOR = re.compile(r"""<a\s((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.IGNORECASE)
+_PARA = re.compile(r"""</p>\s*<p(?:\s(?:[^>"']|"[^"]*"|'[^']*')*)?>""", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
 def _fast(content: str) -> tuple[str, list[str]] | None:
-    """The fast path, or None when the content uses tags outside <p>/<br>/<a>/<span>."""
-    parts: list[str] = []
-    links: list[str] = []
-    pos = 0
-    paragraphs = 0
-    for m in _TAG.finditer(content):
-        name = m.group(2).lower()
-        if name not in _FAST_TAGS:
+    """The fast path, or None when the content uses tags outside <p>/<br>/<a>/<span>.
+
+    Three passes of compiled patterns over the markup: paragraph boundaries and <br> become line
+    breaks, the remaining tags (all of them p/a/span) are dropped, entities decoded; the anchors'
+    attributes are read for links.
+    """
+    for name in _TAG_NAME.findall(content):
+        if name.lower() not in _FAST_TAGS:
             return None
-        if m.start() > pos:
-            parts.append(html.unescape(content[pos : m.start()]))
-        pos = m.end()
-        closing = m.group(1)
-        if name == "br":
-            parts.append("\n")
-        elif name == "p":
-            if not closing:
-                if paragraphs:
-                    parts.append("\n\n")
-                paragraphs += 1
-        elif name == "a" and not closing:
-            attrs = {k.lower(): html.unescape(v1 or v2 or v3) for k, v1, v2, v3 in _ATTR.findall(m.group(3))}
-            href = attrs.get("href")
-            if href and not _is_entity_link(attrs):
+    links: list[str] = []
+    if "<a" in content or "<A" in content:
+        for attrs in _ANCHOR.findall(content):
+            amap = {k.lower(): html.unescape(v1 or v2 or v3) for k, v1, v2, v3 in _ATTR.findall(attrs)}
+            href = amap.get("href")
+            if href and not _is_entity_link(amap):
                 links.append(href)
-    if pos < len(content):
-        parts.append(html.unescape(content[pos:]))
-    return _finish(parts), links
+    text = _TAG.sub("", _BR.sub("\n", _PARA.sub("\n\n", content)))
+    if "&" in text:
+        text = html.unescape(text)
+    return _finish([text]), links
 
 
 class _TextParser(HTMLParser):

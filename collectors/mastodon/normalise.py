@@ -60,7 +60,7 @@ def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if type(value) is int else None
 
 
 def _host(url: str | None) -> str | None:
@@ -99,11 +99,9 @@ def normalise_account(account: Mapping[str, Any]) -> AuthorRecord:
 
 
 def _unique(items: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for item in items:
-        if item and item not in seen:
-            seen[item] = None
-    return list(seen)
+    """Non-empty items, first occurrence kept, in order."""
+    out = list(dict.fromkeys(items))
+    return [x for x in out if x] if "" in out or None in out else out
 
 
 def _quoted_uri(status: Mapping[str, Any]) -> str | None:
@@ -123,15 +121,24 @@ def normalise_status(
     retrieved_at: dt.datetime,
     provenance: dict[str, Any] | None = None,
     raw: dict[str, Any] | None = None,
+    authors: dict[str, AuthorRecord] | None = None,
 ) -> tuple[PostRecord, AuthorRecord]:
-    """One (non-boost) status as a PostRecord and its author; raises ValueError when unusable."""
+    """One (non-boost) status as a PostRecord and its author; raises ValueError when unusable.
+
+    `authors` caches accounts by profile URL across a page (a tag page repeats its posters).
+    """
     uri = status.get("uri")
     if not uri:
         raise ValueError("status has no uri")
     account = status.get("account")
     if not isinstance(account, Mapping):
         raise ValueError("status has no account")
-    author = normalise_account(account)
+    key = account.get("url")
+    author = authors.get(key) if authors is not None and key else None
+    if author is None:
+        author = normalise_account(account)
+        if authors is not None and key:
+            authors[key] = author
     text, anchor_links = html_to_text_and_links(status.get("content"))
     card = status.get("card")
     card_url = card.get("url") if isinstance(card, Mapping) else None
@@ -179,9 +186,11 @@ def normalise_page(
     posts: dict[str, PostRecord] = {}
     authors: dict[str, AuthorRecord] = {}
     rejected: list[Quarantined] = []
+    by_url: dict[str, AuthorRecord] = {}
 
     def add(status: Mapping[str, Any]) -> PostRecord:
-        post, author = normalise_status(status, instance, retrieved_at=retrieved_at, provenance=provenance)
+        post, author = normalise_status(status, instance, retrieved_at=retrieved_at, provenance=provenance,
+                                        authors=by_url)
         authors[author.external_id] = author
         old = posts.get(post.external_id)
         posts[post.external_id] = merge_best(old, post) if old else post
