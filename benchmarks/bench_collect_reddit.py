@@ -30,11 +30,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
-
 from radpulse.collectors.base import Batch, SourceSpec, utcnow
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
+from sqlalchemy import create_engine, func, select, text
+
 from radpulse.config import default_config_data, settings_from_dict
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post, Source
@@ -66,8 +66,14 @@ def build_pages(children: list[dict[str, Any]], n: int, page_size: int = 100) ->
     pages = []
     for start in range(0, n, page_size):
         chunk = things[start : start + page_size]
-        pages.append(json.dumps({"kind": "Listing", "data": {"children": chunk, "after": chunk[-1]["data"]["name"],
-                                                            "before": None}}).encode())
+        pages.append(
+            json.dumps(
+                {
+                    "kind": "Listing",
+                    "data": {"children": chunk, "after": chunk[-1]["data"]["name"], "before": None},
+                }
+            ).encode()
+        )
     return pages
 
 
@@ -86,7 +92,9 @@ class InMemoryRedditCollector(RedditCollector):
 
     def fetch_new(self, name: str, **params: Any) -> list[Any]:
         first = int(name.removeprefix("bench")) * self.PAGES_PER_SUBREDDIT
-        i = self.next_page.get((name, params.get("after")), first if params.get("after") is None else None)
+        i = self.next_page.get(
+            (name, params.get("after")), first if params.get("after") is None else None
+        )
         if i is None or i >= min(len(self.pages), first + self.PAGES_PER_SUBREDDIT):
             return []
         children = json.loads(self.pages[i])["data"]["children"]  # what praw's response.json() does
@@ -96,8 +104,16 @@ class InMemoryRedditCollector(RedditCollector):
 
 def subreddits(pages: list[bytes]) -> list[SourceSpec]:
     n = -(-len(pages) // InMemoryRedditCollector.PAGES_PER_SUBREDDIT)
-    return [SourceSpec(f"reddit:r/bench{k}", "reddit", "subreddit", f"bench{k}", {"keywords": [], "comments": False})
-            for k in range(n)]
+    return [
+        SourceSpec(
+            f"reddit:r/bench{k}",
+            "reddit",
+            "subreddit",
+            f"bench{k}",
+            {"keywords": [], "comments": False},
+        )
+        for k in range(n)
+    ]
 
 
 def normalised(pages: list[bytes]) -> Iterator[Batch]:
@@ -125,8 +141,15 @@ def grouped(batches: Iterator[Batch], size: int) -> Iterator[Batch]:
 
 def source(db: Database) -> SourceSpec:
     with db.session() as s:
-        row = Source(name="reddit:r/bench", platform="reddit", kind="subreddit", value="bench", settings={},
-                     enabled=True, created_at=utcnow())
+        row = Source(
+            name="reddit:r/bench",
+            platform="reddit",
+            kind="subreddit",
+            value="bench",
+            settings={},
+            enabled=True,
+            created_at=utcnow(),
+        )
         s.add(row)
         s.flush()
         return SourceSpec(row.name, row.platform, row.kind, row.value, {}, row.id)
@@ -171,12 +194,16 @@ def run(label: str, make_url: Any, pages: list[bytes], n: int, batch: int) -> No
     def fig(t: tuple[float, float, Any]) -> str:
         return f"{n / t[0]:>8,.0f}/s"
 
-    print(f"{label:<10} {n:>7,} posts, {batch:>5} per transaction:  normalise only {fig(norm)}  "
-          f"normalise+store {fig(collect)}  storage-only upsert {fig(storage)}")
+    print(
+        f"{label:<10} {n:>7,} posts, {batch:>5} per transaction:  normalise only {fig(norm)}  "
+        f"normalise+store {fig(collect)}  storage-only upsert {fig(storage)}"
+    )
     if label == "SQLite":  # in-process database: CPU time covers all the work
         cpu = [f"{n / t[1]:>8,.0f}/s" for t in (norm, collect, storage)]
-        print(f"{'':<10} {'(per CPU-second)':<38}  normalise only {cpu[0]}  normalise+store {cpu[1]}  "
-              f"storage-only upsert {cpu[2]}")
+        print(
+            f"{'':<10} {'(per CPU-second)':<38}  normalise only {cpu[0]}  normalise+store {cpu[1]}  "
+            f"storage-only upsert {cpu[2]}"
+        )
 
 
 def fresh_pg(url: str, name: str) -> str:
@@ -198,19 +225,33 @@ def drop_pg(url: str, name: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=50_000)
-    ap.add_argument("--batch", type=int, action="append",
-                    help="posts per transaction (repeatable; default: 100 = one Reddit page, and 5000)")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        action="append",
+        help="posts per transaction (repeatable; default: 100 = one Reddit page, and 5000)",
+    )
     ap.add_argument("--fixture", type=Path, default=FIXTURE)
-    ap.add_argument("--postgres", default="", help="admin URL of a PostgreSQL server to run against as well")
+    ap.add_argument(
+        "--postgres", default="", help="admin URL of a PostgreSQL server to run against as well"
+    )
     args = ap.parse_args(argv)
     batches = args.batch or [100, 5000]
     pages = build_pages(load_children(args.fixture), args.posts)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"reddit listings: {len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB of JSON, "
-          f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"reddit listings: {len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB of JSON, "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for batch in batches:
-            run("SQLite", lambda tag, b=batch: f"sqlite:///{tmp}/{tag}-{b}.db", pages, args.posts, batch)
+            run(
+                "SQLite",
+                lambda tag, b=batch: f"sqlite:///{tmp}/{tag}-{b}.db",
+                pages,
+                args.posts,
+                batch,
+            )
     if args.postgres:
         names: list[str] = []
 

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import praw
-
 from radpulse.collectors.base import (
     Batch,
     Collector,
@@ -38,6 +37,7 @@ from radpulse.collectors.reddit.normalise import (
     normalise_things,
 )
 from radpulse.collectors.registry import register
+
 from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited
 
 JSON = dict[str, Any]
@@ -55,8 +55,10 @@ def listing_children(payload: Any, what: str) -> list[Any]:
     try:
         children = payload["data"]["children"]
     except (KeyError, TypeError):
-        raise BadPayload(f"{what}: expected a Listing, got {type(payload).__name__}",
-                         hint="Reddit changed its answer format, or a proxy rewrote it.") from None
+        raise BadPayload(
+            f"{what}: expected a Listing, got {type(payload).__name__}",
+            hint="Reddit changed its answer format, or a proxy rewrote it.",
+        ) from None
     if not isinstance(children, list):
         raise BadPayload(f"{what}: Listing children are not a list")
     return children
@@ -66,7 +68,11 @@ def _anchor(children: Sequence[Any]) -> JSON | None:
     """{"fullname", "created_utc"} of the first child that has both (None if none has)."""
     for child in children:
         data = child.get("data") if isinstance(child, dict) else None
-        if isinstance(data, dict) and data.get("name") and isinstance(data.get("created_utc"), (int, float)):
+        if (
+            isinstance(data, dict)
+            and data.get("name")
+            and isinstance(data.get("created_utc"), (int, float))
+        ):
             return {"fullname": data["name"], "created_utc": float(data["created_utc"])}
     return None
 
@@ -126,11 +132,15 @@ class RedditCollector(Collector):
     def fetch_new(self, name: str, **params: Any) -> list[Any]:
         """One page of /r/<name>/new (params: limit, before/after) as listing children."""
         what = f"r/{name}"
-        payload = call(lambda: self.reddit.request(method="GET", path=f"r/{name}/new", params=params), what=what)
+        payload = call(
+            lambda: self.reddit.request(method="GET", path=f"r/{name}/new", params=params),
+            what=what,
+        )
         return listing_children(payload, what)
 
     def comments_of(self, submission_id: str) -> list[JSON]:
         """The comment `data` dicts of a submission, `replace_more` bounded by the settings."""
+
         def load() -> list[JSON]:
             submission = self.reddit.submission(id=submission_id)
             forest = submission.comments
@@ -146,16 +156,24 @@ class RedditCollector(Collector):
         for chunk in chunked([p.external_id for p in posts], INFO_BATCH):
             what = f"/api/info ({len(chunk)} fullnames)"
             read_at = utcnow()
+            params = {"id": ",".join(chunk)}
             payload = call(
-                lambda: self.reddit.request(method="GET", path="api/info/", params={"id": ",".join(chunk)}), what=what
+                lambda params=params: self.reddit.request(
+                    method="GET", path="api/info/", params=params
+                ),
+                what=what,
             )
             children = listing_children(payload, what)
             prov = provenance("/api/info", CLIENT, read_at)
             records, authors, bad = normalise_things(children, read_at=read_at, provenance=prov)
             batch = Batch(posts=records, authors=authors, quarantined=bad, fetched=len(children))
-            missing = len(set(chunk) - {r.external_id for r in records} - {q.external_id for q in bad})
+            missing = len(
+                set(chunk) - {r.external_id for r in records} - {q.external_id for q in bad}
+            )
             if missing:
-                batch.warnings.append(f"reddit: {missing} post(s) not returned by /api/info; left unchanged")
+                batch.warnings.append(
+                    f"reddit: {missing} post(s) not returned by /api/info; left unchanged"
+                )
             yield batch
 
 
@@ -178,9 +196,16 @@ class _Run:
         """Normalise one page: keyword filter, quarantine, comments of high-scoring submissions."""
         read_at = utcnow()
         prov = provenance(self.endpoint, CLIENT, read_at)
-        kept = [ch for ch in children if not isinstance(ch, dict) or not isinstance(ch.get("data"), dict)
-                or matches_keywords(ch["data"], self.pattern)]
-        posts, authors, bad = normalise_things(kept, read_at=read_at, provenance=prov, kinds=("t3",))
+        kept = [
+            ch
+            for ch in children
+            if not isinstance(ch, dict)
+            or not isinstance(ch.get("data"), dict)
+            or matches_keywords(ch["data"], self.pattern)
+        ]
+        posts, authors, bad = normalise_things(
+            kept, read_at=read_at, provenance=prov, kinds=("t3",)
+        )
         batch = Batch(posts=posts, authors=authors, quarantined=bad, fetched=len(children))
         if self.comments:
             self.add_comments(batch, posts)
@@ -195,12 +220,16 @@ class _Run:
             except (AuthError, RateLimited):
                 raise
             except CollectorError as exc:  # this thread only; the submissions are still stored
-                batch.warnings.append(f"r/{self.name}: comments of {post.external_id} not read: {exc}")
+                batch.warnings.append(
+                    f"r/{self.name}: comments of {post.external_id} not read: {exc}"
+                )
                 continue
             read_at = utcnow()
             prov = provenance(f"/comments/{post.external_id[3:]}", CLIENT, read_at)
             things = [{"kind": "t1", "data": d} for d in datas]
-            records, authors, bad = normalise_things(things, read_at=read_at, provenance=prov, kinds=("t1",))
+            records, authors, bad = normalise_things(
+                things, read_at=read_at, provenance=prov, kinds=("t1",)
+            )
             batch.posts += records
             known = {a.external_id for a in batch.authors}
             batch.authors += [a for a in authors if a.external_id not in known]
@@ -237,7 +266,11 @@ class _Run:
         after = resume.get("after") if resume else None
         walked = int(resume.get("seen", 0)) if resume else 0
         restarted, first = False, True
-        base = {"fullname": boundary.get("fullname"), "created_utc": boundary.get("created_utc")} if boundary else {}
+        base = (
+            {"fullname": boundary.get("fullname"), "created_utc": boundary.get("created_utc")}
+            if boundary
+            else {}
+        )
         old = dict(base) if base.get("fullname") else None
         while True:
             want = min(PAGE_SIZE, self.limit - walked)
@@ -268,7 +301,9 @@ class _Run:
                 if batch.posts or batch.quarantined or resume or batch.cursor != old:
                     yield batch
                 return batch.cursor
-            after = children[-1].get("data", {}).get("name") if isinstance(children[-1], dict) else None
+            after = (
+                children[-1].get("data", {}).get("name") if isinstance(children[-1], dict) else None
+            )
             if not after:
                 raise BadPayload(f"r/{self.name}: listing item without a fullname; cannot page on")
             batch.cursor = {**base, "walk": {"top": top, "after": after, "seen": walked}}
@@ -285,7 +320,9 @@ class _Run:
             if not isinstance(data, dict):
                 continue
             c = data.get("created_utc")
-            if data.get("name") == name or (created is not None and isinstance(c, (int, float)) and c < created):
+            if data.get("name") == name or (
+                created is not None and isinstance(c, (int, float)) and c < created
+            ):
                 return i
         return None
 

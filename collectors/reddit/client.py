@@ -145,7 +145,7 @@ def call(fn: Callable[[], T], *, what: str, sleep: Callable[[float], None] | Non
         return retrying(fn)
     except CollectorError:
         raise
-    except Exception as exc:  # noqa: BLE001 - translated below, never swallowed
+    except Exception as exc:
         raise translate(exc, what) from exc
 
 
@@ -161,7 +161,10 @@ def _reason(response: requests.Response | None) -> str:
 
 def translate(exc: Exception, what: str) -> CollectorError:
     """The radpulse error for a praw/prawcore exception raised while reading `what`."""
-    creds = "Check REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET: they must be a 'script' app's id and secret from https://www.reddit.com/prefs/apps."
+    creds = (
+        "Check REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET: they must be a 'script' app's id and "
+        "secret from https://www.reddit.com/prefs/apps."
+    )
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if isinstance(exc, prawcore.OAuthException):
@@ -170,7 +173,11 @@ def translate(exc: Exception, what: str) -> CollectorError:
         return AuthError(f"{what}: Reddit refused the credentials (401 Unauthorized).", hint=creds)
     if isinstance(exc, (prawcore.Forbidden, prawcore.InsufficientScope)) or status == 403:
         reason = _reason(response)
-        kind = {"private": "private", "quarantined": "quarantined", "gold_only": "premium-only"}.get(reason, "private or quarantined")
+        kind = {
+            "private": "private",
+            "quarantined": "quarantined",
+            "gold_only": "premium-only",
+        }.get(reason, "private or quarantined")
         return AuthError(
             f"{what}: forbidden (403): the subreddit is {kind}, and a read-only app cannot read it.",
             hint="Private and quarantined subreddits need a logged-in account that was granted access "
@@ -189,7 +196,10 @@ def translate(exc: Exception, what: str) -> CollectorError:
             hint="Check the name in [reddit.subreddits] (without 'r/').",
         )
     if isinstance(exc, prawcore.UnavailableForLegalReasons):
-        return AuthError(f"{what}: unavailable for legal reasons (451).", hint="Remove it from [reddit.subreddits].")
+        return AuthError(
+            f"{what}: unavailable for legal reasons (451).",
+            hint="Remove it from [reddit.subreddits].",
+        )
     if isinstance(exc, prawcore.TooManyRequests):
         wait = retry_after_seconds(response.headers) if response is not None else None
         reset_at = time.time() + wait if wait is not None else None

@@ -36,7 +36,7 @@ MEDIA_HINTS = frozenset({"image", "hosted:video", "rich:video", "gallery"})
 _URL = re.compile(r"https?://[^\s<>\[\]\"'`|\\^{}]+", re.IGNORECASE)
 _TRAILING = ".,;:!?*_~'\""
 _MENTION = re.compile(r"(?<![\w/])/?u/([A-Za-z0-9_-]{3,20})\b")
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 class MissingField(ValueError):
@@ -115,7 +115,9 @@ def submission_is_deleted(data: JSON) -> bool:
 def comment_is_deleted(data: JSON) -> bool:
     """True when the comment was deleted, removed, or its account deleted."""
     return bool(
-        data.get("removed_by_category") or data.get("body") in DELETED_MARKERS or data.get("author") == "[deleted]"
+        data.get("removed_by_category")
+        or data.get("body") in DELETED_MARKERS
+        or data.get("author") == "[deleted]"
     )
 
 
@@ -183,7 +185,9 @@ def normalise_comment(
         text=None if deleted else body,
         created_at=created_at(data["created_utc"]),
         author_external_id=author_id,
-        url=SITE + permalink if permalink else f"{SITE}/comments/{data['link_id'][3:]}/_/{data['name'][3:]}/",
+        url=SITE + permalink
+        if permalink
+        else f"{SITE}/comments/{data['link_id'][3:]}/_/{data['name'][3:]}/",
         community=data["subreddit"],
         like_count=_int(data.get("ups")),
         score=_int(data.get("score")),
@@ -203,7 +207,11 @@ NORMALISERS = {"t3": normalise_submission, "t1": normalise_comment}
 
 
 def normalise_things(
-    things: Iterable[Any], *, read_at: dt.datetime, provenance: JSON | None, kinds: Sequence[str] = ("t3", "t1")
+    things: Iterable[Any],
+    *,
+    read_at: dt.datetime,
+    provenance: JSON | None,
+    kinds: Sequence[str] = ("t3", "t1"),
 ) -> tuple[list[PostRecord], list[AuthorRecord], list[Quarantined]]:
     """Normalise listing children (`{"kind": ..., "data": {...}}`); bad ones are quarantined."""
     posts: list[PostRecord] = []
@@ -233,7 +241,9 @@ def keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str] | None:
     words = [k.strip() for k in keywords if k and k.strip()]
     if not words:
         return None
-    alternatives = sorted((r"\s+".join(map(re.escape, w.split())) for w in words), key=len, reverse=True)
+    alternatives = sorted(
+        (r"\s+".join(map(re.escape, w.split())) for w in words), key=len, reverse=True
+    )
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
@@ -241,4 +251,6 @@ def matches_keywords(data: JSON, pattern: re.Pattern[str] | None) -> bool:
     """True when the submission's title or selftext contains a keyword (or there is no filter)."""
     if pattern is None:
         return True
-    return bool(pattern.search(data.get("title") or "") or pattern.search(data.get("selftext") or ""))
+    return bool(
+        pattern.search(data.get("title") or "") or pattern.search(data.get("selftext") or "")
+    )

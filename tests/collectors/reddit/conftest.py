@@ -24,5 +24,3 @@ def replay(fixtures_dir: Path) -> RedditReplay:
 def new_listing(fixtures_dir: Path) -> dict[str, Any]:
     """The recorded /r/askreddit/new answer (100 real submissions)."""
     return cassette_body(fixtures_dir, "TestSubredditListings.test_new.json", "/new")
-
-

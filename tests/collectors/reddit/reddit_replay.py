@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 import responses
-
 from radpulse.collectors.base import SourceSpec, utcnow
+
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
@@ -44,7 +44,9 @@ def cassette_body(fixtures_dir: Path, name: str, path_contains: str) -> Any:
     raise AssertionError(f"{name} has no interaction for {path_contains}")
 
 
-def reddit_settings(reddit: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+def reddit_settings(
+    reddit: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> Settings:
     """Default settings with a [reddit] section updated by `reddit` and the given environment."""
     data = default_config_data()
     data["reddit"] = {**data["reddit"], **(reddit or {})}
@@ -79,9 +81,20 @@ class RedditReplay:
         self.handlers[(method, path.rstrip("/"))] = handler
         return self
 
-    def json(self, method: str, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> RedditReplay:
+    def json(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> RedditReplay:
         text = body if isinstance(body, str) else json.dumps(body)
-        return self.on(method, path, lambda _r: (status, {"Content-Type": "application/json", **(headers or {})}, text))
+        return self.on(
+            method,
+            path,
+            lambda _r: (status, {"Content-Type": "application/json", **(headers or {})}, text),
+        )
 
     def requests_to(self, path: str) -> list[dict[str, list[str]]]:
         """Query/form parameters of each request made to `path`."""
@@ -110,7 +123,9 @@ class RedditReplay:
                     match = it
                     break
             else:
-                return requests.ConnectionError(f"no recording of morechildren for {sorted(wanted)}")
+                return requests.ConnectionError(
+                    f"no recording of morechildren for {sorted(wanted)}"
+                )
         resp = match["response"]
         return resp["status"]["code"], _flat_headers(resp["headers"]), resp["body"]["string"]
 
@@ -131,7 +146,9 @@ class FakeSubreddit:
     def remove(self, fullname: str) -> None:
         self.things = [t for t in self.things if t["data"]["name"] != fullname]
 
-    def page(self, limit: int = 25, before: str | None = None, after: str | None = None) -> dict[str, Any]:
+    def page(
+        self, limit: int = 25, before: str | None = None, after: str | None = None
+    ) -> dict[str, Any]:
         names = self.names()
         if before:
             if before not in names:
@@ -159,7 +176,9 @@ class FakeSubreddit:
         return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body)
 
 
-def distinct_things(things: list[dict[str, Any]], copies: int, start: float = 1_700_000_000.0) -> list[dict[str, Any]]:
+def distinct_things(
+    things: list[dict[str, Any]], copies: int, start: float = 1_700_000_000.0
+) -> list[dict[str, Any]]:
     """`copies` rounds of `things` with distinct fullnames and strictly decreasing created_utc."""
     out = []
     t = start
@@ -178,13 +197,27 @@ def distinct_things(things: list[dict[str, Any]], copies: int, start: float = 1_
 def add_source(db: Database, spec: SourceSpec) -> SourceSpec:
     """Insert `spec` into the sources table and return it with its id."""
     with db.session() as s:
-        row = Source(name=spec.name, platform=spec.platform, kind=spec.kind, value=spec.value,
-                     settings=dict(spec.settings), enabled=True, created_at=utcnow())
+        row = Source(
+            name=spec.name,
+            platform=spec.platform,
+            kind=spec.kind,
+            value=spec.value,
+            settings=dict(spec.settings),
+            enabled=True,
+            created_at=utcnow(),
+        )
         s.add(row)
         s.flush()
-        return SourceSpec(spec.name, spec.platform, spec.kind, spec.value, dict(spec.settings), row.id)
+        return SourceSpec(
+            spec.name, spec.platform, spec.kind, spec.value, dict(spec.settings), row.id
+        )
 
 
 def subreddit_spec(name: str = "Radiology", **settings: Any) -> SourceSpec:
-    return SourceSpec(f"reddit:r/{name}", "reddit", "subreddit", name,
-                      {"keywords": settings.get("keywords", []), "comments": settings.get("comments", False)})
+    return SourceSpec(
+        f"reddit:r/{name}",
+        "reddit",
+        "subreddit",
+        name,
+        {"keywords": settings.get("keywords", []), "comments": settings.get("comments", False)},
+    )

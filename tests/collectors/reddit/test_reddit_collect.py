@@ -6,13 +6,18 @@ import copy
 import datetime as dt
 from typing import Any
 
-from reddit_replay import FakeSubreddit, cassette_body, distinct_things, reddit_settings, subreddit_spec
-
 from radpulse.collectors.base import Batch
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.registry import get_collector
+from reddit_replay import (
+    FakeSubreddit,
+    cassette_body,
+    distinct_things,
+    reddit_settings,
+    subreddit_spec,
+)
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def collect(settings, spec, cursor=None) -> list[Batch]:
@@ -52,12 +57,20 @@ def test_new_listing_every_field_against_the_payload(replay, new_listing) -> Non
         assert post.community == d["subreddit"] == "AskReddit"
         assert post.created_at == dt.datetime.fromtimestamp(d["created_utc"], UTC)
         assert post.created_at.tzinfo is UTC
-        assert post.score == d["score"] and post.reply_count == d["num_comments"] and post.like_count == d["ups"]
+        assert (
+            post.score == d["score"]
+            and post.reply_count == d["num_comments"]
+            and post.like_count == d["ups"]
+        )
         assert post.repost_count is None and post.view_count is None and post.quote_count is None
         assert post.language is None and post.hashtags == []
         assert post.author_external_id == d["author"]  # 2016 payloads carry no author_fullname
-        assert post.has_media is bool(d["media"] or d.get("post_hint") in ("image", "rich:video", "hosted:video"))
-        assert post.is_deleted is (d["author"] == "[deleted]" or d["selftext"] in ("[deleted]", "[removed]"))
+        assert post.has_media is bool(
+            d["media"] or d.get("post_hint") in ("image", "rich:video", "hosted:video")
+        )
+        assert post.is_deleted is (
+            d["author"] == "[deleted]" or d["selftext"] in ("[deleted]", "[removed]")
+        )
         expected_links = [] if d["is_self"] else [d["url"]]
         assert post.links[: len(expected_links)] == expected_links
         assert post.raw is d or post.raw == d
@@ -66,7 +79,9 @@ def test_new_listing_every_field_against_the_payload(replay, new_listing) -> Non
         assert post.metrics_read_at is not None and post.metrics_read_at.tzinfo is not None
         assert post.in_reply_to_id is None and post.conversation_id is None
     authors = {a.external_id: a for a in batch.authors}
-    assert set(authors) == {c["data"]["author"] for c in children if c["data"]["author"] != "[deleted]"}
+    assert set(authors) == {
+        c["data"]["author"] for c in children if c["data"]["author"] != "[deleted]"
+    }
     first = children[0]["data"]
     assert batch.cursor == {"fullname": first["name"], "created_utc": first["created_utc"]}
 
@@ -78,7 +93,9 @@ def test_empty_listing(replay, fixtures_dir) -> None:
     assert len(replay.requests_to("/r/Radiology/new")) == 1
 
 
-def test_first_run_pages_down_and_stores_the_top_as_cursor_only_at_the_end(replay, new_listing) -> None:
+def test_first_run_pages_down_and_stores_the_top_as_cursor_only_at_the_end(
+    replay, new_listing
+) -> None:
     sub = FakeSubreddit(distinct_things(new_listing["data"]["children"], 3))
     replay.on("GET", "/r/Radiology/new", sub)
     batches = collect(reddit_settings(), subreddit_spec())
@@ -88,14 +105,24 @@ def test_first_run_pages_down_and_stores_the_top_as_cursor_only_at_the_end(repla
     assert [p.external_id for p in posts_of(batches)] == names
     top = {"fullname": names[0], "created_utc": sub.things[0]["data"]["created_utc"]}
     # pages in flight only record the walk's progress; the top becomes the cursor at the end
-    assert [b.cursor.get("walk", {}).get("after") for b in batches[:3]] == [names[99], names[199], names[299]]
+    assert [b.cursor.get("walk", {}).get("after") for b in batches[:3]] == [
+        names[99],
+        names[199],
+        names[299],
+    ]
     assert all(b.cursor.get("fullname") is None for b in batches[:3])
     assert batches[-1].cursor == top
     assert [p.get("after") for p in replay.requests_to("/r/Radiology/new")] == [
-        None, [names[99]], [names[199]], [names[299]]]
+        None,
+        [names[99]],
+        [names[199]],
+        [names[299]],
+    ]
 
 
-def test_next_run_reads_only_newer_pages_and_advances_the_cursor_page_by_page(replay, new_listing) -> None:
+def test_next_run_reads_only_newer_pages_and_advances_the_cursor_page_by_page(
+    replay, new_listing
+) -> None:
     things = distinct_things(new_listing["data"]["children"], 4)
     sub = FakeSubreddit(things[150:])  # 250 already there
     replay.on("GET", "/r/Radiology/new", sub)
@@ -110,8 +137,14 @@ def test_next_run_reads_only_newer_pages_and_advances_the_cursor_page_by_page(re
     new_names = [t["data"]["name"] for t in things[:150]]
     assert sorted(p.external_id for p in posts_of(second)) == sorted(new_names)
     assert [len(b.posts) for b in second] == [100, 50]  # oldest page first
-    assert second[0].cursor == {"fullname": new_names[50], "created_utc": things[50]["data"]["created_utc"]}
-    assert second[1].cursor == {"fullname": new_names[0], "created_utc": things[0]["data"]["created_utc"]}
+    assert second[0].cursor == {
+        "fullname": new_names[50],
+        "created_utc": things[50]["data"]["created_utc"],
+    }
+    assert second[1].cursor == {
+        "fullname": new_names[0],
+        "created_utc": things[0]["data"]["created_utc"],
+    }
     calls = replay.requests_to("/r/Radiology/new")[-2:]
     assert [c["before"] for c in calls] == [[things[150]["data"]["name"]], [new_names[50]]]
 
@@ -133,12 +166,21 @@ def test_deleted_cursor_post_falls_back_to_walking_down_to_its_time(replay, new_
         sub.add(t)
     batches = collect(settings, subreddit_spec(), cursor)
     assert [p.external_id for p in posts_of(batches)] == [t["data"]["name"] for t in things[:5]]
-    assert batches[-1].cursor == {"fullname": things[0]["data"]["name"], "created_utc": things[0]["data"]["created_utc"]}
+    assert batches[-1].cursor == {
+        "fullname": things[0]["data"]["name"],
+        "created_utc": things[0]["data"]["created_utc"],
+    }
     calls = replay.requests_to("/r/Radiology/new")[-2:]
-    assert calls[0]["before"] == [cursor["fullname"]] and "before" not in calls[1] and "after" not in calls[1]
+    assert (
+        calls[0]["before"] == [cursor["fullname"]]
+        and "before" not in calls[1]
+        and "after" not in calls[1]
+    )
 
 
-def test_deleted_cursor_post_with_nothing_new_reanchors_on_the_next_older_post(replay, new_listing) -> None:
+def test_deleted_cursor_post_with_nothing_new_reanchors_on_the_next_older_post(
+    replay, new_listing
+) -> None:
     things = distinct_things(new_listing["data"]["children"], 1)[:20]
     sub = FakeSubreddit(things)
     replay.on("GET", "/r/Radiology/new", sub)
@@ -147,7 +189,9 @@ def test_deleted_cursor_post_with_nothing_new_reanchors_on_the_next_older_post(r
     sub.remove(cursor["fullname"])
     batches = collect(settings, subreddit_spec(), cursor)
     assert posts_of(batches) == []
-    assert batches[-1].cursor["fullname"] == things[1]["data"]["name"]  # `before` works again next time
+    assert (
+        batches[-1].cursor["fullname"] == things[1]["data"]["name"]
+    )  # `before` works again next time
 
 
 def test_limit_per_run_bounds_the_walk(replay, new_listing) -> None:
@@ -173,7 +217,9 @@ def test_keyword_filter_keeps_only_matching_submissions(replay, new_listing) -> 
     kept = [p.external_id for p in posts_of(batches)]
     assert kept == [children[i]["data"]["name"] for i in (2, 5, 7)]
     assert batches[0].fetched == 10
-    assert batches[-1].cursor["fullname"] == children[0]["data"]["name"]  # filtered posts still advance
+    assert (
+        batches[-1].cursor["fullname"] == children[0]["data"]["name"]
+    )  # filtered posts still advance
 
 
 def test_comments_of_high_scoring_submissions(replay, fixtures_dir) -> None:
@@ -198,8 +244,14 @@ def test_comments_of_high_scoring_submissions(replay, fixtures_dir) -> None:
         assert c.text == data["body"] and c.author_external_id == data["author"]
         assert c.in_reply_to_id == data["parent_id"] and c.conversation_id == "t3_2gmzqe"
         assert c.created_at == dt.datetime.fromtimestamp(data["created_utc"], UTC)
-        assert c.score == data["score"] and c.like_count == data["ups"] and c.community == "redditdev"
-        assert c.raw["body"] == data["body"] and c.raw["author"] == data["author"] and "replies" not in c.raw
+        assert (
+            c.score == data["score"] and c.like_count == data["ups"] and c.community == "redditdev"
+        )
+        assert (
+            c.raw["body"] == data["body"]
+            and c.raw["author"] == data["author"]
+            and "replies" not in c.raw
+        )
         assert c.provenance["endpoint"] == "/comments/2gmzqe"
     assert posts["t1_cklhv0f"].in_reply_to_id == "t1_cklfmye"
     assert {a.handle for a in batches[0].authors} == {"bboe", "paneer_burrito"}
@@ -209,7 +261,11 @@ def _big_thread(replay, fixtures_dir, cassette: str) -> dict[str, Any]:
     replay.add_cassette(fixtures_dir, cassette)
     thread = cassette_body(fixtures_dir, cassette, "/comments/3hahrw")
     submission = thread[0]["data"]["children"][0]
-    replay.json("GET", "/r/funny/new", {"kind": "Listing", "data": {"children": [submission], "after": None}})
+    replay.json(
+        "GET",
+        "/r/funny/new",
+        {"kind": "Listing", "data": {"children": [submission], "after": None}},
+    )
     return thread
 
 
@@ -252,7 +308,9 @@ def test_pacing_spaces_requests_to_the_budget(replay, new_listing, sleeps) -> No
     assert len(waits) == 4 and all(9 < w <= 10 for w in waits)
 
 
-def test_authors_are_sent_once_per_collector_after_their_batch_was_committed(replay, new_listing) -> None:
+def test_authors_are_sent_once_per_collector_after_their_batch_was_committed(
+    replay, new_listing
+) -> None:
     things = distinct_things(new_listing["data"]["children"], 2)  # the same 100 authors twice
     replay.on("GET", "/r/Radiology/new", FakeSubreddit(things))
     collector = RedditCollector(reddit_settings())
@@ -262,6 +320,10 @@ def test_authors_are_sent_once_per_collector_after_their_batch_was_committed(rep
     first = next(gen)
     gen.close()  # the runner never resumed: the batch was not committed
     again = list(collector.collect(subreddit_spec(), None))
-    assert {a.external_id for a in first.authors} == {a.external_id for a in again[0].authors} == authors
+    assert (
+        {a.external_id for a in first.authors}
+        == {a.external_id for a in again[0].authors}
+        == authors
+    )
     assert again[1].authors == []  # already stored with the first page
     assert all(p.author_external_id in authors for p in again[1].posts if not p.is_deleted)

@@ -6,9 +6,16 @@ import json
 
 import pytest
 import requests
-from reddit_replay import FakeSubreddit, cassette_body, distinct_things, load_cassette, reddit_settings, subreddit_spec
-
 from radpulse.collectors.reddit import RedditCollector
+from reddit_replay import (
+    FakeSubreddit,
+    cassette_body,
+    distinct_things,
+    load_cassette,
+    reddit_settings,
+    subreddit_spec,
+)
+
 from radpulse.errors import AuthError, BadPayload, NotFound, RateLimited, SourceUnavailable
 
 NEW = "/r/Radiology/new"
@@ -26,8 +33,18 @@ def recorded(fixtures_dir, cassette: str, path: str):
     for it in load_cassette(fixtures_dir, cassette):
         if path in it["request"]["uri"]:
             r = it["response"]
-            return r["status"]["code"], {"Content-Type": "application/json", **{
-                k: v[0] for k, v in r["headers"].items() if k.lower() in ("www-authenticate", "x-ratelimit-reset")}}, r["body"]["string"]
+            return (
+                r["status"]["code"],
+                {
+                    "Content-Type": "application/json",
+                    **{
+                        k: v[0]
+                        for k, v in r["headers"].items()
+                        if k.lower() in ("www-authenticate", "x-ratelimit-reset")
+                    },
+                },
+                r["body"]["string"],
+            )
     raise AssertionError(path)
 
 
@@ -42,7 +59,9 @@ def sequence(*answers):
 
 
 def test_401_invalid_token(replay, fixtures_dir) -> None:
-    answer = recorded(fixtures_dir, "TestAuthImplicit.test_implicit__with_invalid_token.json", "/api/v1/me")
+    answer = recorded(
+        fixtures_dir, "TestAuthImplicit.test_implicit__with_invalid_token.json", "/api/v1/me"
+    )
     replay.on("GET", NEW, lambda _r: answer)
     with pytest.raises(AuthError) as err:
         run()
@@ -53,7 +72,9 @@ def test_401_invalid_token(replay, fixtures_dir) -> None:
 
 
 def test_401_at_the_token_endpoint_names_the_credentials(replay) -> None:
-    replay.json("POST", "/api/v1/access_token", {"message": "Unauthorized", "error": 401}, status=401)
+    replay.json(
+        "POST", "/api/v1/access_token", {"message": "Unauthorized", "error": 401}, status=401
+    )
     with pytest.raises(AuthError) as err:
         run()
     assert "refused the credentials (401" in str(err.value)
@@ -85,7 +106,9 @@ def test_403_with_a_reason_names_it(replay) -> None:
 def test_404_banned_or_missing(replay, fixtures_dir) -> None:
     answer = recorded(fixtures_dir, "TestSubreddit.test_sticky__not_set.json", "/about/sticky")
     replay.on("GET", NEW, lambda _r: answer)
-    with pytest.raises(NotFound, match=r"r/Radiology: not found \(404\): the subreddit is banned or does not exist"):
+    with pytest.raises(
+        NotFound, match=r"r/Radiology: not found \(404\): the subreddit is banned or does not exist"
+    ):
         run()
 
 
@@ -96,17 +119,38 @@ def test_404_banned(replay) -> None:
 
 
 def test_redirect_to_search_means_no_such_subreddit(replay) -> None:
-    replay.on("GET", NEW, lambda _r: (302, {"Location": "https://oauth.reddit.com/subreddits/search?q=Radiology"}, ""))
+    replay.on(
+        "GET",
+        NEW,
+        lambda _r: (
+            302,
+            {"Location": "https://oauth.reddit.com/subreddits/search?q=Radiology"},
+            "",
+        ),
+    )
     with pytest.raises(NotFound, match="does not exist"):
         run()
 
 
 def test_429_retry_after_is_honoured_then_collection_goes_on(replay, new_listing, sleeps) -> None:
     body = json.dumps(new_listing)
-    replay.on("GET", NEW, sequence(
-        (429, {"Retry-After": "37", "x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": "37"}, "{}"),
-        (200, {"Content-Type": "application/json"}, body),
-    ))
+    replay.on(
+        "GET",
+        NEW,
+        sequence(
+            (
+                429,
+                {
+                    "Retry-After": "37",
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-used": "100",
+                    "x-ratelimit-reset": "37",
+                },
+                "{}",
+            ),
+            (200, {"Content-Type": "application/json"}, body),
+        ),
+    )
     batches = run(reddit_settings({"limit_per_run": 100}))
     assert len(batches[0].posts) == 100
     assert 37.0 in sleeps
@@ -114,8 +158,15 @@ def test_429_retry_after_is_honoured_then_collection_goes_on(replay, new_listing
 
 
 def test_429_that_persists_raises_rate_limited_with_the_reset(replay, sleeps) -> None:
-    replay.on("GET", NEW, lambda _r: (429, {"x-ratelimit-reset": "120", "x-ratelimit-remaining": "0",
-                                            "x-ratelimit-used": "600"}, '{"message": "Too Many Requests", "error": 429}'))
+    replay.on(
+        "GET",
+        NEW,
+        lambda _r: (
+            429,
+            {"x-ratelimit-reset": "120", "x-ratelimit-remaining": "0", "x-ratelimit-used": "600"},
+            '{"message": "Too Many Requests", "error": 429}',
+        ),
+    )
     with pytest.raises(RateLimited) as err:
         run()
     assert sleeps.count(120.0) == 2  # waited twice as asked, then gave up
@@ -146,7 +197,15 @@ def test_5xx_is_retried_with_backoff_then_source_unavailable(replay, sleeps) -> 
 
 
 def test_5xx_then_recovery(replay, new_listing) -> None:
-    replay.on("GET", NEW, sequence((502, {}, ""), (500, {}, ""), (200, {"Content-Type": "application/json"}, json.dumps(new_listing))))
+    replay.on(
+        "GET",
+        NEW,
+        sequence(
+            (502, {}, ""),
+            (500, {}, ""),
+            (200, {"Content-Type": "application/json"}, json.dumps(new_listing)),
+        ),
+    )
     batches = run(reddit_settings({"limit_per_run": 100}))
     assert len(batches[0].posts) == 100 and len(replay.requests_to(NEW)) == 3
 
@@ -159,7 +218,15 @@ def test_timeouts_become_source_unavailable(replay, sleeps) -> None:
 
 
 def test_malformed_json(replay) -> None:
-    replay.on("GET", NEW, lambda _r: (200, {"Content-Type": "application/json"}, '{"kind": "Listing", "data": {"chil'))
+    replay.on(
+        "GET",
+        NEW,
+        lambda _r: (
+            200,
+            {"Content-Type": "application/json"},
+            '{"kind": "Listing", "data": {"chil',
+        ),
+    )
     with pytest.raises(BadPayload, match="malformed JSON"):
         run()
 
@@ -182,15 +249,17 @@ def test_a_page_that_fails_midway_keeps_the_pages_before(replay, new_listing) ->
     collector = RedditCollector(reddit_settings())
     got = []
     with pytest.raises(SourceUnavailable):
-        for batch in collector.collect(subreddit_spec(), None):
-            got.append(batch)
+        got.extend(collector.collect(subreddit_spec(), None))
     assert [len(b.posts) for b in got] == [100, 100]
     assert got[-1].cursor["walk"]["after"] == sub.names()[199]
 
 
 def test_comment_failure_is_a_warning_and_the_submission_is_kept(replay, fixtures_dir) -> None:
     thread = cassette_body(fixtures_dir, "TestSubmission.test_comments.json", "/comments/")
-    listing = {"kind": "Listing", "data": {"children": thread[0]["data"]["children"], "after": None}}
+    listing = {
+        "kind": "Listing",
+        "data": {"children": thread[0]["data"]["children"], "after": None},
+    }
     replay.json("GET", NEW, listing)
     replay.on("GET", "/comments/2gmzqe", lambda _r: (500, {}, ""))
     collector = RedditCollector(reddit_settings({"comments_min_score": 1}))

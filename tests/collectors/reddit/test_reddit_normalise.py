@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from reddit_replay import cassette_body
-
 from radpulse.collectors.reddit.normalise import (
     comment_is_deleted,
     extract_links,
@@ -19,8 +17,9 @@ from radpulse.collectors.reddit.normalise import (
     normalise_things,
     submission_is_deleted,
 )
+from reddit_replay import cassette_body
 
-READ_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+READ_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 def _listing(fixtures_dir, name: str, path: str) -> list[dict[str, Any]]:
@@ -44,7 +43,10 @@ def test_links_from_markdown_are_expanded_in_order_without_duplicates() -> None:
 
 
 def test_mentions() -> None:
-    assert extract_mentions("thanks u/rad_doc and /u/Other-One, not mu/x") == ["rad_doc", "Other-One"]
+    assert extract_mentions("thanks u/rad_doc and /u/Other-One, not mu/x") == [
+        "rad_doc",
+        "Other-One",
+    ]
 
 
 def test_selftext_of_a_real_submission_gives_its_links(fixtures_dir) -> None:
@@ -70,9 +72,17 @@ def test_deleted_and_removed_markers() -> None:
     assert submission_is_deleted({"selftext": "[deleted]"})
     assert submission_is_deleted({"removed_by_category": "moderator", "selftext": "kept"})
     assert submission_is_deleted({"author": "[deleted]", "selftext": "body"})
-    assert not submission_is_deleted({"author": "someone", "selftext": "fine", "removed_by_category": None})
-    assert comment_is_deleted({"body": "[deleted]"}) and not comment_is_deleted({"body": "ok", "author": "x"})
-    assert has_media({"is_video": True}) and has_media({"post_hint": "image"}) and has_media({"is_gallery": True})
+    assert not submission_is_deleted(
+        {"author": "someone", "selftext": "fine", "removed_by_category": None}
+    )
+    assert comment_is_deleted({"body": "[deleted]"}) and not comment_is_deleted(
+        {"body": "ok", "author": "x"}
+    )
+    assert (
+        has_media({"is_video": True})
+        and has_media({"post_hint": "image"})
+        and has_media({"is_gallery": True})
+    )
     assert not has_media({"post_hint": "link", "media": None})
 
 
@@ -89,7 +99,10 @@ def test_author_fullname_is_the_author_id_when_present(fixtures_dir) -> None:
     data["author_fullname"] = "t2_abc123"
     post, author = normalise_submission(data, read_at=READ_AT, provenance=None)
     assert post.author_external_id == author.external_id == "t2_abc123"
-    assert author.handle == data["author"] and author.url == f"https://www.reddit.com/user/{data['author']}"
+    assert (
+        author.handle == data["author"]
+        and author.url == f"https://www.reddit.com/user/{data['author']}"
+    )
 
 
 def test_comment_fields(fixtures_dir) -> None:
@@ -99,17 +112,24 @@ def test_comment_fields(fixtures_dir) -> None:
     assert post.external_id == top["name"] == "t1_cklfmye"
     assert post.in_reply_to_id == "t3_2gmzqe" and post.conversation_id == "t3_2gmzqe"
     assert post.text == top["body"] and post.title is None
-    assert post.created_at == dt.datetime.fromtimestamp(top["created_utc"], dt.timezone.utc)
+    assert post.created_at == dt.datetime.fromtimestamp(top["created_utc"], dt.UTC)
     assert post.score == top["score"] and post.like_count == top["ups"]
     assert post.url.startswith("https://www.reddit.com/") and "cklfmye" in post.url
 
 
 def test_items_missing_required_fields_are_quarantined_and_the_rest_kept(fixtures_dir) -> None:
     things = _listing(fixtures_dir, "TestSubredditListings.test_new.json", "/new")[:5]
-    broken = {"kind": "t3", "data": {k: v for k, v in things[1]["data"].items() if k != "created_utc"}}
+    broken = {
+        "kind": "t3",
+        "data": {k: v for k, v in things[1]["data"].items() if k != "created_utc"},
+    }
     wrong_kind = {"kind": "t5", "data": {"name": "t5_xyz"}}
-    posts, authors, bad = normalise_things([things[0], broken, things[2], "junk", wrong_kind],
-                                           read_at=READ_AT, provenance=None, kinds=("t3",))
+    posts, authors, bad = normalise_things(
+        [things[0], broken, things[2], "junk", wrong_kind],
+        read_at=READ_AT,
+        provenance=None,
+        kinds=("t3",),
+    )
     assert [p.external_id for p in posts] == [things[0]["data"]["name"], things[2]["data"]["name"]]
     assert [q.external_id for q in bad] == [things[1]["data"]["name"], None, "t5_xyz"]
     assert "created_utc" in bad[0].error and bad[0].raw is broken
@@ -120,9 +140,13 @@ def test_items_missing_required_fields_are_quarantined_and_the_rest_kept(fixture
 def test_keyword_filter_matches_whole_words_case_insensitively() -> None:
     pattern = keyword_pattern(["radiology", "rads", "diagnostic radiology", "IR residency"])
     assert matches_keywords({"title": "Thinking about Radiology?", "selftext": ""}, pattern)
-    assert matches_keywords({"title": "x", "selftext": "is DIAGNOSTIC  radiology worth it"}, pattern)
+    assert matches_keywords(
+        {"title": "x", "selftext": "is DIAGNOSTIC  radiology worth it"}, pattern
+    )
     assert matches_keywords({"title": "Rads or IM?", "selftext": None}, pattern)
     assert matches_keywords({"title": "IR residency interviews", "selftext": ""}, pattern)
-    assert not matches_keywords({"title": "radiologyx and nonrads", "selftext": "irradiation"}, pattern)
+    assert not matches_keywords(
+        {"title": "radiologyx and nonrads", "selftext": "irradiation"}, pattern
+    )
     assert not matches_keywords({"title": "Step 1 advice", "selftext": ""}, pattern)
     assert keyword_pattern([]) is None and matches_keywords({"title": "anything"}, None)

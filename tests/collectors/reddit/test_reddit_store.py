@@ -10,8 +10,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from radpulse.collectors import registry
+from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
+from radpulse.collectors.reddit import RedditCollector
+from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from reddit_replay import (
-    CREDS,
     FakeSubreddit,
     add_source,
     distinct_things,
@@ -20,20 +23,27 @@ from reddit_replay import (
 )
 from sqlalchemy import func, select
 
-from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
-from radpulse.collectors.reddit import RedditCollector
-from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post, Quarantine, SourceCursor
 
 NEW = "/r/Radiology/new"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def stored(db) -> dict[str, dict[str, Any]]:
     with db.engine.connect() as conn:
-        rows = conn.execute(select(Post.external_id, Post.score, Post.like_count, Post.reply_count, Post.text,
-                                   Post.title, Post.raw, Post.is_deleted, Post.metrics_read_at))
+        rows = conn.execute(
+            select(
+                Post.external_id,
+                Post.score,
+                Post.like_count,
+                Post.reply_count,
+                Post.text,
+                Post.title,
+                Post.raw,
+                Post.is_deleted,
+                Post.metrics_read_at,
+            )
+        )
         return {r.external_id: r._asdict() for r in rows}
 
 
@@ -76,13 +86,21 @@ def test_two_runs_store_each_post_once_with_the_latest_metrics(db, replay, new_l
     assert post_count(db) == len(rows) == 200
     for t in sub.things:
         row = rows[t["data"]["name"]]
-        assert (row["score"], row["like_count"], row["reply_count"]) == (t["data"]["score"], t["data"]["ups"], t["data"]["num_comments"])
+        assert (row["score"], row["like_count"], row["reply_count"]) == (
+            t["data"]["score"],
+            t["data"]["ups"],
+            t["data"]["num_comments"],
+        )
     with db.engine.connect() as conn:
         n_authors = conn.execute(select(func.count()).select_from(Author)).scalar_one()
-    assert n_authors == len({t["data"]["author"] for t in things if t["data"]["author"] != "[deleted]"})
+    assert n_authors == len(
+        {t["data"]["author"] for t in things if t["data"]["author"] != "[deleted]"}
+    )
 
 
-def test_crash_after_n_batches_resumes_with_no_gap_and_no_duplicate(db, replay, new_listing) -> None:
+def test_crash_after_n_batches_resumes_with_no_gap_and_no_duplicate(
+    db, replay, new_listing
+) -> None:
     things = distinct_things(new_listing["data"]["children"], 5)  # 500 submissions
     sub = FakeSubreddit(things[150:])  # 350 there at first
     replay.on("GET", NEW, sub)
@@ -93,7 +111,9 @@ def test_crash_after_n_batches_resumes_with_no_gap_and_no_duplicate(db, replay, 
     assert crashed.status == "failed" and "injected crash" in crashed.error
     cursor = load_cursor(db, spec.id)
     names = sub.names()
-    assert cursor["walk"]["after"] == names[199] and cursor.get("fullname") is None  # the last committed page
+    assert (
+        cursor["walk"]["after"] == names[199] and cursor.get("fullname") is None
+    )  # the last committed page
     assert set(stored(db)) == set(names[:200])
 
     before = len(replay.requests_to(NEW))
@@ -101,7 +121,10 @@ def test_crash_after_n_batches_resumes_with_no_gap_and_no_duplicate(db, replay, 
     assert resumed.status == "success" and resumed.new == 150
     afters = [p.get("after", [None])[0] for p in replay.requests_to(NEW)[before:]]
     assert afters[:2] == [names[199], names[299]]  # resumed after the last committed page
-    assert load_cursor(db, spec.id) == {"fullname": names[0], "created_utc": sub.things[0]["data"]["created_utc"]}
+    assert load_cursor(db, spec.id) == {
+        "fullname": names[0],
+        "created_utc": sub.things[0]["data"]["created_utc"],
+    }
     assert set(stored(db)) == set(names) and post_count(db) == 350
 
     for t in things[:150]:  # new posts, then a crash while catching up
@@ -114,7 +137,9 @@ def test_crash_after_n_batches_resumes_with_no_gap_and_no_duplicate(db, replay, 
     assert set(stored(db)) == {t["data"]["name"] for t in things} and post_count(db) == 500
 
 
-def test_crash_during_a_walk_whose_resume_post_was_deleted_restarts_from_the_top(db, replay, new_listing) -> None:
+def test_crash_during_a_walk_whose_resume_post_was_deleted_restarts_from_the_top(
+    db, replay, new_listing
+) -> None:
     sub = FakeSubreddit(distinct_things(new_listing["data"]["children"], 3))
     replay.on("GET", NEW, sub)
     settings = reddit_settings()
@@ -125,11 +150,15 @@ def test_crash_during_a_walk_whose_resume_post_was_deleted_restarts_from_the_top
     names = sub.names()
     done = run_source(db, RedditCollector(settings), spec)
     assert done.status == "success"
-    assert set(stored(db)) >= set(names) and post_count(db) == 300  # the deleted one was stored before
+    assert (
+        set(stored(db)) >= set(names) and post_count(db) == 300
+    )  # the deleted one was stored before
     assert load_cursor(db, spec.id)["fullname"] == names[0]
 
 
-def test_item_missing_fields_is_quarantined_and_the_rest_of_the_page_stored(db, replay, new_listing) -> None:
+def test_item_missing_fields_is_quarantined_and_the_rest_of_the_page_stored(
+    db, replay, new_listing
+) -> None:
     listing = copy.deepcopy(new_listing)
     broken = listing["data"]["children"][4]
     del broken["data"]["created_utc"]
@@ -138,7 +167,9 @@ def test_item_missing_fields_is_quarantined_and_the_rest_of_the_page_stored(db, 
     summary = run_source(db, RedditCollector(reddit_settings({"limit_per_run": 100})), spec)
     assert summary.status == "warning" and summary.failed == 1 and summary.new == 99
     with db.engine.connect() as conn:
-        q = conn.execute(select(Quarantine.external_id, Quarantine.error, Quarantine.raw, Quarantine.platform)).one()
+        q = conn.execute(
+            select(Quarantine.external_id, Quarantine.error, Quarantine.raw, Quarantine.platform)
+        ).one()
     assert q.external_id == broken["data"]["name"] and "created_utc" in q.error
     assert q.raw == broken and q.platform == "reddit"
     assert broken["data"]["name"] not in stored(db)
@@ -153,21 +184,37 @@ def other_platform(monkeypatch):
         kinds = ("thing",)
 
         def collect(self, source, cursor):
-            yield Batch(posts=[PostRecord(platform="fake-test", external_id="1", text="hello",
-                                          created_at=dt.datetime(2026, 1, 1, tzinfo=UTC))])
+            yield Batch(
+                posts=[
+                    PostRecord(
+                        platform="fake-test",
+                        external_id="1",
+                        text="hello",
+                        created_at=dt.datetime(2026, 1, 1, tzinfo=UTC),
+                    )
+                ]
+            )
 
     registry.platforms()  # load the built-in collectors first
     monkeypatch.setitem(registry._REGISTRY, "fake-test", Fake)
     return Fake
 
 
-@pytest.mark.parametrize(("env", "missing"), [
-    ({}, "REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"),
-    ({"REDDIT_CLIENT_ID": "x"}, "REDDIT_CLIENT_SECRET"),
-])
-def test_missing_credentials_are_reported_and_other_sources_still_run(db, replay, other_platform, env, missing) -> None:
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({}, "REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"),
+        ({"REDDIT_CLIENT_ID": "x"}, "REDDIT_CLIENT_SECRET"),
+    ],
+)
+def test_missing_credentials_are_reported_and_other_sources_still_run(
+    db, replay, other_platform, env, missing
+) -> None:
     settings = reddit_settings(env=env)
-    specs = [add_source(db, subreddit_spec()), add_source(db, SourceSpec("fake:one", "fake-test", "thing", "one"))]
+    specs = [
+        add_source(db, subreddit_spec()),
+        add_source(db, SourceSpec("fake:one", "fake-test", "thing", "one")),
+    ]
     reddit, fake = collect_sources(db, settings, specs)
     assert reddit.status == "not_configured"
     assert reddit.error.startswith(f"reddit:r/Radiology: not configured, set {missing}")
@@ -175,9 +222,14 @@ def test_missing_credentials_are_reported_and_other_sources_still_run(db, replay
     assert replay.log == []  # Reddit was never called
 
 
-def test_collect_sources_runs_reddit_beside_another_platform(db, replay, new_listing, other_platform) -> None:
+def test_collect_sources_runs_reddit_beside_another_platform(
+    db, replay, new_listing, other_platform
+) -> None:
     replay.on("GET", NEW, FakeSubreddit(distinct_things(new_listing["data"]["children"], 1)))
-    specs = [add_source(db, subreddit_spec()), add_source(db, SourceSpec("fake:one", "fake-test", "thing", "one"))]
+    specs = [
+        add_source(db, subreddit_spec()),
+        add_source(db, SourceSpec("fake:one", "fake-test", "thing", "one")),
+    ]
     reddit, fake = collect_sources(db, reddit_settings(), specs)
     assert (reddit.status, reddit.new, fake.status) == ("success", 100, "success")
     assert reddit.cursor["fullname"] == new_listing["data"]["children"][0]["data"]["name"] + "x0"
@@ -196,15 +248,25 @@ def test_refresh_updates_metrics_and_marks_removed_posts_deleted(db, replay, new
         t["data"]["score"] += 40
         t["data"]["ups"] += 41
         t["data"]["num_comments"] += 3
-    removed, deleted, gone = things[3]["data"]["name"], things[120]["data"]["name"], things[7]["data"]["name"]
+    removed, deleted, gone = (
+        things[3]["data"]["name"],
+        things[120]["data"]["name"],
+        things[7]["data"]["name"],
+    )
     current[removed]["data"].update(selftext="[removed]", removed_by_category="moderator")
-    current[deleted]["data"].update(selftext="[deleted]", author="[deleted]", removed_by_category="deleted")
+    current[deleted]["data"].update(
+        selftext="[deleted]", author="[deleted]", removed_by_category="deleted"
+    )
     del current[gone]  # Reddit no longer returns it at all
 
     def info(request):
         ids = parse_qs(urlsplit(request.url).query)["id"][0].split(",")
         children = [current[i] for i in ids if i in current]
-        return 200, {"Content-Type": "application/json"}, json.dumps({"kind": "Listing", "data": {"children": children}})
+        return (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps({"kind": "Listing", "data": {"children": children}}),
+        )
 
     replay.on("GET", "/api/info", info)
     newest = max(t["data"]["created_utc"] for t in things)
@@ -218,22 +280,36 @@ def test_refresh_updates_metrics_and_marks_removed_posts_deleted(db, replay, new
     assert len(rows) == 150
     for name, row in rows.items():
         if name in (removed, deleted):
-            assert row["is_deleted"] and row["text"] is None and row["title"] is None and row["raw"] is None
+            assert (
+                row["is_deleted"]
+                and row["text"] is None
+                and row["title"] is None
+                and row["raw"] is None
+            )
         elif name == gone:
             assert not row["is_deleted"] and row["score"] == things[7]["data"]["score"]
         else:
             d = current[name]["data"]
             assert not row["is_deleted"]
-            assert (row["score"], row["like_count"], row["reply_count"]) == (d["score"], d["ups"], d["num_comments"])
+            assert (row["score"], row["like_count"], row["reply_count"]) == (
+                d["score"],
+                d["ups"],
+                d["num_comments"],
+            )
             assert row["raw"]["score"] == d["score"]
 
 
 def test_a_failing_subreddit_does_not_stop_the_next(db, replay, new_listing) -> None:
-    replay.json("GET", "/r/gone/new", {"reason": "banned", "message": "Not Found", "error": 404}, status=404)
+    replay.json(
+        "GET", "/r/gone/new", {"reason": "banned", "message": "Not Found", "error": 404}, status=404
+    )
     replay.on("GET", NEW, FakeSubreddit(distinct_things(new_listing["data"]["children"], 1)))
     specs = [add_source(db, subreddit_spec("gone")), add_source(db, subreddit_spec())]
     gone, ok = collect_sources(db, reddit_settings(), specs)
-    assert gone.status == "failed" and "r/gone: not found (404): the subreddit is banned." in gone.error
+    assert (
+        gone.status == "failed"
+        and "r/gone: not found (404): the subreddit is banned." in gone.error
+    )
     assert "Check the name in [reddit.subreddits]" in gone.error
     assert (ok.status, ok.new) == ("success", 100)
     assert load_cursor(db, specs[0].id) is None
