@@ -131,9 +131,10 @@ def _links(value: Any) -> list[str]:
 
 def _cite(title: str | None, text: str | None, links_text: str | None) -> list[Citation]:
     body = f"{title}\n{text}" if title and text else (title or text or "")
-    if not (body and might_cite(body)) and not (links_text and might_cite(links_text)):
+    has_links = bool(links_text) and links_text != "[]" and might_cite(links_text)  # type: ignore[arg-type]
+    if not has_links and not (body and might_cite(body)):
         return []
-    return extract_citations(body, _links(links_text))
+    return extract_citations(body, _links(links_text) if has_links else ())
 
 
 def link_posts(conn: Connection, post_ids: Iterable[int], *, now: dt.datetime | None = None) -> LinkResult:

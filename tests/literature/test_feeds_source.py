@@ -65,7 +65,7 @@ def test_elsevier_rss10_sample_every_field(lit_settings, db, add_source, httpser
     assert art.sources == ["feed"]
     assert art.crossref_status is None
     assert art.raw["dc_identifier"] == "10.1016/j.jpeds.2018.08.009"
-    assert art.provenance["endpoint"] == source.value and art.provenance["client"].startswith("feedparser/")
+    assert art.provenance["endpoint"] == source.value and art.provenance["client"].startswith("lxml/")
     (request, _response), = httpserver.log
     assert request.headers["User-Agent"] == USER_AGENT
 
@@ -236,3 +236,38 @@ def test_source_spec_shape_from_config(settings) -> None:
 
     feeds = [s for s in expand_sources(settings) if s.platform == "feeds"]
     assert feeds and all(isinstance(s, SourceSpec) and s.kind in FeedCollector.kinds for s in feeds)
+
+
+EQUIVALENCE_DOCS = {
+    "rss20": rss([*items(1, 3), '<item><title>Perma</title><guid>https://www.ajronline.org/doi/10.2214/AJR.23.1</guid>'
+                  '<author>ed@ajr.org (Ed Itor)</author><pubDate>Tue, 07 Nov 2023 23:30:00 -0500</pubDate></item>',
+                  '<item><title><![CDATA[A <b>bold</b> claim &amp; more]]></title><link>https://example.org/a?utm_source=x</link>'
+                  '<description>&lt;p&gt;HTML &amp;amp; text&lt;/p&gt;</description></item>']),
+    "rss091": b'<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title><item><title>T</title>'
+              b"<link>https://pubs.rsna.org/doi/10.1148/rg.1</link><description>D</description></item></channel></rss>",
+    "atom": b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"
+ xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"><title>Insights</title>
+<entry><title type="html">MRI &lt;i&gt;in vivo&lt;/i&gt;</title><id>doi:10.1186/S13244-023-01400-2</id>
+<link rel="alternate" href="https://insightsimaging.springeropen.com/articles/10.1186/s13244-023-01400-2"/>
+<author><name>Jane Roe</name></author><published>2023-04-02T10:00:00Z</published><summary>S</summary>
+<prism:publicationName>Insights into Imaging</prism:publicationName></entry>
+<entry><title>No DOI</title><id>tag:x,2023:1</id><link href="https://example.org/post/1"/>
+<updated>2023-05-01T00:00:00Z</updated><content type="html">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>""",
+}
+
+
+@pytest.mark.parametrize("name", ["elsevier", *EQUIVALENCE_DOCS])
+def test_fast_path_and_feedparser_give_the_same_records(name: str, fixtures_dir) -> None:
+    from radpulse.collectors.feeds.normalise import parse_feed
+
+    body = (fixtures_dir / "literature" / "rss10_elsevier_dc_prism.xml").read_bytes() if name == "elsevier" \
+        else EQUIVALENCE_DOCS[name]
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    fast = parse_feed(body, feed_url="u", retrieved_at=now)
+    slow = parse_feed(body, feed_url="u", retrieved_at=now, fast=False)
+    assert fast.articles[0].provenance["client"].startswith("lxml/")
+    assert slow.articles[0].provenance["client"].startswith("feedparser/")
+    fields = ("doi", "pmid", "url", "title", "journal", "issn", "authors", "abstract", "published_date", "key")
+    assert [[getattr(a, f) for f in fields] for a in fast.articles] == [[getattr(a, f) for f in fields] for a in slow.articles]
+    assert (fast.version, fast.title, fast.entries, len(fast.quarantined)) == (slow.version, slow.title, slow.entries, len(slow.quarantined))
+    assert not fast.warnings and not slow.warnings
