@@ -63,8 +63,7 @@ class MastodonCollector(Collector):
         """The paced client of `host`, with its access token when one is set."""
         if host not in self._clients:
             bare = host.split("://", 1)[-1]
-            env = mastodon_token_env(bare)
-            self._clients[host] = make_client(host, self.settings.secret(env), env)
+            self._clients[host] = make_client(host, self.settings.mastodon_token(bare), mastodon_token_env(bare))
         return self._clients[host]
 
     def close(self) -> None:
@@ -196,6 +195,7 @@ class MastodonCollector(Collector):
         The origin (the host of the status URI) holds the authoritative counts, and its local id
         is the last segment of the URI, which the reading instance's local id is not.
         """
+        down: dict[str, str] = {}  # origin hosts that failed this refresh: skipped, not retried per post
         for chunk in chunked(posts, REFRESH_BATCH):
             batch = Batch(fetched=0)
             for ref in chunk:
@@ -204,6 +204,8 @@ class MastodonCollector(Collector):
                     batch.warnings.append(f"mastodon: cannot refresh {ref.external_id} (not a Mastodon status URI)")
                     continue
                 host, local_id = origin
+                if host in down:
+                    continue
                 c = self.client(host if not host.startswith("https://") else host.removeprefix("https://"))
                 now = utcnow()
                 try:
@@ -213,6 +215,10 @@ class MastodonCollector(Collector):
                                                   created_at=ref.created_at, is_deleted=True, metrics_read_at=now,
                                                   community=ref.community))
                     batch.fetched += 1
+                    continue
+                except CollectorError as exc:  # rate limited, unreachable, garbage: skip this origin
+                    down[host] = str(exc)
+                    batch.warnings.append(f"mastodon: refresh skipped {host}: {exc}")
                     continue
                 except MastodonAPIError as exc:
                     if api_status(exc) == 410:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -200,4 +201,25 @@ def test_refresh_reads_counts_at_the_origin_and_applies_deletions(db, fixtures_d
     assert (posts[alive["uri"]].like_count, posts[alive["uri"]].reply_count) == (77, 5)
     assert posts[gone["uri"]].is_deleted and posts[gone["uri"]].text is None and posts[gone["uri"]].raw is None
     assert not posts[statuses[2]["uri"]].is_deleted
+    assert posts[statuses[2]["uri"]].like_count == 2  # kept
     assert json.loads(json.dumps(posts[alive["uri"]].provenance))["endpoint"].endswith(f"/api/v1/statuses/{alive['id']}")
+
+
+def test_refresh_skips_an_unreachable_origin_and_goes_on(db, fixtures_dir, rsps, sleeps):
+    template = mr.recorded_status(fixtures_dir)
+    down = mr.make_statuses(template, 3, origin="https://down.example")
+    up = mr.make_statuses(template, 2, start=117020700000000000)
+    serve(rsps, fixtures_dir, B, down + up)
+    settings = settings_for([B])
+    settings.refresh.max_age_days = 100_000
+    collect_sources(db, settings, sync_sources(db, settings))
+    for s in up:
+        rsps.add(responses.GET, f"http://localhost:3000/api/v1/statuses/{s['id']}", json={**s, "reblogs_count": 9})
+    rsps.add(responses.GET, re.compile(r"https://down\.example/api/v1/statuses/.*"), status=503, body="down")
+    (summary,) = refresh_platforms(db, settings, ["mastodon"])
+    assert summary.status == "warning"
+    assert [w for w in summary.warnings if "down.example" in w] == [summary.warnings[0]]
+    assert "server error 503" in summary.warnings[0]
+    assert len([c for c in rsps.calls if "down.example" in c.request.url]) == 3  # one post, 3 attempts; then skipped
+    posts = stored(db)
+    assert [posts[s["uri"]].repost_count for s in up] == [9, 9]
