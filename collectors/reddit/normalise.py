@@ -9,7 +9,8 @@ Field choices (documented once, here):
 - `text` is the submission's `selftext` (the title stays in `title`); for comments the `body`.
 - `like_count` is `ups`: Reddit reports no separate likes and stopped reporting real downvotes
   (`downs` is always 0), so upvotes are the closest analogue of other platforms' likes. The net
-  `score` is kept as well. `repost_count` is `num_crossposts` when Reddit sends it.
+  `score` is kept as well. `repost_count` is `num_crossposts` when Reddit sends it, and a
+  crosspost's `reposted_id` is the fullname of the submission it crossposts.
 - An account deleted on Reddit (`author == "[deleted]"`), a post removed by moderators or
   Reddit (`removed_by_category`, `"[removed]"`), or deleted by its author (`"[deleted]"`) is
   `is_deleted`: storage then purges its text and raw payload.
@@ -30,6 +31,8 @@ PLATFORM = "reddit"
 SITE = "https://www.reddit.com"
 DELETED_MARKERS = frozenset({"[deleted]", "[removed]"})
 MEDIA_HINTS = frozenset({"image", "hosted:video", "rich:video", "gallery"})
+MEDIA_DOMAINS = frozenset({"i.redd.it", "v.redd.it", "i.imgur.com", "preview.redd.it"})
+MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".gifv", ".webp", ".mp4", ".webm")
 
 #: http(s) URLs in markdown: bare, <angle-bracketed> or [text](url); stops at whitespace and
 #: characters that cannot end a URL in markdown
@@ -129,6 +132,8 @@ def has_media(data: JSON) -> bool:
         or data.get("media")
         or data.get("is_gallery")
         or data.get("media_metadata")
+        or data.get("domain") in MEDIA_DOMAINS
+        or (not data.get("is_self") and (data.get("url") or "").lower().endswith(MEDIA_SUFFIXES))
     )
 
 
@@ -158,6 +163,7 @@ def normalise_submission(
         reply_count=_int(data.get("num_comments")),
         like_count=_int(data.get("ups")),
         repost_count=_int(data.get("num_crossposts")),
+        reposted_id=data.get("crosspost_parent") or None,
         score=_int(data.get("score")),
         metrics_read_at=read_at,
         has_media=has_media(data),

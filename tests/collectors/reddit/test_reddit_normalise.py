@@ -83,7 +83,9 @@ def test_deleted_and_removed_markers() -> None:
         and has_media({"post_hint": "image"})
         and has_media({"is_gallery": True})
     )
-    assert not has_media({"post_hint": "link", "media": None})
+    assert has_media({"domain": "i.redd.it"}) and has_media({"url": "http://i.imgur.com/x.GIFV"})
+    assert not has_media({"post_hint": "link", "media": None, "url": "https://doi.org/10.1/x.png.html"})
+    assert not has_media({"is_self": True, "url": "https://www.reddit.com/r/x/comments/1/a.png"})
 
 
 def test_removed_submission_is_deleted_with_no_text(fixtures_dir) -> None:
@@ -92,6 +94,13 @@ def test_removed_submission_is_deleted_with_no_text(fixtures_dir) -> None:
     post, author = normalise_submission(data, read_at=READ_AT, provenance=None)
     assert post.is_deleted and post.text is None and post.title is None
     assert author is None and post.author_external_id is None
+
+
+def test_crosspost_points_at_its_parent(fixtures_dir) -> None:
+    data = dict(_listing(fixtures_dir, "TestSubredditListings.test_new.json", "/new")[1]["data"])
+    data.update(crosspost_parent="t3_abc", num_crossposts=4)
+    post, _ = normalise_submission(data, read_at=READ_AT, provenance=None)
+    assert post.reposted_id == "t3_abc" and post.repost_count == 4
 
 
 def test_author_fullname_is_the_author_id_when_present(fixtures_dir) -> None:
