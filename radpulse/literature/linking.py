@@ -24,7 +24,15 @@ from radpulse.collectors.base import ArticleRecord, Batch, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import insert_for, upsert_articles
-from radpulse.literature.identifiers import article_key, canonical_article_url, pmc_url, pubmed_url
+from radpulse.literature.identifiers import (
+    article_key,
+    canonical_article_url,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+    pmc_url,
+    pubmed_url,
+)
 from radpulse.literature.links import Citation, extract_citations, might_cite
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
@@ -160,30 +168,36 @@ def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> in
     number of stubs folded.
     """
     a, m = ARTICLES.c, MENTIONS.c
-    folded = 0
+    alias_of: dict[str, str] = {}  # stub key -> the DOI key of the collected article
     for rec in records:
-        if not rec.doi:
+        doi = normalise_doi(rec.doi)
+        if not doi:
             continue
-        aliases = set()
-        if rec.pmid:
-            aliases |= {f"pmid:{rec.pmid}", f"url:{pubmed_url(rec.pmid)}"}
-        if rec.pmcid:
-            aliases.add(f"url:{pmc_url(rec.pmcid)}")
+        aliases = []
+        if pmid := normalise_pmid(rec.pmid):
+            aliases += [f"pmid:{pmid}", f"url:{pubmed_url(pmid)}"]
+        if pmcid := normalise_pmcid(rec.pmcid):
+            aliases.append(f"url:{pmc_url(pmcid)}")
         if rec.url and (u := canonical_article_url(rec.url)):
-            aliases.add(f"url:{u}")
-        if not aliases:
+            aliases.append(f"url:{u}")
+        for alias in aliases:
+            alias_of[alias] = f"doi:{doi}"
+    stubs = []
+    keys = sorted(alias_of)
+    for chunk in _chunks(keys):  # one query per batch: usually nothing to fold
+        stubs += conn.execute(select(a.id, a.key, a.sources).where(a.key.in_(list(chunk)))).all()
+    folded = 0
+    for stub_id, stub_key, sources in stubs:
+        if list(sources or []) != ["mention"]:
+            continue  # a collected article of its own: never merged silently
+        real = conn.execute(select(a.id).where(a.key == alias_of[stub_key])).scalar()
+        if real is None or real == stub_id:
             continue
-        real = conn.execute(select(a.id).where(a.key == f"doi:{rec.doi}")).scalar()
-        if real is None:
-            continue
-        for stub_id, sources in conn.execute(select(a.id, a.sources).where(a.key.in_(sorted(aliases)), a.id != real)):
-            if list(sources or []) != ["mention"]:
-                continue  # a collected article of its own: never merged silently
-            taken = select(m.post_id).where(m.article_id == real).scalar_subquery()
-            conn.execute(update(MENTIONS).where(m.article_id == stub_id, m.post_id.not_in(taken)).values(article_id=real))
-            conn.execute(delete(MENTIONS).where(m.article_id == stub_id))
-            conn.execute(delete(ARTICLES).where(a.id == stub_id))
-            folded += 1
+        taken = select(m.post_id).where(m.article_id == real).scalar_subquery()
+        conn.execute(update(MENTIONS).where(m.article_id == stub_id, m.post_id.not_in(taken)).values(article_id=real))
+        conn.execute(delete(MENTIONS).where(m.article_id == stub_id))
+        conn.execute(delete(ARTICLES).where(a.id == stub_id))
+        folded += 1
     return folded
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from radpulse.collectors.base import ArticleRecord
 from radpulse.collectors.crossref import CROSSREF, CrossrefCollector, enrichment_candidates, rate_from_headers
@@ -104,6 +104,15 @@ def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, add
         arts = {a.doi: a for a in s.scalars(select(Article))}
     assert arts[item["DOI"]].title == "Loot Crates" and arts[item["DOI"]].published_date == dt.date(2024, 1, 5)
     assert arts["10.5555/later"].crossref_status is None  # still queued for the next run
+
+    # the next run picks up where this one stopped: only the DOI left, no duplicate, no gap
+    with respx.mock() as mock:
+        again = mock.get(CROSSREF + "works/10.5555/later").mock(return_value=httpx.Response(404))
+        (resumed,) = collect_sources(db, settings, [source])
+    assert resumed.status == "success" and resumed.fetched == 1 and again.call_count == 1
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 2
+        assert s.scalar(select(Article.crossref_status).where(Article.doi == "10.5555/later")) == "not_registered"
 
 
 @pytest.mark.parametrize(("limit", "interval", "rate"), [("10", "1s", 10.0), ("50", "1s", 50.0), ("5", "500ms", 10.0),
