@@ -14,7 +14,6 @@ so one status read on several instances is stored once (see normalise.py).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -27,8 +26,6 @@ from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured
 
 from .helpers import InstanceClient, api_status, is_paginated, local_status_ref, make_client, newest_id, oldest_id
 from .normalise import PLATFORM, normalise_page, normalise_status
-
-log = logging.getLogger(__name__)
 
 try:  # pragma: no cover - metadata is always there in an install
     from importlib.metadata import version

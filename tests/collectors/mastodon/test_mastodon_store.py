@@ -223,3 +223,19 @@ def test_refresh_skips_an_unreachable_origin_and_goes_on(db, fixtures_dir, rsps,
     assert len([c for c in rsps.calls if "down.example" in c.request.url]) == 3  # one post, 3 attempts; then skipped
     posts = stored(db)
     assert [posts[s["uri"]].repost_count for s in up] == [9, 9]
+
+
+def test_page_budget_warns_and_the_next_run_continues(db, fixtures_dir, rsps):
+    template = mr.recorded_status(fixtures_dir)
+    statuses = mr.make_statuses(template, 3)
+    serve(rsps, fixtures_dir, B, statuses)
+    settings = settings_for([B], limit=3, max_pages_per_run=2)
+    (spec,) = sync_sources(db, settings)
+    run_source(db, MastodonCollector(settings), spec)
+    statuses += mr.make_statuses(template, 10, start=117020700000000000)  # 4 pages of new posts
+    first = run_source(db, MastodonCollector(settings), spec)
+    assert first.status == "warning" and "max_pages_per_run=2" in first.warnings[0]
+    assert first.new == 6 and first.cursor == {"min_id": statuses[3 + 6 - 1]["id"]}
+    second = run_source(db, MastodonCollector(settings), spec)
+    assert (second.status, second.new) == ("success", 4)
+    assert set(stored(db)) == {s["uri"] for s in statuses} and count_posts(db) == 13
