@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import Dash, Input, Output, dash_table, dcc, html
+import pandas as pd
+from dash import Dash, Input, Output, dcc, html
+from radpulse.dashboards import data, figures
 from sqlalchemy import select
 
-from radpulse.dashboards import data, figures
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Meta
 
@@ -21,6 +22,17 @@ TITLE = "radpulse: radiology conversation"
 def _card(label: str, id_: str) -> html.Div:
     return html.Div([html.Div(label, className="kpi-label"), html.Div("–", id=id_, className="kpi-value")],
                     className="kpi")
+
+
+def articles_table(df: pd.DataFrame) -> html.Table | html.P:
+    """The most-discussed papers as a plain table (cell text is rendered as text, never HTML)."""
+    if df.empty:
+        return html.P("No paper was cited by posts in this selection.")
+    cols = ["title", "journal", "doi", "mentions", "authors"]
+    head = html.Thead(html.Tr([html.Th(c) for c in cols]))
+    body = html.Tbody([html.Tr([html.Td(str(row[c]) if row[c] is not None else "") for c in cols])
+                       for row in df.to_dict("records")])
+    return html.Table([head, body], className="articles")
 
 
 def create_app(db: Database) -> Dash:
@@ -56,12 +68,7 @@ def create_app(db: Database) -> Dash:
             html.Div([dcc.Graph(id="hashtags"), dcc.Graph(id="topics")], className="row"),
             html.Div([dcc.Graph(id="engagement"), dcc.Graph(id="authors")], className="row"),
             html.H2("Most-discussed papers"),
-            dash_table.DataTable(
-                id="articles",
-                columns=[{"name": n, "id": n} for n in ("title", "journal", "doi", "mentions", "authors")],
-                style_cell={"textAlign": "left", "whiteSpace": "normal", "fontFamily": "sans-serif", "fontSize": 13},
-                page_size=10,
-            ),
+            html.Div(id="articles"),
             html.Footer("radpulse · data from X, Reddit, Mastodon, Bluesky, journal feeds and PubMed"),
         ],
         className="page",
@@ -69,7 +76,7 @@ def create_app(db: Database) -> Dash:
 
     @app.callback(
         Output("volume", "figure"), Output("hashtags", "figure"), Output("topics", "figure"),
-        Output("engagement", "figure"), Output("authors", "figure"), Output("articles", "data"),
+        Output("engagement", "figure"), Output("authors", "figure"), Output("articles", "children"),
         Output("kpi-posts", "children"), Output("kpi-authors", "children"), Output("kpi-likes", "children"),
         Input("dates", "start_date"), Input("dates", "end_date"), Input("platforms", "value"),
     )
@@ -86,7 +93,7 @@ def create_app(db: Database) -> Dash:
             figures.topic_figure(data.topic_mix(db, f)),
             figures.engagement_figure(data.engagement_sample(db, f)),
             figures.author_figure(data.author_mix(db, f)),
-            data.top_articles(db, f).to_dict("records"),
+            articles_table(data.top_articles(db, f)),
             f"{t['posts']:,}", f"{t['authors']:,}", f"{t['likes']:,}",
         )
 
@@ -105,6 +112,8 @@ header h1 { margin: 0; font-size: 28px; } header p { margin: 4px 0 12px; color: 
 .kpi { flex: 1; background: #fff; border-radius: 8px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.06); }
 .kpi-label { color: #5a6478; font-size: 13px; } .kpi-value { font-size: 26px; font-weight: 700; }
 .row { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+table.articles { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
+table.articles th, table.articles td { border-bottom: 1px solid #e3e6ec; padding: 6px 8px; text-align: left; }
 footer { margin: 24px 0; color: #8a93a5; font-size: 12px; }
 """
 

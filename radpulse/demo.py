@@ -20,11 +20,23 @@ from sqlalchemy import delete, insert, select, text
 
 from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.engine import Database
-from radpulse.db.models import Meta, Mention, Post, PostSource, Source
+from radpulse.db.models import Mention, Meta, Post, PostSource, Source
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.demo_vocab import (
-    AUTHOR_KINDS, FIRST, FLAGGED, JOURNALS, LAST, NEGATIVE, NEUTRAL, NON_ENGLISH, ORGS, POSITIVE,
-    REPORT_PHRASES, SUBSPECIALTIES, THEMES, TITLE_PATTERNS,
+    AUTHOR_KINDS,
+    FIRST,
+    FLAGGED,
+    JOURNALS,
+    LAST,
+    NEGATIVE,
+    NEUTRAL,
+    NON_ENGLISH,
+    ORGS,
+    POSITIVE,
+    REPORT_PHRASES,
+    SUBSPECIALTIES,
+    THEMES,
+    TITLE_PATTERNS,
 )
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky")

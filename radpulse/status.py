@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from radpulse.config import Settings
 from radpulse.db.engine import Database, current_revision
 from radpulse.db.models import (
-    Annotation, Article, Author, CollectionRun, Mention, Meta, Post, PostSource, Quarantine, Source,
+    Annotation,
+    Article,
+    Author,
+    CollectionRun,
+    Mention,
+    Meta,
+    Post,
+    PostSource,
+    Quarantine,
+    Source,
 )
 
 

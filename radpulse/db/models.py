@@ -26,8 +26,8 @@ from sqlalchemy import (
     and_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 #: JSON everywhere, JSONB on PostgreSQL
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -6,9 +6,8 @@ Create Date: 2026-11-28 02:41:00.636457
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
