@@ -6,7 +6,6 @@ import importlib
 from importlib.metadata import entry_points
 
 from radpulse.collectors.base import Collector
-
 from radpulse.errors import ConfigError
 
 #: built-in collector modules; each registers its classes with @register on import

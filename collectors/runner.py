@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
-from radpulse.collectors.registry import get_collector
 from sqlalchemy import Connection, select, update
 
+from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
+from radpulse.collectors.registry import get_collector
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
