@@ -1,7 +1,8 @@
 """Talking to Bluesky through the atproto SDK: one logged-in session, errors mapped to radpulse's.
 
 The SDK refreshes the session itself shortly before the access token expires; when the server
-still answers ExpiredToken/InvalidToken we log in again once and repeat the call. 429 answers
+still answers ExpiredToken/InvalidToken we log in again once and repeat the call. When an answer's
+RateLimit-Remaining is down to `RESERVE`, the next call first sleeps until its RateLimit-Reset. 429 answers
 are honoured from their RateLimit-Reset (or Retry-After) header with time.sleep, at most
 `RATE_LIMIT_RETRIES` times; 5xx answers, 502/409/413 and timeouts are retried with jittered
 exponential backoff, then reported as SourceUnavailable.
@@ -37,6 +38,8 @@ RATE_LIMIT_RETRIES = 2
 #: longest single wait for a rate-limit reset (Bluesky windows are 5 minutes)
 MAX_WAIT = 300.0
 _SESSION_ERRORS = ("ExpiredToken", "InvalidToken")
+#: requests kept in hand before the window resets (RateLimit-Remaining)
+RESERVE = 1
 
 
 def error_name(exc: BaseException) -> tuple[int | None, str, str]:
@@ -73,6 +76,25 @@ class BlueskySession:
         self.client = Client(base_url=service_url, request=Request(timeout=REQUEST_TIMEOUT))
         self.logged_in = False
         self.logins = 0
+        #: epoch seconds to wait for before the next call (the window is spent)
+        self.wait_until: float | None = None
+
+    def _pace(self) -> None:
+        if self.wait_until is not None:
+            wait = self.wait_until - time.time()
+            self.wait_until = None
+            if wait > 0:
+                time.sleep(min(wait, MAX_WAIT))
+
+    def _note_limits(self, response: Any) -> None:
+        """Remember the reset when RateLimit-Remaining is down to the reserve."""
+        headers = getattr(response, "headers", None) or {}
+        try:
+            remaining = int(headers.get("ratelimit-remaining", RESERVE + 1))
+            reset = float(headers["ratelimit-reset"]) if remaining <= RESERVE else None
+        except (KeyError, TypeError, ValueError):
+            return
+        self.wait_until = reset
 
     def login(self) -> None:
         """Create a session with the handle and app password (once; again after ExpiredToken)."""
@@ -117,14 +139,17 @@ class BlueskySession:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def call(self, what: str, fn: Callable[[Client], Any]) -> Any:
-        """Run `fn(client)` logged in, with 429 waits, one re-login on ExpiredToken, retries."""
+        """Run `fn(client)` logged in: paced on RateLimit-*, 429 waits, one re-login on ExpiredToken, retries."""
         if not self.logged_in:
             self.login()
         relogged = False
         waits = 0
         while True:
+            self._pace()
             try:
-                return self._retrying(lambda: fn(self.client))
+                response = self._retrying(lambda: fn(self.client))
+                self._note_limits(response)
+                return response
             except RateLimitExceededError as exc:
                 reset = exc.reset_at.timestamp() if exc.reset_at else None
                 if waits >= RATE_LIMIT_RETRIES:

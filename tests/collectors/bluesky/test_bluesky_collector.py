@@ -137,6 +137,18 @@ def test_429_waits_for_ratelimit_reset(fixtures_dir, mock, sleeps):
     assert len(sleeps) == 1 and 85 < sleeps[0] <= 91
 
 
+def test_pacing_waits_when_the_window_is_spent(fixtures_dir, mock, sleeps):
+    views = br.post_views(fixtures_dir)
+    reset = int(time.time()) + 50
+    spent = {"RateLimit-Limit": "3000", "RateLimit-Remaining": "1", "RateLimit-Reset": str(reset)}
+    mock.get(SEARCH).mock(side_effect=[
+        httpx.Response(200, json=br.search_answer(fixtures_dir, views[:2], cursor="2"), headers=spent),
+        httpx.Response(200, json=br.search_answer(fixtures_dir, views[2:])),
+    ])
+    assert [len(b.posts) for b in collector().collect(source(), None)] == [2, 1]
+    assert len(sleeps) == 1 and 45 < sleeps[0] <= 51
+
+
 def test_429_persisting_is_rate_limited(mock, sleeps):
     reset = int(time.time()) + 30
     mock.get(SEARCH).mock(return_value=httpx.Response(
