@@ -10,9 +10,9 @@ import datetime as dt
 
 import pandas as pd
 from dash import Dash, Input, Output, dcc, html
-from radpulse.dashboards import data, figures
 from sqlalchemy import select
 
+from radpulse.dashboards import data, figures
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Meta
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from radpulse.db.engine import open_database
-from radpulse.db.models import Article, Author, Meta, Mention, Post, Source
+from radpulse.db.models import Article, Author, Mention, Meta, Post, Source
 from radpulse.demo import build_demo, conference_weight
 
 END = dt.date(2026, 11, 27)
