@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import praw
+
 from radpulse.collectors.base import (
     Batch,
     Collector,
@@ -37,7 +38,6 @@ from radpulse.collectors.reddit.normalise import (
     normalise_things,
 )
 from radpulse.collectors.registry import register
-
 from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited
 
 JSON = dict[str, Any]
@@ -149,10 +149,38 @@ class RedditCollector(Collector):
 
         return call(load, what=f"comments of t3_{submission_id}")
 
+    def add_comments(self, batch: Batch, submissions: list[PostRecord], *, where: str) -> None:
+        """Add the comments of high-scoring `submissions` to `batch` (a failure is a warning)."""
+        for post in submissions:
+            if post.is_deleted or (post.score or 0) < self.settings.reddit.comments_min_score:
+                continue
+            try:
+                datas = self.comments_of(post.external_id.removeprefix("t3_"))
+            except (AuthError, RateLimited):
+                raise
+            except CollectorError as exc:  # this thread only; the submissions are still stored
+                batch.warnings.append(f"{where}: comments of {post.external_id} not read: {exc}")
+                continue
+            read_at = utcnow()
+            prov = provenance(f"/comments/{post.external_id[3:]}", CLIENT, read_at)
+            things = [{"kind": "t1", "data": d} for d in datas]
+            records, authors, bad = normalise_things(
+                things, read_at=read_at, provenance=prov, kinds=("t1",)
+            )
+            batch.posts += records
+            known = {a.external_id for a in batch.authors}
+            batch.authors += [a for a in authors if a.external_id not in known]
+            batch.quarantined += bad
+
     # -- engagement refresh -----------------------------------------------------------------
 
     def refresh(self, posts: Sequence[PostRef]) -> Iterator[Batch]:
-        """Current metrics of `posts` via /api/info, 100 fullnames per request."""
+        """Current metrics of `posts` via /api/info, 100 fullnames per request.
+
+        Submissions of subreddits with `comments = true` that now score at least
+        `comments_min_score` get their comment threads (re)read too.
+        """
+        commented = {s.name.lower() for s in self.settings.reddit.subreddits if s.comments}
         for chunk in chunked([p.external_id for p in posts], INFO_BATCH):
             what = f"/api/info ({len(chunk)} fullnames)"
             read_at = utcnow()
@@ -174,6 +202,13 @@ class RedditCollector(Collector):
                 batch.warnings.append(
                     f"reddit: {missing} post(s) not returned by /api/info; left unchanged"
                 )
+            # submissions that crossed the score threshold since they were collected
+            threads = [
+                r
+                for r in records
+                if r.external_id.startswith("t3_") and (r.community or "").lower() in commented
+            ]
+            self.add_comments(batch, threads, where="refresh")
             yield batch
 
 
@@ -189,7 +224,6 @@ class _Run:
         self.seen = 0  # submissions read this run (kept or filtered out)
         self.pattern = keyword_pattern(source.settings.get("keywords") or ())
         self.comments = bool(source.settings.get("comments"))
-        self.comments_min_score = cfg.comments_min_score
         self.endpoint = f"/r/{name}/new"
 
     def page(self, children: Sequence[Any]) -> Batch:
@@ -208,32 +242,8 @@ class _Run:
         )
         batch = Batch(posts=posts, authors=authors, quarantined=bad, fetched=len(children))
         if self.comments:
-            self.add_comments(batch, posts)
+            self.c.add_comments(batch, posts, where=f"r/{self.name}")
         return batch
-
-    def add_comments(self, batch: Batch, submissions: list[PostRecord]) -> None:
-        for post in submissions:
-            if post.is_deleted or (post.score or 0) < self.comments_min_score:
-                continue
-            try:
-                datas = self.c.comments_of(post.external_id.removeprefix("t3_"))
-            except (AuthError, RateLimited):
-                raise
-            except CollectorError as exc:  # this thread only; the submissions are still stored
-                batch.warnings.append(
-                    f"r/{self.name}: comments of {post.external_id} not read: {exc}"
-                )
-                continue
-            read_at = utcnow()
-            prov = provenance(f"/comments/{post.external_id[3:]}", CLIENT, read_at)
-            things = [{"kind": "t1", "data": d} for d in datas]
-            records, authors, bad = normalise_things(
-                things, read_at=read_at, provenance=prov, kinds=("t1",)
-            )
-            batch.posts += records
-            known = {a.external_id for a in batch.authors}
-            batch.authors += [a for a in authors if a.external_id not in known]
-            batch.quarantined += bad
 
     def catch_up(self, cursor: JSON) -> Iterator[Batch]:
         """Pages newer than the cursor's submission, oldest page first, each advancing the cursor."""

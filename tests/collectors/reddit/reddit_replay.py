@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 import responses
-from radpulse.collectors.base import SourceSpec, utcnow
 
+from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source

@@ -6,9 +6,6 @@ import copy
 import datetime as dt
 from typing import Any
 
-from radpulse.collectors.base import Batch
-from radpulse.collectors.reddit import RedditCollector
-from radpulse.collectors.registry import get_collector
 from reddit_replay import (
     FakeSubreddit,
     cassette_body,
@@ -16,6 +13,10 @@ from reddit_replay import (
     reddit_settings,
     subreddit_spec,
 )
+
+from radpulse.collectors.base import Batch
+from radpulse.collectors.reddit import RedditCollector
+from radpulse.collectors.registry import get_collector
 
 UTC = dt.UTC
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 import requests
-from radpulse.collectors.reddit import RedditCollector
 from reddit_replay import (
     FakeSubreddit,
     cassette_body,
@@ -16,6 +15,7 @@ from reddit_replay import (
     subreddit_spec,
 )
 
+from radpulse.collectors.reddit import RedditCollector
 from radpulse.errors import AuthError, BadPayload, NotFound, RateLimited, SourceUnavailable
 
 NEW = "/r/Radiology/new"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from reddit_replay import cassette_body
+
 from radpulse.collectors.reddit.normalise import (
     comment_is_deleted,
     extract_links,
@@ -17,7 +19,6 @@ from radpulse.collectors.reddit.normalise import (
     normalise_things,
     submission_is_deleted,
 )
-from reddit_replay import cassette_body
 
 READ_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
@@ -84,7 +85,9 @@ def test_deleted_and_removed_markers() -> None:
         and has_media({"is_gallery": True})
     )
     assert has_media({"domain": "i.redd.it"}) and has_media({"url": "http://i.imgur.com/x.GIFV"})
-    assert not has_media({"post_hint": "link", "media": None, "url": "https://doi.org/10.1/x.png.html"})
+    assert not has_media(
+        {"post_hint": "link", "media": None, "url": "https://doi.org/10.1/x.png.html"}
+    )
     assert not has_media({"is_self": True, "url": "https://www.reddit.com/r/x/comments/1/a.png"})
 
 

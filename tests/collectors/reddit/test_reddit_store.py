@@ -10,19 +10,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
-from radpulse.collectors.reddit import RedditCollector
-from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from reddit_replay import (
     FakeSubreddit,
     add_source,
+    cassette_body,
     distinct_things,
     reddit_settings,
     subreddit_spec,
 )
 from sqlalchemy import func, select
 
+from radpulse.collectors import registry
+from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
+from radpulse.collectors.reddit import RedditCollector
+from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post, Quarantine, SourceCursor
 
 NEW = "/r/Radiology/new"
@@ -313,3 +314,30 @@ def test_a_failing_subreddit_does_not_stop_the_next(db, replay, new_listing) -> 
     assert "Check the name in [reddit.subreddits]" in gone.error
     assert (ok.status, ok.new) == ("success", 100)
     assert load_cursor(db, specs[0].id) is None
+
+
+def test_refresh_reads_comments_of_submissions_that_crossed_the_threshold(
+    db, replay, fixtures_dir
+) -> None:
+    replay.add_cassette(fixtures_dir, "TestSubmission.test_comments.json")
+    thread = cassette_body(fixtures_dir, "TestSubmission.test_comments.json", "/comments/")
+    submission = copy.deepcopy(thread[0]["data"]["children"][0])
+    submission["data"]["score"] = 3  # fresh: below the threshold when collected
+    listing = {"kind": "Listing", "data": {"children": [submission], "after": None}}
+    replay.json("GET", "/r/redditdev/new", listing)
+    settings = reddit_settings(
+        {"comments_min_score": 10, "subreddits": [{"name": "redditdev", "comments": True}]}
+    )
+    spec = add_source(db, subreddit_spec("redditdev", comments=True))
+    run_source(db, RedditCollector(settings), spec)
+    assert set(stored(db)) == {"t3_2gmzqe"} and replay.requests_to("/comments/2gmzqe") == []
+
+    replay.json("GET", "/api/info", thread[0])  # now scoring 11
+    now = dt.datetime.fromtimestamp(submission["data"]["created_utc"], UTC) + dt.timedelta(days=1)
+    [summary] = refresh_platforms(db, settings, ["reddit"], now=now)
+    assert summary.status == "success" and summary.new == 2
+    rows = stored(db)
+    assert (
+        set(rows) == {"t3_2gmzqe", "t1_cklfmye", "t1_cklhv0f"} and rows["t3_2gmzqe"]["score"] == 11
+    )
+    assert len(replay.requests_to("/comments/2gmzqe")) == 1
