@@ -39,6 +39,8 @@ class Lexicon:
     max_n: int
     #: first words of the multi-word terms (only these start an n-gram look-up)
     starts: frozenset[str] = frozenset()
+    #: one-word terms by the word itself (the common case, without building tuples)
+    words: dict[str, tuple[int, ...]] | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
@@ -75,6 +77,7 @@ class Lexicon:
             {k: tuple(sorted(v)) for k, v in tags.items()},
             max_n,
             frozenset(k[0] for k in terms if len(k) > 1),
+            {k[0]: tuple(sorted(v)) for k, v in terms.items() if len(k) == 1},
         )
 
     def counts(self, doc: NormalisedText) -> list[int]:
@@ -82,10 +85,11 @@ class Lexicon:
         out = [0] * len(self.labels)
         terms = self.terms
         starts = self.starts
+        words = self.words or {}
         toks = doc.tokens
         n = len(toks)
         for i, tok in enumerate(toks):
-            hit = terms.get((tok,))
+            hit = words.get(tok)
             if hit:
                 for j in hit:
                     out[j] += 1

@@ -130,20 +130,23 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
-def detect_language(text: str, tokens: list[str] | None = None) -> str:
+def detect_language(text: str, tokens: list[str] | None = None,
+                    vocab: frozenset[str] | None = None) -> str:
     """ISO 639-1 language code; English posts are recognised without calling the model."""
     if tokens is None:
         tokens = tokenize(text)
     if len(tokens) < 3:
         return "und"  # too short for any detector to be right
-    if text.isascii() or "".join(tokens).isascii():  # emoji and punctuation do not count
-        hits = sum(1 for t in tokens if t in _EN_STOPWORDS)
-        if hits >= 2 and hits * 6 >= len(tokens):
+    if vocab is None:
+        vocab = frozenset(tokens)
+    if text.isascii() or "".join(vocab).isascii():  # emoji and punctuation do not count
+        hits = len(vocab & _EN_STOPWORDS)
+        if hits >= 2 and hits * 6 >= len(vocab):
             return "en"
-        known = _english_words()
-        words = [t for t in tokens if not t.isdigit()]
-        if hits >= 1 and sum(1 for t in words if t in known) * 3 >= len(words) * 2:
-            return "en"
+        if hits >= 1:
+            words = {t for t in vocab if not t.isdigit()}
+            if len(words & _english_words()) * 3 >= len(words) * 2:
+                return "en"
     return _langid(text[:400])
 
 
@@ -191,5 +194,6 @@ def normalise(text: str | None, *, detect: bool = True) -> NormalisedText:
         body = _HASHTAG_RE.sub(_hashtag_sub, body)
     clean = _SPACE_RE.sub(" ", body).strip()
     tokens = tokenize(clean)
-    language = detect_language(clean, tokens) if detect else "und"
-    return NormalisedText(raw, clean, tokens, hashtags, mentions, urls, language, frozenset(tokens))
+    vocab = frozenset(tokens)
+    language = detect_language(clean, tokens, vocab) if detect else "und"
+    return NormalisedText(raw, clean, tokens, hashtags, mentions, urls, language, vocab)
