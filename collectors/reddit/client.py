@@ -117,6 +117,13 @@ def make_reddit(settings: Settings) -> praw.Reddit:
         client_id=settings.secret("REDDIT_CLIENT_ID"),
         client_secret=settings.secret("REDDIT_CLIENT_SECRET"),
         user_agent=cfg.user_agent,
+        # application-only (read-only) OAuth whatever praw.ini or praw_* variables say: radpulse
+        # resolves all configuration itself
+        username=None,
+        password=None,
+        refresh_token=None,
+        oauth_url="https://oauth.reddit.com",
+        reddit_url="https://www.reddit.com",
         # praw's own wait for API "RATELIMIT" errors (writes); radpulse only reads
         ratelimit_seconds=300,
         window_size=WINDOW_SECONDS,

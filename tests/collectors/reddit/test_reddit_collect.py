@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+import pytest
 from reddit_replay import (
     FakeSubreddit,
     cassette_body,
@@ -328,3 +329,21 @@ def test_authors_are_sent_once_per_collector_after_their_batch_was_committed(
     )
     assert again[1].authors == []  # already stored with the first page
     assert all(p.author_external_id in authors for p in again[1].posts if not p.is_deleted)
+
+
+@pytest.mark.filterwarnings("ignore:The praw.ini in the current working directory")
+def test_client_is_read_only_whatever_praw_ini_or_praw_variables_say(
+    monkeypatch, tmp_path, replay, new_listing
+) -> None:
+    (tmp_path / "praw.ini").write_text(
+        "[DEFAULT]\nusername = someone\npassword = secret\noauth_url = https://evil.example\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("praw_username", "someone")
+    monkeypatch.setenv("praw_password", "secret")
+    replay.json("GET", "/r/Radiology/new", new_listing)
+    collector = RedditCollector(reddit_settings({"limit_per_run": 100}))
+    assert collector.reddit.read_only is True
+    assert len(collect(reddit_settings({"limit_per_run": 100}), subreddit_spec())[0].posts) == 100
+    token_request = replay.requests_to("/api/v1/access_token")[0]
+    assert token_request["grant_type"] == ["client_credentials"]  # not a password grant
