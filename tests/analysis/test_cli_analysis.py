@@ -180,3 +180,32 @@ def test_analyze_and_review_commands(tmp_path):
     ok = run("--database-url", url, "review", "confirm", str(advice["post_id"]), "--reason", "asks for a read")
     assert ok.exit_code == 0
     assert "No flagged posts" in run("--database-url", url, "review", "list").stdout
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+LINES = st.one_of(
+    st.builds(lambda t, i: json.dumps({"id": i, "text": t}), st.text(max_size=200), st.integers()),
+    st.binary(max_size=80).map(lambda b: b.replace(b"\n", b" ").decode("latin-1")),
+    st.just('{"text": null}'),
+    st.just("[]"),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(LINES, min_size=1, max_size=12))
+def test_annotate_any_jsonl_gives_one_line_per_record(tmp_path, lines):
+    src = tmp_path / "any.jsonl"
+    src.write_bytes(b"\n".join(line.encode("latin-1", "replace") if not line.startswith("{")
+                               else line.encode("utf-8") for line in lines) + b"\n")
+    expected = sum(1 for line in src.read_bytes().split(b"\n") if line.strip())
+    out = tmp_path / "any.out"
+    with open(out, "w", encoding="utf-8") as fh:
+        if expected == 0:
+            with pytest.raises(annotate_mod.InputError):
+                annotate_file(src, fh, batch_size=5)
+            return
+        summary = annotate_file(src, fh, batch_size=5)
+    recs = records(out)
+    assert len(recs) == expected == summary.annotated + summary.errors
+    assert all(("error" in r) != ("sentiment" in r) for r in recs)
