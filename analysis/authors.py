@@ -86,7 +86,7 @@ class AuthorTypeClassifier(BaseEstimator, ClassifierMixin):
         rules = load_rules(self.rules_path)
         self.rule_order_ = list(rules["order"])
         self.rules_ = {
-            t: re.compile("|".join(f"(?:{p})" for p in rules["patterns"][t]), re.I)
+            t: re.compile("|".join(f"(?:{p})" for p in rules["patterns"][t]), re.IGNORECASE)
             for t in self.rule_order_
         }
         texts = [_as_profile(p).text() for p in X]

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,7 @@ from radpulse.analysis.text import NormalisedText, normalise
 
 #: words too common in radiology posts to name a topic or an emerging theme
 DOMAIN_STOP_WORDS = frozenset(
-    "radiology radiologist radiologists rad rads amp just like today new im dont get got one "
-    "case cases great good really thanks thank via see know think people day time year years "
-    "rt http https www com".split()
+    ["radiology", "radiologist", "radiologists", "rad", "rads", "amp", "just", "like", "today", "new", "im", "dont", "get", "got", "one", "case", "cases", "great", "good", "really", "thanks", "thank", "via", "see", "know", "think", "people", "day", "time", "year", "years", "rt", "http", "https", "www", "com"]
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
 
@@ -37,7 +36,7 @@ def _content_tokens(doc: NormalisedText) -> list[str]:
 
 
 def _analyzer(tokens: Sequence[str]) -> list[str]:
-    return list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return list(tokens) + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
 class TopicDiscovery(BaseEstimator, TransformerMixin):
@@ -142,7 +141,7 @@ def emerging_terms(
     ):
         doc = normalise(text or "", detect=False)
         toks = _content_tokens(doc)
-        terms = {("term", t) for t in toks} | {("term", f"{a} {b}") for a, b in zip(toks, toks[1:])}
+        terms = {("term", t) for t in toks} | {("term", f"{a} {b}") for a, b in pairwise(toks)}
         terms |= {("hashtag", "#" + h.lower().lstrip("#")) for h in (tags or doc.hashtags)}
         current = ts >= start
         # baseline authors are counted per window: key includes the window index

@@ -19,7 +19,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
@@ -125,7 +124,7 @@ def evaluate_authors(limit: int | None = None) -> dict:
 
 
 def _print(report: dict) -> None:
-    print("SENTIMENT (plain VADER vs radiology-adapted; neutral band |mean| <= %.1f)" % NEUTRAL_BAND)
+    print(f"SENTIMENT (plain VADER vs radiology-adapted; neutral band |mean| <= {NEUTRAL_BAND:.1f})")
     print("  (radiology_tuning is the split the lexicon was tuned on; radiology_test is held out)")
     print(f"  {'set':<16}{'n':>6}  {'VADER acc':>9} {'VADER F1':>9}  {'adapted acc':>11} {'adapted F1':>10}")
     for name, r in report["sentiment"].items():

@@ -29,18 +29,18 @@ _AGE = re.compile(
     r"\b\d{1,3}\s?(?:-\s?)?(?:y/?o\b|yo\b|yrs?\b(?: old)?|years?[- ]old\b|-year-old\b)"
     r"|\b\d{1,3}\s?(?:m|f|male|female|man|woman|boy|girl)\b(?![\w/])"
     r"|\b(?:aged?|age of) \d{1,3}\b",
-    re.I,
+    re.IGNORECASE,
 )
 _DATE = re.compile(
     rf"\b\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b"
     rf"|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}"
     rf"|\b(?:yesterday|last night|this morning|on {_WEEKDAY}|last {_WEEKDAY})\b",
-    re.I,
+    re.IGNORECASE,
 )
 _EXAM_DATE = re.compile(
     rf"\b(?:scanned|imaged|seen|admitted|presented|came in|exam(?:ined)?|study|dos|date of "
     rf"(?:service|exam|scan|admission))\b[^.!?]{{0,25}}\b(?:\d{{1,2}}[/.\-]\d{{1,2}}|{_MONTH} \d)",
-    re.I,
+    re.IGNORECASE,
 )
 _RECORD = re.compile(
     r"\b(?:mrn|medical record|record (?:no|number|#)|nhs (?:no|number)|patient id|hospital "
@@ -49,7 +49,7 @@ _RECORD = re.compile(
     r"|(?<![\d.,$£€])\b\d{7,10}\b(?![.,]\d)(?!\s+(?:people|patients|participants|subjects|"
     r"scans|studies|exams|images|cases|views|users|dollars|euros|pounds|women|men|children|"
     r"adults|deaths|visits|procedures|reports|americans|residents|posts))",
-    re.I,
+    re.IGNORECASE,
 )
 _NAMED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\.? [A-Z][a-z]+|\bpatient (?:named|called) [A-Z]")
 _PLACE = re.compile(
@@ -66,8 +66,8 @@ _PLACE_STOP = re.compile(
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|RSNA|ECR|ARRS|Radiology|"
     r"Twitter|Reddit|Mastodon|Bluesky|Chicago|Vienna)\b"
 )
-_MY_PATIENT = re.compile(r"\b(?:my|our|this|a) (?:patient|pt)\b|\bpatient of mine\b", re.I)
-_CASE_IMAGE = re.compile(r"\b(?:see (?:image|images|pic)|images? (?:attached|below)|case image|pics?)\b|📷|🖼", re.I)
+_MY_PATIENT = re.compile(r"\b(?:my|our|this|a) (?:patient|pt)\b|\bpatient of mine\b", re.IGNORECASE)
+_CASE_IMAGE = re.compile(r"\b(?:see (?:image|images|pic)|images? (?:attached|below)|case image|pics?)\b|📷|🖼", re.IGNORECASE)
 
 _ADVICE = re.compile(
     r"\b(?:can|could|would|will) (?:someone|anyone|somebody|any radiologists?|a radiologist|you)"
@@ -78,7 +78,7 @@ _ADVICE = re.compile(
     r"|\bwhat does (?:this|my|it|that) (?:mean|report mean|finding mean)"
     r"|\bwhat do (?:these|my) (?:results|findings) mean\b"
     r"|\b(?:my )?doctor (?:hasn'?t|has not|didn'?t|did not|won'?t) (?:called|call|told|explained)",
-    re.I,
+    re.IGNORECASE,
 )
 _OWN_SCAN = re.compile(
     r"\b(?:my|mom'?s|mum'?s|dad'?s|wife'?s|husband'?s|son'?s|daughter'?s|baby'?s|child'?s|"
@@ -86,27 +86,26 @@ _OWN_SCAN = re.compile(
     r"(?:brain |chest |knee |breast |head |neck |back |spine |lung |liver |abdominal )?"
     r"(?:mri|ct|cat scan|scan|x-?rays?|ultrasound|mammogram|report|results?|biopsy|pet(?: scan)?|"
     r"imaging|radiology report|films?)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_HELP = re.compile(r"\?|\bplease help\b|\bworried\b|\bscared\b|\banyone know\b|\bhelp me\b", re.I)
+_HELP = re.compile(r"\?|\bplease help\b|\bworried\b|\bscared\b|\banyone know\b|\bhelp me\b", re.IGNORECASE)
 
 _PROMO = re.compile(
     r"\b(?:follow ?back|f4f|follow for follow|dm (?:me )?for|promo code|discount code|buy now|"
     r"crypto|bitcoin|nft|giveaway|click (?:the )?link|link in bio|earn \$?\d+|make money|whatsapp|"
     r"telegram|onlyfans|free followers|cheap|casino|betting)\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 # gates: a regex is only tried when the post contains one of these words (speed)
 _DIGIT = re.compile(r"\d")
-_RECORD_GATE = frozenset("dob d o b birth born".split())
+_RECORD_GATE = frozenset(["dob", "d", "o", "b", "birth", "born"])
 _AGE_GATE = frozenset(["age", "aged"])
 _PATIENT_GATE = frozenset(["patient", "pt"])
-_ADVICE_GATE = frozenset("can could would will should is what doctor".split())
+_ADVICE_GATE = frozenset(["can", "could", "would", "will", "should", "is", "what", "doctor"])
 _OWN_GATE = frozenset(["my"])
 _PROMO_GATE = frozenset(
-    "follow followback f4f dm promo discount buy crypto bitcoin nft giveaway click link earn "
-    "make whatsapp telegram onlyfans free cheap casino betting".split()
+    ["follow", "followback", "f4f", "dm", "promo", "discount", "buy", "crypto", "bitcoin", "nft", "giveaway", "click", "link", "earn", "make", "whatsapp", "telegram", "onlyfans", "free", "cheap", "casino", "betting"]
 )
 
 

@@ -114,7 +114,7 @@ def decide(
             raise InputError(f"Post {post_id} is not flagged {flag!r} (its flags: {shown}).")
         row = ReviewDecision(
             post_id=post_id, flag=flag, decision=decision, reason=reason.strip(),
-            reviewer=reviewer, decided_at=dt.datetime.now(dt.timezone.utc),
+            reviewer=reviewer, decided_at=dt.datetime.now(dt.UTC),
         )
         session.add(row)
     return row

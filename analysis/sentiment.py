@@ -86,7 +86,7 @@ class PlainVader(BaseEstimator, ClassifierMixin):
         self.classes_ = np.array(LABELS)
         return self
 
-    def score(self, X, y=None):  # noqa: D102 - ClassifierMixin signature (accuracy)
+    def score(self, X, y=None):
         return super().score(X, y)
 
     def decision_scores(self, X: Iterable[str | NormalisedText]) -> np.ndarray:
@@ -141,7 +141,7 @@ class RadiologySentiment(BaseEstimator, ClassifierMixin):
         self.context_terms_ = frozenset(t.lower() for t in lex["context"]["clinical_terms"])
         ordered = sorted(phrases, key=len, reverse=True)
         self.phrase_re_ = re.compile(
-            r"(?<!\w)(" + "|".join(re.escape(p) for p in ordered) + r")(?!\w)", re.I
+            r"(?<!\w)(" + "|".join(re.escape(p) for p in ordered) + r")(?!\w)", re.IGNORECASE
         ) if ordered else None
         self.neutralise_re_ = _compile_any(lex.get("neutralise", {}).get("patterns", []))
         self.sarcasm_re_ = _compile_any(lex.get("sarcasm", {}).get("patterns", []))
@@ -208,4 +208,4 @@ class RadiologySentiment(BaseEstimator, ClassifierMixin):
 def _compile_any(patterns: list[str]) -> re.Pattern | None:
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)

@@ -35,7 +35,7 @@ class AnalyzeResult:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 #: platform language tags that mean "no language" (X uses the q* codes for media-only posts etc.)

@@ -20,8 +20,8 @@ from functools import lru_cache
 from importlib import resources
 
 #: block-level tags become a space; inline ones (Mastodon wraps "#<span>IRad</span>") vanish
-_TAG_RE = re.compile(r"<(/?(?:br|p|div|li|ul|ol|h\d|blockquote|tr|td)\b)?[^>]*>", re.I)
-_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
+_TAG_RE = re.compile(r"<(/?(?:br|p|div|li|ul|ol|h\d|blockquote|tr|td)\b)?[^>]*>", re.IGNORECASE)
+_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]*(?:@[A-Za-z0-9.\-]+)?)")
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")
 _CAMEL_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -30,10 +30,7 @@ _SPACE_RE = re.compile(r"\s+")
 
 #: frequent English function words: a post made mostly of these is English without asking langid
 _EN_STOPWORDS = frozenset(
-    "the a an and or but of to in on for with at by from is are was were be been it this that "
-    "i you he she we they my our your his her their me us them not no so if as just all any "
-    "what when how why who which do does did have has had will would can could should there "
-    "here about into out up than then too very more most some new one our its".split()
+    ["the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "for", "with", "at", "by", "from", "is", "are", "was", "were", "be", "been", "it", "this", "that", "i", "you", "he", "she", "we", "they", "my", "our", "your", "his", "her", "their", "me", "us", "them", "not", "no", "so", "if", "as", "just", "all", "any", "what", "when", "how", "why", "who", "which", "do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "there", "here", "about", "into", "out", "up", "than", "then", "too", "very", "more", "most", "some", "new", "one", "our", "its"]
 )
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -33,7 +34,7 @@ from radpulse.analysis.text import NormalisedText, normalise
 
 def word_ngrams(tokens: Sequence[str]) -> list[str]:
     """Unigrams and bigrams of a token list (the TF-IDF analyzer; module-level so it pickles)."""
-    return list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return list(tokens) + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
 def _docs(X: Iterable[str | NormalisedText]) -> list[NormalisedText]:

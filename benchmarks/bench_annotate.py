@@ -103,7 +103,7 @@ def fill_database(url: str, n: int) -> None:
 
     db = open_database(url)
     posts = synthetic_posts(min(n, 50_000), seed=1)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     chunk = 20_000
     with db.engine.begin() as conn:
         for start in range(0, n, chunk):

@@ -19,7 +19,8 @@ from radpulse.errors import InputError
 def analyze(app, batch_size: int, as_json: bool) -> None:
     """Annotate posts that are new, changed, or annotated by an older model version."""
     from radpulse.analysis.pipeline import Annotator
-    from radpulse.analysis.store import analyze as run_analyze, count_due
+    from radpulse.analysis.store import analyze as run_analyze
+    from radpulse.analysis.store import count_due
 
     db = app.db()
     annotator = Annotator()

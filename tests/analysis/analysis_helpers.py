@@ -6,7 +6,7 @@ import datetime as dt
 
 from radpulse.db.models import Author, Post
 
-NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 TEXTS = [
     "CTA negative for PE. #ChestRad",

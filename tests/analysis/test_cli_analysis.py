@@ -182,7 +182,8 @@ def test_analyze_and_review_commands(tmp_path):
     assert "No flagged posts" in run("--database-url", url, "review", "list").stdout
 
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 LINES = st.one_of(
     st.builds(lambda t, i: json.dumps({"id": i, "text": t}), st.text(max_size=200), st.integers()),

@@ -6,10 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from radpulse.analysis.discovery import (
-    TopicDiscovery, emerging_terms, plot_emerging, plot_topic_volume, topic_volume,
+    TopicDiscovery,
+    emerging_terms,
+    plot_emerging,
+    plot_topic_volume,
+    topic_volume,
 )
 
-END = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 BREAST = "screening mammography recall rates breast density tomosynthesis"
 STROKE = "stroke thrombectomy perfusion imaging large vessel occlusion"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from analysis_helpers import TEXTS, add_posts
 from sqlalchemy import select, update
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME, Annotator
@@ -13,8 +14,6 @@ from radpulse.analysis.sentiment import RadiologySentiment
 from radpulse.analysis.store import analyze, count_due
 from radpulse.db.models import Annotation, Author, Post, ReviewDecision
 from radpulse.errors import InputError
-
-from analysis_helpers import TEXTS, add_posts
 
 
 def _annotations(db) -> dict[int, tuple]:
@@ -54,7 +53,7 @@ def test_changed_text_is_reannotated(posts_db):
     analyze(db)
     before = _annotations(db)
     changed_id = min(before)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     with db.session() as s:
         s.execute(update(Post).where(Post.id == changed_id)
                   .values(text="Thrilled to start my IR fellowship!", text_changed_at=later))

@@ -1,6 +1,7 @@
 """Text normalisation shared by every model."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from radpulse.analysis.text import normalise, segment_hashtag
 
