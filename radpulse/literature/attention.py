@@ -121,15 +121,14 @@ def article_attention(
     out = pd.DataFrame({
         "score": score_mentions(frame),
         "mentions": grouped["post_id"].nunique(),
-        "unique_authors": grouped.apply(lambda g: g[["platform", "author"]].drop_duplicates().shape[0],
-                                        include_groups=False),
+        "unique_authors": frame.drop_duplicates(["article_id", "platform", "author"]).groupby("article_id").size(),
         "first_mention": grouped["created_at"].min(),
         "latest_mention": grouped["created_at"].max(),
     })
     per_platform = frame.pivot_table(index="article_id", columns="platform", values="post_id", aggfunc="nunique")
     for platform in PLATFORMS:
-        col = per_platform[platform] if platform in per_platform else 0
-        out[f"mentions_{platform}"] = pd.Series(col, index=out.index).fillna(0).astype(int) if platform in per_platform else 0
+        out[f"mentions_{platform}"] = (per_platform[platform].reindex(out.index).fillna(0).astype(int)
+                                       if platform in per_platform.columns else 0)
     out = out.sort_values(["score", "mentions", "latest_mention"], ascending=False)
     if limit:
         out = out.head(limit)

@@ -8,7 +8,7 @@ or `10.1148%2Fradiol.2021` ends up under one key.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 _DOI_PREFIXES = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/|info:doi/|urn:doi:)",
@@ -110,8 +110,10 @@ def canonical_url(url: str | None) -> str | None:
     host = parts.hostname.lower()
     if host.startswith("www."):
         host = host[4:]
-    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or "/"
-    return urlunsplit(("https", host, path, "", ""))
+    path = parts.path
+    if "//" in path:
+        path = re.sub(r"/{2,}", "/", path)
+    return f"https://{host}{path.rstrip('/') or '/'}"
 
 
 def pubmed_url(pmid: str) -> str:

@@ -26,7 +26,6 @@ from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import insert_for, upsert_articles
 from radpulse.literature.identifiers import (
     article_key,
-    canonical_article_url,
     normalise_doi,
     normalise_pmcid,
     normalise_pmid,
@@ -178,8 +177,8 @@ def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> in
             aliases += [f"pmid:{pmid}", f"url:{pubmed_url(pmid)}"]
         if pmcid := normalise_pmcid(rec.pmcid):
             aliases.append(f"url:{pmc_url(pmcid)}")
-        if rec.url and (u := canonical_article_url(rec.url)):
-            aliases.append(f"url:{u}")
+        if rec.url:  # collectors store canonical article URLs already
+            aliases.append(f"url:{rec.url}")
         for alias in aliases:
             alias_of[alias] = f"doi:{doi}"
     stubs = []

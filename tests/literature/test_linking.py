@@ -32,11 +32,14 @@ T0 = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
 
 @pytest.fixture
 def linking_hook() -> Iterator[None]:
+    """The linker registered as the runner's after-batch hook (left as found afterwards)."""
+    was_registered = link_batch in AFTER_BATCH_HOOKS
     register_hook()
     register_hook()  # idempotent
     assert AFTER_BATCH_HOOKS.count(link_batch) == 1
     yield
-    AFTER_BATCH_HOOKS.remove(link_batch)
+    if not was_registered:
+        AFTER_BATCH_HOOKS.remove(link_batch)
 
 
 class PostsCollector(Collector):
