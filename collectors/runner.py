@@ -246,9 +246,12 @@ def refresh_platforms(
         try:
             collector = get_collector(platform)(settings)
             try:
-                collector.check_configured(SourceSpec(summary.source, platform, "refresh", ""))
+                spec = SourceSpec(summary.source, platform, "refresh", "")
+                collector.check_configured(spec)
+                collector.spent_this_period = api_units_spent(db, platform)
                 refs = stale_posts(db, platform, settings.refresh.max_age_days, now)
-                consume(db, collector.refresh(refs), summary)
+                # the spec has no id: no cursor or source links, but billable reads are counted
+                consume(db, collector.refresh(refs), summary, source=spec)
             finally:
                 collector.close()
         except CollectorError as exc:

@@ -230,12 +230,7 @@ def bulk_upsert(
     # rows inserted get ids above the current maximum (SQLite's rowid allocation), so one
     # indexed range count after the write tells new from updated without a lookup per key
     max_before = conn.execute(select(func.max(table.c.id))).scalar() or 0
-    ins = insert_for(conn, table)
-    stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded))
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
-    if tuple(compiled.positiontup or ()) != tuple(columns):
-        raise RuntimeError("compiled upsert parameters do not match the row layout")
-    sql = str(compiled)
+    sql = _upsert_sql(conn, table, tuple(columns), tuple(conflict), changes)
     for chunk in _chunks(rows, 10_000):
         conn.exec_driver_sql(sql, chunk)
     result.new = conn.execute(select(func.count()).select_from(table).where(table.c.id > max_before)).scalar() or 0
@@ -258,21 +253,50 @@ def _pg_copy_upsert(
     with cursor.copy(f"COPY {stage_name} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    stage = sa_table(stage_name, *[sa_column(c) for c in columns])
-    ins = postgresql.insert(table).from_select(list(columns), select(*[stage.c[c] for c in columns]))
-    inserted = (sa_column("xmax", type_=Text) == literal_column("'0'")).label("inserted")
-    stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded)).returning(
-        table.c.id, *[table.c[k] for k in conflict], inserted
-    )
+    sql = _upsert_sql(conn, table, tuple(columns), tuple(conflict), changes, stage_name)
     result = UpsertResult()
-    for row in conn.execute(stmt):
+    for row in conn.exec_driver_sql(sql):
         key = tuple(row[1 : 1 + len(conflict)])
         result.ids[key if len(key) > 1 else key[0]] = row[0]
-        if row.inserted:
+        if row[-1]:
             result.new += 1
         else:
             result.updated += 1
     return result
+
+
+#: compiled upsert SQL by (dialect, paramstyle, table, columns, key, changes, staging table):
+#: building and compiling the statement costs more than writing a page of 100 posts
+_SQL_CACHE: dict[tuple[Any, ...], str] = {}
+
+
+def _upsert_sql(
+    conn: Connection, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], changes: Any,
+    stage_name: str | None = None,
+) -> str:
+    """The INSERT .. ON CONFLICT DO UPDATE text for this layout, compiled once per process."""
+    key = (conn.dialect.name, conn.dialect.paramstyle, table.name, columns, conflict, changes, stage_name)
+    sql = _SQL_CACHE.get(key)
+    if sql is not None:
+        return sql
+    if stage_name is None:
+        ins = insert_for(conn, table)
+        stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded))
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+        if tuple(compiled.positiontup or ()) != columns:
+            raise RuntimeError("compiled upsert parameters do not match the row layout")
+    else:
+        stage = sa_table(stage_name, *[sa_column(c) for c in columns])
+        ins = postgresql.insert(table).from_select(list(columns), select(*[stage.c[c] for c in columns]))
+        inserted = (sa_column("xmax", type_=Text) == literal_column("'0'")).label("inserted")
+        stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded)).returning(
+            table.c.id, *[table.c[k] for k in conflict], inserted
+        )
+        compiled = stmt.compile(dialect=conn.dialect)
+        if compiled.params:
+            raise RuntimeError("the staged upsert must not take parameters")
+    sql = _SQL_CACHE[key] = str(compiled)
+    return sql
 
 
 def upsert_posts(
@@ -328,7 +352,8 @@ def link_posts_to_source(
 
 
 def upsert_authors(
-    conn: Connection, records: Iterable[AuthorRecord], *, now: dt.datetime | None = None, synthetic: bool = False
+    conn: Connection, records: Iterable[AuthorRecord], *, now: dt.datetime | None = None, synthetic: bool = False,
+    want_ids: bool = False,
 ) -> UpsertResult:
     """Insert or refresh authors, unique by (platform, external_id); missing fields keep old values."""
     now = now or utcnow()
@@ -340,7 +365,8 @@ def upsert_authors(
          a.verified, a.url, v.json(a.raw), synthetic, now_v, now_v)
         for a in latest.values()
     ]
-    return bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes)
+    return bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes,
+                       want_ids=want_ids)
 
 
 def _merge_articles(records: Iterable[ArticleRecord]) -> dict[str, ArticleRecord]:
