@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import tempfile
@@ -30,11 +31,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, func, select, text
+
 from radpulse.collectors.base import Batch, SourceSpec, utcnow
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
-from sqlalchemy import create_engine, func, select, text
-
 from radpulse.config import default_config_data, settings_from_dict
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post, Source
@@ -233,11 +234,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--fixture", type=Path, default=FIXTURE)
     ap.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() after start-up, so full collections skip the libraries' objects",
+    )
+    ap.add_argument(
         "--postgres", default="", help="admin URL of a PostgreSQL server to run against as well"
     )
     args = ap.parse_args(argv)
     batches = args.batch or [100, 5000]
     pages = build_pages(load_children(args.fixture), args.posts)
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"reddit listings: {len(pages)} pages, {sum(map(len, pages)) / 1e6:.1f} MB of JSON, "
