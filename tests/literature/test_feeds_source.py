@@ -271,3 +271,13 @@ def test_fast_path_and_feedparser_give_the_same_records(name: str, fixtures_dir)
     assert [[getattr(a, f) for f in fields] for a in fast.articles] == [[getattr(a, f) for f in fields] for a in slow.articles]
     assert (fast.version, fast.title, fast.entries, len(fast.quarantined)) == (slow.version, slow.title, slow.entries, len(slow.quarantined))
     assert not fast.warnings and not slow.warnings
+
+
+def test_redirects_are_followed(db, lit_settings, add_source, httpserver) -> None:
+    httpserver.expect_request("/old.rss").respond_with_response(
+        Response(status=301, headers={"Location": httpserver.url_for("/new.rss")}))
+    httpserver.expect_request("/new.rss").respond_with_data(rss(items(40, 1)), content_type="application/rss+xml")
+    source = add_source("feed:moved", "feeds", "feed", httpserver.url_for("/old.rss"))
+    (summary,) = collect_sources(db, lit_settings(), [source])
+    assert (summary.status, summary.new) == ("success", 1)
+    assert [r.path for r, _ in httpserver.log] == ["/old.rss", "/new.rss"]
