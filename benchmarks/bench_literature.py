@@ -52,9 +52,7 @@ FEED_ITEM = """<item rdf:about="https://www.jacr.org/article/S1546-1440(25){n:05
 <prism:publicationDate>2025-11-{day:02d}</prism:publicationDate><prism:volume>22</prism:volume>
 <prism:section>Original Article</prism:section><prism:startingPage>{n}</prism:startingPage></item>
 """
-WORDS = ("radiology imaging CT MRI ultrasound PET mammography screening deep learning workflow contrast "
-         "nodule stroke fracture liver prostate breast lung reporting burnout residency workforce dose "
-         "protocol appropriateness trial cohort outcomes guideline incidental").split()
+WORDS = ["radiology", "imaging", "CT", "MRI", "ultrasound", "PET", "mammography", "screening", "deep", "learning", "workflow", "contrast", "nodule", "stroke", "fracture", "liver", "prostate", "breast", "lung", "reporting", "burnout", "residency", "workforce", "dose", "protocol", "appropriateness", "trial", "cohort", "outcomes", "guideline", "incidental"]
 NAMES = ("Ana Lopez", "Ben Okafor", "Chen Wei", "Dana Cohen", "Emil Berg", "Fatima Khan", "Gus Moreau",
          "Hana Sato", "Ivan Petrov", "Julia Rossi")
 
@@ -79,7 +77,7 @@ def bench_feeds(db: Database, items: int) -> tuple[float, float]:
     source = SourceSpec("feed:bench", "feeds", "feed", "https://www.jacr.org/current.rss", {"journal": None})
     summary = RunSummary(source=source.name, platform="feeds")
     summary.run_id = _start_run(db, source.name, None, "collect")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def batches():  # type: ignore[no-untyped-def]
         for doc in docs:
@@ -118,13 +116,13 @@ CHATTER = (
 def make_posts(db: Database, count: int, citing_share: float = 0.02, seed: int = 2) -> None:
     """Insert `count` posts directly (setup, not measured)."""
     rng = random.Random(seed)
-    t0 = dt.datetime(2025, 11, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
     values = Values_for(db)
     cols = ", ".join(POST_COLUMNS)
     marks = ", ".join(["?" if db.dialect == "sqlite" else "%s"] * len(POST_COLUMNS))
     sql = f"INSERT INTO posts ({cols}) VALUES ({marks})"
     platforms = ("x", "reddit", "mastodon", "bluesky")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for start in range(0, count, 100_000):
         records = []
         for i in range(start, min(count, start + 100_000)):
@@ -147,7 +145,7 @@ def make_posts(db: Database, count: int, citing_share: float = 0.02, seed: int =
             conn.exec_driver_sql(sql, rows)
 
 
-def Values_for(db: Database) -> Values:  # noqa: N802 - small adapter
+def Values_for(db: Database) -> Values:
     with db.engine.connect() as conn:
         return Values(conn)
 

@@ -27,7 +27,7 @@ _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _INITIALS = re.compile(r"^(?:[A-Z]\.?\s?-?){1,4}$")
-_PMID_GUID = re.compile(r"^(?:pubmed|pmid):\s*(\d+)$", re.I)
+_PMID_GUID = re.compile(r"^(?:pubmed|pmid):\s*(\d+)$", re.IGNORECASE)
 _PUBMED_LINK = re.compile(r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)")
 CLIENT = f"feedparser/{feedparser.__version__}"
 FAST_CLIENT = f"lxml/{'.'.join(map(str, etree.LXML_VERSION[:3]))}"
@@ -64,7 +64,7 @@ def parse_date(value: Any) -> dt.date | None:
         return None
     if isinstance(value, time.struct_time):
         try:
-            return dt.datetime.fromtimestamp(calendar.timegm(value), dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC).date()
         except (OverflowError, ValueError):
             return None
     text = str(value).strip()
@@ -84,7 +84,7 @@ def parse_date(value: Any) -> dt.date | None:
     if parsed is None:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.astimezone(dt.UTC)
     return parsed.date()
 
 

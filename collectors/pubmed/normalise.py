@@ -10,7 +10,12 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.errors import BadPayload
-from radpulse.literature.identifiers import normalise_doi, normalise_pmcid, normalise_pmid, pubmed_url
+from radpulse.literature.identifiers import (
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+    pubmed_url,
+)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
                           remove_blank_text=False)

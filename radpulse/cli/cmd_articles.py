@@ -6,7 +6,6 @@ import datetime as dt
 import re
 
 import click
-
 from rich.table import Table
 from rich.text import Text
 
@@ -24,7 +23,7 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime | Non
     text = value.strip().lower()
     if text in ("all", "ever", ""):
         return None
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if m := _SPAN.match(text):
         return now - int(m.group(1)) * _UNITS[m.group(2)]
     try:
@@ -32,7 +31,7 @@ def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime | Non
     except ValueError:
         raise InputError(f"--since {value!r} is neither a span like 7d/24h/2w nor a date.",
                          hint="Use e.g. --since 7d, --since 2025-01-01 or --since all.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @click.group()

@@ -50,9 +50,8 @@ def normalise_doi(value: str | None) -> str | None:
 
 def find_doi(value: str | None) -> str | None:
     """The first DOI inside `value` (a URL, GUID, `doi:` string or text), normalised, or None."""
-    if not value or "10." not in value:
-        if not value or "10%2" not in value.upper():
-            return None
+    if not value or ("10." not in value and "10%2" not in value.upper()):
+        return None
     m = DOI_IN_TEXT.search(unquote(value))
     if not m:
         return None
@@ -60,7 +59,7 @@ def find_doi(value: str | None) -> str | None:
     # publisher URLs append views after the DOI: /doi/full/10.x/y, /doi/10.x/y/abstract, ?..., #...
     doi = re.split(r"[?#&]", doi, maxsplit=1)[0]
     doi = re.sub(r"/(?:abstract|full|fulltext|pdf|epdf|suppl_file|figures|references|html|meta)(?:/.*)?$",
-                 "", doi, flags=re.I)
+                 "", doi, flags=re.IGNORECASE)
     if doi.startswith("10.1101/"):  # bioRxiv/medRxiv pages add a version and a view
         doi = re.sub(r"(v\d+)?(\.full(\.pdf|-text)?|\.abstract|\.article-\w+)?$", "", doi)
     return normalise_doi(doi)
@@ -70,7 +69,7 @@ def normalise_pmid(value: str | int | None) -> str | None:
     """A PMID as a string of digits without leading zeros, or None."""
     if value is None:
         return None
-    digits = re.sub(r"^(?:pmid:?\s*|pubmed:\s*)", "", str(value).strip(), flags=re.I)
+    digits = re.sub(r"^(?:pmid:?\s*|pubmed:\s*)", "", str(value).strip(), flags=re.IGNORECASE)
     return str(int(digits)) if digits.isdigit() and 0 < int(digits) < 10**9 else None
 
 
@@ -78,7 +77,7 @@ def normalise_pmcid(value: str | None) -> str | None:
     """A PMC id as 'PMC' + digits, or None."""
     if not value:
         return None
-    m = re.fullmatch(r"(?:pmcid:?\s*)?(?:pmc)?\s*(\d+)", value.strip(), flags=re.I)
+    m = re.fullmatch(r"(?:pmcid:?\s*)?(?:pmc)?\s*(\d+)", value.strip(), flags=re.IGNORECASE)
     return f"PMC{int(m.group(1))}" if m and int(m.group(1)) > 0 else None
 
 
@@ -108,8 +107,7 @@ def canonical_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     host = parts.hostname.lower()
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     path = parts.path
     if "//" in path:
         path = re.sub(r"/{2,}", "/", path)
@@ -141,13 +139,12 @@ def canonical_article_url(url: str | None) -> str | None:
         return None
     host_path = canon[len("https://"):]
     host, _, path = host_path.partition("/")
-    if host in ("pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov") and (
+    if (host == "pubmed.ncbi.nlm.nih.gov" or (host == "ncbi.nlm.nih.gov" and path.startswith("pubmed/"))) and (
         m := re.match(r"(?:pubmed/)?(\d{1,9})$", path)
     ):
-        if host == "pubmed.ncbi.nlm.nih.gov" or path.startswith("pubmed/"):
-            return pubmed_url(str(int(m.group(1))))
+        return pubmed_url(str(int(m.group(1))))
     if host in ("ncbi.nlm.nih.gov", "pmc.ncbi.nlm.nih.gov", "europepmc.org") and (
-        m := re.search(r"/(PMC\d+)(?:/|$)", "/" + path, re.I)
+        m := re.search(r"/(PMC\d+)(?:/|$)", "/" + path, re.IGNORECASE)
     ):
         return pmc_url(normalise_pmcid(m.group(1)) or m.group(1).upper())
     if host.endswith(ELSEVIER_HOSTS) and (pii := normalise_pii(unquote(path))):

@@ -49,7 +49,7 @@ class LinkResult:
     mentions: int = 0
     stubs: int = 0
 
-    def __iadd__(self, other: LinkResult) -> LinkResult:
+    def __iadd__(self, other: LinkResult) -> LinkResult:  # noqa: PYI034 - a dataclass, not subclassed
         self.posts += other.posts
         self.posts_citing += other.posts_citing
         self.mentions += other.mentions

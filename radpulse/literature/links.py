@@ -121,8 +121,7 @@ def citations_from_url(url: str) -> list[Citation]:
         host = (parts.hostname or "").lower()
     except ValueError:
         return []
-    if host.startswith("www."):
-        host = host[4:]
+    host = host.removeprefix("www.")
     if not host or host in SHORTENERS:
         return []
     path = unquote(parts.path)
@@ -212,4 +211,4 @@ def extract_citations(text: str | None, links: Sequence[str] | None = ()) -> lis
     return found
 
 
-__all__ = ["Citation", "JOURNAL_HOSTS", "PREFILTER", "citations_from_url", "extract_citations", "might_cite"]
+__all__ = ["JOURNAL_HOSTS", "PREFILTER", "Citation", "citations_from_url", "extract_citations", "might_cite"]

@@ -14,7 +14,12 @@ import yaml
 from sqlalchemy import func, select
 
 from radpulse.collectors.base import ArticleRecord
-from radpulse.collectors.crossref import CROSSREF, CrossrefCollector, enrichment_candidates, rate_from_headers
+from radpulse.collectors.crossref import (
+    CROSSREF,
+    CrossrefCollector,
+    enrichment_candidates,
+    rate_from_headers,
+)
 from radpulse.collectors.runner import collect_sources
 from radpulse.db.models import Article
 from radpulse.db.store import upsert_articles

@@ -18,7 +18,6 @@ from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, Quarantine, SourceCursor
 from radpulse.literature.http import USER_AGENT, RetryPolicy
 
-
 RSS_ITEM = """<item><title>{title}</title><link>https://pubs.rsna.org/doi/10.1148/radiol.{n}?af=R</link>
 <description>{summary}</description><dc:creator>Ann Author, Bob Writer</dc:creator>
 <guid isPermaLink="false">tok-{n}-{token}</guid><pubDate>Mon, 06 Nov 2023 16:45:00 GMT</pubDate></item>"""
@@ -239,10 +238,12 @@ def test_source_spec_shape_from_config(settings) -> None:
 
 
 EQUIVALENCE_DOCS = {
-    "rss20": rss([*items(1, 3), '<item><title>Perma</title><guid>https://www.ajronline.org/doi/10.2214/AJR.23.1</guid>'
-                  '<author>ed@ajr.org (Ed Itor)</author><pubDate>Tue, 07 Nov 2023 23:30:00 -0500</pubDate></item>',
-                  '<item><title><![CDATA[A <b>bold</b> claim &amp; more]]></title><link>https://example.org/a?utm_source=x</link>'
-                  '<description>&lt;p&gt;HTML &amp;amp; text&lt;/p&gt;</description></item>']),
+    "rss20": rss([*items(1, 3),
+                  ('<item><title>Perma</title><guid>https://www.ajronline.org/doi/10.2214/AJR.23.1</guid>'
+                   '<author>ed@ajr.org (Ed Itor)</author><pubDate>Tue, 07 Nov 2023 23:30:00 -0500</pubDate></item>'),
+                  ('<item><title><![CDATA[A <b>bold</b> claim &amp; more]]></title>'
+                   '<link>https://example.org/a?utm_source=x</link>'
+                   '<description>&lt;p&gt;HTML &amp;amp; text&lt;/p&gt;</description></item>')]),
     "rss091": b'<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title><item><title>T</title>'
               b"<link>https://pubs.rsna.org/doi/10.1148/rg.1</link><description>D</description></item></channel></rss>",
     "atom": b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"
@@ -262,7 +263,7 @@ def test_fast_path_and_feedparser_give_the_same_records(name: str, fixtures_dir)
 
     body = (fixtures_dir / "literature" / "rss10_elsevier_dc_prism.xml").read_bytes() if name == "elsevier" \
         else EQUIVALENCE_DOCS[name]
-    now = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     fast = parse_feed(body, feed_url="u", retrieved_at=now)
     slow = parse_feed(body, feed_url="u", retrieved_at=now, fast=False)
     assert fast.articles[0].provenance["client"].startswith("lxml/")

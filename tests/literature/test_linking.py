@@ -27,7 +27,7 @@ from radpulse.literature.identifiers import article_key, normalise_doi
 from radpulse.literature.linking import link_all, link_batch, link_posts, register_hook
 from radpulse.literature.links import extract_citations
 
-T0 = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture

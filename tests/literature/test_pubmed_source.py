@@ -14,7 +14,7 @@ from radpulse.collectors.pubmed import EUTILS, PubMedCollector
 from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, SourceCursor
 
-TODAY = dt.datetime(2025, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+TODAY = dt.datetime(2025, 11, 26, 12, 0, tzinfo=dt.UTC)
 TERM = "cancer"
 
 
