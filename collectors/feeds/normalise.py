@@ -159,6 +159,7 @@ def _raw(entry: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_entry(
     entry: dict[str, Any], *, journal: str | None, issn: str | None, feed_url: str, retrieved_at: dt.datetime,
+    fallback_journal: str | None = None,
     client: str = CLIENT,
 ) -> ArticleRecord | Quarantined:
     """One feed item as an ArticleRecord keyed on DOI, PMID or canonical URL (never the GUID)."""
@@ -176,7 +177,7 @@ def normalise_entry(
         pmid=pmid,
         url=url,
         title=clean_text(entry.get("title")),
-        journal=clean_text(entry.get("prism_publicationname")) or journal,
+        journal=journal or clean_text(entry.get("prism_publicationname")) or fallback_journal,
         issn=entry.get("prism_issn") or entry.get("prism_eissn") or issn,
         authors=split_authors(authors),
         abstract=clean_text(entry.get("summary")),
@@ -191,14 +192,14 @@ def parse_feed(content: bytes, *, feed_url: str, journal: str | None = None,
                retrieved_at: dt.datetime, fast: bool = True) -> ParsedFeed:
     """Parse feed bytes (RSS 0.9x/1.0/2.0, Atom). Broken XML is parsed as far as it goes.
 
-    The journal name is the configured one, else `prism:publicationName`, else the channel
-    title. A document that is no feed at all (HTML, empty) gives `version == ""` and no items.
+    The journal name is the configured one, else the item's `prism:publicationName`, else the
+    feed's, else the channel title. A document that is no feed at all (HTML, empty) gives `version == ""` and no items.
     Well-formed documents take the lxml fast path (`fastparse`) unless `fast=False`.
     """
-    fast = fast_parse(content) if fast else None
+    quick = fast_parse(content) if fast else None
     warnings = []
-    if fast is not None:
-        version, feed, entries = fast
+    if quick is not None:
+        version, feed, entries = quick
     else:
         # the HTTP content type is not passed on: servers often send text/xml without a charset,
         # which would make feedparser override the document's own encoding declaration
@@ -208,12 +209,13 @@ def parse_feed(content: bytes, *, feed_url: str, journal: str | None = None,
             exc = doc.get("bozo_exception")
             warnings.append(f"feed is not well-formed ({type(exc).__name__}: {exc}); {len(entries)} item(s) parsed")
     title = clean_text(feed.get("title"))
-    journal = journal or clean_text(feed.get("prism_publicationname")) or title
+    fallback = clean_text(feed.get("prism_publicationname")) or title
     issn = feed.get("prism_issn") or feed.get("prism_eissn")
     parsed = ParsedFeed(version=version, title=title, entries=len(entries), warnings=warnings)
     for entry in entries:
-        rec = normalise_entry(entry, journal=journal, issn=issn, feed_url=feed_url, retrieved_at=retrieved_at,
-                              client=FAST_CLIENT if fast is not None else CLIENT)
+        rec = normalise_entry(entry, journal=journal, fallback_journal=fallback, issn=issn, feed_url=feed_url,
+                              retrieved_at=retrieved_at,
+                              client=FAST_CLIENT if quick is not None else CLIENT)
         if isinstance(rec, Quarantined):
             parsed.quarantined.append(rec)
         else:

@@ -282,3 +282,13 @@ def test_redirects_are_followed(db, lit_settings, add_source, httpserver) -> Non
     (summary,) = collect_sources(db, lit_settings(), [source])
     assert (summary.status, summary.new) == ("success", 1)
     assert [r.path for r, _ in httpserver.log] == ["/old.rss", "/new.rss"]
+
+
+def test_configured_journal_name_wins_over_prism(fixtures_dir) -> None:
+    from radpulse.collectors.feeds.normalise import parse_feed
+
+    body = (fixtures_dir / "literature" / "rss10_elsevier_dc_prism.xml").read_bytes()
+    now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    for fast in (True, False):
+        assert parse_feed(body, feed_url="u", journal="J Pediatr", retrieved_at=now, fast=fast).articles[0].journal == "J Pediatr"
+        assert parse_feed(body, feed_url="u", retrieved_at=now, fast=fast).articles[0].journal == "The Journal of Pediatrics"
