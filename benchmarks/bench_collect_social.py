@@ -1,6 +1,6 @@
 """Mastodon and Bluesky collection without the network: normalise and store replayed pages.
 
-    .venv/bin/python benchmarks/bench_collect_social.py [--posts 40000] [--postgres URL]
+    .venv/bin/python benchmarks/bench_collect_social.py [--posts 40000] [--postgres URL] [--gc-threshold N]
 
 Pages are built in memory from the recorded payloads in ../shared/fixtures: Mastodon statuses
 from Mastodon.py's cassettes (hashtag, public and account timelines, search, context; 40 per page
@@ -186,8 +186,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=40_000, help="posts per platform")
     ap.add_argument("--postgres", default="", help=f"admin URL of a PostgreSQL server, e.g. {DEFAULT_PG}")
+    ap.add_argument("--gc-threshold", type=int, default=0,
+                    help="first-generation threshold of the cyclic GC (default: Python's 700); a page of "
+                         "posts allocates thousands of dicts, so a long-running collector may raise it")
     args = ap.parse_args(argv)
     n = args.posts
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
+    print(f"cyclic GC thresholds {gc.get_threshold()}")
     runs = [
         ("Mastodon", "mastodon", mastodon_pages(n), normalise_mastodon, 40),
         ("Bluesky", "bluesky", bluesky_pages(n), normalise_bluesky, 100),
