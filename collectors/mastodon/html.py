@@ -1,8 +1,8 @@
 """Mastodon status HTML to plain text, and the links its anchors point to.
 
 Mastodon sanitises status HTML down to a handful of tags (`<p>`, `<br>`, `<a>`, `<span>`), so the
-fast path tokenises those tags only (a tag tokenizer over the markup, never a regex over the text)
-and falls back to the stdlib `html.parser` for anything else (Pleroma/Akkoma, Misskey and
+fast path reads just those tags with compiled patterns over the markup (tags and anchor
+attributes, never patterns over the text to find links or tags) and falls back to the stdlib `html.parser` for anything else (Pleroma/Akkoma, Misskey and
 GoToSocial send `<b>`, `<ul>`, `<blockquote>`, `<pre>`, ...). Both paths give the same result for
 the same input: paragraphs separated by a blank line, `<br>` as a line break, entities decoded,
 the hidden parts of shortened links (`<span class="invisible">`) kept so the text holds the full URL.
