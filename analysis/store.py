@@ -97,6 +97,8 @@ def annotate_posts(
     base = _due_posts(annotator)
     while True:
         stmt = base if last_id is None else base.where(Post.id > last_id)
+        # stamped before reading: a text changed while we annotate stays due for the next run
+        stamp = now()
         with db.engine.connect() as conn:
             rows = conn.execute(stmt.limit(batch_size)).all()
         if not rows:
@@ -107,7 +109,6 @@ def annotate_posts(
             ids=[r.id for r in rows],
             has_media=[bool(r.has_media) for r in rows],
         )
-        stamp = now()
         inserts, updates = [], []
         for row, a in zip(rows, found):
             values = {

@@ -145,3 +145,22 @@ def test_platform_language_tag_wins(db):
     with db.session() as s:
         langs = dict(s.execute(select(Annotation.post_id, Annotation.language)).all())
     assert langs == {tagged: "es", untagged: "en", undetermined: "en"}
+
+
+def test_text_changed_during_a_run_stays_due(posts_db, monkeypatch):
+    db = posts_db
+    with db.session() as s:
+        target = s.execute(select(Post.id).order_by(Post.id)).scalars().first()
+    real = Annotator.annotate
+
+    def annotate_while_collector_writes(self, texts, ids=None, has_media=None):
+        with db.session() as s:  # a collector edits the post after we read it
+            s.execute(update(Post).where(Post.id == target).values(
+                text="edited", text_changed_at=dt.datetime.now(dt.UTC)))
+        return real(self, texts, ids, has_media)
+
+    monkeypatch.setattr(Annotator, "annotate", annotate_while_collector_writes)
+    analyze(db, batch_size=100)
+    monkeypatch.setattr(Annotator, "annotate", real)
+    assert count_due(db, Annotator()) == 1
+    assert analyze(db).changed == 1
