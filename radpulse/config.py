@@ -56,6 +56,9 @@ class DatabaseSettings(Section):
     url: str = ""
     #: rows per transaction in bulk writes
     batch_size: int = Field(5000, ge=1, le=100_000)
+    #: collected items written per transaction (whole API pages, with their cursor); a crash
+    #: of the process loses at most this many items, which the next run fetches again
+    commit_items: int = Field(1000, ge=0, le=100_000)
 
 
 class XSettings(Section):

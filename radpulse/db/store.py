@@ -160,8 +160,17 @@ def _post_changes(ex: Any) -> dict[str, Any]:
     t = POSTS.c
     newer = or_(t.metrics_read_at.is_(None), ex.metrics_read_at >= t.metrics_read_at)
     deleted = or_(t.is_deleted, ex.is_deleted)
+    # Mastodon: one status is read on several instances, each seeing its own counts. A reading
+    # from another instance than the stored one only ever raises a count; a reading from the same
+    # instance (a rerun, or the refresh, which keeps the stored community) replaces it as usual.
+    other_instance = and_(t.platform == literal_column("'mastodon'"), ex.community.is_distinct_from(t.community))
     changes: dict[str, Any] = {
-        name: case((newer, func.coalesce(ex[name], t[name])), else_=t[name]) for name in METRICS
+        name: case(
+            (other_instance, case((or_(t[name].is_(None), ex[name] > t[name]), ex[name]), else_=t[name])),
+            (newer, func.coalesce(ex[name], t[name])),
+            else_=t[name],
+        )
+        for name in METRICS
     }
     changes.update(
         metrics_read_at=case((newer, func.coalesce(ex.metrics_read_at, t.metrics_read_at)), else_=t.metrics_read_at),
@@ -193,6 +202,9 @@ def _post_changes(ex: Any) -> dict[str, Any]:
     for name in ("url", "language", "community", "in_reply_to_id", "quoted_id", "reposted_id",
                  "conversation_id"):
         changes[name] = func.coalesce(ex[name], t[name])
+    # the instance a Mastodon post was first read on stays its community (the refresh keeps it)
+    changes["community"] = case((t.platform == literal_column("'mastodon'"), func.coalesce(t.community, ex.community)),
+                                else_=changes["community"])
     return changes
 
 

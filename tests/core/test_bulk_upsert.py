@@ -161,3 +161,21 @@ def test_idempotency_property(db, batches):
     for ext, (likes, hours) in expected.items():
         assert rows[ext][2] == T0 + dt.timedelta(hours=hours)
         assert rows[ext][0] == likes
+
+
+def test_mastodon_status_seen_on_two_instances_keeps_the_best_counts(db):
+    def toot(instance: str, likes: int, hours: int) -> PostRecord:
+        return post(1, likes, hours, platform="mastodon", community=instance)
+
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [toot("med-mastodon.com", 30, 0)])
+    with db.engine.begin() as conn:  # a small instance sees fewer favourites, later
+        upsert_posts(conn, [toot("small.example", 4, 5)])
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (30, "med-mastodon.com")
+    with db.engine.begin() as conn:  # another instance that sees more raises the count
+        upsert_posts(conn, [toot("mastodon.social", 45, 6)])
+    with db.engine.begin() as conn:  # the refresh on the first instance replaces as usual
+        upsert_posts(conn, [toot("med-mastodon.com", 41, 7)])
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (41, "med-mastodon.com")

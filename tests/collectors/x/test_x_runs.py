@@ -80,7 +80,9 @@ def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir
     monkeypatch.setattr(runner_module, "AFTER_BATCH_HOOKS", [crash_on_third_batch])
     with responses.RequestsMock() as rsps:
         rsps.add_callback(responses.GET, SEARCH_URL, callback=server)
-        crashed = run_source(db, XCollector(x_settings()), spec)
+        per_page = x_settings()
+        per_page.database.commit_items = 0  # commit every page: the crash hits the third commit
+        crashed = run_source(db, XCollector(per_page), spec)
     assert crashed.status == "failed" and "injected crash" in crashed.error
     stored = stored_posts(db)
     ordered = sorted((t for t in tweets if t is not newest), key=lambda t: int(t["id"]), reverse=True)
