@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
+from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, SourceSpec, utcnow
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
@@ -159,7 +160,8 @@ def source(db: Database) -> SourceSpec:
 def store(db: Database, batches: Iterator[Batch]) -> int:
     spec = source(db)
     summary = RunSummary(source=spec.name, platform="reddit")
-    consume(db, batches, summary, source=spec)
+    consume(db, batches, summary, source=spec,
+            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
     return summary.new
 
 

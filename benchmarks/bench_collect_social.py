@@ -33,6 +33,7 @@ import orjson
 import yaml
 from sqlalchemy import create_engine, func, select, text
 
+from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
@@ -151,7 +152,8 @@ def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callab
             yield Batch(posts=posts, authors=authors, quarantined=bad, cursor={"page": k}, fetched=len(posts))
 
     start = time.perf_counter()
-    consume(db, batches(), summary, source=spec)
+    consume(db, batches(), summary, source=spec,
+            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
     seconds = time.perf_counter() - start
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, PostRecord, SourceSpec
 from radpulse.collectors.feeds.normalise import parse_feed
 from radpulse.collectors.runner import RunSummary, _start_run, consume
@@ -86,7 +87,8 @@ def bench_feeds(db: Database, items: int) -> tuple[float, float]:
 
     register_hook()  # as in production: the linker's after-batch hook runs on every batch
     start, cpu = time.perf_counter(), time.process_time()
-    consume(db, batches(), summary, source=source)
+    consume(db, batches(), summary, source=source,
+            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Article)).scalar()
