@@ -32,14 +32,15 @@ _AGE = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    rf"\b\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b"
+    rf"\b\d{{1,2}}[/.\-]\d{{1,2}}[/.\-]\d{{2,4}}\b|\b\d{{1,2}}/\d{{1,2}}\b|\b(?:19|20)\d\d-\d\d-\d\d\b"
     rf"|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}"
     rf"|\b(?:yesterday|last night|this morning|on {_WEEKDAY}|last {_WEEKDAY})\b",
     re.IGNORECASE,
 )
 _EXAM_DATE = re.compile(
     rf"\b(?:scanned|imaged|seen|admitted|presented|came in|exam(?:ined)?|study|dos|date of "
-    rf"(?:service|exam|scan|admission))\b[^.!?]{{0,25}}\b(?:\d{{1,2}}[/.\-]\d{{1,2}}|{_MONTH} \d)",
+    rf"(?:service|exam|scan|admission))\b[^.!?]{{0,25}}\b(?:\d{{1,2}}[/.\-]\d{{1,2}}|"
+    rf"(?:19|20)\d\d-\d\d-\d\d|{_MONTH} \d)",
     re.IGNORECASE,
 )
 _RECORD = re.compile(
@@ -97,6 +98,11 @@ _PROMO = re.compile(
     re.IGNORECASE,
 )
 
+#: scholarly identifiers (PMID 39600055, doi:10..., NCT01234567) are not patient identifiers
+_SCHOLARLY_ID = re.compile(
+    r"\b(?:pmid|pmcid|pmc|doi|nct|isbn|issn|arxiv|accession of gse)\s*[:#]?\s*\S+|\bNCT\d{8}\b", re.I
+)
+
 # gates: a regex is only tried when the post contains one of these words (speed)
 _DIGIT = re.compile(r"\d")
 _RECORD_GATE = frozenset(["dob", "d", "o", "b", "birth", "born"])
@@ -131,7 +137,7 @@ class FlagDetector(BaseEstimator):
         text = nt.clean
         vocab = nt.vocab or frozenset(nt.tokens)
         out: dict[str, list[str]] = {}
-        privacy = self._privacy(nt.raw if "<" not in nt.raw else text, vocab, has_media)
+        privacy = self._privacy(_SCHOLARLY_ID.sub(" ", text), vocab, has_media)
         if privacy:
             out[PRIVACY_RISK] = privacy
         advice = []

@@ -75,8 +75,12 @@ def count_due(db: Database, annotator: Annotator) -> int:
 
 
 def post_text(title: str | None, text: str | None) -> str:
-    """The text analysed for a post: title and body (Reddit submissions have both)."""
+    """The text analysed for a post: title and body (Reddit submissions have both), without
+    repeating a title that the body already starts with (or a truncated copy of it)."""
     if title and text:
+        t = title.strip().rstrip(".…")
+        if text.strip().startswith(t):
+            return text
         return f"{title}\n{text}"
     return title or text or ""
 

@@ -75,3 +75,15 @@ def test_spam(flags, text):
 def test_explain_gives_reasons(flags):
     why = flags.explain("MRN 12345678 chest CT")
     assert why["privacy_risk"] and "12345678" in why["privacy_risk"][0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "New paper https://pubmed.ncbi.nlm.nih.gov/39600055/ #RadResearch",
+        "Read it: PMID 39600055, doi:10.1148/radiol.2023123456",
+        "Trial NCT01234567 results are out",
+    ],
+)
+def test_scholarly_identifiers_are_not_privacy_risk(flags, text):
+    assert flags.detect(text) == []

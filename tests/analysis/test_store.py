@@ -164,3 +164,13 @@ def test_text_changed_during_a_run_stays_due(posts_db, monkeypatch):
     monkeypatch.setattr(Annotator, "annotate", real)
     assert count_due(db, Annotator()) == 1
     assert analyze(db).changed == 1
+
+
+def test_post_text_does_not_repeat_the_title():
+    from radpulse.analysis.store import post_text
+
+    assert post_text("Title #a #b #c", "Title #a #b #c") == "Title #a #b #c"
+    assert post_text("New in the literature: Reducing variabil", "New in the literature: Reducing "
+                     "variability in scoring") == "New in the literature: Reducing variability in scoring"
+    assert post_text("Question", "Body") == "Question\nBody"
+    assert post_text(None, "Body") == "Body" and post_text("T", None) == "T" and post_text(None, None) == ""
