@@ -100,7 +100,7 @@ _PROMO = re.compile(
 
 #: scholarly identifiers (PMID 39600055, doi:10..., NCT01234567) are not patient identifiers
 _SCHOLARLY_ID = re.compile(
-    r"\b(?:pmid|pmcid|pmc|doi|nct|isbn|issn|arxiv|accession of gse)\s*[:#]?\s*\S+|\bNCT\d{8}\b", re.I
+    r"\b(?:pmid|pmcid|pmc|doi|nct|isbn|issn|arxiv|accession of gse)\s*[:#]?\s*\S+|\bNCT\d{8}\b", re.IGNORECASE
 )
 
 # gates: a regex is only tried when the post contains one of these words (speed)
