@@ -241,6 +241,7 @@ class _Generator:
                 art_idx = self.rng.randrange(self.n_articles) if cites[j] else None
                 art = self.articles[art_idx] if art_idx is not None else None
                 body, tags, sub, lang = self.text_for(day, art)
+                title = _title_of(body) if platform == "reddit" else None
                 links: list[str] = []
                 if art is not None:
                     cite, kind = self.citation(art)
@@ -257,7 +258,7 @@ class _Generator:
                     platform=platform,
                     external_id=("t3_" + ext) if platform == "reddit" else ext,
                     text=body,
-                    title=(body[:80] if platform == "reddit" else None),
+                    title=title,
                     created_at=created,
                     author_external_id=author.external_id if platform == author_platform else None,
                     url=f"https://example.org/{platform}/{ext}",
@@ -275,6 +276,14 @@ class _Generator:
                 ))
             on_batch(batch, citations)
             done += size
+
+
+def _title_of(body: str, limit: int = 90) -> str:
+    """A Reddit-style title: the first sentence, cut at a word boundary (never inside a link)."""
+    first = body.split(". ")[0].rstrip(".")
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def build_demo(

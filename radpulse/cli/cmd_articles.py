@@ -66,11 +66,11 @@ def top(app, since: str, topic: str | None, limit: int, as_json: bool) -> None: 
         return
     out = Table(title=title, header_style="bold")
     for name in ("#", "score", "mentions", "authors"):
-        out.add_column(name, justify="right", no_wrap=True)
+        out.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     papers = [r["doi"] or (f"PMID {r['pmid']}" if r["pmid"] else r["key"]) for r in records]
-    out.add_column("where", no_wrap=True)
-    out.add_column("paper", no_wrap=True, min_width=min(60, max(len(p) for p in papers)))
-    out.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1, min_width=12)
+    out.add_column("where", overflow="fold", max_width=24)
+    out.add_column("paper", overflow="fold", min_width=min(28, max(len(p) for p in papers)))
+    out.add_column("title", overflow="fold", min_width=20)
     for i, (r, paper) in enumerate(zip(records, papers), start=1):
         where = ", ".join(f"{p} {r[f'mentions_{p}']}" for p in PLATFORMS if r[f"mentions_{p}"])
         name = r["title"] or "(awaiting metadata)"
@@ -79,3 +79,23 @@ def top(app, since: str, topic: str | None, limit: int, as_json: bool) -> None: 
         out.add_row(*[Text(str(v)) for v in (i, f"{r['score']:.2f}", r["mentions"], r["unique_authors"], where,
                                               paper, name)])
     console.print(out)
+
+
+@articles.command("link")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def link(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Link every stored post to the papers it cites (for posts stored or imported earlier).
+
+    Collection links new posts as they are stored; this pass is idempotent.
+    """
+    from dataclasses import asdict
+
+    from radpulse.literature.linking import link_all
+
+    result = link_all(app.db())
+    if as_json:
+        echo_json(asdict(result))
+        return
+    click.echo(f"Scanned {result.posts:,} posts: {result.posts_citing:,} cite papers, "
+               f"{result.mentions:,} mentions stored, {result.stubs:,} new papers queued for Crossref.")
