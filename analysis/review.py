@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 from dataclasses import dataclass, field
 
 from sqlalchemy import String, cast, select
@@ -138,3 +139,51 @@ def held_post_ids(db: Database, post_ids: Iterable[int]) -> set[int]:
                 if any(decisions.get(pid, {}).get(f) != "dismissed" for f in fl):
                     held.add(pid)
     return held
+
+
+def held_clause(post_id: Any) -> Any:
+    """SQL: true for the post `post_id` (a column) while it must stay out of digests and public lists.
+
+    A post is held while its annotation carries flags and reviewers have dismissed fewer
+    distinct flags of it than it carries; the same rule as `held_post_ids`, for use inside
+    queries so lists of any size never load the flagged ids into Python.
+    """
+    from sqlalchemy import and_, exists, func, literal_column
+
+    a, r = Annotation.__table__.c, ReviewDecision.__table__.c
+    n_flags = _JsonLength(a.flags)
+    dismissed = (
+        select(func.count(func.distinct(r.flag)))
+        .where(r.post_id == post_id, r.decision == literal_column("'dismissed'"))
+        .correlate_except(ReviewDecision.__table__)
+        .scalar_subquery()
+    )
+    return (
+        exists()
+        .where(and_(a.post_id == post_id, a.model_name == literal_column(f"'{ANNOTATOR_NAME}'"), n_flags > 0,
+                    dismissed < n_flags))
+        .correlate_except(Annotation.__table__)
+    )
+
+
+from sqlalchemy.ext.compiler import compiles  # noqa: E402
+from sqlalchemy.sql.functions import FunctionElement  # noqa: E402
+from sqlalchemy.types import Integer  # noqa: E402
+
+
+class _JsonLength(FunctionElement):
+    """The length of a JSON array column on SQLite and PostgreSQL."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "json_length"
+
+
+@compiles(_JsonLength, "sqlite")
+def _json_length_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    return f"json_array_length({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JsonLength, "postgresql")
+def _json_length_pg(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    return f"jsonb_array_length({compiler.process(element.clauses, **kw)})"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Date, and_, cast, func, literal_column, select, text
 
+from radpulse.analysis.review import held_clause
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Author, Mention, Post
 
@@ -112,7 +113,7 @@ def top_articles(db: Database, f: Filters, limit: int = 10) -> pd.DataFrame:
     q = (select(Article.title, Article.journal, Article.doi, func.count(Mention.id).label("mentions"),
                 func.count(func.distinct(Post.author_external_id)).label("authors"))
          .join(Mention, Mention.article_id == Article.id).join(Post, Post.id == Mention.post_id)
-         .where(f.where()).group_by(Article.id, Article.title, Article.journal, Article.doi)
+         .where(f.where(), ~held_clause(Post.id)).group_by(Article.id, Article.title, Article.journal, Article.doi)
          .order_by(func.count(Mention.id).desc()).limit(limit))
     with db.engine.connect() as conn:
         return pd.DataFrame(conn.execute(q).all(), columns=["title", "journal", "doi", "mentions", "authors"])

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-PLATFORM_COLOURS = {"x": "#1d1d1f", "reddit": "#ff4500", "mastodon": "#6364ff", "bluesky": "#1185fe"}
+PLATFORM_COLOURS = {"x": "#6b7280", "reddit": "#ff4500", "mastodon": "#6364ff", "bluesky": "#1185fe"}
 TEMPLATE = "plotly_white"
 
 

@@ -23,11 +23,13 @@ def demo_database_url(app) -> str:  # type: ignore[no-untyped-def]
 @click.option("--seed", default=42, show_default=True, type=int, help="Random seed; same seed and end date, same data.")
 @click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last day of the synthetic year (default: today).")
+@click.option("--analyze/--no-analyze", "analyze", default=None,
+              help="Annotate the posts (topics, sentiment, flags) [default: when --posts <= 100000].")
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Serve the dashboard afterwards.")
 @click.option("--host", default=None, help="Dashboard host (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Dashboard port (default from config: 8050).")
 @click.pass_obj
-def demo(app, posts: int, seed: int, end, serve: bool, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+def demo(app, posts: int, seed: int, end, analyze: bool | None, serve: bool, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
     """Build a realistic, clearly SYNTHETIC year of radiology posts and papers, offline.
 
     The data goes to its own SQLite file (~/.local/share/radpulse/demo.db) unless
@@ -49,6 +51,15 @@ def demo(app, posts: int, seed: int, end, serve: bool, host: str | None, port: i
         f"{summary.articles:,} articles, {summary.mentions:,} citations "
         f"({summary.start} to {summary.end}, seed {summary.seed}) in {took:.1f}s."
     )
+    if analyze if analyze is not None else posts <= 100_000:
+        from radpulse.analysis.store import analyze as run_analysis
+
+        started = time.perf_counter()
+        with progress() as bar:
+            task = bar.add_task("annotating", total=posts)
+            result = run_analysis(db, on_batch=lambda n: bar.update(task, advance=n))
+        click.echo(f"Annotated {result.new + result.changed + result.outdated:,} posts and typed "
+                   f"{result.authors:,} authors in {time.perf_counter() - started:.1f}s.")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Inspect it with: radpulse --database-url '{url}' status")
     if serve:

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
+from radpulse.analysis.review import held_clause
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
 
@@ -54,7 +55,7 @@ def mention_frame(conn: Connection, *, since: dt.datetime | None = None, until: 
         select(m.article_id, m.post_id, p.platform, p.author_external_id, p.created_at, p.in_reply_to_id,
                p.reposted_id, p.like_count, p.repost_count, p.reply_count)
         .join(Post.__table__, p.id == m.post_id)
-        .where(p.is_deleted.is_(False))
+        .where(p.is_deleted.is_(False), ~held_clause(p.id))  # flagged posts stay out of public lists
     )
     if since is not None:
         query = query.where(p.created_at >= since)
