@@ -18,6 +18,11 @@ HERE = Path(__file__).resolve().parent
 QUICK = {
     "bench_upsert.py": ["--posts", "20000"],
     "bench_demo.py": ["--posts", "20000"],
+    "bench_annotate.py": ["--posts", "5000", "--db-posts", "0"],
+    "bench_collect_reddit.py": ["--posts", "5000"],
+    "bench_collect_social.py": ["--posts", "5000"],
+    "bench_collect_x.py": ["--posts", "5000"],
+    "bench_literature.py": ["--items", "2000", "--posts", "50000"],
 }
 
 
@@ -31,7 +36,7 @@ def main() -> int:
         if args.only and script.name not in args.only:
             continue
         print(f"\n== {script.name}", flush=True)
-        extra = QUICK.get(script.name, ["--quick"] if args.quick else []) if args.quick else []
+        extra = QUICK.get(script.name, []) if args.quick else []
         proc = subprocess.run([sys.executable, str(script), *extra])
         failed += proc.returncode != 0
     return 1 if failed else 0
