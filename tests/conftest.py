@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from radpulse.config import Settings, default_config_data, settings_from_dict
@@ -18,6 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ../shared/fixtures from the project root (CI lays shared/ beside the clone)
 FIXTURES = Path(os.environ.get("RADPULSE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 PG_ADMIN_URL = os.environ.get("RADPULSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+# CI explores the same examples on every run (a red CI always means a real regression);
+# developers' runs keep exploring new ones
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 SECRET_VARS = (
     "X_BEARER_TOKEN", "REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "BLUESKY_HANDLE",
