@@ -117,6 +117,7 @@ class Values:
 
     def __init__(self, conn: Connection) -> None:
         self.sqlite = conn.dialect.name == "sqlite"
+        self._last: tuple[Any, str | None] = (None, None)
 
     def ts(self, value: dt.datetime | None) -> Any:
         if value is None or not self.sqlite:
@@ -126,13 +127,17 @@ class Values:
         text_value = value.replace(tzinfo=None).isoformat(" ")
         return text_value if value.microsecond else text_value + ".000000"
 
-    @staticmethod
-    def json(value: Any) -> str | None:
+    def json(self, value: Any) -> str | None:
         if value is None:
             return None
         if not value and isinstance(value, list):
             return "[]"
-        return orjson.dumps(value, default=str).decode()
+        if value is self._last[0]:  # one provenance dict is shared by every post of a page
+            return self._last[1]
+        text_value = orjson.dumps(value, default=str).decode()
+        if isinstance(value, dict) and len(value) <= 4:
+            self._last = (value, text_value)
+        return text_value
 
 
 def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
@@ -356,12 +361,19 @@ def link_posts_to_source(
     conn: Connection, post_ids: Iterable[int], source_id: int, *, now: dt.datetime | None = None
 ) -> None:
     """Record that `source_id` matched these posts (idempotent)."""
-    now = now or utcnow()
-    rows = [{"post_id": pid, "source_id": source_id, "first_seen_at": now} for pid in post_ids]
-    stmt = insert_for(conn, POST_SOURCES).on_conflict_do_nothing(index_elements=["post_id", "source_id"])
-    for chunk in _chunks(rows, 2000):
-        conn.execute(stmt, chunk)
-
+    now_v = Values(conn).ts(now or utcnow())
+    key = (conn.dialect.name, conn.dialect.paramstyle, "post_sources")
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        stmt = insert_for(conn, POST_SOURCES).on_conflict_do_nothing(index_elements=["post_id", "source_id"])
+        sql = _SQL_CACHE[key] = str(stmt.compile(dialect=conn.dialect,
+                                                 column_keys=["post_id", "source_id", "first_seen_at"]))
+    if conn.dialect.positional:
+        rows: list[Any] = [(pid, source_id, now_v) for pid in post_ids]
+    else:
+        rows = [{"post_id": pid, "source_id": source_id, "first_seen_at": now_v} for pid in post_ids]
+    for chunk in _chunks(rows, 5000):
+        conn.exec_driver_sql(sql, chunk)
 
 def upsert_authors(
     conn: Connection, records: Iterable[AuthorRecord], *, now: dt.datetime | None = None, synthetic: bool = False,
