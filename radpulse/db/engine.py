@@ -25,12 +25,20 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
     try:
+        # 16 KiB pages (applies only when the file is new): posts keep raw payloads of 2-4 KB,
+        # which on 4 KiB pages take a page each and double the bytes written per post
+        cur.execute("PRAGMA page_size=16384")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=5000")
         mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()
         if mode and str(mode[0]).lower() not in ("wal", "memory"):
             cur.execute("PRAGMA journal_mode")  # read-only media etc.: keep what we have
         cur.execute("PRAGMA synchronous=NORMAL")
+        # checkpoint the WAL every ~64 MB instead of every 4 MB: bulk collection writes raw
+        # payloads of several KB per post, and each checkpoint costs a sync of the database file
+        cur.execute("PRAGMA wal_autocheckpoint=16384")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB of page cache per connection
+        cur.execute("PRAGMA journal_size_limit=67108864")
     finally:
         cur.close()
 
