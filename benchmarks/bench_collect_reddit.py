@@ -31,13 +31,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from pg import drop_pg, fresh_pg  # benchmarks/pg.py
+from sqlalchemy import func, select
 
-from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, SourceSpec, utcnow
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
-from radpulse.config import default_config_data, settings_from_dict
+from radpulse.config import DatabaseSettings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post, Source
 
@@ -209,20 +209,8 @@ def run(label: str, make_url: Any, pages: list[bytes], n: int, batch: int) -> No
         )
 
 
-def fresh_pg(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_pg(url: str, name: str) -> None:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,15 +31,16 @@ from typing import Any
 
 import orjson
 import yaml
-from sqlalchemy import create_engine, func, select, text
+from pg import fresh_pg  # benchmarks/pg.py
+from sqlalchemy import func, select
 
-from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
 from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
 from radpulse.db.store import upsert_authors, upsert_posts
@@ -175,13 +176,6 @@ def bench_storage(url: str, normalised: list[tuple]) -> float:  # type: ignore[t
     return seconds
 
 
-def fresh_pg(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,14 +24,15 @@ import time
 from pathlib import Path
 
 import orjson
-from sqlalchemy import create_engine, func, select, text
+from pg import fresh_pg  # benchmarks/pg.py
+from sqlalchemy import func, select
 
-from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.runner import RunSummary, _start_run, consume
 from radpulse.collectors.x.client import CLIENT
 from radpulse.collectors.x.normalise import normalise_page
 from radpulse.collectors.x.settings import SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS
+from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
 from radpulse.db.store import upsert_authors, upsert_posts
@@ -144,13 +145,6 @@ def bench_storage(url: str, normalised: list[tuple]) -> tuple[float, float]:
     return seconds
 
 
-def fresh_pg(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def main(argv: list[str] | None = None) -> None:

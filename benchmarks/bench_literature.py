@@ -27,10 +27,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from radpulse.config import DatabaseSettings
 from radpulse.collectors.base import Batch, PostRecord, SourceSpec
 from radpulse.collectors.feeds.normalise import parse_feed
 from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.config import DatabaseSettings
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import POST_COLUMNS, Values, post_rows

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from pg import fresh_pg  # benchmarks/pg.py
+from sqlalchemy import text
 
 from radpulse.collectors.base import AuthorRecord, PostRecord
 from radpulse.db.engine import open_database
@@ -100,14 +101,6 @@ def bench_radpulse(url: str, posts: list[PostRecord], newer: list[PostRecord], b
     return timings[0], timings[1]
 
 
-def fresh_pg(url: str) -> str:
-    name = "radpulse_bench"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  radpulse SQLite first insert             {rate(n, rp_ins):>10,.0f} rows/s  ratio {plain_ins / rp_ins:.2f}x of plain (target >= 0.40)")
     print(f"  radpulse SQLite re-ingest (newer metrics){rate(n, rp_re):>10,.0f} rows/s  ratio {plain_dn / rp_re:.2f}x of plain (target >= 0.30)")
     if args.postgres:
-        url = fresh_pg(args.postgres)
+        url = fresh_pg(args.postgres, "radpulse_bench")
         pg_ins, pg_re = bench_radpulse(url, posts, newer, args.batch)
         print(f"  radpulse PostgreSQL first insert         {rate(n, pg_ins):>10,.0f} rows/s")
         print(f"  radpulse PostgreSQL re-ingest            {rate(n, pg_re):>10,.0f} rows/s")
