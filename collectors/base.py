@@ -192,7 +192,7 @@ class Collector(abc.ABC):
         missing = [name for name in self.required_env if not self.settings.secret(name)]
         if missing:
             raise NotConfigured(
-                f"{source.name}: not configured, set {' and '.join(missing)}",
+                f"{source.name}: not configured, set {' and '.join(missing)}.",
                 hint="Export the variable(s) in the environment radpulse runs in.",
             )
 

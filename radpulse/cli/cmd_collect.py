@@ -47,16 +47,32 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
     if as_json:
         echo_json([r.as_dict() for r in results])
     else:
-        console.print(table(
+        summary = table(
             "Collection",
-            ["source", "status", "fetched", "new", "updated", "errors", "next cursor / message"],
-            [(r.source, r.status, r.fetched, r.new, r.updated, r.failed,
-              r.error or _cursor_text(r.cursor)) for r in results],
-        ))
+            ["source", "status", "fetched", "new", "updated", "errors", "next cursor"],
+            [(r.source, r.status, r.fetched, r.new, r.updated, r.failed, _cursor_text(r.cursor)) for r in results],
+        )
+        for column in summary.columns[:2]:
+            column.no_wrap = True
+        console.print(summary)
+        print_problems(results)
     failed = [r for r in results if not r.ok]
     if failed:
         click.echo(f"{len(failed)} of {len(results)} source(s) did not complete; see the messages above.", err=True)
         raise SystemExit(1)
+
+
+def print_problems(results) -> None:  # type: ignore[no-untyped-def]
+    """Each distinct problem once, with the sources it hit (ten sources short of one token
+    read as one line, not ten)."""
+    problems: dict[str, list[str]] = {}
+    for r in results:
+        for text in ([r.error] if r.error else []) + list(r.warnings):
+            message = text.removeprefix(f"{r.source}: ")
+            problems.setdefault(message, []).append(r.source)
+    for message, sources in problems.items():
+        who = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
+        console.print(f"- {who}: {message}", markup=False, highlight=False)
 
 
 def _cursor_text(cursor) -> str:  # type: ignore[no-untyped-def]
