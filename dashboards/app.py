@@ -123,6 +123,7 @@ def serve(url: str, host: str = "127.0.0.1", port: int = 8050, debug: bool = Fal
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("dash.dash").setLevel(logging.WARNING)  # serve() prints the address itself
     db = open_database(url)
     app = create_app(db)
     print(f"Dashboard on http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
