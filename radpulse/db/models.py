@@ -220,6 +220,9 @@ class Article(Base):
     """A scholarly article, unique by key: normalised DOI, else PMID, else canonical URL."""
 
     __tablename__ = "articles"
+    #: citations by link look articles up by URL; a hash index on PostgreSQL has no key-size
+    #: limit for long URLs, and equality is all the lookup needs
+    __table_args__ = (Index("ix_articles_url", "url", postgresql_using="hash"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(600), unique=True)

@@ -44,3 +44,20 @@ def test_every_open_upgrades_an_old_database(tmp_path):
     db.dispose()
     db = open_database(url)
     assert current_revision(db.engine) == head_revision()
+
+
+def test_a_database_at_the_first_revision_is_upgraded_on_open_with_its_data(db_url):
+    from sqlalchemy import text
+
+    db = open_database(db_url, migrate=False)
+    upgrade(db.engine, "0001")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO articles (key, url, authors, mesh_terms, sources, synthetic, first_seen_at, updated_at) "
+                          "VALUES ('url:https://jacr.org/a', 'https://jacr.org/a', '[]', '[]', '[]', false, "
+                          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    db.dispose()
+    db = open_database(db_url)
+    assert current_revision(db.engine) == head_revision() != "0001"
+    assert "ix_articles_url" in {ix["name"] for ix in inspect(db.engine).get_indexes("articles")}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT url FROM articles")).scalar() == "https://jacr.org/a"
