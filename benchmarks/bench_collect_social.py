@@ -39,7 +39,7 @@ from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
-from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.collectors.runner import RunSummary, start_run, consume
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
@@ -145,7 +145,7 @@ def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callab
     db = open_database(url)
     spec = add_source(db, platform)
     summary = RunSummary(source=spec.name, platform=platform)
-    summary.run_id = _start_run(db, spec.name, spec.id, "collect")
+    summary.run_id = start_run(db, spec.name, spec.id, "collect")
 
     def batches():  # the collectors' loop bodies without the HTTP
         for k, raw in enumerate(pages):

@@ -28,7 +28,7 @@ from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
 from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
-from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.collectors.runner import RunSummary, start_run, consume
 from radpulse.collectors.x.client import CLIENT
 from radpulse.collectors.x.normalise import normalise_page
 from radpulse.collectors.x.settings import SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS
@@ -104,7 +104,7 @@ def bench_collect(url: str, pages: list[bytes]) -> tuple[float, float]:
     db = open_database(url)
     spec = add_source(db)
     summary = RunSummary(source=spec.name, platform="x")
-    summary.run_id = _start_run(db, spec.name, spec.id, "collect")
+    summary.run_id = start_run(db, spec.name, spec.id, "collect")
 
     def batches():  # the collector's loop body without the HTTP
         for raw in pages:

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, text
 
 from radpulse.collectors.base import Batch, PostRecord, SourceSpec
 from radpulse.collectors.feeds.normalise import parse_feed
-from radpulse.collectors.runner import RunSummary, _start_run, consume
+from radpulse.collectors.runner import RunSummary, start_run, consume
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article, Mention, Post
@@ -77,7 +77,7 @@ def bench_feeds(db: Database, items: int) -> tuple[float, float]:
     docs = feed_documents(items)
     source = SourceSpec("feed:bench", "feeds", "feed", "https://www.jacr.org/current.rss", {"journal": None})
     summary = RunSummary(source=source.name, platform="feeds")
-    summary.run_id = _start_run(db, source.name, None, "collect")
+    summary.run_id = start_run(db, source.name, None, "collect")
     now = dt.datetime.now(dt.UTC)
 
     def batches():  # type: ignore[no-untyped-def]

@@ -119,7 +119,8 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
     return posts.new + arts.new, posts.updated + arts.updated
 
 
-def _start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
+def start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
+    """Record the start of a collection, refresh or import run; its id."""
     with db.session() as s:
         run = CollectionRun(source_id=source_id, source_name=name, task=task, started_at=utcnow(), status="running")
         s.add(run)
@@ -127,7 +128,8 @@ def _start_run(db: Database, name: str, source_id: int | None, task: str) -> int
         return run.id
 
 
-def _finish_run(db: Database, summary: RunSummary) -> None:
+def finish_run(db: Database, summary: RunSummary) -> None:
+    """Record how a run ended, with its counts, cursor and error."""
     with db.engine.begin() as conn:
         conn.execute(
             update(CollectionRun)
@@ -232,7 +234,7 @@ def run_source(
 ) -> RunSummary:
     """Collect one source into `db`; never raises for a failure of the source itself."""
     summary = RunSummary(source=source.name, platform=source.platform)
-    summary.run_id = _start_run(db, source.name, source.id, "collect")
+    summary.run_id = start_run(db, source.name, source.id, "collect")
     summary.cursor = load_cursor(db, source.id) if source.id is not None else None
     try:
         collector.check_configured(source)
@@ -247,7 +249,7 @@ def run_source(
         summary.status = "failed"
         summary.error = f"{type(exc).__name__}: {exc}"
         log.warning("%s failed:\n%s", source.name, traceback.format_exc(limit=3))
-    _finish_run(db, summary)
+    finish_run(db, summary)
     return summary
 
 
@@ -273,8 +275,8 @@ def collect_sources(
             if isinstance(collector, Exception):
                 summary = RunSummary(source=source.name, platform=source.platform, status=getattr(collector, "status", "failed"),
                                      error=str(collector))
-                summary.run_id = _start_run(db, source.name, source.id, "collect")
-                _finish_run(db, summary)
+                summary.run_id = start_run(db, source.name, source.id, "collect")
+                finish_run(db, summary)
             else:
                 summary = run_source(db, collector, source, on_batch=on_batch)
             results.append(summary)
@@ -307,7 +309,7 @@ def refresh_platforms(
     results = []
     for platform in platforms:
         summary = RunSummary(source=f"refresh:{platform}", platform=platform)
-        summary.run_id = _start_run(db, summary.source, None, "refresh")
+        summary.run_id = start_run(db, summary.source, None, "refresh")
         try:
             collector = get_collector(platform)(settings)
             try:
@@ -324,6 +326,6 @@ def refresh_platforms(
             summary.status, summary.error = exc.status, str(exc)
         except Exception as exc:  # noqa: BLE001
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
-        _finish_run(db, summary)
+        finish_run(db, summary)
         results.append(summary)
     return results

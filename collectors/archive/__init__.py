@@ -12,7 +12,7 @@ from pathlib import Path
 
 from radpulse.collectors.archive.readers import Progress, read_twarc, read_x_archive
 from radpulse.collectors.base import Batch
-from radpulse.collectors.runner import RunSummary, _finish_run, _start_run, consume
+from radpulse.collectors.runner import RunSummary, finish_run, start_run, consume
 from radpulse.db.engine import Database
 from radpulse.errors import InputError, RadpulseError
 
@@ -35,18 +35,18 @@ def run_import(
 ) -> RunSummary:
     """Write `batches` as one collection run of task "import"; bad input ends the run as failed."""
     summary = RunSummary(source=name, platform="x")
-    summary.run_id = _start_run(db, name, None, "import")
+    summary.run_id = start_run(db, name, None, "import")
     try:
         consume(db, batches, summary, on_batch=on_batch)
     except RadpulseError as exc:
         summary.status, summary.error = "failed", str(exc)
-        _finish_run(db, summary)
+        finish_run(db, summary)
         raise
     except BaseException as exc:
         summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
-        _finish_run(db, summary)
+        finish_run(db, summary)
         raise
-    _finish_run(db, summary)
+    finish_run(db, summary)
     return summary
 
 
