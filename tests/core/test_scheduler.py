@@ -1,0 +1,83 @@
+"""The real APScheduler drives collection and analysis; a failing job never stops the schedule."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from radpulse.cli.main import cli
+from radpulse.collectors import registry
+from radpulse.db.engine import open_database
+from radpulse.db.models import Annotation, CollectionRun, Post
+from radpulse.scheduler import JOBS, build_scheduler
+from tests.conftest import make_settings
+from tests.core.test_runner import FakeCollector
+
+
+class XLike(FakeCollector):
+    platform = "x"
+
+
+ONLY_X = {"x": {"hashtags": ["#Radiology"]}, "reddit": {"enabled": False}, "mastodon": {"enabled": False},
+          "bluesky": {"enabled": False}, "pubmed": {"enabled": False}, "crossref": {"enabled": False}, "feeds": []}
+
+
+def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.1)):
+        if condition():
+            return True
+        pause.wait(0.1)  # time.sleep is patched in tests; the scheduler runs in its own thread
+    return condition()
+
+
+def test_scheduler_collects_then_analyzes_and_survives_a_failing_job(tmp_path, monkeypatch):
+    registry._load()
+    monkeypatch.setitem(registry._REGISTRY, "x", XLike)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    db = open_database(url)
+    settings = make_settings(ONLY_X)
+    failures = []
+
+    def broken_refresh(settings, database_url):  # type: ignore[no-untyped-def]
+        failures.append("refresh")
+        raise RuntimeError("refresh exploded")
+
+    monkeypatch.setitem(JOBS, "refresh", broken_refresh)
+    scheduler = build_scheduler(settings, url, blocking=False)
+    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze"}
+    scheduler.start()
+    try:
+        scheduler.get_job("refresh").modify(next_run_time=datetime.now(timezone.utc))
+
+        def counts():  # type: ignore[no-untyped-def]
+            with db.engine.connect() as conn:
+                return (conn.execute(select(func.count()).select_from(Post)).scalar(),
+                        conn.execute(select(func.count()).select_from(Annotation)).scalar())
+
+        assert wait_for(lambda: counts()[0] == 12 and failures), counts()
+        scheduler.get_job("analyze").modify(next_run_time=datetime.now(timezone.utc))
+        assert wait_for(lambda: counts()[1] == 12), counts()
+        assert scheduler.running and scheduler.get_job("refresh") is not None  # still scheduled
+    finally:
+        scheduler.shutdown(wait=True)
+    with db.engine.connect() as conn:
+        assert conn.execute(select(CollectionRun.status)).scalar() == "success"
+
+
+def test_run_once_from_the_cli(tmp_path, monkeypatch):
+    registry._load()
+    monkeypatch.setitem(registry._REGISTRY, "x", XLike)
+    cfg = tmp_path / "radpulse.toml"
+    cfg.write_text('[x]\nhashtags = ["#Radiology"]\n[reddit]\nenabled = false\n[mastodon]\nenabled = false\n'
+                   '[bluesky]\nenabled = false\n[pubmed]\nenabled = false\n[crossref]\nenabled = false\n')
+    result = CliRunner().invoke(cli, ["--config", str(cfg), "--database-url", f"sqlite:///{tmp_path / 'r.db'}",
+                                      "run", "--once", "--job", "collect", "--job", "analyze"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    assert outcome["collect"] == {"x:#Radiology": "success"}
+    assert outcome["analyze"]["new"] == 12
