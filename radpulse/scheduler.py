@@ -8,8 +8,8 @@ scheduler. Jobs never overlap themselves and missed runs are coalesced into one.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
