@@ -51,7 +51,7 @@ def annotate(infile: str, outfile: str | None, batch_size: int) -> None:
 
     No database is used. Each output line has id, sentiment, sentiment_score, subspecialty,
     subspecialties, themes, flags and language; a record that cannot be read gets an
-    `error` line instead, and the rest of the file goes on.
+    `error` line instead, the rest of the file goes on, and the exit code is 1.
     """
     from radpulse.analysis.annotate import annotate_file, check_input, open_output
 
@@ -67,6 +67,10 @@ def annotate(infile: str, outfile: str | None, batch_size: int) -> None:
             out.close()
     err_console.print(f"{summary.annotated} annotated, {summary.errors} with errors"
                       + (f", written to {outfile}" if outfile else ""))
+    if summary.errors:
+        err_console.print("Records that could not be read have an `error` line in the output; fix them and "
+                          "run again (exit code 1).")
+        raise SystemExit(1)
 
 
 @click.group()

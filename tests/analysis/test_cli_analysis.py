@@ -86,7 +86,7 @@ def test_annotate_per_line_errors(tmp_path):
                     b'{"id": 6, "text": "still going"}\n')
     out = tmp_path / "out.jsonl"
     result = run("annotate", str(src), "--out", str(out))
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # bad records: every line written, and a non-zero exit
     recs = records(out)
     assert [r.get("id") for r in recs] == [1, None, None, 4, None, 6]
     assert "error" not in recs[0] and "error" not in recs[5]
@@ -101,7 +101,7 @@ def test_annotate_csv_bad_bytes(tmp_path):
     src = tmp_path / "in.csv"
     src.write_bytes(b"id,text\n1,ok post here\n2,bad \xff bytes\n3,another fine post\n")
     out = tmp_path / "out.jsonl"
-    assert run("annotate", str(src), "-o", str(out)).exit_code == 0
+    assert run("annotate", str(src), "-o", str(out)).exit_code == 1
     recs = records(out)
     assert [r["id"] for r in recs] == ["1", "2", "3"]
     assert "UTF-8" in recs[1]["error"] and "error" not in recs[2]
