@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import csv
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from radpulse.analysis.data_files import data_text, load_toml
 from radpulse.analysis.text import strip_html
 
 AUTHOR_TYPES = (
@@ -54,11 +53,7 @@ def _as_profile(x: Profile | Sequence[str] | dict) -> Profile:
 
 def load_rules(path: str | None = None) -> dict:
     """Read the author rules file (packaged unless `path` is given)."""
-    if path is None:
-        raw = resources.files("radpulse.analysis").joinpath("data/author_rules.toml")
-        return tomllib.loads(raw.read_text(encoding="utf-8"))
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+    return load_toml("author_rules.toml", path)
 
 
 class AuthorTypeClassifier(BaseEstimator, ClassifierMixin):
@@ -130,7 +125,7 @@ class AuthorTypeClassifier(BaseEstimator, ClassifierMixin):
 
 def read_authors(name: str) -> tuple[list[Profile], list[str]]:
     """Profiles and labels from a packaged ``label<TAB>handle<TAB>name<TAB>bio`` file."""
-    raw = resources.files("radpulse.analysis").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    raw = data_text(name)
     profiles, labels = [], []
     for row in csv.reader(raw.splitlines()[1:], delimiter="\t", quoting=csv.QUOTE_NONE):
         row = row + [""] * (4 - len(row))

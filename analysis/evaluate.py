@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from radpulse.analysis.authors import AuthorTypeClassifier, read_authors
+from radpulse.analysis.data_files import data_text
 from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
 from radpulse.analysis.sentiment import PlainVader, RadiologySentiment
 from radpulse.analysis.topics import default_topic_classifier, read_labelled
@@ -50,7 +50,7 @@ def read_tweets(path: Path, limit: int | None = None) -> tuple[list[str], list[s
 
 def read_sentiment_set(name: str, limit: int | None = None) -> tuple[list[str], list[str]]:
     """Texts and labels of a packaged radiology sentiment split (label<TAB>text)."""
-    raw = resources.files("radpulse.analysis").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    raw = data_text(name)
     rows = [line.split("\t", 1) for line in raw.splitlines()[1:] if line.strip()]
     rows = rows[:limit] if limit else rows
     return [r[1] for r in rows], [r[0] for r in rows]

@@ -8,12 +8,11 @@ which is how a label is explained to a reader.
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from radpulse.analysis.data_files import load_toml
 from radpulse.analysis.text import NormalisedText, tokenize
 
 SUBSPECIALTIES = (
@@ -45,13 +44,7 @@ class Lexicon:
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
         """Read the packaged lexicon, or the TOML file at `path` (same shape)."""
-        if path is None:
-            text = resources.files("radpulse.analysis").joinpath("data/topic_lexicon.toml")
-            data = tomllib.loads(text.read_text(encoding="utf-8"))
-        else:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        return cls.from_dict(data)
+        return cls.from_dict(load_toml("topic_lexicon.toml", path))
 
     @classmethod
     def from_dict(cls, data: dict) -> Lexicon:

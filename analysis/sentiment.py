@@ -16,15 +16,14 @@ Plain VADER stays available as `PlainVader` so evaluations can print both side b
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from radpulse.analysis.data_files import load_toml
 from radpulse.analysis.text import NormalisedText, normalise
 
 LABELS = ("negative", "neutral", "positive")
@@ -50,11 +49,7 @@ def _copy_analyzer(extra: dict[str, float]):
 
 def load_lexicon(path: str | None = None) -> dict[str, Any]:
     """Read the radiology sentiment lexicon (packaged file unless `path` is given)."""
-    if path is None:
-        raw = resources.files("radpulse.analysis").joinpath("data/sentiment_radiology.toml")
-        return tomllib.loads(raw.read_text(encoding="utf-8"))
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+    return load_toml("sentiment_radiology.toml", path)
 
 
 def _as_text(doc: str | NormalisedText) -> NormalisedText:

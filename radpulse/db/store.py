@@ -70,7 +70,8 @@ def insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
         raise NotImplementedError(f"radpulse supports SQLite and PostgreSQL, not {conn.dialect.name}") from None
 
 
-def _chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+def chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of `rows` of at most `size` (bound-parameter limits, executemany pages)."""
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -248,7 +249,7 @@ def bulk_upsert(
     # indexed range count after the write tells new from updated without a lookup per key
     max_before = conn.execute(select(func.max(table.c.id))).scalar() or 0
     sql = _upsert_sql(conn, table, tuple(columns), tuple(conflict), changes)
-    for chunk in _chunks(rows, 10_000):
+    for chunk in chunks(rows, 10_000):
         conn.exec_driver_sql(sql, chunk)
     result.new = conn.execute(select(func.count()).select_from(table).where(table.c.id > max_before)).scalar() or 0
     result.updated = len(rows) - result.new
@@ -350,7 +351,7 @@ def _ids_for(conn: Connection, table: Table, keys: Sequence[tuple[str, str]]) ->
     ids: dict[Any, int] = {}
     c = table.c
     for platform, external_ids in groups.items():
-        for chunk in _chunks(external_ids, 900):
+        for chunk in chunks(external_ids, 900):
             query = select(c.id, c.external_id).where(c.platform == platform, c.external_id.in_(chunk))
             for row_id, external_id in conn.execute(query):
                 ids[(platform, external_id)] = row_id
@@ -372,7 +373,7 @@ def link_posts_to_source(
         rows: list[Any] = [(pid, source_id, now_v) for pid in post_ids]
     else:
         rows = [{"post_id": pid, "source_id": source_id, "first_seen_at": now_v} for pid in post_ids]
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunks(rows, 5000):
         conn.exec_driver_sql(sql, chunk)
 
 def upsert_authors(
@@ -426,7 +427,7 @@ def upsert_articles(
         return result
     known: dict[str, list[str]] = {}
     keys = list(merged)
-    for chunk in _chunks(keys, 900):
+    for chunk in chunks(keys, 900):
         for key, sources in conn.execute(select(ARTICLES.c.key, ARTICLES.c.sources).where(ARTICLES.c.key.in_(chunk))):
             known[key] = list(sources or [])
     rows = []
@@ -453,7 +454,7 @@ def upsert_articles(
     stmt = ins.on_conflict_do_update(index_elements=["key"], set_=changes).returning(
         t.id, t.key, (t.first_seen_at == t.updated_at).label("is_new")
     )
-    for chunk in _chunks(rows, 200):
+    for chunk in chunks(rows, 200):
         for row in conn.execute(stmt, chunk):
             result.ids[row.key] = row.id
             result.new += bool(row.is_new)

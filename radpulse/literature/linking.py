@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Table, Text, cast, delete, select, update
 from radpulse.collectors.base import ArticleRecord, Batch, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post
-from radpulse.db.store import insert_for, upsert_articles
+from radpulse.db.store import chunks, insert_for, upsert_articles
 from radpulse.literature.identifiers import (
     article_key,
     normalise_doi,
@@ -57,11 +57,6 @@ class LinkResult:
         return self
 
 
-def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
 def _stub(c: Citation) -> ArticleRecord:
     if c.kind == "doi":
         return ArticleRecord(doi=c.value, source="mention")
@@ -84,7 +79,7 @@ def resolve_citations(conn: Connection, citations: Iterable[Citation]) -> tuple[
                ("url", a.url, str), ("url", a.key, lambda v: f"url:{v}"))
     for kind, column, to_db in lookups:
         values = sorted(v for v in wanted[kind] if (kind, v) not in ids)
-        for chunk in _chunks(values):
+        for chunk in chunks(values, IN_CHUNK):
             back = {to_db(v): v for v in chunk}
             rows = conn.execute(select(a.id, column, a.key).where(column.in_(list(back))).order_by(a.id))
             best: dict[str, tuple[bool, int]] = {}
@@ -120,7 +115,7 @@ def store_mentions(conn: Connection, cited: dict[int, list[Citation]], *, now: d
                              "matched": c.matched[:2000], "created_at": now})
     stmt = (insert_for(conn, MENTIONS).on_conflict_do_nothing(index_elements=["post_id", "article_id"])
             .returning(MENTIONS.c.id))
-    for chunk in _chunks(rows, 2000):
+    for chunk in chunks(rows, 2000):
         result.mentions += len(conn.execute(stmt, list(chunk)).all())
     return result
 
@@ -149,7 +144,7 @@ def link_posts(conn: Connection, post_ids: Iterable[int], *, now: dt.datetime | 
     ids = sorted(set(post_ids))
     cited: dict[int, list[Citation]] = {}
     p = POSTS.c
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids, IN_CHUNK):
         query = select(p.id, p.title, p.text, cast(p.links, Text)).where(p.id.in_(list(chunk)), p.is_deleted.is_(False))
         for post_id, title, text, links in conn.execute(query):
             if found := _cite(title, text, links):
@@ -183,7 +178,7 @@ def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> in
             alias_of[alias] = f"doi:{doi}"
     stubs = []
     keys = sorted(alias_of)
-    for chunk in _chunks(keys):  # one query per batch: usually nothing to fold
+    for chunk in chunks(keys, IN_CHUNK):  # one query per batch: usually nothing to fold
         stubs += conn.execute(select(a.id, a.key, a.sources).where(a.key.in_(list(chunk)))).all()
     folded = 0
     for stub_id, stub_key, sources in stubs:
