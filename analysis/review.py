@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, and_, cast, exists, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Integer
 
 from radpulse.analysis.flags import FLAGS
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
@@ -148,8 +151,6 @@ def held_clause(post_id: Any) -> Any:
     distinct flags of it than it carries; the same rule as `held_post_ids`, for use inside
     queries so lists of any size never load the flagged ids into Python.
     """
-    from sqlalchemy import and_, exists, func, literal_column
-
     a, r = Annotation.__table__.c, ReviewDecision.__table__.c
     n_flags = _JsonLength(a.flags)
     dismissed = (
@@ -165,10 +166,6 @@ def held_clause(post_id: Any) -> Any:
         .correlate_except(Annotation.__table__)
     )
 
-
-from sqlalchemy.ext.compiler import compiles  # noqa: E402
-from sqlalchemy.sql.functions import FunctionElement  # noqa: E402
-from sqlalchemy.types import Integer  # noqa: E402
 
 
 class _JsonLength(FunctionElement):
