@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from radpulse.collectors.base import AuthorRecord, PostRecord
 from radpulse.db.engine import open_database
-from radpulse.db.store import POST_COLUMNS, Values, post_rows, upsert_authors, upsert_posts
+from radpulse.db.store import POST_COLUMNS, RAW_COLUMNS, Values, post_rows, upsert_authors, upsert_posts
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -66,7 +66,7 @@ def bench_plain_sqlite(path: Path, posts: list[PostRecord], batch: int) -> tuple
 
     rows = post_rows(posts, T0, Values(_Conn()))  # type: ignore[arg-type]
     cols = ", ".join(POST_COLUMNS)
-    marks = ", ".join("?" * len(POST_COLUMNS))
+    marks = ", ".join("CAST(? AS TEXT)" if c in RAW_COLUMNS else "?" for c in POST_COLUMNS)  # as radpulse binds raw
     timings = []
     for sql in (f"INSERT INTO posts ({cols}) VALUES ({marks})",
                 f"INSERT INTO posts ({cols}) VALUES ({marks}) ON CONFLICT (platform, external_id) DO NOTHING"):

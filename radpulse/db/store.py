@@ -18,7 +18,9 @@ from sqlalchemy import (
     Connection,
     Table,
     Text,
+    LargeBinary,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -100,6 +102,9 @@ POST_COLUMNS = (
     "reposted_id", "conversation_id", "links", "hashtags", "mentions", "is_deleted", "deleted_at",
     "raw", "provenance", "synthetic", "first_seen_at", "collected_at", "text_changed_at",
 )
+#: columns whose values `Values.raw` gives SQLite as UTF-8 bytes: the SQL binds them as
+#: CAST(? AS TEXT), which takes the bytes as the database's UTF-8 text without a conversion
+RAW_COLUMNS = frozenset({"raw"})
 AUTHOR_COLUMNS = (
     "platform", "external_id", "handle", "display_name", "bio", "followers", "following",
     "verified", "url", "raw", "synthetic", "first_seen_at", "updated_at",
@@ -128,6 +133,14 @@ class Values:
         text_value = value.replace(tzinfo=None).isoformat(" ")
         return text_value if value.microsecond else text_value + ".000000"
 
+    def raw(self, value: Any) -> str | bytes | None:
+        """A raw payload as JSON: UTF-8 bytes for SQLite, which the SQL casts to TEXT (see
+        `RAW_COLUMNS`), sparing a decode to str and the driver's encode back of every payload."""
+        if value is None:
+            return None
+        data = orjson.dumps(value, default=str)
+        return data if self.sqlite else data.decode()
+
     def json(self, value: Any) -> str | None:
         if value is None:
             return None
@@ -143,7 +156,7 @@ class Values:
 
 def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
     """Driver-ready rows in POST_COLUMNS order; a deleted post carries no text, title or raw."""
-    ts, js = values.ts, values.json
+    ts, js, raw = values.ts, values.json, values.raw
     now_v = ts(now)
     rows = []
     for r in records:
@@ -155,7 +168,7 @@ def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, s
             r.reply_count, r.like_count, r.repost_count, r.quote_count, r.view_count, r.score,
             ts(r.metrics_read_at), r.has_media, r.in_reply_to_id, r.quoted_id, r.reposted_id,
             r.conversation_id, js(r.links), js(r.hashtags), js(r.mentions),
-            deleted, now_v if deleted else None, None if deleted else js(r.raw), js(r.provenance),
+            deleted, now_v if deleted else None, None if deleted else raw(r.raw), js(r.provenance),
             synthetic, now_v, now_v, now_v,
         ))
     return rows
@@ -299,6 +312,11 @@ def _upsert_sql(
         return sql
     if stage_name is None:
         ins = insert_for(conn, table)
+        if conn.dialect.name == "sqlite":
+            ins = ins.values({
+                c: cast(bindparam(c, type_=LargeBinary), Text) if c in RAW_COLUMNS else bindparam(c, type_=table.c[c].type)
+                for c in columns
+            })
         stmt = ins.on_conflict_do_update(index_elements=list(conflict), set_=changes(ins.excluded))
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
         if tuple(compiled.positiontup or ()) != columns:
@@ -387,7 +405,7 @@ def upsert_authors(
     now_v = v.ts(now)
     rows = [
         (a.platform, a.external_id, a.handle, a.display_name, a.bio, a.followers, a.following,
-         a.verified, a.url, v.json(a.raw), synthetic, now_v, now_v)
+         a.verified, a.url, v.raw(a.raw), synthetic, now_v, now_v)
         for a in latest.values()
     ]
     return bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes,

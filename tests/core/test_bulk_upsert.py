@@ -20,7 +20,7 @@ def post(i: int, likes: int, read_hours: int, **kw) -> PostRecord:
     return PostRecord(
         platform=kw.pop("platform", "x"), external_id=str(i), text=kw.pop("text", f"post {i} #Radiology"),
         created_at=T0, author_external_id=f"u{i % 3}", like_count=likes, repost_count=likes // 2,
-        metrics_read_at=T0 + dt.timedelta(hours=read_hours), hashtags=["Radiology"], raw={"id": str(i)}, **kw,
+        metrics_read_at=T0 + dt.timedelta(hours=read_hours), hashtags=["Radiology"], raw=kw.pop("raw", {"id": str(i)}), **kw,
     )
 
 
@@ -179,3 +179,20 @@ def test_mastodon_status_seen_on_two_instances_keeps_the_best_counts(db):
         upsert_posts(conn, [toot("med-mastodon.com", 41, 7)])
     with db.engine.connect() as conn:
         assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (41, "med-mastodon.com")
+
+
+def test_raw_payloads_are_stored_as_json_text_and_read_back_whole(db):
+    """SQLite takes raw payloads as UTF-8 bytes cast to TEXT: they must stay text, not blobs."""
+    payload = {"id": "1", "text": "Ground-glass 🫁 opacities — «naïve» ✓", "nested": {"n": [1, 2.5, None]}}
+    with db.engine.begin() as conn:
+        upsert_authors(conn, [AuthorRecord("x", "u1", handle="rad", raw={"bio": "Radiologue à Montréal 🩻"})])
+        upsert_posts(conn, [post(1, 1, 0, raw=payload)])
+    with db.engine.connect() as conn:
+        assert conn.execute(select(Post.raw)).scalar() == payload
+        assert conn.execute(select(Author.raw)).scalar() == {"bio": "Radiologue à Montréal 🩻"}
+        if db.engine.dialect.name == "sqlite":
+            kinds = conn.execute(text("SELECT typeof(raw), json_extract(raw, '$.text') FROM posts")).one()
+            assert kinds == ("text", payload["text"])
+            assert conn.execute(text("SELECT typeof(raw) FROM authors")).scalar() == "text"
+        else:
+            assert conn.execute(text("SELECT raw->>'text' FROM posts")).scalar() == payload["text"]
