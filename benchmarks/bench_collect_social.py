@@ -91,7 +91,8 @@ def mastodon_pages(n: int, page_size: int = 40) -> list[bytes]:
             s["id"] = sid
             s["uri"] = f"https://med.example/users/rad{who}/statuses/{sid}"
             s["url"] = f"https://med.example/@rad{who}/{sid}"
-            s["account"] = {**s["account"], "id": str(who), "acct": f"rad{who}@med.example",
+            # an account's profile is the same on every status it posts (as the API serves it)
+            s["account"] = {**templates[who % len(templates)]["account"], "id": str(who), "acct": f"rad{who}@med.example",
                             "url": f"https://med.example/@rad{who}", "uri": f"https://med.example/users/rad{who}"}
             s["favourites_count"] = i % 97
             page.append(s)
@@ -107,8 +108,10 @@ def bluesky_pages(n: int, page_size: int = 100) -> list[bytes]:
         posts = []
         for i in range(start, min(start + page_size, n)):
             v = copy.deepcopy(templates[i % len(templates)])
-            did = f"did:plc:rad{i % N_AUTHORS:020d}"
-            v["author"] = {**v["author"], "did": did, "handle": f"rad{i % N_AUTHORS}.bsky.social"}
+            who = i % N_AUTHORS
+            did = f"did:plc:rad{who:020d}"
+            # an author's profile is the same on every post (as the AppView serves it)
+            v["author"] = {**templates[who % len(templates)]["author"], "did": did, "handle": f"rad{who}.bsky.social"}
             v["uri"] = f"at://{did}/app.bsky.feed.post/3lrad{i:09d}"
             v["likeCount"] = i % 97
             posts.append(v)

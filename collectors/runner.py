@@ -141,16 +141,35 @@ def finish_run(db: Database, summary: RunSummary) -> None:
         )
 
 
-def serialise_payloads(batch: Batch) -> None:
+def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int] | None = None) -> None:
     """Turn the raw payloads of a batch into JSON text now, while the page is fresh in memory.
 
     Waiting for the commit keeps every decoded page alive (tens of thousands of small objects
     per page); serialised once on arrival, the payloads cost a quarter less to hold and store.
+
+    With `written_authors` (a run's memo: key -> fingerprint of the profile written), an author
+    whose profile is exactly the one already written earlier in the run is dropped from the
+    batch: the people who post most under a tag come back on every page, unchanged.
     """
-    for item in (*batch.posts, *batch.authors):
-        raw = item.raw
+    for post in batch.posts:
+        raw = post.raw
         if raw is not None and not isinstance(raw, orjson.Fragment):
-            item.raw = orjson.Fragment(orjson.dumps(raw, default=str))
+            post.raw = orjson.Fragment(orjson.dumps(raw, default=str))
+    authors = []
+    for author in batch.authors:
+        raw = author.raw
+        data = raw if raw is None or isinstance(raw, orjson.Fragment) else orjson.dumps(raw, default=str)
+        if data is not None and not isinstance(data, orjson.Fragment):
+            author.raw = orjson.Fragment(data)
+        if written_authors is not None and isinstance(data, bytes | None):
+            key = (author.platform, author.external_id)
+            fingerprint = hash((author.handle, author.display_name, author.bio, author.followers, author.following,
+                                author.verified, author.url, data))
+            if written_authors.get(key) == fingerprint:
+                continue
+            written_authors[key] = fingerprint
+        authors.append(author)
+    batch.authors = authors
 
 
 def merge_batches(batches: Sequence[Batch]) -> Batch:
@@ -195,6 +214,7 @@ def consume(
     gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     pending: list[Batch] = []
     size = 0
+    written_authors: dict[tuple[str, str], int] = {}
 
     def flush() -> None:
         nonlocal size
@@ -214,6 +234,7 @@ def consume(
                         failed=CollectionRun.failed + len(batch.quarantined),
                         cursor_after=batch.cursor if batch.cursor is not None else CollectionRun.cursor_after)
             )
+        checkpoint()
         summary.fetched += fetched
         summary.new += new
         summary.updated += updated
@@ -224,18 +245,19 @@ def consume(
         if on_batch:
             on_batch(summary)
 
-    try:
-        for batch in batches:
-            serialise_payloads(batch)
-            pending.append(batch)
-            size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
-            if size >= commit_items:
-                flush()
-    finally:
+    with db.background_checkpoints() as checkpoint:
         try:
-            flush()
+            for batch in batches:
+                serialise_payloads(batch, written_authors)
+                pending.append(batch)
+                size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
+                if size >= commit_items:
+                    flush()
         finally:
-            gc.set_threshold(*thresholds)
+            try:
+                flush()
+            finally:
+                gc.set_threshold(*thresholds)
     summary.status = "warning" if summary.warnings or summary.failed else "success"
 
 

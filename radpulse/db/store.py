@@ -264,10 +264,18 @@ def bulk_upsert(
     sql = _upsert_sql(conn, table, tuple(columns), tuple(conflict), changes)
     for chunk in chunks(rows, 10_000):
         conn.exec_driver_sql(sql, chunk)
-    result.new = conn.execute(select(func.count()).select_from(table).where(table.c.id > max_before)).scalar() or 0
+    if not want_ids:
+        result.new = conn.execute(select(func.count()).select_from(table).where(table.c.id > max_before)).scalar() or 0
+        result.updated = len(rows) - result.new
+        return result
+    # the new rows' ids come from one range scan of the primary key; only updated rows are
+    # looked up by their key
+    new_rows = conn.execute(select(table.c.id, *[table.c[c] for c in conflict]).where(table.c.id > max_before))
+    result.ids = {tuple(key): row_id for row_id, *key in new_rows}
+    result.new = len(result.ids)
     result.updated = len(rows) - result.new
-    if want_ids:
-        result.ids = _ids_for(conn, table, keys)
+    if result.updated:
+        result.ids.update(_ids_for(conn, table, [k for k in keys if k not in result.ids]))
     return result
 
 

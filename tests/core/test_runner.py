@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from radpulse.collectors import registry
 from radpulse.collectors.base import Batch, Collector, PostRecord, Quarantined, SourceSpec
 from radpulse.collectors.runner import collect_sources, load_cursor, run_source
-from radpulse.db.models import CollectionRun, Post, PostSource, Quarantine, Source
+from radpulse.db.models import Author, CollectionRun, Post, PostSource, Quarantine, Source
 from radpulse.errors import RateLimited
 
 T0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
@@ -163,3 +164,65 @@ def test_pages_received_before_a_collector_error_are_committed(db, settings, fak
     summary = run_source(db, crashing, src)
     assert summary.status == "failed" and summary.new == 9
     assert load_cursor(db, src.id) == {"page": 2} and count_posts(db) == 9
+
+
+def test_an_author_on_many_pages_is_written_once_per_run_unless_the_profile_changed(db, settings, fake_platforms, monkeypatch):
+    from radpulse.collectors import runner
+    from radpulse.collectors.base import AuthorRecord
+
+    class Authored(FakeCollector):
+        def collect(self, source, cursor):  # type: ignore[no-untyped-def]
+            followers = [10, 10, 11, 11]  # the profile changes between the 2nd and 3rd page
+            for page, batch in enumerate(super().collect(source, cursor)):
+                batch.authors = [AuthorRecord("fake", "rad1", handle="rad1", followers=followers[page],
+                                              raw={"id": "rad1", "note": "Neuroradiologist 🧠"})]
+                yield batch
+
+    written: list[list[int | None]] = []
+    real_upsert = runner.upsert_authors
+
+    def spy(conn, records, **kw):  # type: ignore[no-untyped-def]
+        written.append([a.followers for a in records])
+        return real_upsert(conn, records, **kw)
+
+    monkeypatch.setattr(runner, "upsert_authors", spy)
+    src = make_source(db, "fake:q", "fake")
+    per_page = settings.model_copy(deep=True)
+    per_page.database.commit_items = 0  # one transaction per page
+    assert run_source(db, Authored(per_page), src).status == "success"
+    assert written == [[10], [], [11], []]
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(Author.followers, Author.raw)).one()
+    assert tuple(stored) == (11, {"id": "rad1", "note": "Neuroradiologist 🧠"})
+    written.clear()
+    with db.engine.begin() as conn:  # a new run writes the profile again, once
+        conn.exec_driver_sql("DELETE FROM source_cursors")
+    run_source(db, Authored(per_page), src)
+    assert written == [[10], [], [11], []]
+
+
+def test_collection_checkpoints_the_wal_into_the_database_file_as_it_goes(tmp_path, settings, fake_platforms):
+    """Background checkpoints: once a run is over its posts are in the database file itself."""
+    import shutil
+    import sqlite3
+
+    from radpulse.db.engine import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'radpulse.db'}")
+    try:
+        src = make_source(db, "fake:q", "fake")
+        per_page = settings.model_copy(deep=True)
+        per_page.database.commit_items = 0
+        assert run_source(db, FakeCollector(per_page), src).new == 12
+        # SQLite's own checkpoint would wait for 16,384 pages of WAL: without the background
+        # checkpoints these posts would still live in radpulse.db-wal only
+        shutil.copy(tmp_path / "radpulse.db", tmp_path / "file-only.db")
+        with contextlib.closing(sqlite3.connect(tmp_path / "file-only.db")) as conn:
+            assert conn.execute("SELECT count(*) FROM posts").fetchone() == (12,)
+    finally:
+        db.dispose()
+
+
+def test_background_checkpoints_are_a_no_op_off_sqlite_files(db):
+    with db.background_checkpoints() as checkpoint:
+        checkpoint()  # PostgreSQL, or SQLite in memory: nothing to do, nothing raised
