@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
+from radpulse.collectors.bluesky.normalise import decode_posts as bsky_decode
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
@@ -96,7 +97,7 @@ def mastodon_pages(n: int, page_size: int = 40) -> list[bytes]:
                             "url": f"https://med.example/@rad{who}", "uri": f"https://med.example/users/rad{who}"}
             s["favourites_count"] = i % 97
             page.append(s)
-        pages.append(json.dumps(page).encode())
+        pages.append(orjson.dumps(page))  # compact UTF-8 JSON, as the servers send it
     return pages
 
 
@@ -118,7 +119,7 @@ def bluesky_pages(n: int, page_size: int = 100) -> list[bytes]:
         answer: dict[str, Any] = {"posts": posts}
         if start + page_size < n:
             answer["cursor"] = str(start + page_size)
-        pages.append(json.dumps(answer).encode())
+        pages.append(orjson.dumps(answer))  # compact UTF-8 JSON, as the servers send it
     return pages
 
 
@@ -131,7 +132,8 @@ def normalise_mastodon(raw: bytes):  # type: ignore[no-untyped-def]
 def normalise_bluesky(raw: bytes):  # type: ignore[no-untyped-def]
     now = utcnow()
     prov = provenance("https://bsky.social/xrpc/app.bsky.feed.searchPosts", BSKY_CLIENT, now)
-    return bsky_page(orjson.loads(raw)["posts"], retrieved_at=now, provenance=prov)
+    views, _ = bsky_decode(raw)  # as the collector reads the answer's bytes
+    return bsky_page(views, retrieved_at=now, provenance=prov)
 
 
 def add_source(db, platform: str) -> SourceSpec:  # type: ignore[no-untyped-def]

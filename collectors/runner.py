@@ -154,12 +154,14 @@ def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int]
     for post in batch.posts:
         raw = post.raw
         if raw is not None and not isinstance(raw, orjson.Fragment):
-            post.raw = orjson.Fragment(orjson.dumps(raw, default=str))
+            post.raw = orjson.Fragment(raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str))
     authors = []
     for author in batch.authors:
         raw = author.raw
-        data = raw if raw is None or isinstance(raw, orjson.Fragment) else orjson.dumps(raw, default=str)
-        if data is not None and not isinstance(data, orjson.Fragment):
+        if raw is None or isinstance(raw, orjson.Fragment):
+            data = raw
+        else:
+            data = raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str)
             author.raw = orjson.Fragment(data)
         if written_authors is not None and isinstance(data, bytes | None):
             key = (author.platform, author.external_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import orjson
 from atproto import models
 
 from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
@@ -20,7 +21,7 @@ from radpulse.collectors.registry import register
 from radpulse.errors import BadPayload
 
 from .helpers import BlueskySession
-from .normalise import PLATFORM, normalise_page, sort_at
+from .normalise import PLATFORM, NotJSON, decode_posts, normalise_page, sort_at
 
 try:  # pragma: no cover
     from importlib.metadata import version
@@ -43,6 +44,20 @@ def _later(a: str | None, b: str | None) -> str | None:
     return a if parse_time(a) >= parse_time(b) else b
 
 
+def _posts_of(content: Any, what: str) -> tuple[list[Any], str | None]:
+    """The posts (JSON as sent) and cursor of a searchPosts/getPosts answer, or BadPayload."""
+    if isinstance(content, dict):  # a session whose Request decodes answers itself
+        content = orjson.dumps(content)
+    if not isinstance(content, bytes):
+        raise BadPayload(f"bluesky: {what} answered with something that is not JSON")
+    try:
+        return decode_posts(content)
+    except NotJSON as exc:
+        raise BadPayload(f"bluesky: {what} answered with something that is not JSON ({exc})") from None
+    except ValueError as exc:
+        raise BadPayload(f"bluesky: {what} answered without a list of posts ({exc})") from None
+
+
 @register
 class BlueskyCollector(Collector):
     """searchPosts per query with `since`/cursor paging; refresh through getPosts."""
@@ -63,6 +78,7 @@ class BlueskyCollector(Collector):
                 self.settings.bluesky.service_url,
                 self.settings.secret("BLUESKY_HANDLE"),
                 self.settings.secret("BLUESKY_APP_PASSWORD"),
+                raw_nsids=(SEARCH, GET_POSTS),
             )
         return self._session
 
@@ -74,17 +90,14 @@ class BlueskyCollector(Collector):
     def _endpoint(self, nsid: str) -> str:
         return f"{self.settings.bluesky.service_url.rstrip('/')}/xrpc/{nsid}"
 
-    def _search(self, query: str, since: str | None, lang: str | None, page: str | None) -> JSON:
+    def _search(self, query: str, since: str | None, lang: str | None, page: str | None) -> tuple[list[Any], str | None]:
         params = models.AppBskyFeedSearchPosts.Params(
             q=query, sort="latest", since=since, lang=lang, limit=self.settings.bluesky.limit, cursor=page
         )
         response = self.session.call(
             f"searchPosts {query!r}", lambda client: client.invoke_query(SEARCH, params=params)
         )
-        content = response.content
-        if not isinstance(content, dict) or not isinstance(content.get("posts"), list):
-            raise BadPayload(f"bluesky: searchPosts for {query!r} answered without a list of posts")
-        return content
+        return _posts_of(response.content, f"searchPosts for {query!r}")
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
         """Yield one Batch per searchPosts page newer than the cursor's `since`."""
@@ -97,17 +110,14 @@ class BlueskyCollector(Collector):
         page_cursor: str | None = state.get("page")
         budget = self.settings.bluesky.max_pages_per_run
         for pages in range(1, budget + 1):
-            content = self._search(source.value, since, lang, page_cursor)
+            views, next_page = self._search(source.value, since, lang, page_cursor)
             now = utcnow()
-            views = content["posts"]
             for view in views:
-                if isinstance(view, dict):
-                    newest = _later(newest, sort_at(view))
+                newest = _later(newest, sort_at(view))
             posts, authors, rejected = normalise_page(
                 views, retrieved_at=now, provenance=provenance(self._endpoint(SEARCH), CLIENT, now),
                 languages=languages if lang is None else (),
             )
-            next_page = content.get("cursor")
             more = bool(next_page) and bool(views)
             new_state: JSON = {"since": since, "newest": newest, "page": next_page} if more else {"since": newest}
             batch = Batch(posts=posts, authors=authors, quarantined=rejected, cursor=new_state, fetched=len(views))
@@ -126,12 +136,10 @@ class BlueskyCollector(Collector):
             uris = [ref.external_id for ref in chunk]
             params = models.AppBskyFeedGetPosts.Params(uris=uris)
             response = self.session.call("getPosts", lambda client: client.invoke_query(GET_POSTS, params=params))
-            content = response.content
-            if not isinstance(content, dict) or not isinstance(content.get("posts"), list):
-                raise BadPayload("bluesky: getPosts answered without a list of posts")
+            views, _ = _posts_of(response.content, "getPosts")
             now = utcnow()
             found, authors, rejected = normalise_page(
-                content["posts"], retrieved_at=now, provenance=provenance(self._endpoint(GET_POSTS), CLIENT, now)
+                views, retrieved_at=now, provenance=provenance(self._endpoint(GET_POSTS), CLIENT, now)
             )
             seen = {p.external_id for p in found}
             gone = [
@@ -140,4 +148,4 @@ class BlueskyCollector(Collector):
                 for ref in chunk
                 if ref.external_id not in seen
             ]
-            yield Batch(posts=found + gone, authors=authors, quarantined=rejected, fetched=len(content["posts"]))
+            yield Batch(posts=found + gone, authors=authors, quarantined=rejected, fetched=len(views))

@@ -11,7 +11,7 @@ exponential backoff, then reported as SourceUnavailable.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from atproto import Client
@@ -25,7 +25,7 @@ from atproto_client.exceptions import (
     RequestException,
     UnauthorizedError,
 )
-from atproto_client.request import Request
+from atproto_client.request import Request, Response
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited, SourceUnavailable
@@ -66,14 +66,40 @@ def _transient(exc: BaseException) -> bool:
     return False
 
 
+class RawQueries(Request):
+    """atproto's Request, except that the JSON answers of the queries named in `raw_nsids` are
+    returned as the bytes the server sent. radpulse reads those itself (collectors/bluesky/schema.py),
+    keeping each post's JSON as sent instead of decoding everything and encoding it back. Every
+    other call (login, session refresh) and every error answer goes through the SDK unchanged."""
+
+    def __init__(self, raw_nsids: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.raw_nsids = tuple(f"/xrpc/{nsid}" for nsid in raw_nsids)
+
+    def _new_instance(self) -> RawQueries:
+        clone = super()._new_instance()
+        clone.raw_nsids = self.raw_nsids
+        return clone
+
+    def get(self, *args: Any, **kwargs: Any) -> Response:
+        url = str(kwargs.get("url") or (args[0] if args else ""))
+        if not self.raw_nsids or not url.endswith(self.raw_nsids):
+            return super().get(*args, **kwargs)
+        response = self._send_request("GET", *args, **kwargs)  # raises the SDK's errors for non-2xx
+        return Response(success=True, status_code=response.status_code, content=response.content,
+                        headers={k.lower(): v for k, v in response.headers.items()})
+
+
 class BlueskySession:
     """A lazily logged-in atproto Client with radpulse's retry and error policy."""
 
-    def __init__(self, service_url: str, handle: str | None, password: str | None) -> None:
+    def __init__(
+        self, service_url: str, handle: str | None, password: str | None, raw_nsids: Iterable[str] = ()
+    ) -> None:
         self.service_url = service_url
         self.handle = handle
         self.password = password
-        self.client = Client(base_url=service_url, request=Request(timeout=REQUEST_TIMEOUT))
+        self.client = Client(base_url=service_url, request=RawQueries(raw_nsids, timeout=REQUEST_TIMEOUT))
         self.logged_in = False
         self.logins = 0
         #: epoch seconds to wait for before the next call (the window is spent)

@@ -1,5 +1,7 @@
 """Pure functions: Bluesky PostView JSON (app.bsky.feed.defs#postView) to radpulse records.
 
+Views are read from their JSON text as the server sent it (see `schema`), which is also what is
+stored as the raw payload of the post and of its author; dicts are accepted too and encoded first.
 A post is keyed on its `at://` URI; its author on the DID. Links come from the record's link
 facets and its external embed (also inside recordWithMedia), tags from tag facets and the record's
 `tags`, mentions (DIDs) from mention facets - never from the text.
@@ -11,7 +13,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+import orjson
+
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+
+from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, PostView
 
 PLATFORM = "bluesky"
 _UTC = dt.timezone.utc
@@ -25,7 +32,7 @@ def parse_time(value: Any) -> dt.datetime:
     """An atproto datetime ('2024-11-30T16:20:25.023354Z', '+00:00', no zone) as aware UTC."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a datetime: {value!r}")
-    text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
+    text = value[:-1] + "+00:00" if value[-1] == "z" else value  # 'Z' and 7+ digits parse as they are
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -48,8 +55,10 @@ def post_url(uri: str, handle: str | None, did: str | None) -> str:
     return f"https://bsky.app/profile/{who}/post/{rkey(uri)}"
 
 
-def _unique(items: Iterable[str | None]) -> list[str]:
+def _unique(items: list[str | None]) -> list[str]:
     """Non-empty items, first occurrence kept, in order."""
+    if len(items) < 2:  # most posts: no link, tag or mention, or just one
+        return items if not items or items[0] else []  # type: ignore[return-value]
     out = list(dict.fromkeys(items))
     return [x for x in out if x] if "" in out or None in out else out  # type: ignore[misc]
 
@@ -73,13 +82,15 @@ def _embed_parts(embed: Any) -> tuple[bool, str | None, str | None]:
     return False, None, None
 
 
-def facets_of(record: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    """(links, tags, mention DIDs) from the record's rich-text facets."""
+def facets_of(record: Any) -> tuple[list[str], list[str], list[str]]:
+    """(links, tags, mention DIDs) from the record's rich-text facets (a decoded record or a dict)."""
     links: list[str] = []
     tags: list[str] = []
     mentions: list[str] = []
-    for facet in record.get("facets") or ():
-        for feature in facet.get("features") or ():
+    facets = record.get("facets") if isinstance(record, Mapping) else record.facets
+    for facet in facets or ():
+        features = facet.get("features") if isinstance(facet, Mapping) else facet.features
+        for feature in features or ():
             kind = feature.get("$type")
             if kind == LINK:
                 links.append(feature.get("uri"))
@@ -90,35 +101,67 @@ def facets_of(record: Mapping[str, Any]) -> tuple[list[str], list[str], list[str
     return links, tags, mentions
 
 
-def normalise_author(author: Mapping[str, Any]) -> AuthorRecord:
-    """A profileViewBasic as an AuthorRecord keyed on the DID."""
-    did = author.get("did")
-    if not did:
-        raise ValueError("author has no did")
-    handle = author.get("handle")
-    return AuthorRecord(
-        platform=PLATFORM,
-        external_id=did,
-        handle=handle,
-        display_name=author.get("displayName") or None,
-        bio=author.get("description") or None,
-        followers=author.get("followersCount"),
-        following=author.get("followsCount"),
-        verified=None,
-        url=f"https://bsky.app/profile/{handle if handle and handle != 'handle.invalid' else did}",
-        raw=dict(author),
-    )
-
-
 def _count(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def sort_at(view: Mapping[str, Any]) -> str | None:
+def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
+    """A view's JSON text: as the server sent it, or encoded from a dict (tests, other tools)."""
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, msgspec.Raw):
+        return bytes(item)
+    return orjson.dumps(item, default=str)
+
+
+class NotJSON(ValueError):
+    """The text is not JSON at all (truncated, HTML error page, ...)."""
+
+
+def _read(decoder: msgspec.json.Decoder, data: bytes, what: str) -> Any:
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{what} does not match the lexicon: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise NotJSON(f"{what} is not valid JSON: {exc}") from None
+
+
+def normalise_author(author: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
+    """A profileViewBasic as an AuthorRecord keyed on the DID; its JSON is kept as sent."""
+    data = as_json(author)
+    profile = _read(PROFILE, data, "author")
+    did = profile.did
+    if not did:
+        raise ValueError("author has no did")
+    handle = profile.handle
+    return AuthorRecord(
+        platform=PLATFORM,
+        external_id=did,
+        handle=handle,
+        display_name=profile.display_name or None,
+        bio=profile.description or None,
+        followers=_count(profile.followers_count),
+        following=_count(profile.follows_count),
+        verified=None,
+        url=f"https://bsky.app/profile/{handle if handle and handle != 'handle.invalid' else did}",
+        raw=data,
+    )
+
+
+def sort_at(view: bytes | msgspec.Raw | Mapping[str, Any]) -> str | None:
     """The post's sortAt as searchPosts's `since` filters it: the earlier of createdAt and indexedAt."""
-    record = view.get("record") or {}
+    if isinstance(view, Mapping):
+        record = view.get("record")
+        values = ((record.get("createdAt") if isinstance(record, Mapping) else None), view.get("indexedAt"))
+    else:
+        try:
+            found = SORT_TIMES.decode(as_json(view))
+        except msgspec.MsgspecError:
+            return None
+        values = (found.record.created_at if found.record else None, found.indexed_at)
     times = []
-    for value in (record.get("createdAt"), view.get("indexedAt")):
+    for value in values:
         try:
             times.append(parse_time(value))
         except ValueError:
@@ -127,48 +170,82 @@ def sort_at(view: Mapping[str, Any]) -> str | None:
 
 
 def normalise_post(
-    view: Mapping[str, Any], *, retrieved_at: dt.datetime, provenance: dict[str, Any] | None = None
+    view: bytes | msgspec.Raw | Mapping[str, Any], *, retrieved_at: dt.datetime,
+    provenance: dict[str, Any] | None = None,
 ) -> tuple[PostRecord, AuthorRecord]:
-    """One PostView as a PostRecord and its author; raises ValueError when unusable."""
-    uri = view.get("uri")
-    if not uri or not str(uri).startswith("at://"):
-        raise ValueError(f"post has no at:// uri: {uri!r}")
-    record = view.get("record")
-    if not isinstance(record, Mapping):
-        raise ValueError("post has no record")
-    author = normalise_author(view.get("author") or {})
-    links, tags, mentions = facets_of(record)
-    media, ext_link, quoted = _embed_parts(record.get("embed"))
-    reply = record.get("reply") or {}
-    langs = record.get("langs") or ()
-    post = PostRecord(
-        platform=PLATFORM,
-        external_id=uri,
-        text=record.get("text") or "",
-        created_at=parse_time(record.get("createdAt") or view.get("indexedAt")),
-        author_external_id=author.external_id,
-        url=post_url(uri, author.handle, author.external_id),
-        language=langs[0] if langs else None,
-        reply_count=_count(view.get("replyCount")),
-        like_count=_count(view.get("likeCount")),
-        repost_count=_count(view.get("repostCount")),
-        quote_count=_count(view.get("quoteCount")),
-        metrics_read_at=retrieved_at,
-        has_media=media,
-        in_reply_to_id=(reply.get("parent") or {}).get("uri"),
-        conversation_id=(reply.get("root") or {}).get("uri"),
-        quoted_id=quoted,
-        links=_unique([*links, ext_link]),
-        hashtags=_unique([*tags, *(t.lstrip("#") for t in record.get("tags") or ())]),
-        mentions=_unique(mentions),
-        raw=view if type(view) is dict else dict(view),
-        provenance=provenance,
-    )
+    """One PostView (its JSON as sent, or a dict) as a PostRecord and its author; raises
+    ValueError naming what is unusable. The post's and the author's JSON are kept as sent."""
+    post, author, _ = _normalise(as_json(view), retrieved_at, provenance)
     return post, author
 
 
+def _normalise(
+    data: bytes, retrieved_at: dt.datetime, provenance: dict[str, Any] | None
+) -> tuple[PostRecord, AuthorRecord, list[str] | None]:
+    """normalise_post, plus the languages the record declares."""
+    doc: PostView = _read(POST_VIEW, data, "post")
+    uri = doc.uri
+    if not uri.startswith("at://"):
+        raise ValueError(f"post has no at:// uri: {uri!r}")
+    author = normalise_author(doc.author)
+    record = doc.record
+    links, tags, mentions = facets_of(record)
+    media, ext_link, quoted = _embed_parts(record.embed)
+    if ext_link:
+        links.append(ext_link)
+    if record.tags:
+        tags += [t.lstrip("#") for t in record.tags]
+    reply = record.reply
+    langs = record.langs
+    post = PostRecord(
+        platform=PLATFORM,
+        external_id=uri,
+        text=record.text or "",
+        created_at=parse_time(record.created_at or doc.indexed_at),
+        author_external_id=author.external_id,
+        url=post_url(uri, author.handle, author.external_id),
+        language=langs[0] if langs else None,
+        reply_count=_count(doc.reply_count),
+        like_count=_count(doc.like_count),
+        repost_count=_count(doc.repost_count),
+        quote_count=_count(doc.quote_count),
+        metrics_read_at=retrieved_at,
+        has_media=media,
+        in_reply_to_id=reply.parent.uri if reply and reply.parent else None,
+        conversation_id=reply.root.uri if reply and reply.root else None,
+        quoted_id=quoted,
+        links=_unique(links),
+        hashtags=_unique(tags),
+        mentions=_unique(mentions),
+        raw=data,
+        provenance=provenance,
+    )
+    return post, author, langs
+
+
+def decode_posts(body: bytes) -> tuple[list[msgspec.Raw], str | None]:
+    """The posts (each its JSON as sent) and the cursor of a searchPosts or getPosts answer.
+
+    Raises ValueError naming the problem when the answer is not such an object.
+    """
+    page = _read(POSTS_PAGE, body, "the answer")
+    return page.posts, page.cursor
+
+
+def _ident(item: Any) -> tuple[Any, str | None]:
+    """A rejected view as a JSON value to quarantine, and its URI when it has one."""
+    value = item
+    if not isinstance(item, Mapping):
+        try:
+            value = orjson.loads(as_json(item))
+        except orjson.JSONDecodeError:
+            return as_json(item).decode("utf-8", "replace"), None
+    uri = value.get("uri") if isinstance(value, Mapping) else None
+    return value, uri if isinstance(uri, str) else None
+
+
 def normalise_page(
-    views: Iterable[Mapping[str, Any]],
+    views: Iterable[bytes | msgspec.Raw | Mapping[str, Any]],
     *,
     retrieved_at: dt.datetime,
     provenance: dict[str, Any] | None = None,
@@ -178,21 +255,19 @@ def normalise_page(
 
     With `languages`, posts declaring other languages are dropped (posts declaring none are kept).
     """
-    wanted = {lang.lower() for lang in languages}
+    wanted = {lang.lower().split("-")[0] for lang in languages}
     posts: dict[str, PostRecord] = {}
     authors: dict[str, AuthorRecord] = {}
     rejected: list[Quarantined] = []
     for view in views:
         try:
-            post, author = normalise_post(view, retrieved_at=retrieved_at, provenance=provenance)
+            post, author, langs = _normalise(as_json(view), retrieved_at, provenance)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            ident = view.get("uri") if isinstance(view, Mapping) else None
-            rejected.append(Quarantined(raw=view, error=f"{type(exc).__name__}: {exc}", external_id=ident))
+            value, ident = _ident(view)
+            rejected.append(Quarantined(raw=value, error=f"{type(exc).__name__}: {exc}", external_id=ident))
             continue
-        if wanted:
-            langs = {str(x).lower().split("-")[0] for x in (view.get("record") or {}).get("langs") or ()}
-            if langs and not (langs & {w.split("-")[0] for w in wanted}):
-                continue
+        if wanted and langs and not ({str(x).lower().split("-")[0] for x in langs} & wanted):
+            continue  # posts that declare no language are kept
         posts[post.external_id] = post
         authors[author.external_id] = author
     return list(posts.values()), list(authors.values()), rejected

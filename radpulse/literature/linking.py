@@ -203,10 +203,11 @@ def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None
             if post.is_deleted:
                 continue
             body = f"{post.title}\n{post.text}" if post.title and post.text else (post.title or post.text or "")
-            found = extract_citations(body, post.links) if (might_cite(body) or post.links) else []
-            post_id = post_ids.get((post.platform, post.external_id))
-            if found and post_id is not None:
-                cited[post_id] = found
+            # extract_citations reads the text's markers itself: the cheap screen is for posts without links
+            if (post.links or might_cite(body)) and (found := extract_citations(body, post.links)):
+                post_id = post_ids.get((post.platform, post.external_id))
+                if post_id is not None:
+                    cited[post_id] = found
         store_mentions(conn, cited)
     if batch.articles:
         reconcile_articles(conn, batch.articles)

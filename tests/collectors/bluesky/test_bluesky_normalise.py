@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
+import re
 import datetime as dt
 
 import jsonschema
+import orjson
 import pytest
 
 import bluesky_replay as br
-from radpulse.collectors.bluesky.normalise import normalise_page, normalise_post, parse_time, sort_at
+from radpulse.collectors.bluesky.normalise import decode_posts, normalise_page, normalise_post, parse_time, sort_at
 
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
 
@@ -34,11 +37,11 @@ def test_recorded_getposts_view_every_field(fixtures_dir):
     assert post.hashtags == [] and post.mentions == []  # "#rstats" in the text is not a tag facet
     assert post.in_reply_to_id is post.quoted_id is post.conversation_id is post.reposted_id is None
     assert post.community is None and post.title is None
-    assert post.raw == view and post.provenance == {"endpoint": "e"}
+    assert orjson.loads(post.raw) == view and post.provenance == {"endpoint": "e"}  # the JSON as sent
     assert post.author_external_id == author.external_id == "did:plc:ic6zqvuw5ulmfpjiwnhsr2ns"
     assert (author.handle, author.display_name) == ("soubhikbarari.bsky.social", "Soubhik Barari")
     assert author.url == "https://bsky.app/profile/soubhikbarari.bsky.social"
-    assert author.raw == view["author"]
+    assert orjson.loads(author.raw) == view["author"]
 
 
 def test_recorded_quotes_facets_and_external_embed(fixtures_dir):
@@ -82,8 +85,11 @@ def test_unusable_views_are_quarantined(fixtures_dir):
     bad_uri = {**good, "uri": "https://not-at"}
     posts, _, rejected = normalise_page([no_record, good, bad_uri], retrieved_at=NOW)
     assert [p.external_id for p in posts] == [good["uri"]]
-    assert [q.error for q in rejected] == ["ValueError: post has no record",
-                                          "ValueError: post has no at:// uri: 'https://not-at'"]
+    assert [q.error for q in rejected] == [
+        "ValueError: post does not match the lexicon: Object missing required field `record`",
+        "ValueError: post has no at:// uri: 'https://not-at'",
+    ]
+    assert [q.external_id for q in rejected] == [good["uri"], "https://not-at"] and rejected[0].raw == no_record
 
 
 def test_language_filter_keeps_posts_without_langs(fixtures_dir):
@@ -117,3 +123,24 @@ def test_built_search_answers_are_checked_against_the_lexicon(fixtures_dir):
     ):
         with pytest.raises(jsonschema.ValidationError):
             validator.validate(broken)
+
+
+def test_views_are_read_from_the_json_as_sent_and_stored_byte_for_byte(fixtures_dir):
+    """The server's own JSON is the raw payload: key order, escapes and spacing are kept."""
+    view = br.post_views(fixtures_dir)[0]
+    sent = json.dumps(view, indent=1, ensure_ascii=True).encode()  # not what orjson would write
+    post, author = normalise_post(sent, retrieved_at=NOW)
+    assert post.raw == sent and json.loads(author.raw) == view["author"]
+    assert (post.external_id, post.text) == (view["uri"], view["record"]["text"])
+    page = json.dumps({"posts": [view, {"uri": view["uri"] + "x", "author": {"did": 5}, "record": {}}],
+                       "cursor": "c2"}).encode()
+    views, cursor = decode_posts(page)
+    assert cursor == "c2" and bytes(views[0]) == json.dumps(view).encode()
+    posts, _, rejected = normalise_page(views, retrieved_at=NOW)
+    assert [p.external_id for p in posts] == [view["uri"]]
+    assert rejected[0].error == "ValueError: author does not match the lexicon: Expected `str`, got `int` - at `$.did`"
+    assert rejected[0].external_id == view["uri"] + "x" and rejected[0].raw["author"] == {"did": 5}
+    for bad, message in ((b'{"posts": 3}', "Expected `array`, got `int` - at `$.posts`"),
+                         (b'{"posts": [', "not valid JSON")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            decode_posts(bad)
