@@ -39,6 +39,7 @@ from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import decode_posts as bsky_decode
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
+from radpulse.collectors.mastodon.normalise import decode_statuses as masto_decode
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
 from radpulse.collectors.runner import RunSummary, start_run, consume
 from radpulse.config import DatabaseSettings
@@ -126,7 +127,7 @@ def bluesky_pages(n: int, page_size: int = 100) -> list[bytes]:
 def normalise_mastodon(raw: bytes):  # type: ignore[no-untyped-def]
     now = utcnow()
     prov = provenance("https://med-mastodon.com/api/v1/timelines/tag/radiology", MASTO_CLIENT, now)
-    return masto_page(orjson.loads(raw), "med-mastodon.com", retrieved_at=now, provenance=prov)
+    return masto_page(masto_decode(raw), "med-mastodon.com", retrieved_at=now, provenance=prov)
 
 
 def normalise_bluesky(raw: bytes):  # type: ignore[no-untyped-def]

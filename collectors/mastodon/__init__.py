@@ -25,7 +25,7 @@ from radpulse.config import mastodon_token_env
 from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured, NotFound
 
 from .helpers import InstanceClient, api_status, is_paginated, local_status_ref, make_client, newest_id, oldest_id
-from .normalise import PLATFORM, normalise_page, normalise_status
+from .normalise import PLATFORM, NotJSON, decode_statuses, normalise_page, normalise_status
 
 try:  # pragma: no cover - metadata is always there in an install
     from importlib.metadata import version
@@ -113,10 +113,15 @@ class MastodonCollector(Collector):
         """Normalise the page as the instance sent it (the JSON behind Mastodon.py's objects)."""
         now = utcnow()
         prov = provenance(f"{c.api.api_base_url}{endpoint}", CLIENT, now)
-        payload = c.last_json() if page else []
-        if not isinstance(payload, list) or len(payload) != len(page):
+        try:
+            statuses = decode_statuses(c.last_body or b"null") if page else []
+        except NotJSON as exc:
+            raise BadPayload(f"{source.name}: {c.host} answered {endpoint} with something that is not JSON ({exc})") from None
+        except ValueError as exc:
+            raise BadPayload(f"{source.name}: {c.host} answered {endpoint} with something that is not a list of statuses ({exc})") from None
+        if len(statuses) != len(page):
             raise BadPayload(f"{source.name}: {c.host} answered {endpoint} with something that is not a list of statuses")
-        posts, authors, rejected = normalise_page(payload, source.settings.get("instance", c.host), retrieved_at=now, provenance=prov)
+        posts, authors, rejected = normalise_page(statuses, source.settings.get("instance", c.host), retrieved_at=now, provenance=prov)
         return Batch(posts=posts, authors=authors, quarantined=rejected, cursor=dict(cursor), fetched=len(page))
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
@@ -229,8 +234,8 @@ class MastodonCollector(Collector):
                 batch.fetched += 1
                 prov = provenance(f"{c.api.api_base_url}/api/v1/statuses/{local_id}", CLIENT, now)
                 try:
-                    payload = c.last_json()
-                    post, author = normalise_status(payload, ref.community or host, retrieved_at=now, provenance=prov)
+                    post, author = normalise_status(c.last_body or b"null", ref.community or host, retrieved_at=now,
+                                                    provenance=prov)
                 except (ValueError, TypeError, KeyError) as exc:
                     batch.warnings.append(f"mastodon: could not read {ref.external_id}: {exc}")
                     continue

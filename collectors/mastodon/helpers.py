@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import orjson
 import requests
 from mastodon import Mastodon
 from mastodon.errors import (
@@ -92,13 +91,6 @@ class InstanceClient:
     def _keep_body(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if response.ok:
             self.last_body = response.content
-
-    def last_json(self) -> Any:
-        """The last successful answer's JSON exactly as sent (Mastodon.py's objects add fields)."""
-        try:
-            return orjson.loads(self.last_body or b"null")
-        except orjson.JSONDecodeError as exc:
-            raise BadPayload(f"{self.host}: the answer is not JSON ({exc})") from None
 
     def pace(self) -> None:
         """Sleep until the window resets when the remainder is down to the reserve."""

@@ -1,5 +1,8 @@
 """Pure functions: a Mastodon status (API JSON, or Mastodon.py's dict of it) to radpulse records.
 
+Statuses are read from their JSON text as the instance sent it (see `schema`), which is also
+what is stored as the raw payload of the post and of its account; dicts are accepted too.
+
 Identity: a status federates to many instances, each giving it its own local `id`; its ActivityPub
 `uri` is the same everywhere, so the URI is the post's `external_id` (hashed when longer than the
 column) and the instance it was read from is its `community`. Authors are keyed on the account's
@@ -14,9 +17,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+import orjson
+
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
 
 from .html import html_to_text, html_to_text_and_links
+from .schema import ACCOUNT, STATUS, STATUSES, Account, Status
 
 PLATFORM = "mastodon"
 #: posts.external_id is VARCHAR(300)
@@ -54,9 +61,40 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload as JSON: API dicts as they are, Mastodon.py's objects converted."""
-    return value if type(value) is dict else jsonable(value)
+def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
+    """An entity's JSON text: as the instance sent it, or encoded from a dict (Mastodon.py's
+    objects, with their datetimes turned back into the API's strings)."""
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, msgspec.Raw):
+        return bytes(item)
+    return orjson.dumps(item if type(item) is dict else jsonable(item), default=str)
+
+
+def _present(raw: msgspec.Raw | None) -> bytes | None:
+    """The JSON of an optional raw field, None when it is missing or null."""
+    if raw is None:
+        return None
+    data = bytes(raw)
+    return None if data == b"null" else data
+
+
+def _read(decoder: msgspec.json.Decoder, data: bytes, what: str) -> Any:
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{what} does not match the Mastodon API: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise NotJSON(f"{what} is not valid JSON: {exc}") from None
+
+
+class NotJSON(ValueError):
+    """The text is not JSON at all (truncated, an HTML error page, ...)."""
+
+
+def decode_statuses(body: bytes) -> list[msgspec.Raw]:
+    """The statuses of a timeline answer, each its JSON as sent; ValueError when it is not a list."""
+    return _read(STATUSES, body, "the answer")  # type: ignore[no-any-return]
 
 
 def _count(value: Any) -> int | None:
@@ -67,112 +105,127 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).netloc or None if url else None
 
 
-def full_acct(account: Mapping[str, Any]) -> str | None:
+def full_acct(account: Account | Mapping[str, Any]) -> str | None:
     """The account's `user@domain` (local accounts have no domain in `acct`)."""
-    acct = account.get("acct") or account.get("username")
+    if isinstance(account, Mapping):
+        account = _read(ACCOUNT, as_json(account), "account")
+    acct = account.acct or account.username
     if not acct:
         return None
     if "@" in acct:
         return acct
-    host = _host(account.get("url")) or _host(account.get("uri"))
+    host = _host(account.url) or _host(account.uri)
     return f"{acct}@{host}" if host else acct
 
 
-def normalise_account(account: Mapping[str, Any]) -> AuthorRecord:
-    """An account as an AuthorRecord keyed on its canonical profile URL."""
-    handle = full_acct(account)
-    external_id = account.get("url") or account.get("uri") or handle
+def normalise_account(account: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
+    """An account as an AuthorRecord keyed on its canonical profile URL; its JSON is kept as sent."""
+    data = as_json(account)
+    doc: Account = _read(ACCOUNT, data, "account")
+    handle = full_acct(doc)
+    external_id = doc.url or doc.uri or handle
     if not external_id:
         raise ValueError("account has neither url, uri nor acct")
     return AuthorRecord(
         platform=PLATFORM,
         external_id=external_id,
         handle=handle,
-        display_name=account.get("display_name") or None,
-        bio=html_to_text(account.get("note")) or None,
-        followers=_count(account.get("followers_count")),
-        following=_count(account.get("following_count")),
+        display_name=doc.display_name or None,
+        bio=html_to_text(doc.note) or None,
+        followers=_count(doc.followers_count),
+        following=_count(doc.following_count),
         verified=None,
-        url=account.get("url"),
-        raw=_plain(account),
+        url=doc.url,
+        raw=data,
     )
 
 
-def _unique(items: Iterable[str]) -> list[str]:
+def _unique(items: list[str]) -> list[str]:
     """Non-empty items, first occurrence kept, in order."""
+    if len(items) < 2:  # most statuses: no link, tag or mention, or just one
+        return items if not items or items[0] else []
     out = list(dict.fromkeys(items))
     return [x for x in out if x] if "" in out or None in out else out
 
 
-def _quoted_uri(status: Mapping[str, Any]) -> str | None:
-    """The URI of the status this one quotes (Mastodon 4.5+ `quote.quoted_status`)."""
-    quote = status.get("quote")
-    if isinstance(quote, Mapping):
-        quoted = quote.get("quoted_status")
-        if isinstance(quoted, Mapping) and quoted.get("uri"):
-            return status_external_id(quoted["uri"])
-    return None
-
-
 def normalise_status(
-    status: Mapping[str, Any],
+    status: bytes | msgspec.Raw | Mapping[str, Any],
     instance: str,
     *,
     retrieved_at: dt.datetime,
     provenance: dict[str, Any] | None = None,
-    raw: dict[str, Any] | None = None,
-    authors: dict[str, AuthorRecord] | None = None,
+    authors: dict[bytes, AuthorRecord] | None = None,
 ) -> tuple[PostRecord, AuthorRecord]:
-    """One (non-boost) status as a PostRecord and its author; raises ValueError when unusable.
+    """One (non-boost) status (its JSON as sent, or a dict) as a PostRecord and its author;
+    raises ValueError naming what is unusable. The status's and the account's JSON are kept as sent.
 
-    `authors` caches accounts by profile URL across a page (a tag page repeats its posters).
+    `authors` caches accounts by their JSON across a page (a tag page repeats its posters).
     """
-    uri = status.get("uri")
+    data = as_json(status)
+    doc: Status = _read(STATUS, data, "status")
+    return _status_record(doc, data, instance, retrieved_at, provenance, authors)
+
+
+def _status_record(
+    doc: Status, data: bytes, instance: str, retrieved_at: dt.datetime, provenance: dict[str, Any] | None,
+    authors: dict[bytes, AuthorRecord] | None,
+) -> tuple[PostRecord, AuthorRecord]:
+    uri = doc.uri
     if not uri:
         raise ValueError("status has no uri")
-    account = status.get("account")
-    if not isinstance(account, Mapping):
+    account = _present(doc.account)
+    if account is None:
         raise ValueError("status has no account")
-    key = account.get("url")
-    author = authors.get(key) if authors is not None and key else None
+    author = authors.get(account) if authors is not None else None
     if author is None:
         author = normalise_account(account)
-        if authors is not None and key:
-            authors[key] = author
-    text, anchor_links = html_to_text_and_links(status.get("content"))
-    card = status.get("card")
-    card_url = card.get("url") if isinstance(card, Mapping) else None
-    tags = status.get("tags") or ()
-    mentions = status.get("mentions") or ()
+        if authors is not None:
+            authors[account] = author
+    text, anchor_links = html_to_text_and_links(doc.content)
+    card_url = doc.card.url if doc.card is not None else None
+    quoted = doc.quote.quoted_status.uri if doc.quote is not None and doc.quote.quoted_status is not None else None
     post = PostRecord(
         platform=PLATFORM,
         external_id=status_external_id(uri),
         text=text,
-        created_at=parse_time(status.get("created_at")),
+        created_at=parse_time(doc.created_at),
         author_external_id=author.external_id,
-        url=status.get("url") or uri,
-        title=status.get("spoiler_text") or None,
-        language=status.get("language") or None,
+        url=doc.url or uri,
+        title=doc.spoiler_text or None,
+        language=doc.language or None,
         community=instance,
-        reply_count=_count(status.get("replies_count")),
-        like_count=_count(status.get("favourites_count")),
-        repost_count=_count(status.get("reblogs_count")),
-        quote_count=_count(status.get("quotes_count")),
+        reply_count=_count(doc.replies_count),
+        like_count=_count(doc.favourites_count),
+        repost_count=_count(doc.reblogs_count),
+        quote_count=_count(doc.quotes_count),
         metrics_read_at=retrieved_at,
-        has_media=bool(status.get("media_attachments")),
-        in_reply_to_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
-        quoted_id=_quoted_uri(status),
+        has_media=bool(doc.media_attachments),
+        in_reply_to_id=str(doc.in_reply_to_id) if doc.in_reply_to_id else None,
+        quoted_id=status_external_id(quoted) if quoted else None,
         links=_unique([*anchor_links, card_url] if card_url else anchor_links),
-        hashtags=_unique(t.get("name", "") for t in tags if isinstance(t, Mapping)),
-        mentions=_unique(m.get("acct", "") for m in mentions if isinstance(m, Mapping)),
-        raw=raw if raw is not None else _plain(status),
+        hashtags=_unique([t.name for t in doc.tags]) if doc.tags else [],
+        mentions=_unique([m.acct for m in doc.mentions]) if doc.mentions else [],
+        raw=data,
         provenance=provenance,
     )
     return post, author
 
 
+def _rejected(item: Any) -> tuple[Any, str | None]:
+    """A rejected status as a JSON value to quarantine, and its URI when it has one."""
+    if isinstance(item, Mapping):
+        value: Any = jsonable(item)
+    else:
+        try:
+            value = orjson.loads(as_json(item))
+        except orjson.JSONDecodeError:
+            return as_json(item).decode("utf-8", "replace"), None
+    uri = value.get("uri") if isinstance(value, Mapping) else None
+    return value, uri if isinstance(uri, str) else None
+
+
 def normalise_page(
-    statuses: Iterable[Mapping[str, Any]],
+    statuses: Iterable[bytes | msgspec.Raw | Mapping[str, Any]],
     instance: str,
     *,
     retrieved_at: dt.datetime,
@@ -186,11 +239,10 @@ def normalise_page(
     posts: dict[str, PostRecord] = {}
     authors: dict[str, AuthorRecord] = {}
     rejected: list[Quarantined] = []
-    by_url: dict[str, AuthorRecord] = {}
+    by_json: dict[bytes, AuthorRecord] = {}
 
-    def add(status: Mapping[str, Any]) -> PostRecord:
-        post, author = normalise_status(status, instance, retrieved_at=retrieved_at, provenance=provenance,
-                                        authors=by_url)
+    def add(doc: Status, data: bytes) -> PostRecord:
+        post, author = _status_record(doc, data, instance, retrieved_at, provenance, by_json)
         authors[author.external_id] = author
         old = posts.get(post.external_id)
         posts[post.external_id] = merge_best(old, post) if old else post
@@ -198,27 +250,30 @@ def normalise_page(
 
     for status in statuses:
         try:
-            boosted = status.get("reblog")
-            if isinstance(boosted, Mapping):
-                original = add(boosted)
-                account = status.get("account") or {}
-                booster = normalise_account(account)
-                authors[booster.external_id] = booster
-                uri = status.get("uri") or ""
-                if not uri:
-                    raise ValueError("boost has no uri")
-                boost = PostRecord(
-                    platform=PLATFORM, external_id=status_external_id(uri), text=None,
-                    created_at=parse_time(status.get("created_at")), author_external_id=booster.external_id,
-                    url=status.get("url") or uri, community=instance, reposted_id=original.external_id,
-                    raw=_plain(status), provenance=provenance,
-                )
-                posts.setdefault(boost.external_id, boost)
-            else:
-                add(status)
+            data = as_json(status)
+            doc: Status = _read(STATUS, data, "status")
+            boosted = _present(doc.reblog)
+            if boosted is None:
+                add(doc, data)
+                continue
+            original = add(_read(STATUS, boosted, "boosted status"), boosted)
+            account = _present(doc.account)
+            if account is None:
+                raise ValueError("boost has no account")
+            booster = normalise_account(account)
+            authors[booster.external_id] = booster
+            if not doc.uri:
+                raise ValueError("boost has no uri")
+            boost = PostRecord(
+                platform=PLATFORM, external_id=status_external_id(doc.uri), text=None,
+                created_at=parse_time(doc.created_at), author_external_id=booster.external_id,
+                url=doc.url or doc.uri, community=instance, reposted_id=original.external_id,
+                raw=data, provenance=provenance,
+            )
+            posts.setdefault(boost.external_id, boost)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            ident = status.get("uri") if isinstance(status, Mapping) else None
-            rejected.append(Quarantined(raw=jsonable(status), error=f"{type(exc).__name__}: {exc}", external_id=ident))
+            value, ident = _rejected(status)
+            rejected.append(Quarantined(raw=value, error=f"{type(exc).__name__}: {exc}", external_id=ident))
     return list(posts.values()), list(authors.values()), rejected
 
 

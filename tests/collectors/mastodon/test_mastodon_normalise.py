@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -12,6 +13,8 @@ import mastodon_replay as mr
 from radpulse.collectors.mastodon.html import html_to_text, html_to_text_and_links, slow_html_to_text_and_links
 from radpulse.collectors.mastodon.normalise import (
     MAX_ID_LENGTH,
+    NotJSON,
+    decode_statuses,
     normalise_page,
     normalise_status,
     status_external_id,
@@ -60,13 +63,13 @@ def test_recorded_hashtag_status_every_field(fixtures_dir):
     assert post.hashtags == ["hoot"]
     assert post.mentions == []
     assert post.links == []  # the only anchor is the hashtag
-    assert post.raw == status and post.provenance == {"endpoint": "e"}
+    assert json.loads(post.raw) == status and post.provenance == {"endpoint": "e"}  # the JSON as sent
     assert post.author_external_id == author.external_id == "http://localhost:3000/@mastodonpy_test_2"
     assert author.handle == "mastodonpy_test_2@localhost:3000"
     assert author.display_name is None and author.bio is None
     assert (author.followers, author.following) == (0, 0)
     assert author.url == "http://localhost:3000/@mastodonpy_test_2"
-    assert author.raw == status["account"]
+    assert json.loads(author.raw) == status["account"]
 
 
 def test_entities_media_reply_quote_card_and_bio(fixtures_dir):
@@ -175,3 +178,21 @@ def test_external_id_is_the_uri_or_its_hash(length):
     assert len(key) <= MAX_ID_LENGTH
     assert (key == uri) is (length <= MAX_ID_LENGTH)
     assert status_external_id(uri) == key
+
+
+def test_statuses_are_read_from_the_json_as_sent_and_stored_byte_for_byte(fixtures_dir):
+    """The instance's own JSON is the raw payload; a malformed status is quarantined with the path."""
+    status = mr.recorded_status(fixtures_dir)
+    sent = json.dumps([status, {**status, "uri": "https://x/2", "content": 5}], indent=1).encode()
+    statuses = decode_statuses(sent)
+    assert [json.loads(bytes(s)) for s in statuses][0] == status
+    posts, authors, rejected = normalise_page(statuses, "x", retrieved_at=NOW)
+    assert [p.external_id for p in posts] == [status["uri"]]
+    assert posts[0].raw == bytes(statuses[0]) and json.loads(authors[0].raw) == status["account"]
+    assert rejected[0].error == ("ValueError: status does not match the Mastodon API: "
+                                 "Expected `str | null`, got `int` - at `$.content`")
+    assert rejected[0].external_id == "https://x/2" and rejected[0].raw["content"] == 5
+    with pytest.raises(NotJSON):
+        decode_statuses(b'[{"uri": ')
+    with pytest.raises(ValueError, match=re.escape("Expected `array`, got `object`")):
+        decode_statuses(b'{"error": "rate limited"}')

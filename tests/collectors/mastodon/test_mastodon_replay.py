@@ -100,7 +100,7 @@ def test_link_header_paging_back_and_forward(fixtures_dir, rsps):
     batches = list(c.collect(source(), None))
     assert [len(b.posts) for b in batches] == [5, 5]
     ids = [json.loads(mr.body_of(p)) for p in (first, older)]
-    assert [p.raw["id"] for b in batches for p in b.posts] == [s["id"] for page in ids for s in page]
+    assert [json.loads(p.raw)["id"] for b in batches for p in b.posts] == [s["id"] for page in ids for s in page]
     # two pages were the budget: backfill done, next runs go forward from the newest id
     assert batches[-1].cursor == {"min_id": "117020580518794573"}
 
