@@ -87,9 +87,9 @@ def facets_of(record: Any) -> tuple[list[str], list[str], list[str]]:
     links: list[str] = []
     tags: list[str] = []
     mentions: list[str] = []
-    facets = record.get("facets") if isinstance(record, Mapping) else record.facets
+    facets = record.facets if isinstance(record, msgspec.Struct) else record.get("facets")
     for facet in facets or ():
-        features = facet.get("features") if isinstance(facet, Mapping) else facet.features
+        features = facet.features if isinstance(facet, msgspec.Struct) else facet.get("features")
         for feature in features or ():
             kind = feature.get("$type")
             if kind == LINK:

@@ -196,3 +196,22 @@ def test_raw_payloads_are_stored_as_json_text_and_read_back_whole(db):
             assert conn.execute(text("SELECT typeof(raw) FROM authors")).scalar() == "text"
         else:
             assert conn.execute(text("SELECT raw->>'text' FROM posts")).scalar() == payload["text"]
+
+
+def test_columns_null_in_a_whole_batch_keep_stored_values_and_flags_read_back(db):
+    """SQLite leaves all-NULL columns out of the INSERT: the result must be the same as binding them."""
+    first = [post(i, 1, 0, title=f"t{i}", url=f"https://x.example/{i}", has_media=True, language="en") for i in range(3)]
+    with db.engine.begin() as conn:
+        upsert_posts(conn, first)
+    later = [post(i, 5, 1, url=None, title=None, language=None) for i in range(5)]  # no title/url/language at all
+    later[4].language = "fr"  # one row has a value: that column is written for every row
+    with db.engine.begin() as conn:
+        result = upsert_posts(conn, later)
+    assert (result.new, result.updated) == (2, 3)
+    with db.engine.connect() as conn:
+        rows = {r.external_id: r for r in conn.execute(select(Post))}
+    assert [(rows[str(i)].title, rows[str(i)].url, rows[str(i)].language) for i in range(5)] == [
+        ("t0", "https://x.example/0", "en"), ("t1", "https://x.example/1", "en"), ("t2", "https://x.example/2", "en"),
+        (None, None, None), (None, None, "fr")]
+    assert [rows[str(i)].has_media for i in range(5)] == [True, True, True, False, False]
+    assert all(r.is_deleted is False and r.synthetic is False and r.like_count == 5 for r in rows.values())
