@@ -30,6 +30,24 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def utf8(data: bytes) -> bytes:
+    """`data` when it is valid UTF-8; ValueError naming the first bad byte otherwise.
+
+    Payloads kept as the service sent them are stored as text: JSON must be UTF-8, and a payload
+    that is not would fail every later read of its row. Decoders that read only some fields of a
+    payload (msgspec structs) skip the rest without checking it, hence this check. Per post it is
+    cheap: most posts are ASCII, and a post's few KB decode in about a microsecond.
+    """
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"the payload is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            ) from None
+    return data
+
+
 def provenance(endpoint: str, client: str, retrieved_at: dt.datetime | None = None) -> JSON:
     """Where a record came from: endpoint, client library and version, time retrieved (UTC)."""
     return {

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined, utf8
 
 from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, PostView
 
@@ -107,10 +107,8 @@ def _count(value: Any) -> int | None:
 
 def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
     """A view's JSON text: as the server sent it, or encoded from a dict (tests, other tools)."""
-    if isinstance(item, bytes):
-        return item
-    if isinstance(item, msgspec.Raw):
-        return bytes(item)
+    if isinstance(item, (bytes, msgspec.Raw)):
+        return utf8(bytes(item))
     return orjson.dumps(item, default=str)
 
 
@@ -156,7 +154,7 @@ def sort_at(view: bytes | msgspec.Raw | Mapping[str, Any]) -> str | None:
         values = ((record.get("createdAt") if isinstance(record, Mapping) else None), view.get("indexedAt"))
     else:
         try:
-            found = SORT_TIMES.decode(as_json(view))
+            found = SORT_TIMES.decode(view if isinstance(view, bytes) else bytes(view))  # checked when normalised
         except msgspec.MsgspecError:
             return None
         values = (found.record.created_at if found.record else None, found.indexed_at)
@@ -236,10 +234,11 @@ def _ident(item: Any) -> tuple[Any, str | None]:
     """A rejected view as a JSON value to quarantine, and its URI when it has one."""
     value = item
     if not isinstance(item, Mapping):
+        data = bytes(item)
         try:
-            value = orjson.loads(as_json(item))
-        except orjson.JSONDecodeError:
-            return as_json(item).decode("utf-8", "replace"), None
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:  # not JSON, or not UTF-8: kept as readable text
+            return data.decode("utf-8", "replace"), None
     uri = value.get("uri") if isinstance(value, Mapping) else None
     return value, uri if isinstance(uri, str) else None
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import msgspec
 import orjson
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined, utf8
 
 from .html import html_to_text, html_to_text_and_links
 from .schema import ACCOUNT, STATUS, STATUSES, Account, Status
@@ -64,10 +64,8 @@ def jsonable(value: Any) -> Any:
 def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
     """An entity's JSON text: as the instance sent it, or encoded from a dict (Mastodon.py's
     objects, with their datetimes turned back into the API's strings)."""
-    if isinstance(item, bytes):
-        return item
-    if isinstance(item, msgspec.Raw):
-        return bytes(item)
+    if isinstance(item, (bytes, msgspec.Raw)):
+        return utf8(bytes(item))
     return orjson.dumps(item if type(item) is dict else jsonable(item), default=str)
 
 
@@ -216,10 +214,11 @@ def _rejected(item: Any) -> tuple[Any, str | None]:
     if isinstance(item, Mapping):
         value: Any = jsonable(item)
     else:
+        data = bytes(item)
         try:
-            value = orjson.loads(as_json(item))
-        except orjson.JSONDecodeError:
-            return as_json(item).decode("utf-8", "replace"), None
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:  # not JSON, or not UTF-8: kept as readable text
+            return data.decode("utf-8", "replace"), None
     uri = value.get("uri") if isinstance(value, Mapping) else None
     return value, uri if isinstance(uri, str) else None
 

@@ -144,3 +144,15 @@ def test_views_are_read_from_the_json_as_sent_and_stored_byte_for_byte(fixtures_
                          (b'{"posts": [', "not valid JSON")):
         with pytest.raises(ValueError, match=re.escape(message)):
             decode_posts(bad)
+
+
+def test_a_post_that_is_not_utf8_is_quarantined_not_stored(fixtures_dir):
+    """Only the fields radpulse reads are decoded: the rest of a post is still checked before it is kept."""
+    good, other = br.post_views(fixtures_dir)[:2]
+    bad = json.dumps(other).encode().replace(b'"uri":', b'"junk":"\xff\xfe","uri":', 1)
+    page = b'{"posts":[' + json.dumps(good).encode() + b"," + bad + b"]}"
+    views, _ = decode_posts(page)
+    posts, _, rejected = normalise_page(views, retrieved_at=NOW)
+    assert [p.external_id for p in posts] == [good["uri"]]
+    assert rejected[0].error.startswith("ValueError: the payload is not valid UTF-8 (byte 0xff at offset ")
+    assert isinstance(rejected[0].raw, str) and "\ufffd" in rejected[0].raw  # kept, readable, for review

@@ -196,3 +196,12 @@ def test_statuses_are_read_from_the_json_as_sent_and_stored_byte_for_byte(fixtur
         decode_statuses(b'[{"uri": ')
     with pytest.raises(ValueError, match=re.escape("Expected `array`, got `object`")):
         decode_statuses(b'{"error": "rate limited"}')
+
+
+def test_a_status_that_is_not_utf8_is_quarantined_not_stored(fixtures_dir):
+    status = mr.recorded_status(fixtures_dir)
+    bad = json.dumps({**status, "uri": "https://x/bad"}).encode().replace(b'"emojis"', b'"\xc3(": 1, "emojis"', 1)
+    statuses = decode_statuses(b"[" + json.dumps(status).encode() + b"," + bad + b"]")
+    posts, _, rejected = normalise_page(statuses, "x", retrieved_at=NOW)
+    assert [p.external_id for p in posts] == [status["uri"]]
+    assert rejected[0].error.startswith("ValueError: the payload is not valid UTF-8 (byte 0xc3 at offset ")
