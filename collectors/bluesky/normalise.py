@@ -18,7 +18,7 @@ import orjson
 
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined, utf8
 
-from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, PostView
+from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, Embed, FeedPost, PostView
 
 PLATFORM = "bluesky"
 _UTC = dt.timezone.utc
@@ -63,41 +63,38 @@ def _unique(items: list[str | None]) -> list[str]:
     return [x for x in out if x] if "" in out or None in out else out  # type: ignore[misc]
 
 
-def _embed_parts(embed: Any) -> tuple[bool, str | None, str | None]:
+def _embed_parts(embed: Embed | None) -> tuple[bool, str | None, str | None]:
     """(has media, external link, quoted URI) of a record's embed."""
-    if not isinstance(embed, Mapping):
+    if embed is None:
         return False, None, None
-    kind = embed.get("$type", "")
+    kind = embed.type
     if kind in _MEDIA:
         return True, None, None
     if kind == "app.bsky.embed.external":
-        ext = embed.get("external") or {}
-        return False, ext.get("uri"), None
+        return False, embed.external.uri if embed.external else None, None
     if kind == "app.bsky.embed.record":
-        return False, None, (embed.get("record") or {}).get("uri")
+        return False, None, embed.record.uri if embed.record else None
     if kind == "app.bsky.embed.recordWithMedia":
-        media, link, _ = _embed_parts(embed.get("media"))
-        quoted = ((embed.get("record") or {}).get("record") or {}).get("uri")
+        media, link, _ = _embed_parts(embed.media)
+        quoted = embed.record.record.uri if embed.record and embed.record.record else None
         return media, link, quoted
     return False, None, None
 
 
-def facets_of(record: Any) -> tuple[list[str], list[str], list[str]]:
-    """(links, tags, mention DIDs) from the record's rich-text facets (a decoded record or a dict)."""
+def facets_of(record: FeedPost) -> tuple[list[str], list[str], list[str]]:
+    """(links, tags, mention DIDs) from the record's rich-text facets."""
     links: list[str] = []
     tags: list[str] = []
     mentions: list[str] = []
-    facets = record.facets if isinstance(record, msgspec.Struct) else record.get("facets")
-    for facet in facets or ():
-        features = facet.features if isinstance(facet, msgspec.Struct) else facet.get("features")
-        for feature in features or ():
-            kind = feature.get("$type")
+    for facet in record.facets or ():
+        for feature in facet.features:
+            kind = feature.type
             if kind == LINK:
-                links.append(feature.get("uri"))
+                links.append(feature.uri)  # type: ignore[arg-type]
             elif kind == TAG:
-                tags.append((feature.get("tag") or "").lstrip("#"))
+                tags.append((feature.tag or "").lstrip("#"))
             elif kind == MENTION:
-                mentions.append(feature.get("did"))
+                mentions.append(feature.did)  # type: ignore[arg-type]
     return links, tags, mentions
 
 
@@ -127,7 +124,10 @@ def _read(decoder: msgspec.json.Decoder, data: bytes, what: str) -> Any:
 
 def normalise_author(author: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
     """A profileViewBasic as an AuthorRecord keyed on the DID; its JSON is kept as sent."""
-    data = as_json(author)
+    return _author(as_json(author))
+
+
+def _author(data: bytes) -> AuthorRecord:
     profile = _read(PROFILE, data, "author")
     did = profile.did
     if not did:
@@ -185,7 +185,7 @@ def _normalise(
     uri = doc.uri
     if not uri.startswith("at://"):
         raise ValueError(f"post has no at:// uri: {uri!r}")
-    author = normalise_author(doc.author)
+    author = _author(bytes(doc.author))  # a slice of the post's JSON, checked with it
     record = doc.record
     links, tags, mentions = facets_of(record)
     media, ext_link, quoted = _embed_parts(record.embed)

@@ -29,10 +29,36 @@ class ReplyRef(msgspec.Struct):
     root: StrongRef | None = None
 
 
-class Facet(msgspec.Struct):
-    """app.bsky.richtext.facet: its features (link, tag, mention), kept as plain objects."""
+class Feature(msgspec.Struct, rename={"type": "$type"}):
+    """A facet feature: #link (uri), #tag (tag) or #mention (did)."""
 
-    features: list[dict[str, Any]] = []
+    type: str = ""
+    uri: str | None = None
+    tag: str | None = None
+    did: str | None = None
+
+
+class Facet(msgspec.Struct):
+    """app.bsky.richtext.facet (the byte slice it covers is not needed)."""
+
+    features: list[Feature] = []
+
+
+class EmbedRecord(msgspec.Struct):
+    """The `record` of an embed: a strongRef ({uri}) in #record, an #record ({record}) in
+    #recordWithMedia."""
+
+    uri: str | None = None
+    record: StrongRef | None = None
+
+
+class Embed(msgspec.Struct, rename={"type": "$type"}):
+    """The record's embed: images, video, external link, quoted record, or record with media."""
+
+    type: str = ""
+    external: StrongRef | None = None  # app.bsky.embed.external#external: its uri is the link
+    record: EmbedRecord | None = None
+    media: Embed | None = None
 
 
 class FeedPost(msgspec.Struct, rename={"created_at": "createdAt"}):
@@ -42,7 +68,7 @@ class FeedPost(msgspec.Struct, rename={"created_at": "createdAt"}):
     created_at: str | None = None
     langs: list[str] | None = None
     facets: list[Facet] | None = None
-    embed: dict[str, Any] | None = None
+    embed: Embed | None = None
     reply: ReplyRef | None = None
     tags: list[str] | None = None
 
