@@ -61,3 +61,23 @@ def test_a_database_at_the_first_revision_is_upgraded_on_open_with_its_data(db_u
     assert "ix_articles_url" in {ix["name"] for ix in inspect(db.engine).get_indexes("articles")}
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT url FROM articles")).scalar() == "https://jacr.org/a"
+
+
+def test_raw_payloads_are_lz4_compressed_on_postgresql(db):
+    """Migration 0003: PostgreSQL TOASTs raw payloads with lz4 (where the server has it); SQLite unchanged."""
+    from sqlalchemy import text
+
+    if db.dialect != "postgresql":
+        assert current_revision(db.engine) == head_revision() == "0003"
+        return
+    query = text("SELECT attrelid::regclass::text, attcompression FROM pg_attribute "
+                 "WHERE attname = 'raw' AND attrelid::regclass::text IN ('posts', 'authors', 'articles')")
+    with db.engine.connect() as conn:
+        lz4 = conn.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                "WHERE name = 'default_toast_compression'")).scalar()
+        found = dict(conn.execute(query).all())
+    assert found == dict.fromkeys(("posts", "authors", "articles"), "l" if lz4 else "")
+    downgrade(db.engine, "0002")
+    with db.engine.connect() as conn:
+        assert set(dict(conn.execute(query).all()).values()) == {""}  # back to the server's default
+    upgrade(db.engine)
