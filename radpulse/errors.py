@@ -85,3 +85,42 @@ class SourceUnavailable(CollectorError):
 
 class BadPayload(CollectorError):
     """The service answered with something that cannot be parsed."""
+
+
+#: how getaddrinfo failures read once a library has re-raised them as its own error
+_DNS_MESSAGES = ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                 "temporary failure in name resolution", "no address associated with hostname")
+
+
+def network_reason(exc: BaseException) -> str:
+    """What went wrong on the network, in a few words, from an exception and its causes.
+
+    Client libraries wrap the real cause several times (Mastodon.py around requests around
+    urllib3 around socket); the user needs the cause, not the chain.
+    """
+    import socket
+    import ssl
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 20:
+        chain.append(current)
+        cause = current.__cause__
+        current = cause if cause is not None else (None if current.__suppress_context__ else current.__context__)
+    names = {type(e).__name__ for e in chain}
+    texts = " ".join(str(e) for e in chain).lower()
+    if ("NameResolutionError" in names or any(isinstance(e, socket.gaierror) for e in chain)
+            or any(m in texts for m in _DNS_MESSAGES)):
+        return "the host name does not resolve"
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError) or "ConnectionRefused" in type(e).__name__:
+            return "the connection was refused"
+        if isinstance(e, TimeoutError) or "Timeout" in type(e).__name__:
+            return "the connection timed out"
+        if isinstance(e, ssl.SSLError) or "SSL" in type(e).__name__:
+            return f"the TLS handshake failed ({getattr(e, 'reason', None) or e})"
+    network = [e for e in chain if isinstance(e, OSError)
+               or type(e).__module__.split(".")[0] in ("httpx", "httpcore", "urllib3", "requests", "socket", "ssl")]
+    root = network[-1] if network else chain[0]
+    text = str(root).strip() or type(root).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -18,7 +18,7 @@ from atproto import models
 
 from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
 from radpulse.collectors.registry import register
-from radpulse.errors import BadPayload
+from radpulse.errors import AuthError, BadPayload, SourceUnavailable
 
 from .helpers import BlueskySession
 from .normalise import PLATFORM, NotJSON, decode_posts, normalise_page, sort_at
@@ -69,6 +69,8 @@ class BlueskyCollector(Collector):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._session: BlueskySession | None = None
+        #: the error that made the service unusable in this run (unreachable, login refused)
+        self._down: SourceUnavailable | AuthError | None = None
 
     @property
     def session(self) -> BlueskySession:
@@ -100,7 +102,20 @@ class BlueskyCollector(Collector):
         return _posts_of(response.content, f"searchPosts for {query!r}")
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
-        """Yield one Batch per searchPosts page newer than the cursor's `since`."""
+        """Yield one Batch per searchPosts page newer than the cursor's `since`.
+
+        When the service could not be reached (after retries), or refused the login, the other
+        queries of the run end with the same message without trying again.
+        """
+        if self._down is not None:
+            raise self._down
+        try:
+            yield from self._collect(source, cursor)
+        except (SourceUnavailable, AuthError) as exc:
+            self._down = type(exc)(exc.message, hint=exc.hint)
+            raise
+
+    def _collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
         state = dict(cursor or {})
         languages = list(source.settings.get("languages") or self.settings.bluesky.languages)
         # one language goes to the server; several are filtered here (searchPosts takes one)

@@ -28,7 +28,7 @@ from atproto_client.exceptions import (
 from atproto_client.request import Request, Response
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited, SourceUnavailable
+from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited, SourceUnavailable, network_reason
 
 T = TypeVar("T")
 
@@ -155,8 +155,13 @@ class BlueskySession:
         except (NetworkError, RequestException) as exc:
             if _transient(exc):
                 status, name, message = error_name(exc)
+                if status is None:
+                    raise SourceUnavailable(
+                        f"bluesky: could not reach {self.service_url} ({network_reason(exc)})",
+                        hint="Check [bluesky] service_url and the network; the next run resumes from the cursor.",
+                    ) from None
                 raise SourceUnavailable(
-                    f"bluesky: {self.service_url} failed {ATTEMPTS} times ({status or 'network error'} {name} {message}".rstrip() + ")",
+                    f"bluesky: {self.service_url} failed {ATTEMPTS} times ({status} {name} {message}".rstrip() + ")",
                     hint="The service is having trouble; the next run resumes from the cursor.",
                 ) from None
             raise

@@ -22,7 +22,7 @@ from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUna
 from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
 from radpulse.collectors.registry import register
 from radpulse.config import mastodon_token_env
-from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured, NotFound
+from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured, NotFound, SourceUnavailable
 
 from .helpers import InstanceClient, api_status, is_paginated, local_status_ref, make_client, newest_id, oldest_id
 from .normalise import PLATFORM, NotJSON, decode_statuses, normalise_page, normalise_status
@@ -53,6 +53,8 @@ class MastodonCollector(Collector):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._clients: dict[str, InstanceClient] = {}
+        #: instances unreachable in this run (host -> the error their first source ended with)
+        self._down: dict[str, SourceUnavailable] = {}
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -125,12 +127,25 @@ class MastodonCollector(Collector):
         return Batch(posts=posts, authors=authors, quarantined=rejected, cursor=dict(cursor), fetched=len(page))
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
-        """Yield one Batch per timeline page after `cursor` (see the module docstring)."""
+        """Yield one Batch per timeline page after `cursor` (see the module docstring).
+
+        An instance that could not be reached (after retries) is not tried again for its other
+        tags in the same run: they end with the same message, and the other instances go on.
+        """
         instance = source.settings.get("instance")
         if not instance:
             raise NotConfigured(f"{source.name}: no instance set", hint="Sources of kind 'tag' need settings.instance.")
-        tag = source.value.lstrip("#")
         c = self.client(instance)
+        if c.host in self._down:
+            raise self._down[c.host]
+        try:
+            yield from self._collect(source, cursor, c)
+        except SourceUnavailable as exc:
+            self._down[c.host] = SourceUnavailable(exc.message, hint=exc.hint)
+            raise
+
+    def _collect(self, source: SourceSpec, cursor: JSON | None, c: InstanceClient) -> Iterator[Batch]:
+        tag = source.value.lstrip("#")
         api = c.api
         conf = self.settings.mastodon
         limit, budget = conf.limit, conf.max_pages_per_run

@@ -27,7 +27,7 @@ from mastodon.errors import (
 )
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from radpulse.errors import BadPayload, RateLimited, SourceUnavailable
+from radpulse.errors import BadPayload, RateLimited, SourceUnavailable, network_reason
 
 T = TypeVar("T")
 
@@ -136,7 +136,7 @@ class InstanceClient:
                 ) from None
             except MastodonNetworkError as exc:
                 raise SourceUnavailable(
-                    f"{self.host}: could not reach the instance for {what} ({exc})",
+                    f"{self.host}: could not reach the instance ({network_reason(exc)})",
                     hint="Check the instance name and the network; the next run resumes from the cursor.",
                 ) from None
             except MastodonAPIError as exc:

@@ -159,20 +159,20 @@ def test_429_persisting_is_rate_limited(mock, sleeps):
     assert len(sleeps) == 2
 
 
-@pytest.mark.parametrize("failure", [
-    httpx.Response(500, json={"error": "InternalServerError"}),
-    httpx.Response(503, text="upstream unavailable"),
-    httpx.Response(502, text="bad gateway"),
-    httpx.ReadTimeout("timed out"),
-    httpx.ConnectError("connection refused"),
+@pytest.mark.parametrize(("failure", "said"), [
+    (httpx.Response(500, json={"error": "InternalServerError"}), "failed 3 times (500 InternalServerError"),
+    (httpx.Response(503, text="upstream unavailable"), "failed 3 times (503"),
+    (httpx.Response(502, text="bad gateway"), "failed 3 times (502"),
+    (httpx.ReadTimeout("timed out"), "https://bsky.social timed out 3 times"),
+    (httpx.ConnectError("[Errno 111] Connection refused"), "could not reach https://bsky.social ([Errno 111] Connection refused)"),
 ])
-def test_server_errors_and_timeouts_retry_then_unavailable(mock, sleeps, failure):
+def test_server_errors_and_timeouts_retry_then_unavailable(mock, sleeps, failure, said):
     route = mock.get(SEARCH).mock(side_effect=failure) if isinstance(failure, Exception) else \
         mock.get(SEARCH).mock(return_value=failure)
     with pytest.raises(SourceUnavailable) as err:
         list(collector().collect(source(), None))
     assert route.call_count == 3 and len(sleeps) == 2
-    assert "bsky.social" in str(err.value)
+    assert said in str(err.value)
 
 
 def test_a_server_error_then_success(fixtures_dir, mock, sleeps):
@@ -204,3 +204,16 @@ def test_refresh_uses_recorded_getposts_in_batches_of_25(fixtures_dir, mock):
     assert first[present].like_count == 4 and not first[present].is_deleted
     deleted = [p for b in batches for p in b.posts if p.is_deleted]
     assert len(deleted) == 59 and all(p.text is None for p in deleted)
+
+
+def test_an_unreachable_service_is_tried_once_per_run(mock, sleeps):
+    route = mock.get(SEARCH).mock(side_effect=httpx.ConnectError("[Errno -2] Name or service not known"))
+    c = collector()
+    errors, calls = [], []
+    for query in ("#radiology", "#radres"):
+        with pytest.raises(SourceUnavailable) as err:
+            list(c.collect(source(query), None))
+        errors.append(str(err.value))
+        calls.append(route.call_count)
+    assert calls == [3, 3]  # retried for the first query; the second made no request
+    assert errors[0] == errors[1] and "could not reach https://bsky.social (the host name does not resolve)" in errors[0]

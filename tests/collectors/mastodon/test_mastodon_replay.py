@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -214,7 +215,7 @@ def test_a_server_error_then_success(fixtures_dir, rsps, sleeps):
 def test_timeouts_are_unavailable(fixtures_dir, rsps, sleeps):
     mr.serve_instance(rsps, fixtures_dir, BASE)
     rsps.add(responses.GET, tl_url(), body=requests.exceptions.ReadTimeout("read timed out"))
-    with pytest.raises(SourceUnavailable, match="could not reach the instance"):
+    with pytest.raises(SourceUnavailable, match=r"could not reach the instance \(the connection timed out\)"):
         list(collector().collect(source(), None))
     assert len(sleeps) == 2
 
@@ -224,3 +225,20 @@ def test_malformed_json_is_bad_payload(fixtures_dir, rsps):
     rsps.add(responses.GET, tl_url(), body="[{not json", content_type="application/json")
     with pytest.raises(BadPayload, match="not JSON"):
         list(collector().collect(source(), None))
+
+
+def test_an_unreachable_instance_is_tried_once_per_run_and_the_others_go_on(fixtures_dir, rsps, sleeps):
+    rsps.add(responses.GET, re.compile(r"https://down\.example/.*"),
+             body=requests.exceptions.ConnectionError("[Errno 111] Connection refused"))
+    mr.serve_instance(rsps, fixtures_dir, BASE)
+    rsps.add(responses.GET, tl_url(), json=[mr.recorded_status(fixtures_dir)])
+    c = collector(max_pages_per_run=1)
+    errors, tries = [], []
+    for tag in ("radiology", "radres"):
+        with pytest.raises(SourceUnavailable) as err:
+            list(c.collect(source(tag, "down.example"), None))
+        errors.append(str(err.value))
+        tries.append(sum(1 for call in rsps.calls if call.request.url.startswith("https://down.example")))
+    assert tries[0] >= 3 and tries[1] == tries[0]  # retried for the first source; the second made no request
+    assert errors[0] == errors[1] and "down.example: could not reach the instance ([Errno 111] Connection refused)" in errors[0]
+    assert [len(b.posts) for b in c.collect(source(), None)] == [1]  # another instance is collected as usual
