@@ -80,9 +80,10 @@ class PostRecord:
     `created_at` and `metrics_read_at` are timezone-aware UTC. Counts are None when the platform
     does not report them. `links` are the platform's expanded URLs (entities, facets, cards);
     `hashtags` without '#'. A post deleted at the source is sent with `is_deleted=True`; storage
-    then purges its text and raw payload and never restores them. Once the runner has received
-    a batch, `raw` (here and in AuthorRecord) holds the payload already serialised, as an
-    `orjson.Fragment`.
+    then purges its text and raw payload and never restores them. `raw` (here and in
+    AuthorRecord) is the payload: a JSON value, or the JSON text exactly as the service sent it,
+    as UTF-8 `bytes` (the Mastodon and Bluesky collectors; see `utf8`). Once the runner has
+    received a batch, it holds the payload serialised, as an `orjson.Fragment`.
     """
 
     platform: str

@@ -31,6 +31,9 @@ from sqlalchemy.types import TypeDecorator
 
 #: JSON everywhere, JSONB on PostgreSQL
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: raw payloads: JSON text kept as the service sent it, on PostgreSQL too (`json`, not `jsonb`,
+#: which would reorder keys and re-space the payload, and parses it several times slower)
+RawJSON = JSON()
 #: integer primary keys that are 64-bit on PostgreSQL and ROWID aliases on SQLite
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -125,7 +128,7 @@ class Author(Base):
     url: Mapped[str | None] = mapped_column(Text)
     author_type: Mapped[str | None] = mapped_column(String(32))
     author_type_model: Mapped[str | None] = mapped_column(String(100))
-    raw: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(RawJSON)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -169,7 +172,7 @@ class Post(Base):
     mentions: Mapped[list[str]] = mapped_column(default=list)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[dt.datetime | None]
-    raw: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(RawJSON)
     provenance: Mapped[dict[str, Any] | None]
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     #: first time radpulse stored the post, and the last time any field was written
@@ -212,7 +215,7 @@ class Quarantine(Base):
     platform: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str] = mapped_column(Text)
-    raw: Mapped[Any] = mapped_column(JSONType)
+    raw: Mapped[Any] = mapped_column(RawJSON)
     created_at: Mapped[dt.datetime]
 
 
@@ -240,7 +243,7 @@ class Article(Base):
     mesh_terms: Mapped[list[str]] = mapped_column(default=list)
     sources: Mapped[list[str]] = mapped_column(default=list)
     crossref_status: Mapped[str | None] = mapped_column(String(20))
-    raw: Mapped[dict[str, Any] | None]
+    raw: Mapped[dict[str, Any] | None] = mapped_column(RawJSON)
     provenance: Mapped[dict[str, Any] | None]
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[dt.datetime]

@@ -145,7 +145,8 @@ class Values:
         `RAW_COLUMNS`), sparing a decode to str and the driver's encode back of every payload."""
         if value is None:
             return None
-        data = orjson.dumps(value, default=str)
+        # bytes are the payload's JSON text as the service sent it (see collectors.base)
+        data = value if isinstance(value, bytes) else orjson.dumps(value, default=str)
         # a bytearray binds without the driver's adapter lookup that bytes go through
         return bytearray(data) if self.sqlite else data.decode()
 

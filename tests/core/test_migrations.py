@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from radpulse.db.engine import current_revision, downgrade, head_revision, open_database, upgrade
 from radpulse.db.models import Base
@@ -63,21 +63,34 @@ def test_a_database_at_the_first_revision_is_upgraded_on_open_with_its_data(db_u
         assert conn.execute(text("SELECT url FROM articles")).scalar() == "https://jacr.org/a"
 
 
-def test_raw_payloads_are_lz4_compressed_on_postgresql(db):
-    """Migration 0003: PostgreSQL TOASTs raw payloads with lz4 (where the server has it); SQLite unchanged."""
+def test_raw_payloads_are_json_kept_as_sent_and_lz4_compressed_on_postgresql(db):
+    """Migration 0003: on PostgreSQL raw payloads are `json` (the text as sent), TOASTed with lz4
+    where the server has it; downgrading restores jsonb. SQLite keeps JSON text as it was."""
     from sqlalchemy import text
 
+    from radpulse.collectors.base import PostRecord
+    from radpulse.db.store import upsert_posts
+    from radpulse.db.models import Post
+    import datetime as dt
+
+    sent = b'{"id": "1",  "z": 1, "a": [1, 2], "z": 2}'  # spacing, key order, a duplicate key
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [PostRecord("x", "1", "t", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), raw=sent)])
+    with db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT CAST(raw AS TEXT) FROM posts")).scalar()
+    assert stored == sent.decode()  # byte for byte, on both databases
     if db.dialect != "postgresql":
-        assert current_revision(db.engine) == head_revision() == "0003"
         return
-    query = text("SELECT attrelid::regclass::text, attcompression FROM pg_attribute "
-                 "WHERE attname = 'raw' AND attrelid::regclass::text IN ('posts', 'authors', 'articles')")
+    query = text("SELECT c.relname, format_type(a.atttypid, a.atttypmod), a.attcompression FROM pg_attribute a "
+                 "JOIN pg_class c ON c.oid = a.attrelid WHERE a.attname = 'raw' "
+                 "AND c.relname IN ('posts', 'authors', 'articles', 'quarantine')")
     with db.engine.connect() as conn:
         lz4 = conn.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
                                 "WHERE name = 'default_toast_compression'")).scalar()
-        found = dict(conn.execute(query).all())
-    assert found == dict.fromkeys(("posts", "authors", "articles"), "l" if lz4 else "")
+        found = {name: (kind, method) for name, kind, method in conn.execute(query)}
+    assert found == dict.fromkeys(("posts", "authors", "articles", "quarantine"), ("json", "l" if lz4 else ""))
     downgrade(db.engine, "0002")
     with db.engine.connect() as conn:
-        assert set(dict(conn.execute(query).all()).values()) == {""}  # back to the server's default
+        assert {v[0] for v in ({n: (k, m) for n, k, m in conn.execute(query)}).values()} == {"jsonb"}
+        assert conn.execute(select(Post.raw)).scalar() == {"id": "1", "a": [1, 2], "z": 2}
     upgrade(db.engine)
