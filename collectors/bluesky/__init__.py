@@ -16,12 +16,23 @@ from typing import Any
 import orjson
 from atproto import models
 
-from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
+from radpulse.collectors.base import (
+    JSON,
+    Batch,
+    Collector,
+    PostRecord,
+    PostRef,
+    SourceSpec,
+    chunked,
+    provenance,
+    utcnow,
+)
+from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, SourceUnavailable
 
 from .helpers import BlueskySession
-from .normalise import PLATFORM, NotJSON, decode_posts, normalise_page, sort_at
+from .normalise import PLATFORM, decode_posts, normalise_page, sort_at
 
 try:  # pragma: no cover
     from importlib.metadata import version

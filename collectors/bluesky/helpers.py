@@ -28,7 +28,14 @@ from atproto_client.exceptions import (
 from atproto_client.request import Request, Response
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited, SourceUnavailable, network_reason
+from radpulse.errors import (
+    AuthError,
+    BadPayload,
+    CollectorError,
+    RateLimited,
+    SourceUnavailable,
+    network_reason,
+)
 
 T = TypeVar("T")
 

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
-import orjson
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined, utf8
+from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+from radpulse.collectors.payloads import as_json, read, unique, unreadable
 
 from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, Embed, FeedPost, PostView
 
@@ -25,6 +25,8 @@ _UTC = dt.timezone.utc
 LINK = "app.bsky.richtext.facet#link"
 TAG = "app.bsky.richtext.facet#tag"
 MENTION = "app.bsky.richtext.facet#mention"
+#: what a payload that does not fit is said not to match
+SCHEMA = "the lexicon"
 _MEDIA = ("app.bsky.embed.images", "app.bsky.embed.video", "app.bsky.embed.gallery")
 
 
@@ -53,14 +55,6 @@ def post_url(uri: str, handle: str | None, did: str | None) -> str:
     """https://bsky.app/profile/<handle>/post/<rkey> (the DID when the handle is invalid)."""
     who = handle if handle and handle != "handle.invalid" else did or uri.split("/")[2]
     return f"https://bsky.app/profile/{who}/post/{rkey(uri)}"
-
-
-def _unique(items: list[str | None]) -> list[str]:
-    """Non-empty items, first occurrence kept, in order."""
-    if len(items) < 2:  # most posts: no link, tag or mention, or just one
-        return items if not items or items[0] else []  # type: ignore[return-value]
-    out = list(dict.fromkeys(items))
-    return [x for x in out if x] if "" in out or None in out else out  # type: ignore[misc]
 
 
 def _embed_parts(embed: Embed | None) -> tuple[bool, str | None, str | None]:
@@ -102,33 +96,13 @@ def _count(value: Any) -> int | None:
     return value if type(value) is int else None
 
 
-def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
-    """A view's JSON text: as the server sent it, or encoded from a dict (tests, other tools)."""
-    if isinstance(item, (bytes, msgspec.Raw)):
-        return utf8(bytes(item))
-    return orjson.dumps(item, default=str)
-
-
-class NotJSON(ValueError):
-    """The text is not JSON at all (truncated, HTML error page, ...)."""
-
-
-def _read(decoder: msgspec.json.Decoder, data: bytes, what: str) -> Any:
-    try:
-        return decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        raise ValueError(f"{what} does not match the lexicon: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise NotJSON(f"{what} is not valid JSON: {exc}") from None
-
-
 def normalise_author(author: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
     """A profileViewBasic as an AuthorRecord keyed on the DID; its JSON is kept as sent."""
     return _author(as_json(author))
 
 
 def _author(data: bytes) -> AuthorRecord:
-    profile = _read(PROFILE, data, "author")
+    profile = read(PROFILE, data, "author", SCHEMA)
     did = profile.did
     if not did:
         raise ValueError("author has no did")
@@ -181,7 +155,7 @@ def _normalise(
     data: bytes, retrieved_at: dt.datetime, provenance: dict[str, Any] | None
 ) -> tuple[PostRecord, AuthorRecord, list[str] | None]:
     """normalise_post, plus the languages the record declares."""
-    doc: PostView = _read(POST_VIEW, data, "post")
+    doc: PostView = read(POST_VIEW, data, "post", SCHEMA)
     uri = doc.uri
     if not uri.startswith("at://"):
         raise ValueError(f"post has no at:// uri: {uri!r}")
@@ -212,9 +186,9 @@ def _normalise(
         in_reply_to_id=reply.parent.uri if reply and reply.parent else None,
         conversation_id=reply.root.uri if reply and reply.root else None,
         quoted_id=quoted,
-        links=_unique(links),
-        hashtags=_unique(tags),
-        mentions=_unique(mentions),
+        links=unique(links),
+        hashtags=unique(tags),
+        mentions=unique(mentions),
         raw=data,
         provenance=provenance,
     )
@@ -226,21 +200,8 @@ def decode_posts(body: bytes) -> tuple[list[msgspec.Raw], str | None]:
 
     Raises ValueError naming the problem when the answer is not such an object.
     """
-    page = _read(POSTS_PAGE, body, "the answer")
+    page = read(POSTS_PAGE, body, "the answer", SCHEMA)
     return page.posts, page.cursor
-
-
-def _ident(item: Any) -> tuple[Any, str | None]:
-    """A rejected view as a JSON value to quarantine, and its URI when it has one."""
-    value = item
-    if not isinstance(item, Mapping):
-        data = bytes(item)
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:  # not JSON, or not UTF-8: kept as readable text
-            return data.decode("utf-8", "replace"), None
-    uri = value.get("uri") if isinstance(value, Mapping) else None
-    return value, uri if isinstance(uri, str) else None
 
 
 def normalise_page(
@@ -262,7 +223,7 @@ def normalise_page(
         try:
             post, author, langs = _normalise(as_json(view), retrieved_at, provenance)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            value, ident = _ident(view)
+            value, ident = unreadable(view)
             rejected.append(Quarantined(raw=value, error=f"{type(exc).__name__}: {exc}", external_id=ident))
             continue
         if wanted and langs and not ({str(x).lower().split("-")[0] for x in langs} & wanted):

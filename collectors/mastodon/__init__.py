@@ -19,13 +19,39 @@ from typing import Any
 
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 
-from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
+from radpulse.collectors.base import (
+    JSON,
+    Batch,
+    Collector,
+    PostRecord,
+    PostRef,
+    SourceSpec,
+    chunked,
+    provenance,
+    utcnow,
+)
+from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.config import mastodon_token_env
-from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured, NotFound, SourceUnavailable
+from radpulse.errors import (
+    AuthError,
+    BadPayload,
+    CollectorError,
+    NotConfigured,
+    NotFound,
+    SourceUnavailable,
+)
 
-from .helpers import InstanceClient, api_status, is_paginated, local_status_ref, make_client, newest_id, oldest_id
-from .normalise import PLATFORM, NotJSON, decode_statuses, normalise_page, normalise_status
+from .helpers import (
+    InstanceClient,
+    api_status,
+    is_paginated,
+    local_status_ref,
+    make_client,
+    newest_id,
+    oldest_id,
+)
+from .normalise import PLATFORM, decode_statuses, normalise_page, normalise_status
 
 try:  # pragma: no cover - metadata is always there in an install
     from importlib.metadata import version

@@ -18,14 +18,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-import orjson
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined, utf8
+from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+from radpulse.collectors.payloads import as_json, read, unique, unreadable
 
 from .html import html_to_text, html_to_text_and_links
 from .schema import ACCOUNT, STATUS, STATUSES, Account, Status
 
 PLATFORM = "mastodon"
+#: what a payload that does not fit is said not to match
+SCHEMA = "the Mastodon API"
 #: posts.external_id is VARCHAR(300)
 MAX_ID_LENGTH = 300
 _UTC = dt.timezone.utc
@@ -61,14 +63,6 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def as_json(item: bytes | msgspec.Raw | Mapping[str, Any]) -> bytes:
-    """An entity's JSON text: as the instance sent it, or encoded from a dict (Mastodon.py's
-    objects, with their datetimes turned back into the API's strings)."""
-    if isinstance(item, (bytes, msgspec.Raw)):
-        return utf8(bytes(item))
-    return orjson.dumps(item if type(item) is dict else jsonable(item), default=str)
-
-
 def _present(raw: msgspec.Raw | None) -> bytes | None:
     """The JSON of an optional raw field, None when it is missing or null."""
     if raw is None:
@@ -77,22 +71,9 @@ def _present(raw: msgspec.Raw | None) -> bytes | None:
     return None if data == b"null" else data
 
 
-def _read(decoder: msgspec.json.Decoder, data: bytes, what: str) -> Any:
-    try:
-        return decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        raise ValueError(f"{what} does not match the Mastodon API: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise NotJSON(f"{what} is not valid JSON: {exc}") from None
-
-
-class NotJSON(ValueError):
-    """The text is not JSON at all (truncated, an HTML error page, ...)."""
-
-
 def decode_statuses(body: bytes) -> list[msgspec.Raw]:
     """The statuses of a timeline answer, each its JSON as sent; ValueError when it is not a list."""
-    return _read(STATUSES, body, "the answer")  # type: ignore[no-any-return]
+    return read(STATUSES, body, "the answer", SCHEMA)  # type: ignore[no-any-return]
 
 
 def _count(value: Any) -> int | None:
@@ -106,7 +87,7 @@ def _host(url: str | None) -> str | None:
 def full_acct(account: Account | Mapping[str, Any]) -> str | None:
     """The account's `user@domain` (local accounts have no domain in `acct`)."""
     if isinstance(account, Mapping):
-        account = _read(ACCOUNT, as_json(account), "account")
+        account = read(ACCOUNT, as_json(account, jsonable), "account", SCHEMA)
     acct = account.acct or account.username
     if not acct:
         return None
@@ -118,8 +99,8 @@ def full_acct(account: Account | Mapping[str, Any]) -> str | None:
 
 def normalise_account(account: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
     """An account as an AuthorRecord keyed on its canonical profile URL; its JSON is kept as sent."""
-    data = as_json(account)
-    doc: Account = _read(ACCOUNT, data, "account")
+    data = as_json(account, jsonable)
+    doc: Account = read(ACCOUNT, data, "account", SCHEMA)
     handle = full_acct(doc)
     external_id = doc.url or doc.uri or handle
     if not external_id:
@@ -138,14 +119,6 @@ def normalise_account(account: bytes | msgspec.Raw | Mapping[str, Any]) -> Autho
     )
 
 
-def _unique(items: list[str]) -> list[str]:
-    """Non-empty items, first occurrence kept, in order."""
-    if len(items) < 2:  # most statuses: no link, tag or mention, or just one
-        return items if not items or items[0] else []
-    out = list(dict.fromkeys(items))
-    return [x for x in out if x] if "" in out or None in out else out
-
-
 def normalise_status(
     status: bytes | msgspec.Raw | Mapping[str, Any],
     instance: str,
@@ -159,8 +132,8 @@ def normalise_status(
 
     `authors` caches accounts by their JSON across a page (a tag page repeats its posters).
     """
-    data = as_json(status)
-    doc: Status = _read(STATUS, data, "status")
+    data = as_json(status, jsonable)
+    doc: Status = read(STATUS, data, "status", SCHEMA)
     return _status_record(doc, data, instance, retrieved_at, provenance, authors)
 
 
@@ -200,27 +173,13 @@ def _status_record(
         has_media=bool(doc.media_attachments),
         in_reply_to_id=str(doc.in_reply_to_id) if doc.in_reply_to_id else None,
         quoted_id=status_external_id(quoted) if quoted else None,
-        links=_unique([*anchor_links, card_url] if card_url else anchor_links),
-        hashtags=_unique([t.name for t in doc.tags]) if doc.tags else [],
-        mentions=_unique([m.acct for m in doc.mentions]) if doc.mentions else [],
+        links=unique([*anchor_links, card_url] if card_url else anchor_links),
+        hashtags=unique([t.name for t in doc.tags]) if doc.tags else [],
+        mentions=unique([m.acct for m in doc.mentions]) if doc.mentions else [],
         raw=data,
         provenance=provenance,
     )
     return post, author
-
-
-def _rejected(item: Any) -> tuple[Any, str | None]:
-    """A rejected status as a JSON value to quarantine, and its URI when it has one."""
-    if isinstance(item, Mapping):
-        value: Any = jsonable(item)
-    else:
-        data = bytes(item)
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:  # not JSON, or not UTF-8: kept as readable text
-            return data.decode("utf-8", "replace"), None
-    uri = value.get("uri") if isinstance(value, Mapping) else None
-    return value, uri if isinstance(uri, str) else None
 
 
 def normalise_page(
@@ -249,13 +208,13 @@ def normalise_page(
 
     for status in statuses:
         try:
-            data = as_json(status)
-            doc: Status = _read(STATUS, data, "status")
+            data = as_json(status, jsonable)
+            doc: Status = read(STATUS, data, "status", SCHEMA)
             boosted = _present(doc.reblog)
             if boosted is None:
                 add(doc, data)
                 continue
-            original = add(_read(STATUS, boosted, "boosted status"), boosted)
+            original = add(read(STATUS, boosted, "boosted status", SCHEMA), boosted)
             account = _present(doc.account)
             if account is None:
                 raise ValueError("boost has no account")
@@ -271,7 +230,7 @@ def normalise_page(
             )
             posts.setdefault(boost.external_id, boost)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            value, ident = _rejected(status)
+            value, ident = unreadable(status, jsonable)
             rejected.append(Quarantined(raw=value, error=f"{type(exc).__name__}: {exc}", external_id=ident))
     return list(posts.values()), list(authors.values()), rejected
 

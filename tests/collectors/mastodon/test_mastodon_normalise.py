@@ -7,18 +7,22 @@ import datetime as dt
 import json
 import re
 
+import mastodon_replay as mr
 import pytest
 
-import mastodon_replay as mr
-from radpulse.collectors.mastodon.html import html_to_text, html_to_text_and_links, slow_html_to_text_and_links
+from radpulse.collectors.mastodon.html import (
+    html_to_text,
+    html_to_text_and_links,
+    slow_html_to_text_and_links,
+)
 from radpulse.collectors.mastodon.normalise import (
     MAX_ID_LENGTH,
-    NotJSON,
     decode_statuses,
     normalise_page,
     normalise_status,
     status_external_id,
 )
+from radpulse.collectors.payloads import NotJSON
 
 NOW = dt.datetime(2026, 8, 2, 12, 0, tzinfo=dt.timezone.utc)
 CASSETTES = ("test_hashtag_tl.yaml", "test_public_tl.yaml", "test_public_tl_anonymous.yaml",

@@ -1,0 +1,69 @@
+"""Reading API payloads kept as the service sent them (Mastodon, Bluesky): shared helpers.
+
+A collector that stores raw payloads byte for byte reads each one with a msgspec decoder of the
+fields it uses (see each collector's `schema.py`), checks it is UTF-8 (`base.utf8`), and turns
+the ones it cannot read into quarantine entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgspec
+import orjson
+
+from radpulse.collectors.base import utf8
+
+
+class NotJSON(ValueError):
+    """The text is not JSON at all (truncated, an HTML error page, ...)."""
+
+
+def as_json(item: bytes | msgspec.Raw | Mapping[str, Any], to_plain: Callable[[Any], Any] | None = None) -> bytes:
+    """A payload's JSON text: as the service sent it (checked to be UTF-8), or encoded from a
+    dict (tests, other tools; `to_plain` first turns a client library's objects back into JSON)."""
+    if isinstance(item, (bytes, msgspec.Raw)):
+        return utf8(bytes(item))
+    if to_plain is not None and type(item) is not dict:
+        item = to_plain(item)
+    return orjson.dumps(item, default=str)
+
+
+def read(decoder: msgspec.json.Decoder, data: bytes, what: str, schema: str) -> Any:
+    """`data` decoded; ValueError naming what does not match `schema` (msgspec gives the path),
+    NotJSON when it is not JSON at all."""
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{what} does not match {schema}: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise NotJSON(f"{what} is not valid JSON: {exc}") from None
+
+
+def unreadable(item: Any, to_plain: Callable[[Any], Any] | None = None) -> tuple[Any, str | None]:
+    """A payload that could not be read, as a JSON value to quarantine, and its `uri` if any.
+
+    Bytes that are not JSON, or not UTF-8, are kept as readable text.
+    """
+    if isinstance(item, Mapping):
+        value: Any = to_plain(item) if to_plain is not None else item
+    else:
+        data = bytes(item)
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return data.decode("utf-8", "replace"), None
+    uri = value.get("uri") if isinstance(value, Mapping) else None
+    return value, uri if isinstance(uri, str) else None
+
+
+def unique(items: list[Any]) -> list[Any]:
+    """Non-empty items, first occurrence kept, in order."""
+    if len(items) < 2:  # most posts: no link, tag or mention, or just one
+        return items if not items or items[0] else []
+    out = list(dict.fromkeys(items))
+    return [x for x in out if x] if "" in out or None in out else out
+
+
+__all__ = ["NotJSON", "as_json", "read", "unique", "unreadable"]
