@@ -141,6 +141,13 @@ def finish_run(db: Database, summary: RunSummary) -> None:
         )
 
 
+def _json_text(raw: Any) -> bytes | None:
+    """A payload's JSON text (bytes are that text already); None when there is none to make."""
+    if raw is None or isinstance(raw, orjson.Fragment):
+        return None
+    return raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str)
+
+
 def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int] | None = None) -> None:
     """Turn the raw payloads of a batch into JSON text now, while the page is fresh in memory.
 
@@ -152,18 +159,14 @@ def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int]
     batch: the people who post most under a tag come back on every page, unchanged.
     """
     for post in batch.posts:
-        raw = post.raw
-        if raw is not None and not isinstance(raw, orjson.Fragment):
-            post.raw = orjson.Fragment(raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str))
+        if (data := _json_text(post.raw)) is not None:
+            post.raw = orjson.Fragment(data)
     authors = []
     for author in batch.authors:
-        raw = author.raw
-        if raw is None or isinstance(raw, orjson.Fragment):
-            data = raw
-        else:
-            data = raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str)
+        opaque = isinstance(author.raw, orjson.Fragment)  # serialised before: cannot be compared
+        if (data := _json_text(author.raw)) is not None:
             author.raw = orjson.Fragment(data)
-        if written_authors is not None and isinstance(data, bytes | None):
+        if written_authors is not None and not opaque:
             key = (author.platform, author.external_id)
             fingerprint = hash((author.handle, author.display_name, author.bio, author.followers, author.following,
                                 author.verified, author.url, data))

@@ -320,7 +320,8 @@ def _without_null_columns(
             if columns[i] in _OMITTABLE[table.name] and by_column[i].count(None) == n]
     if not drop:
         return columns, rows
-    keep = [i for i in range(len(columns)) if i not in drop]
+    dropped = set(drop)
+    keep = [i for i in range(len(columns)) if i not in dropped]
     return tuple(columns[i] for i in keep), list(zip(*[by_column[i] for i in keep]))
 
 
