@@ -98,7 +98,23 @@ def create_app(db: Database) -> Dash:
         )
 
     app.index_string = app.index_string.replace("</head>", f"<style>{CSS}</style></head>")
+    _unsubscribe_route(app, db)
     return app
+
+
+def _unsubscribe_route(app: Dash, db: Database) -> None:
+    """`/unsubscribe/<token>`: the link in every digest (GET) and its one-click form (POST, RFC 8058)."""
+    import flask
+
+    @app.server.route("/unsubscribe/<token>", methods=["GET", "POST"])
+    def unsubscribe_page(token: str) -> flask.Response:
+        from radpulse.digest import unsubscribe
+
+        done = unsubscribe(db, token) is not None
+        message = ("You will not receive the radpulse weekly digest any more." if done else
+                   "This unsubscribe link is not valid: the subscription may have been removed already.")
+        page = f"<!doctype html><html lang=en><meta charset=utf-8><title>radpulse</title><p>{message}</p></html>"
+        return flask.Response(page, status=200 if done else 404, mimetype="text/html")
 
 
 CSS = """

@@ -15,10 +15,12 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from radpulse.config import Settings
 from radpulse.db.engine import open_database
+from radpulse.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,19 @@ def analyze_job(settings: Settings, database_url: str) -> dict[str, Any]:
     return {"new": result.new, "changed": result.changed, "outdated": result.outdated, "authors": result.authors}
 
 
+def digest_job(settings: Settings, database_url: str) -> dict[str, Any]:
+    """Send the last full week's digest to the subscribers who have not had it."""
+    from radpulse.digest import send_digests
+
+    db = open_database(database_url)
+    try:
+        result = send_digests(db, settings)
+    finally:
+        db.dispose()
+    return {"week": result.start.isoformat(), "sent": len(result.sent), "already_sent": len(result.skipped),
+            "failed": len(result.failed)}
+
+
 JOBS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
     "collect": collect_job,
     "refresh": refresh_job,
@@ -92,9 +107,17 @@ def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = T
     for name, job in JOBS.items():
         scheduler.add_job(_safe, every[name], args=(name, job, settings, database_url), id=name, name=name,
                           **({"next_run_time": first[name]} if first[name] else {}))
+    if settings.digest.enabled:
+        try:
+            weekly = CronTrigger.from_crontab(settings.schedule.digest_cron, timezone=settings.schedule.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"[schedule] digest_cron {settings.schedule.digest_cron!r} is not a crontab line ({exc})",
+                              hint='Use five fields, e.g. "0 7 * * mon" for Mondays at 07:00.') from None
+        scheduler.add_job(_safe, weekly, args=("digest", digest_job, settings, database_url), id="digest", name="digest")
     return scheduler
 
 
 def run_once(settings: Settings, database_url: str, jobs: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Run the jobs once, in order (for cron or a container's one-shot run)."""
-    return {name: JOBS[name](settings, database_url) for name in (jobs or list(JOBS))}
+    """Run the jobs once, in order (for cron or a container's one-shot run); the digest only when named."""
+    every = {**JOBS, "digest": digest_job}
+    return {name: every[name](settings, database_url) for name in (jobs or list(JOBS))}

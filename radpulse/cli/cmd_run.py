@@ -9,14 +9,15 @@ from radpulse.cli.output import echo_json
 
 @click.command()
 @click.option("--once", is_flag=True, help="Run each job once and exit (for cron); prints the outcome as JSON.")
-@click.option("--job", "jobs", multiple=True, type=click.Choice(["collect", "refresh", "analyze"]),
-              help="With --once: only these jobs (repeatable).")
+@click.option("--job", "jobs", multiple=True, type=click.Choice(["collect", "refresh", "analyze", "digest"]),
+              help="With --once: only these jobs (repeatable; the digest runs only when named).")
 @click.pass_obj
 def run(app, once: bool, jobs: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Run radpulse on its schedule ([schedule] in the config) until interrupted.
 
     Jobs: collect every `collect_every_minutes`, refresh engagement every `refresh_every_hours`,
-    analyze every `analyze_every_minutes`. A failed run is logged and retried at the next
+    analyze every `analyze_every_minutes`, and send the weekly digest at `digest_cron` (when
+    [digest] enabled). A failed run is logged and retried at the next
     interval; runs of one job never overlap.
     """
     from radpulse.scheduler import build_scheduler, run_once
@@ -28,7 +29,9 @@ def run(app, once: bool, jobs: tuple[str, ...]) -> None:  # type: ignore[no-unty
     scheduler = build_scheduler(app.settings, app.database_url, blocking=True)
     s = app.settings.schedule
     click.echo(f"radpulse scheduler: collect every {s.collect_every_minutes} min, refresh every "
-               f"{s.refresh_every_hours} h, analyze every {s.analyze_every_minutes} min (Ctrl+C to stop)")
+               f"{s.refresh_every_hours} h, analyze every {s.analyze_every_minutes} min"
+               + (f", digest at '{s.digest_cron}' ({s.timezone})" if app.settings.digest.enabled else "")
+               + " (Ctrl+C to stop)")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -49,7 +49,7 @@ def test_scheduler_collects_then_analyzes_and_survives_a_failing_job(tmp_path, m
 
     monkeypatch.setitem(JOBS, "refresh", broken_refresh)
     scheduler = build_scheduler(settings, url, blocking=False)
-    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze"}
+    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze", "digest"}
     scheduler.start()
     try:
         scheduler.get_job("refresh").modify(next_run_time=datetime.now(timezone.utc))
@@ -81,3 +81,20 @@ def test_run_once_from_the_cli(tmp_path, monkeypatch):
     outcome = json.loads(result.output)
     assert outcome["collect"] == {"x:#Radiology": "success"}
     assert outcome["analyze"]["new"] == 12
+
+
+def test_the_weekly_digest_is_scheduled_on_its_crontab_line(tmp_path):
+    import pytest
+
+    from radpulse.errors import ConfigError
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    scheduler = build_scheduler(make_settings({"schedule": {"digest_cron": "30 6 * * tue", "timezone": "Europe/Paris"}}),
+                                url, blocking=False)
+    job = scheduler.get_job("digest")
+    first = job.trigger.get_next_fire_time(None, datetime(2026, 11, 28, tzinfo=timezone.utc))
+    assert (first.isoformat(), first.tzinfo.key) == ("2026-12-01T06:30:00+01:00", "Europe/Paris")
+    off = build_scheduler(make_settings({"digest": {"enabled": False}}), url, blocking=False)
+    assert off.get_job("digest") is None and off.get_job("collect") is not None
+    with pytest.raises(ConfigError, match=r"\[schedule\] digest_cron 'every monday' is not a crontab line"):
+        build_scheduler(make_settings({"schedule": {"digest_cron": "every monday"}}), url, blocking=False)
