@@ -82,6 +82,7 @@ class Digest:
     top_posts: list[dict[str, Any]] = field(default_factory=list)
     topics: list[tuple[str, int]] = field(default_factory=list)
     sentiment: dict[str, float] = field(default_factory=dict)
+    emerging: list[dict[str, Any]] = field(default_factory=list)
     topic_filter: list[str] = field(default_factory=list)
     synthetic: bool = False
     base_url: str = ""
@@ -159,6 +160,7 @@ def build_digest(
 
         frames = [article_attention(conn, since=since, until=until, topic=t, limit=conf.top_n)
                   for t in (digest.topic_filter or [None])]
+        digest.emerging = _emerging(conn, since, until, topic_posts)
     seen: set[int] = set()
     for frame in frames:
         for row in frame.to_dict("records"):
@@ -174,6 +176,23 @@ def build_digest(
     digest.articles.sort(key=lambda x: -x["score"])
     digest.articles = digest.articles[: conf.top_n]
     return digest
+
+
+def _emerging(conn: Any, since: dt.datetime, until: dt.datetime, topic_posts: Any) -> list[dict[str, Any]]:
+    """Terms and hashtags used by more distinct accounts this week than in the four before."""
+    import pandas as pd
+
+    from radpulse.analysis.discovery import emerging_terms
+
+    p = Post.__table__.c
+    query = (select(p.created_at, p.author_external_id.label("author"), p.text, p.hashtags)
+             .where(p.created_at >= since - dt.timedelta(days=28), p.created_at < until, p.is_deleted.is_(False),
+                    p.text.is_not(None), ~held_clause(p.id)))
+    if topic_posts is not None:
+        query = query.where(p.id.in_(topic_posts))
+    frame = pd.DataFrame(conn.execute(query).all(), columns=["created_at", "author", "text", "hashtags"])
+    terms = emerging_terms(frame, until, window=until - since, top=8)
+    return [{"term": r["term"], "authors": int(r["authors"]), "new": bool(r["new"])} for r in terms.to_dict("records")]
 
 
 # -- rendering --------------------------------------------------------------------------------
@@ -197,6 +216,8 @@ _HTML = """<!doctype html>
 <p style="border-left: 3px solid #c9d3dd; padding-left: 8px">{{ p.text }}<br>
 <small>{{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url %} &middot; <a href="{{ p.url }}">open</a>{% endif %}</small></p>{% endfor %}
 {% else %}<p>No posts this week.</p>{% endif %}
+{% if d.emerging %}<h2 style="font-size: 18px">Emerging terms</h2>
+<p>{% for t in d.emerging %}{{ t.term }} ({{ t.authors }} accounts{% if t.new %}, new{% endif %}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
 {% if d.topics %}<h2 style="font-size: 18px">Subspecialties</h2>
 <p>{% for name, n in d.topics %}{{ name }} ({{ "{:,}".format(n) }}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
 <hr><p style="color: #5b6875; font-size: 12px">Posts held for review are left out. <a href="{{ d.base_url }}">Open the dashboard</a>{% if unsubscribe %} &middot; <a href="{{ unsubscribe }}">Unsubscribe</a>{% endif %}</p>
@@ -223,7 +244,10 @@ POSTS THAT DREW THE MOST ENGAGEMENT
   {{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url %}
   {{ p.url }}{% endif %}
 {% else %}No posts this week.
-{% endfor %}{% if d.topics %}
+{% endfor %}{% if d.emerging %}
+EMERGING TERMS
+{% for t in d.emerging %}{{ t.term }} ({{ t.authors }} accounts{% if t.new %}, new{% endif %}){% if not loop.last %}, {% endif %}{% endfor %}
+{% endif %}{% if d.topics %}
 SUBSPECIALTIES
 {% for name, n in d.topics %}{{ name }} ({{ n }}){% if not loop.last %}, {% endif %}{% endfor %}
 {% endif %}

@@ -222,3 +222,22 @@ def test_cli_subscribers_and_digest(tmp_path, smtp):
     assert run("digest", "send", "--week", "x").exit_code == 2
     assert run("subscribers", "remove", "a@example.org").output == "Removed a@example.org.\n"
     assert run("subscribers", "remove", "a@example.org").exit_code == 2
+
+
+def test_emerging_terms_count_accounts_and_leave_held_posts_out(db):
+    seed(db)
+    fresh = [PostRecord("x", f"z{i}", f"Trying zebrafishography protocols today #NewTech {i}", IN_WEEK,
+                        author_external_id=f"z{i}") for i in range(3)]
+    held = [PostRecord("x", f"h{i}", f"patient Smithsonian {i}", IN_WEEK, author_external_id=f"h{i}") for i in range(3)]
+    with db.engine.begin() as conn:
+        ids = upsert_posts(conn, fresh + held).ids
+        conn.execute(insert(Annotation), [
+            {"post_id": ids[("x", f"h{i}")], "model_name": ANNOTATOR_NAME, "model_version": "1", "flags": ["privacy_risk"],
+             "subspecialties": [], "themes": [], "annotated_at": IN_WEEK} for i in range(3)])
+    d = build_digest(db, settings_for(25), MONDAY, MONDAY + dt.timedelta(days=7))
+    terms = {t["term"]: t for t in d.emerging}
+    assert terms["zebrafishography"] == {"term": "zebrafishography", "authors": 3, "new": True}
+    assert terms["#newtech"]["authors"] == 3
+    assert not any("smithsonian" in t for t in terms)
+    html_doc, text_doc = render(d)
+    assert "zebrafishography (3 accounts, new)" in text_doc and "Emerging terms" in html_doc
