@@ -15,6 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,33 @@ def emerging_terms(
         return _empty_emerging()
     frame = pd.DataFrame(rows).sort_values(["score", "authors", "term"], ascending=[False, False, True])
     return frame.head(top).reset_index(drop=True)
+
+
+def discovery_frame(
+    conn: Any, start: dt.datetime, end: dt.datetime, *, platforms: Sequence[str] = (), post_ids: Any = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Stored posts created in [start, end) for discovery: created_at, author, text, hashtags.
+
+    Deleted posts and posts held for review are left out; `post_ids` (a subquery of post ids)
+    narrows further; `limit` keeps the newest.
+    """
+    from sqlalchemy import select
+
+    from radpulse.analysis.review import held_clause
+    from radpulse.db.models import Post
+
+    p = Post.__table__.c
+    query = (select(p.created_at, p.author_external_id.label("author"), p.text, p.hashtags)
+             .where(p.created_at >= start, p.created_at < end, p.is_deleted.is_(False), p.text.is_not(None),
+                    ~held_clause(p.id)))
+    if platforms:
+        query = query.where(p.platform.in_(list(platforms)))
+    if post_ids is not None:
+        query = query.where(p.id.in_(post_ids))
+    if limit:
+        query = query.order_by(p.created_at.desc()).limit(limit)
+    return pd.DataFrame(conn.execute(query).all(), columns=["created_at", "author", "text", "hashtags"])
 
 
 def _empty_emerging() -> pd.DataFrame:

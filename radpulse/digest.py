@@ -180,17 +180,9 @@ def build_digest(
 
 def _emerging(conn: Any, since: dt.datetime, until: dt.datetime, topic_posts: Any) -> list[dict[str, Any]]:
     """Terms and hashtags used by more distinct accounts this week than in the four before."""
-    import pandas as pd
+    from radpulse.analysis.discovery import discovery_frame, emerging_terms
 
-    from radpulse.analysis.discovery import emerging_terms
-
-    p = Post.__table__.c
-    query = (select(p.created_at, p.author_external_id.label("author"), p.text, p.hashtags)
-             .where(p.created_at >= since - dt.timedelta(days=28), p.created_at < until, p.is_deleted.is_(False),
-                    p.text.is_not(None), ~held_clause(p.id)))
-    if topic_posts is not None:
-        query = query.where(p.id.in_(topic_posts))
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["created_at", "author", "text", "hashtags"])
+    frame = discovery_frame(conn, since - 4 * (until - since), until, post_ids=topic_posts)
     terms = emerging_terms(frame, until, window=until - since, top=8)
     return [{"term": r["term"], "authors": int(r["authors"]), "new": bool(r["new"])} for r in terms.to_dict("records")]
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "radpulse.cli.cmd_analysis:analyze",
     "annotate": "radpulse.cli.cmd_analysis:annotate",
     "review": "radpulse.cli.cmd_analysis:review",
+    "trends": "radpulse.cli.cmd_trends:trends",
     "dashboard": "radpulse.cli.cmd_dashboard:dashboard",
     "report": "radpulse.cli.cmd_report:report",
     "digest": "radpulse.cli.cmd_digest:digest",
