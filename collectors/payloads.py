@@ -58,6 +58,11 @@ def unreadable(item: Any, to_plain: Callable[[Any], Any] | None = None) -> tuple
     return value, uri if isinstance(uri, str) else None
 
 
+def count(value: Any) -> int | None:
+    """An engagement count as the API gives it: an int, anything else unknown (None)."""
+    return value if type(value) is int else None
+
+
 def unique(items: list[Any]) -> list[Any]:
     """Non-empty items, first occurrence kept, in order."""
     if len(items) < 2:  # most posts: no link, tag or mention, or just one
@@ -66,4 +71,4 @@ def unique(items: list[Any]) -> list[Any]:
     return [x for x in out if x] if "" in out or None in out else out
 
 
-__all__ = ["NotJSON", "as_json", "read", "unique", "unreadable"]
+__all__ = ["NotJSON", "as_json", "count", "read", "unique", "unreadable"]

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
-from radpulse.collectors.payloads import as_json, read, unique, unreadable
+from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
 
 from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, Embed, FeedPost, PostView
 
@@ -92,10 +92,6 @@ def facets_of(record: FeedPost) -> tuple[list[str], list[str], list[str]]:
     return links, tags, mentions
 
 
-def _count(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
 def normalise_author(author: bytes | msgspec.Raw | Mapping[str, Any]) -> AuthorRecord:
     """A profileViewBasic as an AuthorRecord keyed on the DID; its JSON is kept as sent."""
     return _author(as_json(author))
@@ -113,8 +109,8 @@ def _author(data: bytes) -> AuthorRecord:
         handle=handle,
         display_name=profile.display_name or None,
         bio=profile.description or None,
-        followers=_count(profile.followers_count),
-        following=_count(profile.follows_count),
+        followers=count(profile.followers_count),
+        following=count(profile.follows_count),
         verified=None,
         url=f"https://bsky.app/profile/{handle if handle and handle != 'handle.invalid' else did}",
         raw=data,
@@ -177,10 +173,10 @@ def _normalise(
         author_external_id=author.external_id,
         url=post_url(uri, author.handle, author.external_id),
         language=langs[0] if langs else None,
-        reply_count=_count(doc.reply_count),
-        like_count=_count(doc.like_count),
-        repost_count=_count(doc.repost_count),
-        quote_count=_count(doc.quote_count),
+        reply_count=count(doc.reply_count),
+        like_count=count(doc.like_count),
+        repost_count=count(doc.repost_count),
+        quote_count=count(doc.quote_count),
         metrics_read_at=retrieved_at,
         has_media=media,
         in_reply_to_id=reply.parent.uri if reply and reply.parent else None,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
-from radpulse.collectors.payloads import as_json, read, unique, unreadable
+from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
 
 from .html import html_to_text, html_to_text_and_links
 from .schema import ACCOUNT, STATUS, STATUSES, Account, Status
@@ -76,18 +76,12 @@ def decode_statuses(body: bytes) -> list[msgspec.Raw]:
     return read(STATUSES, body, "the answer", SCHEMA)  # type: ignore[no-any-return]
 
 
-def _count(value: Any) -> int | None:
-    return value if type(value) is int else None
-
-
 def _host(url: str | None) -> str | None:
     return urlsplit(url).netloc or None if url else None
 
 
-def full_acct(account: Account | Mapping[str, Any]) -> str | None:
+def full_acct(account: Account) -> str | None:
     """The account's `user@domain` (local accounts have no domain in `acct`)."""
-    if isinstance(account, Mapping):
-        account = read(ACCOUNT, as_json(account, jsonable), "account", SCHEMA)
     acct = account.acct or account.username
     if not acct:
         return None
@@ -111,8 +105,8 @@ def normalise_account(account: bytes | msgspec.Raw | Mapping[str, Any]) -> Autho
         handle=handle,
         display_name=doc.display_name or None,
         bio=html_to_text(doc.note) or None,
-        followers=_count(doc.followers_count),
-        following=_count(doc.following_count),
+        followers=count(doc.followers_count),
+        following=count(doc.following_count),
         verified=None,
         url=doc.url,
         raw=data,
@@ -165,10 +159,10 @@ def _status_record(
         title=doc.spoiler_text or None,
         language=doc.language or None,
         community=instance,
-        reply_count=_count(doc.replies_count),
-        like_count=_count(doc.favourites_count),
-        repost_count=_count(doc.reblogs_count),
-        quote_count=_count(doc.quotes_count),
+        reply_count=count(doc.replies_count),
+        like_count=count(doc.favourites_count),
+        repost_count=count(doc.reblogs_count),
+        quote_count=count(doc.quotes_count),
         metrics_read_at=retrieved_at,
         has_media=bool(doc.media_attachments),
         in_reply_to_id=str(doc.in_reply_to_id) if doc.in_reply_to_id else None,
