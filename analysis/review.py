@@ -10,17 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, literal_column, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Integer
+from sqlalchemy import String, cast, select
 
 from radpulse.analysis.flags import FLAGS
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Post, ReviewDecision
+from radpulse.db.queries.privacy import held_clause, held_post_ids  # noqa: F401  (the one held rule)
 from radpulse.errors import InputError
 
 DECISIONS = ("confirmed", "dismissed")
@@ -122,65 +119,3 @@ def decide(
         )
         session.add(row)
     return row
-
-
-def held_post_ids(db: Database, post_ids: Iterable[int]) -> set[int]:
-    """Those of `post_ids` that must stay out of digests and public lists (flagged, not cleared)."""
-    ids = list(post_ids)
-    held: set[int] = set()
-    with db.session() as session:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            rows = session.execute(
-                select(Annotation.post_id, Annotation.flags).where(
-                    Annotation.post_id.in_(chunk), Annotation.model_name == ANNOTATOR_NAME
-                )
-            ).all()
-            flagged = {pid: fl for pid, fl in rows if fl}
-            decisions = _latest_decisions(session, flagged)
-            for pid, fl in flagged.items():
-                if any(decisions.get(pid, {}).get(f) != "dismissed" for f in fl):
-                    held.add(pid)
-    return held
-
-
-def held_clause(post_id: Any) -> Any:
-    """SQL: true for the post `post_id` (a column) while it must stay out of digests and public lists.
-
-    A post is held while its annotation carries flags and reviewers have dismissed fewer
-    distinct flags of it than it carries; the same rule as `held_post_ids`, for use inside
-    queries so lists of any size never load the flagged ids into Python.
-    """
-    a, r = Annotation.__table__.c, ReviewDecision.__table__.c
-    n_flags = _JsonLength(a.flags)
-    dismissed = (
-        select(func.count(func.distinct(r.flag)))
-        .where(r.post_id == post_id, r.decision == literal_column("'dismissed'"))
-        .correlate_except(ReviewDecision.__table__)
-        .scalar_subquery()
-    )
-    return (
-        exists()
-        .where(and_(a.post_id == post_id, a.model_name == literal_column(f"'{ANNOTATOR_NAME}'"), n_flags > 0,
-                    dismissed < n_flags))
-        .correlate_except(Annotation.__table__)
-    )
-
-
-
-class _JsonLength(FunctionElement):
-    """The length of a JSON array column on SQLite and PostgreSQL."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "json_length"
-
-
-@compiles(_JsonLength, "sqlite")
-def _json_length_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"json_array_length({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_JsonLength, "postgresql")
-def _json_length_pg(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"jsonb_array_length({compiler.process(element.clauses, **kw)})"
