@@ -181,13 +181,12 @@ def discovery_frame(
     """
     from sqlalchemy import select
 
-    from radpulse.analysis.review import held_clause
     from radpulse.db.models import Post
+    from radpulse.db.queries import PostFilters, public_where
 
     p = Post.__table__.c
     query = (select(p.created_at, p.author_external_id.label("author"), p.text, p.hashtags)
-             .where(p.created_at >= start, p.created_at < end, p.is_deleted.is_(False), p.text.is_not(None),
-                    ~held_clause(p.id)))
+             .where(public_where(PostFilters(start=start, end=end), p), p.text.is_not(None)))
     if platforms:
         query = query.where(p.platform.in_(list(platforms)))
     if post_ids is not None:

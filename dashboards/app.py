@@ -28,7 +28,7 @@ def articles_table(df: pd.DataFrame) -> html.Table | html.P:
     """The most-discussed papers as a plain table (cell text is rendered as text, never HTML)."""
     if df.empty:
         return html.P("No paper was cited by posts in this selection.")
-    cols = ["title", "journal", "doi", "mentions", "authors"]
+    cols = ["title", "journal", "doi", "score", "mentions", "authors"]
     head = html.Thead(html.Tr([html.Th(c) for c in cols]))
     body = html.Tbody([html.Tr([html.Td(str(row[c]) if row[c] is not None else "") for c in cols])
                        for row in df.to_dict("records")])

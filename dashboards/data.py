@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Date, and_, cast, func, literal_column, select, text
 
-from radpulse.analysis.review import held_clause
+from radpulse.db.queries import PostFilters, author_key, public_where
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Author, Mention, Post
 
@@ -23,10 +23,8 @@ class Filters:
     platforms: tuple[str, ...] = ()
 
     def where(self):  # type: ignore[no-untyped-def]
-        clauses = [Post.created_at >= self.start, Post.created_at < self.end, Post.is_deleted.is_(False)]
-        if self.platforms:
-            clauses.append(Post.platform.in_(self.platforms))
-        return and_(*clauses)
+        """Public posts of the window (the read layer's rule: no deleted, no held posts)."""
+        return public_where(PostFilters(start=self.start, end=self.end, platforms=self.platforms))
 
 
 def _day(db: Database):  # type: ignore[no-untyped-def]
@@ -56,7 +54,7 @@ def daily_volume(db: Database, f: Filters) -> pd.DataFrame:
     q = (select(day, Post.platform, func.count().label("posts"),
                 func.coalesce(func.sum(Post.like_count), 0).label("likes"),
                 func.coalesce(func.sum(Post.repost_count), 0).label("reposts"),
-                func.count(func.distinct(Post.author_external_id)).label("authors"))
+                func.count(func.distinct(author_key(Post))).label("authors"))
          .where(f.where()).group_by(day, Post.platform).order_by(day))
     with db.engine.connect() as conn:
         df = pd.DataFrame(conn.execute(q).all(), columns=["day", "platform", "posts", "likes", "reposts", "authors"])
@@ -109,18 +107,17 @@ def author_mix(db: Database, f: Filters) -> pd.DataFrame:
 
 
 def top_articles(db: Database, f: Filters, limit: int = 10) -> pd.DataFrame:
-    """Papers most mentioned by posts in the window, flagged posts excluded."""
-    q = (select(Article.title, Article.journal, Article.doi, func.count(Mention.id).label("mentions"),
-                func.count(func.distinct(Post.author_external_id)).label("authors"))
-         .join(Mention, Mention.article_id == Article.id).join(Post, Post.id == Mention.post_id)
-         .where(f.where(), ~held_clause(Post.id)).group_by(Article.id, Article.title, Article.journal, Article.doi)
-         .order_by(func.count(Mention.id).desc()).limit(limit))
-    with db.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["title", "journal", "doi", "mentions", "authors"])
+    """The most-discussed papers of the window by attention score (mentions and accounts beside it),
+    the same ranking as `articles top` and the digest; held and deleted posts never count."""
+    from radpulse.literature.attention import article_attention
+
+    top = article_attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=limit)
+    out = top.rename(columns={"unique_authors": "authors"})
+    return out[["title", "journal", "doi", "score", "mentions", "authors"]].reset_index(drop=True)
 
 
 def totals(db: Database, f: Filters) -> dict[str, int]:
-    q = select(func.count(), func.count(func.distinct(Post.author_external_id)),
+    q = select(func.count(), func.count(func.distinct(author_key(Post))),
                func.coalesce(func.sum(Post.like_count), 0)).where(f.where())
     with db.engine.connect() as conn:
         posts, authors, likes = conn.execute(q).one()

@@ -8,30 +8,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 
 import pandas as pd
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import select
 
 from radpulse.db.engine import Database, open_database
-from radpulse.db.models import Annotation, Article, Author, Meta, Post, PostSource, Source
+from radpulse.db.models import Annotation, Article
+from radpulse.db.queries.filters import PostFilters
 from radpulse.errors import InputError
+from radpulse.exports.posts import DEIDENTIFIED_COLUMNS, IDENTIFIED_COLUMNS, iter_post_frames
 
-POST_EXPORT_COLUMNS = [
-    "id", "platform", "external_id", "author", "author_handle", "author_type", "created_at", "text",
-    "title", "url", "language", "community", "reply_count", "like_count", "repost_count",
-    "quote_count", "view_count", "score", "metrics_read_at", "has_media", "in_reply_to_id",
-    "quoted_id", "reposted_id", "hashtags", "links", "is_deleted", "synthetic",
-]
+POST_EXPORT_COLUMNS = DEIDENTIFIED_COLUMNS
 ARTICLE_EXPORT_COLUMNS = [
     "id", "key", "doi", "pmid", "pmcid", "url", "title", "journal", "authors", "published_date",
     "mesh_terms", "sources", "crossref_status", "synthetic",
 ]
-_MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_.]+(?:@[A-Za-z0-9_.-]+)?")
 
 
 def connect(url: str | None = None, config: str | None = None) -> Database:
@@ -63,48 +56,15 @@ def parse_when(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def _post_query(
-    since: dt.datetime | None,
-    until: dt.datetime | None,
-    platforms: Sequence[str],
-    sources: Sequence[str],
-    include_deleted: bool,
-) -> Select:
-    q = (
-        select(Post, Author.handle, Author.author_type)
-        .outerjoin(Author, and_(Author.platform == Post.platform, Author.external_id == Post.author_external_id))
-        .order_by(Post.created_at, Post.id)
-    )
-    if since:
-        q = q.where(Post.created_at >= since)
-    if until:
-        q = q.where(Post.created_at < until)
-    if platforms:
-        q = q.where(Post.platform.in_(list(platforms)))
-    if sources:
-        q = q.where(
-            exists().where(PostSource.post_id == Post.id, PostSource.source_id == Source.id, Source.name.in_(list(sources)))
-        )
-    if not include_deleted:
-        q = q.where(Post.is_deleted.is_(False))
-    return q
-
-
-def _pseudonymiser(db: Database):  # type: ignore[no-untyped-def]
-    """A keyed hash of author ids; the key is per database, so pseudonyms are stable within it."""
-    with db.session() as s:
-        row = s.get(Meta, "export_salt")
-        if row is None:
-            row = Meta(key="export_salt", value=secrets.token_hex(16))
-            s.add(row)
-        key = str(row.value).encode()
-
-    def pseudonym(platform: str, external_id: str | None) -> str | None:
-        if external_id is None:
-            return None
-        return "a_" + hmac.new(key, f"{platform}:{external_id}".encode(), hashlib.sha256).hexdigest()[:16]
-
-    return pseudonym
+def post_filters(
+    *, since: str | dt.datetime | None = None, until: str | dt.datetime | None = None,
+    platforms: Sequence[str] = (), sources: Sequence[str] = (), include_deleted: bool = False,
+    include_held: bool = False, **facets: Sequence[str],
+) -> PostFilters:
+    """The read layer's filters from the API's keyword arguments (dates as `parse_when` reads them)."""
+    return PostFilters(start=parse_when(since), end=parse_when(until), platforms=tuple(platforms),
+                       sources=tuple(sources), include_deleted=include_deleted, include_held=include_held,
+                       **{k: tuple(v) for k, v in facets.items()})
 
 
 def iter_posts(
@@ -116,46 +76,29 @@ def iter_posts(
     sources: Sequence[str] = (),
     deidentify: bool = True,
     include_deleted: bool = False,
+    include_held: bool = False,
     chunksize: int = 50_000,
+    key: str | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Posts as DataFrames of at most `chunksize` rows (memory stays flat on any size).
+    """Public posts as DataFrames of at most `chunksize` rows, in constant memory.
 
-    With `deidentify` (the default for research exports) authors become keyed pseudonyms,
-    handles and @mentions are removed from the output, and raw payloads are never included.
+    De-identified by default (see `radpulse.exports.deidentify`): keyed pseudonyms instead of
+    ids, no handles, @mentions or links to posts and profiles, no held posts. Held posts are
+    only available identified (`deidentify=False, include_held=True`), for reviewers.
     """
-    q = _post_query(parse_when(since), parse_when(until), platforms, sources, include_deleted)
-    pseudonym = _pseudonymiser(db) if deidentify else None
-    with db.sessions() as session:
-        result = session.execute(q.execution_options(yield_per=chunksize))
-        for part in result.partitions():
-            records = [_post_record(post, handle, atype, pseudonym) for post, handle, atype in part]
-            session.expunge_all()
-            yield pd.DataFrame.from_records(records, columns=POST_EXPORT_COLUMNS)
-
-
-def _post_record(p: Post, handle: str | None, author_type: str | None, pseudonym) -> dict:  # type: ignore[no-untyped-def]
-    text = p.text
-    if pseudonym is not None:
-        author, handle = pseudonym(p.platform, p.author_external_id), None
-        text = _MENTION.sub("@user", text) if text else text
-    else:
-        author = p.author_external_id
-    return {
-        "id": p.id, "platform": p.platform, "external_id": p.external_id, "author": author,
-        "author_handle": handle, "author_type": author_type, "created_at": p.created_at, "text": text,
-        "title": p.title, "url": p.url, "language": p.language, "community": p.community,
-        "reply_count": p.reply_count, "like_count": p.like_count, "repost_count": p.repost_count,
-        "quote_count": p.quote_count, "view_count": p.view_count, "score": p.score,
-        "metrics_read_at": p.metrics_read_at, "has_media": p.has_media, "in_reply_to_id": p.in_reply_to_id,
-        "quoted_id": p.quoted_id, "reposted_id": p.reposted_id, "hashtags": list(p.hashtags or []),
-        "links": list(p.links or []), "is_deleted": p.is_deleted, "synthetic": p.synthetic,
-    }
+    if include_held and deidentify:
+        raise InputError("Held posts are only exported identified.",
+                         hint="Pass deidentify=False (needs ethics approval) or leave include_held off.")
+    f = post_filters(since=since, until=until, platforms=platforms, sources=sources,
+                     include_deleted=include_deleted, include_held=include_held)
+    yield from iter_post_frames(db, f, deidentify=deidentify, key=key, chunksize=chunksize)
 
 
 def posts_frame(db: Database, **kwargs) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """All matching posts in one DataFrame (see `iter_posts` for the options)."""
+    columns = POST_EXPORT_COLUMNS if kwargs.get("deidentify", True) else IDENTIFIED_COLUMNS
     frames = list(iter_posts(db, **kwargs))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=POST_EXPORT_COLUMNS)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def iter_articles(
@@ -188,3 +131,13 @@ def annotations_frame(db: Database, model_name: str | None = None) -> pd.DataFra
     with db.engine.connect() as conn:
         rows = conn.execute(q).all()
     return pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(q.selected_columns.keys()))
+
+
+def public_posts(db: Database, **kwargs) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The posts every public output may show (no deleted, no held posts), de-identified by default.
+
+    The same rows as the dashboard, the digest and the exports: a thin name for `posts_frame`.
+    """
+    if kwargs.get("include_held"):
+        raise InputError("public_posts never includes held posts.", hint="Use posts_frame(..., include_held=True).")
+    return posts_frame(db, **kwargs)

@@ -27,6 +27,7 @@ SECRET_ENV = (
     "BLUESKY_APP_PASSWORD",
     "NCBI_API_KEY",
     "RADPULSE_SMTP_PASSWORD",
+    "RADPULSE_EXPORT_KEY",
 )
 #: Mastodon access tokens are per instance: RADPULSE_MASTODON_TOKEN_<INSTANCE> with
 #: non-alphanumerics as '_', e.g. RADPULSE_MASTODON_TOKEN_MED_MASTODON_COM

@@ -27,7 +27,8 @@ from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
 from sqlalchemy import and_, func, select, update
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
-from radpulse.analysis.review import held_clause
+from radpulse.db.queries import PostFilters, author_key, public_where
+from radpulse.db.queries import engagement as post_engagement
 from radpulse.collectors.base import utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
@@ -110,7 +111,7 @@ def build_digest(
                     base_url=conf.base_url.rstrip("/"))
     since, until = _at(start), _at(end)
     p, a = Post.__table__.c, Annotation.__table__.c
-    in_week = and_(p.created_at >= since, p.created_at < until, p.is_deleted.is_(False))
+    in_week = public_where(PostFilters(start=since, end=until), p)
     annotated = and_(a.post_id == p.id, a.model_name == ANNOTATOR_NAME)
     with db.engine.connect() as conn:
         topic_posts = None
@@ -119,22 +120,21 @@ def build_digest(
                                                   a.subspecialty.in_(digest.topic_filter))
         scope = in_week if topic_posts is None else and_(in_week, p.id.in_(topic_posts))
         digest.posts = conn.execute(select(func.count()).where(scope)).scalar() or 0
-        before = and_(p.created_at >= _at(start - dt.timedelta(days=7)), p.created_at < since, p.is_deleted.is_(False))
+        before = public_where(PostFilters(start=_at(start - dt.timedelta(days=7)), end=since), p)
         if topic_posts is not None:
             before = and_(before, p.id.in_(topic_posts))
         digest.posts_before = conn.execute(select(func.count()).where(before)).scalar() or 0
         digest.authors = conn.execute(
-            select(func.count(func.distinct(p.author_external_id))).where(scope)).scalar() or 0
+            select(func.count(func.distinct(author_key(p)))).where(scope)).scalar() or 0
         digest.by_platform = [(PLATFORM_NAMES.get(k, k), n) for k, n in conn.execute(
             select(p.platform, func.count()).where(scope).group_by(p.platform).order_by(func.count().desc()))]
         digest.synthetic = bool(conn.execute(select(Meta.value).where(Meta.key == "demo")).scalar())
 
-        engagement = (func.coalesce(p.like_count, 0) + func.coalesce(p.repost_count, 0)
-                      + func.coalesce(p.reply_count, 0) + func.coalesce(p.score, 0))
+        engagement = post_engagement(p)
         rows = conn.execute(
             select(p.platform, p.url, p.text, p.title, p.created_at, p.like_count, p.repost_count, p.reply_count,
                    engagement.label("engagement"))
-            .where(scope, p.reposted_id.is_(None), p.text.is_not(None), ~held_clause(p.id))
+            .where(scope, p.reposted_id.is_(None), p.text.is_not(None))
             .order_by(engagement.desc(), p.id).limit(conf.top_n)
         )
         for r in rows:

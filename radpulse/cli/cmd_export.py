@@ -7,47 +7,17 @@ from pathlib import Path
 
 import click
 
-from radpulse.errors import InputError
-
-FORMATS = ("csv", "parquet", "jsonl")
+from radpulse.exports.writers import FORMATS
 
 
-def _write(frames, fmt: str, out: str | None) -> int:  # type: ignore[no-untyped-def]
-    """Write DataFrame chunks to `out` (stdout for csv/jsonl when None); returns rows written."""
-    if fmt == "parquet" and out is None:
-        raise InputError("Parquet is binary and cannot go to the terminal.", hint="Pass --out FILE.parquet.")
-    rows = 0
-    if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def _write(frames, fmt: str, out: str | None, total: int | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Write the chunks, with a progress bar on the terminal when writing to a file."""
+    from radpulse.exports.writers import write_frames
 
-        writer = None
-        try:
-            for frame in frames:
-                tbl = pa.Table.from_pandas(frame, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(out, tbl.schema)
-                writer.write_table(tbl.cast(writer.schema))
-                rows += len(frame)
-        finally:
-            if writer is not None:
-                writer.close()
-        return rows
-    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-    try:
-        first = True
-        for frame in frames:
-            if fmt == "csv":
-                frame.to_csv(handle, index=False, header=first)
-            elif len(frame):
-                text = frame.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
-                handle.write(text if text.endswith("\n") else text + "\n")
-            first = False
-            rows += len(frame)
-    finally:
-        if out:
-            handle.close()
-    return rows
+    if out is None or total is None or not sys.stderr.isatty():
+        return write_frames(frames, fmt, out)
+    with click.progressbar(length=total, label=f"Exporting to {Path(out).name}", file=sys.stderr) as bar:
+        return write_frames(frames, fmt, out, progress=bar.update)
 
 
 def _common(f):  # type: ignore[no-untyped-def]
@@ -73,11 +43,14 @@ def export() -> None:
 @click.pass_obj
 def export_posts(app, fmt, out, since, until, platforms, sources, identified, include_deleted) -> None:  # type: ignore[no-untyped-def]
     """Export posts with their engagement metrics."""
-    from radpulse.api import iter_posts
+    from radpulse.api import post_filters
+    from radpulse.exports.posts import count_posts, iter_post_frames
 
-    frames = iter_posts(app.db(), since=since, until=until, platforms=platforms, sources=sources,
-                        deidentify=not identified, include_deleted=include_deleted)
-    n = _write(frames, fmt, out)
+    db = app.db()
+    f = post_filters(since=since, until=until, platforms=platforms, sources=sources, include_deleted=include_deleted)
+    key = app.settings.secret("RADPULSE_EXPORT_KEY")
+    frames = iter_post_frames(db, f, deidentify=not identified, key=key)
+    n = _write(frames, fmt, out, total=count_posts(db, f) if out and sys.stderr.isatty() else None)
     if out:
         click.echo(f"Wrote {n} posts to {Path(out)}", err=True)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from radpulse.analysis.review import held_clause
+from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
 
@@ -48,19 +48,19 @@ def _kind(in_reply_to: Any, reposted: Any) -> str:
     return "original"
 
 
-def mention_frame(conn: Connection, *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> pd.DataFrame:
+def mention_frame(
+    conn: Connection, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
+    platforms: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """One row per mention with the citing post's platform, author, time, kind and engagement."""
     m, p = Mention.__table__.c, Post.__table__.c
     query = (
         select(m.article_id, m.post_id, p.platform, p.author_external_id, p.created_at, p.in_reply_to_id,
                p.reposted_id, p.like_count, p.repost_count, p.reply_count)
         .join(Post.__table__, p.id == m.post_id)
-        .where(p.is_deleted.is_(False), ~held_clause(p.id))  # flagged posts stay out of public lists
+        # the read layer's public posts: deleted and held posts stay out of attention
+        .where(public_where(PostFilters(start=since, end=until, platforms=platforms), p))
     )
-    if since is not None:
-        query = query.where(p.created_at >= since)
-    if until is not None:
-        query = query.where(p.created_at < until)
     rows = conn.execute(query).all()
     frame = pd.DataFrame(rows, columns=["article_id", "post_id", "platform", "author", "created_at", "in_reply_to",
                                         "reposted", "likes", "reposts", "replies"])
@@ -106,13 +106,14 @@ def article_attention(
     until: dt.datetime | None = None,
     topic: str | None = None,
     limit: int | None = None,
+    platforms: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Articles by attention (highest first) with mention counts per platform and dates."""
     if isinstance(db, Database):
         with db.engine.connect() as conn:
-            return article_attention(conn, since=since, until=until, topic=topic, limit=limit)
+            return article_attention(conn, since=since, until=until, topic=topic, limit=limit, platforms=platforms)
     conn = db
-    frame = mention_frame(conn, since=since, until=until)
+    frame = mention_frame(conn, since=since, until=until, platforms=tuple(platforms))
     if not frame.empty and topic:
         keep = posts_with_topic(conn, sorted(frame["post_id"].unique().tolist()), topic)
         frame = frame[frame["post_id"].isin(keep)]

@@ -80,7 +80,9 @@ def test_export_posts_in_every_format_with_filters_and_deidentification(tmp_path
     assert set(csv["platform"]) == {"x"}
     assert pd.to_datetime(csv["created_at"]).min() >= pd.Timestamp("2026-01-01", tz="UTC")
     assert csv["author"].dropna().str.match(r"^a_[0-9a-f]{16}$").all()
-    assert csv["author_handle"].isna().all()
+    assert "author_handle" not in csv.columns and "url" not in csv.columns and "external_id" not in csv.columns
+    assert csv["post"].str.match(r"^p_[0-9a-f]{16}$").all()
+    assert (csv["engagement"] >= 0).all()
     ident = run("--database-url", db, "export", "posts", "--identified", "--format", "csv")
     assert "demo-3-a" in ident.output
     arts = run("--database-url", db, "export", "articles", "--format", "jsonl")

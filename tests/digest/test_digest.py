@@ -110,13 +110,14 @@ def test_the_week_is_monday_to_monday():
 def test_digest_content_leaves_held_posts_out_and_escapes_posted_text(db):
     seed(db)
     d = build_digest(db, settings_for(25), MONDAY, MONDAY + dt.timedelta(days=7))
-    assert (d.posts, d.posts_before, d.authors, d.change) == (3, 1, 3, "+200%")
-    assert sorted(d.by_platform) == [("Bluesky", 1), ("Mastodon", 1), ("X", 1)]
+    # the flagged X post (900 likes) is held: in no count, list or share
+    assert (d.posts, d.posts_before, d.authors, d.change) == (2, 1, 2, "+100%")
+    assert sorted(d.by_platform) == [("Bluesky", 1), ("Mastodon", 1)]
     assert [p["platform"] for p in d.top_posts] == ["Bluesky", "Mastodon"]  # the flagged X post (900 likes) is held
     assert [a["title"] for a in d.articles] == ["Photon-counting CT <in> practice"]
     assert d.articles[0]["url"] == "https://doi.org/10.1148/radiol.2024"
-    assert dict(d.topics) == {"neuro": 2, "chest": 1}
-    assert d.sentiment == {"positive": 67, "neutral": 0, "negative": 33}
+    assert dict(d.topics) == {"neuro": 1, "chest": 1}
+    assert d.sentiment == {"positive": 100, "neutral": 0, "negative": 0}
     html_doc, text_doc = render(d, "https://radpulse.example.org/unsubscribe/tok")
     assert "<script>" not in html_doc and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html_doc
     assert "Photon-counting CT &lt;in&gt; practice" in html_doc
@@ -141,7 +142,7 @@ def test_send_reaches_a_real_smtp_server_once_per_subscriber_and_week(db, smtp):
     html_part = msg.get_body(("html",)).get_content()
     text_part = msg.get_body(("plain",)).get_content()
     assert "&lt;script&gt;" in html_part and "<script>" not in html_part and "John Doe" not in html_part
-    assert "3 posts (+200% on the week before)" in text_part and "Photon-counting CT <in> practice" in text_part
+    assert "2 posts (+100% on the week before)" in text_part and "Photon-counting CT <in> practice" in text_part
     chest = next(m for m in inbox.messages if m["To"] == "chest@example.org").get_body(("plain",)).get_content()
     assert "1 posts" in chest and "your subspecialties: chest" in chest and XSS not in chest
     again = send_digests(db, settings, start=MONDAY + dt.timedelta(days=3))  # any day of the same week

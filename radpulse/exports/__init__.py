@@ -1,0 +1,1 @@
+"""Research exports: de-identified posts (`posts`, `deidentify`) and chunked writers (`writers`)."""

@@ -1,0 +1,140 @@
+"""Writers for exports: CSV, Parquet and JSON Lines, chunk by chunk, never a partial file.
+
+Each writer writes to a temporary file beside `out` and renames it into place only when every
+chunk has been written: an export that fails half way leaves no truncated file behind.
+Parquet columns get one explicit schema, so a first chunk of all-empty values cannot fix a
+column's type wrongly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from radpulse.errors import InputError
+
+FORMATS = ("csv", "parquet", "jsonl")
+LIST_COLUMNS = {"hashtags", "links", "themes", "authors", "mesh_terms", "sources"}
+INT_COLUMNS = {"reply_count", "like_count", "repost_count", "quote_count", "view_count", "score", "engagement", "id"}
+BOOL_COLUMNS = {"has_media", "is_deleted", "synthetic"}
+TIME_COLUMNS = {"created_at", "first_seen_at", "metrics_read_at"}
+#: a CSV cell starting with one of these is read as a formula by spreadsheets (OWASP CSV injection)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would run as a formula with a single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _arrow_schema(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    fields = []
+    for name in frame.columns:
+        if name in LIST_COLUMNS:
+            kind = pa.list_(pa.string())
+        elif name in INT_COLUMNS:
+            kind = pa.int64()
+        elif name in BOOL_COLUMNS:
+            kind = pa.bool_()
+        elif name in TIME_COLUMNS:
+            kind = pa.timestamp("us", tz="UTC")
+        elif name == "published_date":
+            kind = pa.date32()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for name in out.columns:
+        if name in LIST_COLUMNS:
+            out[name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in out[name]]
+        elif out[name].dtype == object:
+            out[name] = out[name].map(neutralise_formula)
+    return out
+
+
+def write_frames(
+    frames: Iterable[pd.DataFrame], fmt: str, out: str | Path | None, *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write DataFrame chunks as `fmt` to `out` (stdout for csv/jsonl when None); rows written."""
+    if fmt not in FORMATS:
+        raise InputError(f"Unknown export format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    if fmt == "parquet" and out is None:
+        raise InputError("Parquet is binary and cannot go to the terminal.", hint="Pass --out FILE.parquet.")
+    if out is None:
+        return _write_text(frames, fmt, sys.stdout, progress)
+    target = Path(out)
+    if not target.parent.exists():
+        raise InputError(f"The folder {target.parent} does not exist.", hint="Create it or choose another --out.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            rows = _write_parquet(frames, tmp, progress)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                rows = _write_text(frames, fmt, handle, progress)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _write_parquet(frames: Iterable[pd.DataFrame], path: str, progress) -> int:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, rows = None, 0
+    try:
+        for frame in frames:
+            if writer is None:
+                schema = _arrow_schema(frame)
+                writer = pq.ParquetWriter(path, schema, compression="zstd")
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+            rows += len(frame)
+            if progress:
+                progress(len(frame))
+        if writer is None:  # no rows: still a valid, empty file
+            pq.write_table(pa.table({}), path)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _jsonl(frame: pd.DataFrame) -> str:
+    """JSON Lines of a frame: missing values as null, times in ISO 8601, text unescaped (UTF-8)."""
+    import orjson
+
+    clean = frame.astype(object).where(frame.notna(), None)
+    opts = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+    return "".join(orjson.dumps(rec, option=opts).decode() + "\n" for rec in clean.to_dict("records"))
+
+
+def _write_text(frames: Iterable[pd.DataFrame], fmt: str, handle, progress) -> int:  # type: ignore[no-untyped-def]
+    rows, first = 0, True
+    for frame in frames:
+        if fmt == "csv":
+            _csv_frame(frame).to_csv(handle, index=False, header=first)
+        elif len(frame):
+            handle.write(_jsonl(frame))
+        first = False
+        rows += len(frame)
+        if progress:
+            progress(len(frame))
+    return rows
