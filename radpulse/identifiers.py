@@ -10,6 +10,7 @@ or `10.1148%2Fradiol.2021` ends up under one key.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -106,6 +107,7 @@ TRACKING_PARAMS = frozenset({
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_")  # Google, Matomo/Piwik, HubSpot campaign fields
 #: share-button parameters of one host (`?si=` on YouTube, `?feature=share`)
 HOST_TRACKING = {"youtube.com": frozenset({"si", "feature", "pp"}), "youtu.be": frozenset({"si", "feature"})}
+KEY_URL_MAX = 590
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -231,6 +233,8 @@ def article_key(*, doi: str | None = None, pmid: str | None = None, url: str | N
     if p := normalise_pmid(pmid):
         return f"pmid:{p}"
     if u := canonical_article_url(url):
+        if len(u) > KEY_URL_MAX:  # articles.key is 600 characters: a long query ends in its hash
+            u = f"{u[:KEY_URL_MAX - 41]}#{hashlib.sha1(u.encode()).hexdigest()}"
         return f"url:{u}"
     raise ValueError("an article needs a DOI, a PMID or a URL")
 
