@@ -9,12 +9,13 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 DEMO_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: demo test test-fast bench services venv clean help
+.PHONY: demo test test-fast bench services venv clean help fixtures check-fixtures
 
 help:
 	@echo "make demo    build the synthetic demo database and serve the dashboard (http://127.0.0.1:8050)"
 	@echo "make test    set up, start PostgreSQL and Chromium if needed, run every test"
 	@echo "make bench   print the benchmark figures"
+	@echo "make fixtures  download the recorded test payloads into \$$RADPULSE_FIXTURES or ../shared/fixtures"
 
 venv: $(STAMP)
 
@@ -31,10 +32,17 @@ demo: $(STAMP)
 services:
 	@bash .ci/services.sh
 
-test: $(STAMP) services
+# the recorded payloads the tests replay: RADPULSE_FIXTURES, else ../shared/fixtures (see .ci/fixtures.py)
+check-fixtures:
+	@$(PYTHON) .ci/fixtures.py check
+
+fixtures:
+	$(PYTHON) .ci/fixtures.py fetch
+
+test: check-fixtures $(STAMP) services
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -p no:cacheprovider
 
-test-fast: $(STAMP)
+test-fast: check-fixtures $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -x -p no:cacheprovider
 
 bench: $(STAMP) services

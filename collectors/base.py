@@ -139,7 +139,7 @@ class ArticleRecord:
     @property
     def key(self) -> str:
         """The identity key: 'doi:<doi>', 'pmid:<pmid>' or 'url:<canonical url>'."""
-        from radpulse.literature.identifiers import article_key
+        from radpulse.identifiers import article_key
 
         return article_key(doi=self.doi, pmid=self.pmid, url=self.url)
 

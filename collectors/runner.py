@@ -344,20 +344,26 @@ def stale_posts(db: Database, platform: str, max_age_days: int, now: dt.datetime
 
 
 def refresh_platforms(
-    db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None
+    db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None,
+    select_posts: Callable[[Database, str, Settings, dt.datetime | None], list[PostRef]] | None = None,
+    kind: str = "refresh",
 ) -> list[RunSummary]:
-    """Re-read engagement of recent posts per platform; deletions at the source are applied."""
+    """Re-read engagement of recent posts per platform; deletions at the source are applied.
+
+    `select_posts` picks other posts to re-read (the deletion sweep), `kind` names the runs.
+    """
     results = []
     for platform in platforms:
-        summary = RunSummary(source=f"refresh:{platform}", platform=platform)
-        summary.run_id = start_run(db, summary.source, None, "refresh")
+        summary = RunSummary(source=f"{kind}:{platform}", platform=platform)
+        summary.run_id = start_run(db, summary.source, None, kind)
         try:
             collector = get_collector(platform)(settings)
             try:
-                spec = SourceSpec(summary.source, platform, "refresh", "")
+                spec = SourceSpec(summary.source, platform, kind, "")
                 collector.check_configured(spec)
                 collector.spent_this_period = api_units_spent(db, platform)
-                refs = stale_posts(db, platform, settings.refresh.max_age_days, now)
+                refs = (select_posts(db, platform, settings, now) if select_posts
+                        else stale_posts(db, platform, settings.refresh.max_age_days, now))
                 # the spec has no id: no cursor or source links, but billable reads are counted
                 consume(db, collector.refresh(refs), summary, source=spec,
                         commit_items=settings.database.commit_items)

@@ -140,6 +140,10 @@ class CrossrefSettings(Section):
 class RefreshSettings(Section):
     #: engagement of posts younger than this is refreshed
     max_age_days: int = Field(7, ge=0)
+    #: older posts are re-checked for deletion at the source at least this often (0: never)
+    deletion_sweep_days: int = Field(30, ge=0)
+    #: at most this many older posts per platform in one sweep run (X bills every read)
+    deletion_batch: int = Field(1000, ge=1)
 
 
 class ScheduleSettings(Section):

@@ -1,4 +1,5 @@
-"""The schedule that drives radpulse: collect, refresh engagement and analyze, with APScheduler.
+"""The schedule that drives radpulse: collect, refresh engagement and analyze, with APScheduler;
+the weekly digest at `digest_cron` and the daily deletion sweep of older posts.
 
 Each job opens the database, does its work through the same functions as the CLI, records
 what happened (collection runs are in the database) and never lets one failure stop the
@@ -47,6 +48,20 @@ def refresh_job(settings: Settings, database_url: str) -> dict[str, Any]:
     try:
         platforms = sorted({s.platform for s in sync_sources(db, settings)} & {"x", "reddit", "mastodon", "bluesky"})
         results = refresh_platforms(db, settings, platforms)
+    finally:
+        db.dispose()
+    return {r.source: r.status for r in results}
+
+
+def sweep_job(settings: Settings, database_url: str) -> dict[str, Any]:
+    """Re-check one batch of older posts per platform for deletion at the source."""
+    from radpulse.collectors.deletion_sweep import SWEPT_PLATFORMS, sweep_deletions
+    from radpulse.sources import sync_sources
+
+    db = open_database(database_url)
+    try:
+        platforms = sorted({s.platform for s in sync_sources(db, settings)} & set(SWEPT_PLATFORMS))
+        results = sweep_deletions(db, settings, platforms)
     finally:
         db.dispose()
     return {r.source: r.status for r in results}
@@ -114,10 +129,14 @@ def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = T
             raise ConfigError(f"[schedule] digest_cron {settings.schedule.digest_cron!r} is not a crontab line ({exc})",
                               hint='Use five fields, e.g. "0 7 * * mon" for Mondays at 07:00.') from None
         scheduler.add_job(_safe, weekly, args=("digest", digest_job, settings, database_url), id="digest", name="digest")
+    if settings.refresh.deletion_sweep_days > 0:  # daily, first after a day: one batch per platform each time
+        scheduler.add_job(_safe, IntervalTrigger(days=1), args=("sweep", sweep_job, settings, database_url),
+                          id="sweep", name="sweep")
     return scheduler
 
 
 def run_once(settings: Settings, database_url: str, jobs: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Run the jobs once, in order (for cron or a container's one-shot run); the digest only when named."""
-    every = {**JOBS, "digest": digest_job}
+    """Run the jobs once, in order (for cron or a container's one-shot run); the digest and the
+    deletion sweep only when named (cron them daily or weekly, not with every collection)."""
+    every = {**JOBS, "digest": digest_job, "sweep": sweep_job}
     return {name: every[name](settings, database_url) for name in (jobs or list(JOBS))}

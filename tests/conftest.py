@@ -16,8 +16,9 @@ from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
-#: ../shared/fixtures from the project root (CI lays shared/ beside the clone)
-FIXTURES = Path(os.environ.get("RADPULSE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+#: the recorded payloads: RADPULSE_FIXTURES if set, else ../shared/fixtures beside the project
+#: (`make test` checks this first; `make fixtures` downloads them: .ci/fixtures.py)
+FIXTURES = Path(os.environ.get("RADPULSE_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 PG_ADMIN_URL = os.environ.get("RADPULSE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 # CI explores the same examples on every run (a red CI always means a real regression);
@@ -36,7 +37,8 @@ SECRET_VARS = (
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """The recorded real payloads in ../shared/fixtures."""
-    assert FIXTURES.is_dir(), f"recorded fixtures not found at {FIXTURES}"
+    assert FIXTURES.is_dir(), (f"recorded fixtures not found at {FIXTURES}: run `make fixtures` or set "
+                               "RADPULSE_FIXTURES to the folder that holds them")
     return FIXTURES
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.collectors.feeds.fastparse import fast_parse
-from radpulse.literature.identifiers import (
+from radpulse.identifiers import (
     canonical_article_url,
     find_doi,
     normalise_pmid,

@@ -10,7 +10,7 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.errors import BadPayload
-from radpulse.literature.identifiers import (
+from radpulse.identifiers import (
     normalise_doi,
     normalise_pmcid,
     normalise_pmid,

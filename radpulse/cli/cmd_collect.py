@@ -14,9 +14,12 @@ from radpulse.cli.output import console, echo_json, progress, table
               help="Only sources of this platform (repeatable): x, reddit, mastodon, bluesky, feeds, pubmed, crossref.")
 @click.option("--refresh/--no-refresh", default=False, show_default=True,
               help="Also re-read engagement of recent posts and apply deletions.")
+@click.option("--deletion-sweep", is_flag=True,
+              help="Also re-check one batch of older posts for deletion at the source ([refresh] deletion_batch).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bool, deletion_sweep: bool,  # type: ignore[no-untyped-def]
+            as_json: bool) -> None:
     """Collect new items from the tracked sources into the database.
 
     Prints a summary per source (fetched, new, updated, errors, next cursor). Exits 1 when
@@ -44,6 +47,10 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
         results = collect_sources(db, app.settings, specs, on_source=on_source)
     if refresh:
         results += refresh_platforms(db, app.settings, sorted({s.platform for s in specs}))
+    if deletion_sweep:
+        from radpulse.collectors.deletion_sweep import sweep_deletions
+
+        results += sweep_deletions(db, app.settings, sorted({s.platform for s in specs}))
     if as_json:
         echo_json([r.as_dict() for r in results])
     else:

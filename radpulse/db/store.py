@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.models import Article, Author, Post, PostSource
-from radpulse.literature.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from radpulse.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 

@@ -24,7 +24,7 @@ from radpulse.collectors.base import ArticleRecord, Batch, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import chunks, insert_for, upsert_articles
-from radpulse.literature.identifiers import (
+from radpulse.identifiers import (
     article_key,
     normalise_doi,
     normalise_pmcid,

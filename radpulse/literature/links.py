@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from radpulse.literature.identifiers import (
+from radpulse.identifiers import (
     ELSEVIER_HOSTS,
     canonical_url,
     find_doi,
@@ -34,6 +34,7 @@ from radpulse.literature.identifiers import (
     normalise_pmcid,
     normalise_pmid,
     pii_url,
+    pubmed_id_in_url,
 )
 
 #: journal and publisher hosts whose article URLs carry a DOI or an identifier we read
@@ -68,6 +69,8 @@ _PMID_LABELLED = re.compile(r"\b(?:pmid|pubmed\s*id)\s*[:#]?\s*(\d{1,9})\b|\bpub
                             re.IGNORECASE)
 _PMCID = re.compile(r"\b(PMC\d{4,9})\b", re.IGNORECASE)
 _TRAIL = ".,;:!?)]}>'\"*…"
+_ELLIPSES = ("…", "...", "⋯", "\u2026")
+_AFTER_ELLIPSIS = ")]}>'\",;:!?*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,16 @@ def _trim_url(url: str) -> str:
     return url
 
 
+def is_truncated(matched: str) -> bool:
+    """True when a matched URL or DOI was cut by an ellipsis ("10.1148/radiol.20212…", "...").
+
+    Platforms shorten long links and long posts with "…"; what precedes it is a prefix of an
+    identifier, not one, and must not become a citation (nor a stub article).
+    """
+    end = matched.rstrip(_AFTER_ELLIPSIS)
+    return end.endswith(_ELLIPSES)
+
+
 def _host_matches(host: str, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
@@ -128,9 +141,10 @@ def citations_from_url(url: str) -> list[Citation]:
     if host in ("doi.org", "dx.doi.org"):
         doi = normalise_doi(path.lstrip("/"))
         return [Citation("doi", doi, url)] if doi else []
-    if host == "pubmed.ncbi.nlm.nih.gov" or (host == "ncbi.nlm.nih.gov" and path.startswith("/pubmed/")):
-        m = re.match(r"/(?:pubmed/)?(\d{1,9})/?$", path)
-        pmid = normalise_pmid(m.group(1)) if m else None
+    if host == "pubmed.ncbi.nlm.nih.gov" or (host == "ncbi.nlm.nih.gov" and path.startswith("/pubmed")) or (
+        host == "europepmc.org" and "/MED/" in path.upper()
+    ):
+        pmid = pubmed_id_in_url(host, path, parts.query)
         return [Citation("pmid", pmid, url)] if pmid else []
     if host in ("ncbi.nlm.nih.gov", "pmc.ncbi.nlm.nih.gov", "europepmc.org"):
         m = re.search(r"/(PMC\d+)(?:/|$)", path, re.IGNORECASE)
@@ -185,20 +199,21 @@ def extract_citations(text: str | None, links: Sequence[str] | None = ()) -> lis
     rest = text
     if has_url:
         for url in _URL.findall(text):
-            if _worth_parsing(url):
+            if _worth_parsing(url) and not is_truncated(url):
                 _add(found, seen, citations_from_url(url))
         if has_doi or has_pmid or has_pmc:  # identifiers inside URLs were read above, not twice
             rest = _URL.sub(" ", text)
     if has_bare:
         for url in _BARE_DOI_ORG.findall(rest):
-            _add(found, seen, citations_from_url(url))
+            if not is_truncated(url):
+                _add(found, seen, citations_from_url(url))
         rest = _BARE_DOI_ORG.sub(" ", rest)
     if has_doi:
         for m in _DOI_LABELLED.finditer(rest):
-            if doi := normalise_doi(_trim_url(m.group(1))):
+            if not is_truncated(m.group(1)) and (doi := normalise_doi(_trim_url(m.group(1)))):
                 _add(found, seen, [Citation("doi", doi, m.group(0))])
         for m in _DOI_BARE.finditer(rest):
-            if doi := normalise_doi(_trim_url(m.group(1))):
+            if not is_truncated(m.group(1)) and (doi := normalise_doi(_trim_url(m.group(1)))):
                 _add(found, seen, [Citation("doi", doi, m.group(1))])
     if has_pmid:
         for m in _PMID_LABELLED.finditer(rest):
@@ -211,4 +226,5 @@ def extract_citations(text: str | None, links: Sequence[str] | None = ()) -> lis
     return found
 
 
-__all__ = ["JOURNAL_HOSTS", "PREFILTER", "Citation", "citations_from_url", "extract_citations", "might_cite"]
+__all__ = ["JOURNAL_HOSTS", "PREFILTER", "Citation", "citations_from_url", "extract_citations", "is_truncated",
+           "might_cite"]

@@ -49,7 +49,7 @@ def test_scheduler_collects_then_analyzes_and_survives_a_failing_job(tmp_path, m
 
     monkeypatch.setitem(JOBS, "refresh", broken_refresh)
     scheduler = build_scheduler(settings, url, blocking=False)
-    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze", "digest"}
+    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze", "digest", "sweep"}
     scheduler.start()
     try:
         scheduler.get_job("refresh").modify(next_run_time=datetime.now(timezone.utc))

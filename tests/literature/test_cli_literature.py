@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radpulse.cli.main import cli
-from radpulse.literature.identifiers import article_key, find_doi, normalise_doi
+from radpulse.identifiers import article_key, find_doi, normalise_doi
 from radpulse.literature.links import extract_citations, might_cite
 
 FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Local Journal</title>'

@@ -23,7 +23,7 @@ from radpulse.db.models import Annotation, Article, Mention, Post
 from radpulse.db.store import upsert_posts
 from radpulse.literature import evaluate as evaluation
 from radpulse.literature.attention import article_attention
-from radpulse.literature.identifiers import article_key, normalise_doi
+from radpulse.identifiers import article_key, normalise_doi
 from radpulse.literature.linking import link_all, link_batch, link_posts, register_hook
 from radpulse.literature.links import extract_citations
 
