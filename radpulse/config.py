@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from radpulse.errors import ConfigError
 
@@ -62,81 +62,6 @@ class DatabaseSettings(Section):
     commit_items: int = Field(1000, ge=0, le=100_000)
 
 
-class XSettings(Section):
-    enabled: bool = True
-    hashtags: list[str] = []
-    queries: list[str] = []
-    exclude_retweets: bool = True
-    languages: list[str] = []
-    #: posts read per calendar month (X bills each read); collection stops before it is spent
-    monthly_read_budget: int = Field(10_000, ge=0)
-    max_results: int = Field(100, ge=10, le=100)
-    max_pages_per_run: int = Field(10, ge=1)
-
-
-class SubredditSettings(Section):
-    name: str
-    #: when set, only submissions whose title or text contains one of these are kept
-    keywords: list[str] = []
-    comments: bool = False
-
-
-class RedditSettings(Section):
-    enabled: bool = True
-    subreddits: list[SubredditSettings] = []
-    user_agent: str = "radpulse/0.1 (radiology conversation monitor)"
-    #: fetch comments of submissions with at least this score (with comments = true)
-    comments_min_score: int = 20
-    #: bound on MoreComments expansions per submission
-    replace_more_limit: int = Field(3, ge=0)
-    limit_per_run: int = Field(1000, ge=1, le=1000)
-    #: requests per minute (Reddit allows 100 per OAuth client)
-    requests_per_minute: int = Field(100, ge=1, le=100)
-
-
-class MastodonSettings(Section):
-    enabled: bool = True
-    instances: list[str] = []
-    hashtags: list[str] = []
-    limit: int = Field(40, ge=1, le=40)
-    max_pages_per_run: int = Field(10, ge=1)
-
-
-class BlueskySettings(Section):
-    enabled: bool = True
-    service_url: str = "https://bsky.social"
-    queries: list[str] = []
-    languages: list[str] = []
-    limit: int = Field(100, ge=1, le=100)
-    max_pages_per_run: int = Field(10, ge=1)
-
-
-class FeedSettings(Section):
-    name: str
-    url: str
-    journal: str | None = None
-
-
-class PubMedQuery(Section):
-    name: str
-    term: str
-
-
-class PubMedSettings(Section):
-    enabled: bool = True
-    queries: list[PubMedQuery] = []
-    email: str = ""
-    tool: str = "radpulse"
-    #: how far back the first run looks
-    initial_days: int = Field(30, ge=1)
-
-
-class CrossrefSettings(Section):
-    enabled: bool = True
-    mailto: str = ""
-    batch_size: int = Field(50, ge=1)
-
-
 class RefreshSettings(Section):
     #: engagement of posts younger than this is refreshed
     max_age_days: int = Field(7, ge=0)
@@ -168,7 +93,8 @@ class SmtpSettings(Section):
     starttls: bool = False
     ssl: bool = False
     from_address: str = "radpulse@localhost"
-    timeout_seconds: float = Field(30, gt=0)
+    #: a finite number of seconds (inf or nan would let one dead server hang a run)
+    timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
 
 
 class DashboardSettings(Section):
@@ -177,18 +103,16 @@ class DashboardSettings(Section):
 
 
 class Settings(Section):
-    """The whole validated configuration; `path` is the file it came from (None: defaults)."""
+    """The whole validated configuration; `path` is the file it came from (None: defaults).
+
+    The core sections are declared here; each collector's section ([x], [reddit], [[feeds]],
+    ...) is declared by its platform (`radpulse.collectors.registry`), and `settings_model()`
+    builds the class that holds them all, so `settings.x` is the validated [x] section.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     database: DatabaseSettings = DatabaseSettings()
-    x: XSettings = XSettings()
-    reddit: RedditSettings = RedditSettings()
-    mastodon: MastodonSettings = MastodonSettings()
-    bluesky: BlueskySettings = BlueskySettings()
-    feeds: list[FeedSettings] = []
-    pubmed: PubMedSettings = PubMedSettings()
-    crossref: CrossrefSettings = CrossrefSettings()
     refresh: RefreshSettings = RefreshSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     digest: DigestSettings = DigestSettings()
@@ -199,14 +123,9 @@ class Settings(Section):
     path: Path | None = Field(None, exclude=True)
     env: dict[str, str] = Field(default_factory=dict, exclude=True, repr=False)
 
-    @field_validator("feeds")
-    @classmethod
-    def _unique_feed_names(cls, feeds: list[FeedSettings]) -> list[FeedSettings]:
-        names = [f.name for f in feeds]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"feed names must be unique; repeated: {', '.join(dupes)}")
-        return feeds
+    def section(self, name: str) -> Any:
+        """The validated config section `name` (a collector's, or a core one)."""
+        return getattr(self, name)
 
     def secret(self, name: str) -> str | None:
         """The secret `name` from the environment captured at load time (None when unset)."""
@@ -224,6 +143,28 @@ class Settings(Section):
         if url:
             return url
         return f"sqlite:///{default_data_dir() / 'radpulse.db'}"
+
+
+_MODEL: list[type[Settings]] = []
+
+
+def settings_model() -> type[Settings]:
+    """Settings with one field per declared platform's section (rebuilt when the registry changes)."""
+    if not _MODEL:
+        from radpulse.collectors import registry
+
+        if _reset not in registry.on_change:
+            registry.on_change.append(_reset)
+        fields: dict[str, Any] = {
+            p.section: (p.settings_type(), Field(default_factory=p.default_settings))
+            for p in registry.declared_platforms()
+        }
+        _MODEL.append(create_model("Settings", __base__=Settings, __module__=__name__, **fields))
+    return _MODEL[0]
+
+
+def _reset() -> None:
+    _MODEL.clear()
 
 
 def mastodon_token_env(instance: str) -> str:
@@ -253,7 +194,7 @@ def settings_from_dict(
     """Validate `data` (parsed TOML) into Settings; errors name the key, the file and the need."""
     where = str(path) if path else "the configuration"
     try:
-        settings = Settings.model_validate(data)
+        settings = settings_model().model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

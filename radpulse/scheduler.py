@@ -41,12 +41,13 @@ def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
 
 def refresh_job(settings: Settings, database_url: str) -> dict[str, Any]:
     """Re-read engagement of recent posts on every platform with tracked sources."""
+    from radpulse.collectors.registry import social_platforms
     from radpulse.collectors.runner import refresh_platforms
     from radpulse.sources import sync_sources
 
     db = open_database(database_url)
     try:
-        platforms = sorted({s.platform for s in sync_sources(db, settings)} & {"x", "reddit", "mastodon", "bluesky"})
+        platforms = sorted({s.platform for s in sync_sources(db, settings)} & set(social_platforms()))
         results = refresh_platforms(db, settings, platforms)
     finally:
         db.dispose()

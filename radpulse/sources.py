@@ -13,36 +13,11 @@ from radpulse.db.models import Source
 
 
 def expand_sources(settings: Settings) -> list[SourceSpec]:
-    """Every source the config tracks, with a stable unique name per source."""
-    specs: list[SourceSpec] = []
-    x = settings.x
-    if x.enabled:
-        opts = {"exclude_retweets": x.exclude_retweets, "languages": list(x.languages)}
-        specs += [SourceSpec(f"x:{t}", "x", "hashtag", t, opts) for t in x.hashtags]
-        specs += [SourceSpec(f"x:{q}", "x", "query", q, opts) for q in x.queries]
-    if settings.reddit.enabled:
-        specs += [
-            SourceSpec(f"reddit:r/{s.name}", "reddit", "subreddit", s.name,
-                       {"keywords": list(s.keywords), "comments": s.comments})
-            for s in settings.reddit.subreddits
-        ]
-    if settings.mastodon.enabled:
-        specs += [
-            SourceSpec(f"mastodon:{inst}#{tag.lstrip('#')}", "mastodon", "tag", tag.lstrip("#"), {"instance": inst})
-            for inst in settings.mastodon.instances
-            for tag in settings.mastodon.hashtags
-        ]
-    if settings.bluesky.enabled:
-        opts = {"languages": list(settings.bluesky.languages)}
-        specs += [SourceSpec(f"bluesky:{q}", "bluesky", "query", q, opts) for q in settings.bluesky.queries]
-    specs += [
-        SourceSpec(f"feed:{f.name}", "feeds", "feed", f.url, {"journal": f.journal}) for f in settings.feeds
-    ]
-    if settings.pubmed.enabled:
-        specs += [SourceSpec(f"pubmed:{q.name}", "pubmed", "pubmed_query", q.term, {}) for q in settings.pubmed.queries]
-    if settings.crossref.enabled:
-        specs.append(SourceSpec("crossref:enrich", "crossref", "enrichment", "articles missing metadata", {}))
-    return specs
+    """Every source the config tracks, with a stable unique name per source (each platform
+    declares how its section expands; see `radpulse.collectors.registry`)."""
+    from radpulse.collectors.registry import declared_platforms
+
+    return [spec for p in declared_platforms() for spec in p.expand(settings.section(p.section))]
 
 
 def sync_sources(db: Database, settings: Settings) -> list[SourceSpec]:

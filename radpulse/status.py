@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,11 +24,15 @@ from radpulse.db.models import (
 
 
 def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
-    """Every enabled source with its post count and last run."""
-    from radpulse.sources import sync_sources
+    """Every source the config tracks with its post count and last run, plus the demo's sources.
 
-    specs = sync_sources(db, settings)
+    Only reads: a source not collected yet is shown as "never run" (`radpulse collect` records it).
+    """
+    from radpulse.sources import expand_sources
+
+    configured = expand_sources(settings)
     with db.engine.connect() as conn:
+        ids = dict(conn.execute(select(Source.name, Source.id)).all())
         counts = dict(conn.execute(select(PostSource.source_id, func.count()).group_by(PostSource.source_id)).all())
         last_id = select(CollectionRun.source_id, func.max(CollectionRun.id).label("id")).group_by(CollectionRun.source_id).subquery()
         last = {
@@ -37,6 +42,7 @@ def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
             )
         }
         synthetic = conn.execute(select(Source).where(Source.synthetic.is_(True))).all()
+    specs = [replace(s, id=ids.get(s.name)) for s in configured]
     rows = []
     for s in specs:
         run = last.get(s.id)
@@ -55,8 +61,6 @@ def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 def status_report(db: Database, settings: Settings) -> dict[str, Any]:
     """Counts, sources and their last runs, and API budgets."""
-    from radpulse.collectors.runner import api_units_spent, current_period
-
     with db.engine.connect() as conn:
         posts = dict(conn.execute(select(Post.platform, func.count()).group_by(Post.platform)).all())
         totals = {
@@ -70,24 +74,46 @@ def status_report(db: Database, settings: Settings) -> dict[str, Any]:
             "synthetic_posts": conn.execute(select(func.count()).select_from(Post).where(Post.synthetic.is_(True))).scalar(),
         }
         demo = conn.execute(select(Meta.value).where(Meta.key == "demo")).scalar()
-    spent = api_units_spent(db, "x")
-    budget = settings.x.monthly_read_budget
     sources = source_overview(db, settings)
-    x_exhausted = spent >= budget or any(
-        s["platform"] == "x" and s["last_status"] == "budget_exhausted" for s in sources
-    )
+    budgets = _budgets(db, settings, sources)
+    platforms = _platforms(settings, sources)
     return {
         "database": db.engine.url.render_as_string(hide_password=True),
         "schema_revision": current_revision(db.engine),
         "synthetic_demo": demo,
         "totals": totals,
-        "budgets": {
-            "x": {
-                "period": current_period(), "spent": spent, "budget": budget,
-                "remaining": max(budget - spent, 0),
-                "state": "exhausted: X collection stopped until next month or a higher [x].monthly_read_budget"
-                if x_exhausted else "ok",
-            }
-        },
+        "budgets": budgets,
+        "platforms": platforms,
         "sources": sources,
     }
+
+
+def _budgets(db: Database, settings: Settings, sources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each billing platform's reads this calendar month against its budget."""
+    from radpulse.collectors.registry import declared_platforms
+    from radpulse.collectors.runner import api_units_spent, current_period
+
+    out = {}
+    for p in declared_platforms():
+        budget = p.monthly_budget(settings)
+        if budget is None:
+            continue
+        spent = api_units_spent(db, p.name)
+        exhausted = spent >= budget or any(
+            s["platform"] == p.name and s["last_status"] == "budget_exhausted" for s in sources)
+        out[p.name] = {
+            "label": p.label, "period": current_period(), "spent": spent, "budget": budget, "remaining": max(budget - spent, 0),
+            "state": f"exhausted: {p.label} collection stopped until next month or a higher "
+                     f"[{p.section}] budget" if exhausted else "ok",
+        }
+    return out
+
+
+def _platforms(settings: Settings, sources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each declared platform: label, tracked sources and its published rate limit."""
+    from radpulse.collectors.registry import declared_platforms
+
+    return [{"platform": p.name, "label": p.label, "social": p.social,
+             "sources": sum(1 for s in sources if s["platform"] == p.name and s["last_status"] != "synthetic (demo)"),
+             "rate_limit": str(p.rate_limit) if p.rate_limit else None}
+            for p in declared_platforms()]

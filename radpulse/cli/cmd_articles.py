@@ -6,10 +6,7 @@ import datetime as dt
 import re
 
 import click
-from rich.table import Table
-from rich.text import Text
-
-from radpulse.cli.output import console, echo_json
+from radpulse.cli.output import console, echo_json, table
 
 _SPAN = re.compile(r"^(\d+)\s*([hdwmy])$", re.IGNORECASE)
 _UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1),
@@ -64,20 +61,18 @@ def top(app, since: str, topic: str | None, limit: int, as_json: bool) -> None: 
     if not records:
         console.print(f"{title}: no paper was mentioned. Collect posts first (`radpulse collect`).")
         return
-    out = Table(title=title, header_style="bold")
-    for name in ("#", "score", "mentions", "authors"):
-        out.add_column(name, justify="right", no_wrap=True, min_width=len(name))
-    papers = [r["doi"] or (f"PMID {r['pmid']}" if r["pmid"] else r["key"]) for r in records]
-    out.add_column("where", overflow="fold", max_width=24)
-    out.add_column("paper", overflow="fold", min_width=min(28, max(len(p) for p in papers)))
-    out.add_column("title", overflow="fold", min_width=20)
-    for i, (r, paper) in enumerate(zip(records, papers), start=1):
+    wide = console.width >= 120
+    columns = ["#", "score", "mentions", *(["authors", "where"] if wide else []), "paper", "title"]
+    rows = []
+    for i, r in enumerate(records, start=1):
         where = ", ".join(f"{p} {r[f'mentions_{p}']}" for p in PLATFORMS if r[f"mentions_{p}"])
         name = r["title"] or "(awaiting metadata)"
         if r["journal"]:
             name += f" ({r['journal']})"
-        out.add_row(*[Text(str(v)) for v in (i, f"{r['score']:.2f}", r["mentions"], r["unique_authors"], where,
-                                              paper, name)])
+        paper = r["doi"] or (f"PMID {r['pmid']}" if r["pmid"] else r["key"])
+        rows.append((i, f"{r['score']:.2f}", r["mentions"], *([r["unique_authors"], where] if wide else []),
+                     paper, " ".join(name.split())))
+    out = table(title, columns, rows, keep=("#", "paper"))
     console.print(out)
 
 

@@ -11,7 +11,7 @@ from radpulse.cli.output import console, echo_json, progress, table
 @click.option("--source", "-s", "names", multiple=True, metavar="NAME",
               help="Only this source (repeatable), e.g. 'x:#Radiology' or 'r/Radiology'.")
 @click.option("--platform", "-p", "platforms", multiple=True, metavar="PLATFORM",
-              help="Only sources of this platform (repeatable): x, reddit, mastodon, bluesky, feeds, pubmed, crossref.")
+              help="Only sources of this platform (repeatable), e.g. x, reddit, mastodon, bluesky, feeds, pubmed.")
 @click.option("--refresh/--no-refresh", default=False, show_default=True,
               help="Also re-read engagement of recent posts and apply deletions.")
 @click.option("--deletion-sweep", is_flag=True,
@@ -22,9 +22,11 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
             as_json: bool) -> None:
     """Collect new items from the tracked sources into the database.
 
-    Prints a summary per source (fetched, new, updated, errors, next cursor). Exits 1 when
+    Prints a summary per source (fetched, new, updated, errors; --json adds each source's next
+    cursor). Exits 1 when
     any source failed; the others are collected and stored all the same.
     """
+    from radpulse.collectors.registry import known_hint
     from radpulse.collectors.registry import platforms as known_platforms
     from radpulse.collectors.runner import collect_sources, refresh_platforms
     from radpulse.errors import InputError
@@ -33,7 +35,7 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
     unknown = sorted(set(platforms) - set(known_platforms()))
     if unknown:
         raise InputError(f"Unknown platform(s): {', '.join(unknown)}.",
-                         hint=f"Known platforms: {', '.join(known_platforms())}.")
+                         hint=known_hint("platforms", known_platforms(), unknown[0]))
     db = app.db()
     specs = select_sources(sync_sources(db, app.settings), names, platforms)
     if not specs:
@@ -54,14 +56,9 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
     if as_json:
         echo_json([r.as_dict() for r in results])
     else:
-        summary = table(
-            "Collection",
-            ["source", "status", "fetched", "new", "updated", "errors", "next cursor"],
-            [(r.source, r.status, r.fetched, r.new, r.updated, r.failed, _cursor_text(r.cursor)) for r in results],
-        )
-        for column in summary.columns[:2]:
-            column.no_wrap = True
-        console.print(summary)
+        # the cursors are internal state: in --json only
+        console.print(table("Collection", ["source", "status", "fetched", "new", "updated", "errors"],
+                            [(r.source, r.status, r.fetched, r.new, r.updated, r.failed) for r in results]))
         print_problems(results)
     failed = [r for r in results if not r.ok]
     if failed:
@@ -80,9 +77,3 @@ def print_problems(results) -> None:  # type: ignore[no-untyped-def]
     for message, sources in problems.items():
         who = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
         console.print(f"- {who}: {message}", markup=False, highlight=False)
-
-
-def _cursor_text(cursor) -> str:  # type: ignore[no-untyped-def]
-    if not cursor:
-        return ""
-    return ", ".join(f"{k}={v}" for k, v in cursor.items() if not isinstance(v, (dict, list)))[:80]

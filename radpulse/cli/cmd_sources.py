@@ -7,11 +7,24 @@ from pathlib import Path
 import click
 import tomlkit
 
-from radpulse.cli.output import console, echo_json, table
+from radpulse.cli.output import console, echo_json, short_time, table
+from radpulse.collectors.registry import AddRequest, add_kinds, known_hint, platform_for_source
 from radpulse.config import default_config_path, default_config_text, settings_from_dict
-from radpulse.errors import ConfigError, InputError
+from radpulse.errors import InputError
 
-KINDS = ("hashtag", "query", "subreddit", "feed", "pubmed", "mastodon", "bluesky")
+class KindType(click.ParamType):
+    """KIND of `sources add`: whatever the declared platforms handle (read when used)."""
+
+    name = "kind"
+
+    def get_metavar(self, param, ctx=None) -> str:  # type: ignore[no-untyped-def, override]
+        return "[" + "|".join(add_kinds()) + "]"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        kinds = add_kinds()
+        if value not in kinds:
+            self.fail(f"{value!r} is not a kind of source. {known_hint('kinds', list(kinds), value)}", param, ctx)
+        return value
 
 
 def _config_file(app) -> Path:  # type: ignore[no-untyped-def]
@@ -30,22 +43,6 @@ def _save(app, path: Path, doc: tomlkit.TOMLDocument) -> None:  # type: ignore[n
     app.__dict__.pop("settings", None)
 
 
-def _table(doc, name: str):  # type: ignore[no-untyped-def]
-    if name not in doc:
-        doc[name] = tomlkit.table()
-    return doc[name]
-
-
-def _append_unique(container, key: str, value) -> bool:  # type: ignore[no-untyped-def]
-    if key not in container:
-        container[key] = tomlkit.array()
-    arr = container[key]
-    if value in list(arr):
-        return False
-    arr.append(value)
-    return True
-
-
 @click.group()
 def sources() -> None:
     """List, add and remove tracked sources (stored in the config file)."""
@@ -62,21 +59,24 @@ def list_sources(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         echo_json(rows)
         return
-    console.print(table("Tracked sources", ["name", "platform", "kind", "value", "posts", "last run", "status"],
-                        [(r["name"], r["platform"], r["kind"], r["value"], r["posts"], r["last_run"], r["last_status"])
-                         for r in rows]))
+    wide = console.width >= 120
+    columns = ["name", *(["kind", "value"] if wide else []), "posts", "last run", "status"]
+    console.print(table("Tracked sources", columns, [
+        (r["name"], *([r["kind"], r["value"]] if wide else []), r["posts"], short_time(r["last_run"]), r["last_status"])
+        for r in rows]))
 
 
 @sources.command("add")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=KindType())
 @click.argument("value")
 @click.option("--name", help="Name for a feed or PubMed query (default: derived from VALUE).")
-@click.option("--instance", help="Mastodon instance for `mastodon TAG` (default: every configured instance).")
+@click.option("--instance", help="Mastodon instance for `mastodon TAG` (default: every configured instance); only that (instance, tag) is added.")
 @click.option("--keyword", "keywords", multiple=True, help="Subreddit keyword filter (repeatable).")
 @click.pass_obj
 def add_source(app, kind: str, value: str, name: str | None, instance: str | None, keywords: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Track a new source. KIND is one of: hashtag, query (X), subreddit, feed (URL),
-    pubmed (query term), mastodon (tag, with --instance), bluesky (tag or query).
+    pubmed (query term), mastodon (tag, with --instance), bluesky (tag or query), or a kind a
+    collector plugin declares. A feed is named after the journal title in the feed (or --name).
 
     \b
     Examples:
@@ -91,60 +91,12 @@ def add_source(app, kind: str, value: str, name: str | None, instance: str | Non
         raise InputError("The source value is empty.", hint="Give a hashtag, query, subreddit, URL or term.")
     path = _config_file(app)
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    added = True
-    if kind == "hashtag":
-        tag = value if value.startswith("#") else f"#{value}"
-        added = _append_unique(_table(doc, "x"), "hashtags", tag)
-    elif kind == "query":
-        added = _append_unique(_table(doc, "x"), "queries", value)
-    elif kind == "subreddit":
-        sub = value.removeprefix("/").removeprefix("r/")
-        reddit = _table(doc, "reddit")
-        if "subreddits" not in reddit:
-            reddit["subreddits"] = tomlkit.aot()
-        if any(str(s.get("name", "")).lower() == sub.lower() for s in reddit["subreddits"]):
-            added = False
-        else:
-            entry = tomlkit.table()
-            entry["name"] = sub
-            if keywords:
-                entry["keywords"] = list(keywords)
-            reddit["subreddits"].append(entry)
-    elif kind == "feed":
-        if not value.startswith(("http://", "https://")):
-            raise InputError(f"{value!r} is not a feed URL.", hint="Give the full http(s):// address of the RSS or Atom feed.")
-        if "feeds" not in doc:
-            doc["feeds"] = tomlkit.aot()
-        feed_name = name or value.split("//", 1)[1].split("/", 1)[0]
-        if any(f.get("url") == value or f.get("name") == feed_name for f in doc["feeds"]):
-            added = False
-        else:
-            entry = tomlkit.table()
-            entry["name"], entry["url"] = feed_name, value
-            doc["feeds"].append(entry)
-    elif kind == "pubmed":
-        pubmed = _table(doc, "pubmed")
-        if "queries" not in pubmed:
-            pubmed["queries"] = tomlkit.aot()
-        qname = name or "query-" + str(len(pubmed["queries"]) + 1)
-        if any(q.get("term") == value or q.get("name") == qname for q in pubmed["queries"]):
-            added = False
-        else:
-            entry = tomlkit.table()
-            entry["name"], entry["term"] = qname, value
-            pubmed["queries"].append(entry)
-    elif kind == "mastodon":
-        mastodon = _table(doc, "mastodon")
-        added = _append_unique(mastodon, "hashtags", value.lstrip("#"))
-        if instance:
-            added = _append_unique(mastodon, "instances", instance) or added
-    elif kind == "bluesky":
-        added = _append_unique(_table(doc, "bluesky"), "queries", value)
+    added = add_kinds()[kind].add(doc, AddRequest(kind, value, name=name, instance=instance, keywords=keywords))
     if not added:
         click.echo(f"Already tracked: {kind} {value}")
         return
     _save(app, path, doc)
-    click.echo(f"Tracking {kind} {value} (saved in {path}).")
+    click.echo(f"Tracking {added} (saved in {path}).")
 
 
 @sources.command("remove")
@@ -154,37 +106,9 @@ def remove_source(app, name: str) -> None:  # type: ignore[no-untyped-def]
     """Stop tracking the source NAME (as `sources list` shows it). Collected data is kept."""
     path = _config_file(app)
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    platform, _, value = name.partition(":")
-    removed = False
-
-    def drop(container, key: str, match) -> bool:  # type: ignore[no-untyped-def]
-        if container is None or key not in container:
-            return False
-        items = container[key]
-        for i, item in enumerate(list(items)):
-            if match(item):
-                del items[i]
-                return True
-        return False
-
-    if platform == "x":
-        removed = drop(doc.get("x"), "hashtags", lambda v: v == value) or drop(doc.get("x"), "queries", lambda v: v == value)
-    elif platform == "reddit":
-        sub = value.removeprefix("r/")
-        removed = drop(doc.get("reddit"), "subreddits", lambda s: str(s.get("name", "")).lower() == sub.lower())
-    elif platform == "feed":
-        removed = drop(doc, "feeds", lambda f: f.get("name") == value)
-    elif platform == "pubmed":
-        removed = drop(doc.get("pubmed"), "queries", lambda q: q.get("name") == value)
-    elif platform == "bluesky":
-        removed = drop(doc.get("bluesky"), "queries", lambda v: v == value)
-    elif platform == "mastodon":
-        tag = value.split("#", 1)[-1]
-        removed = drop(doc.get("mastodon"), "hashtags", lambda v: v.lstrip("#") == tag)
+    declared = platform_for_source(name)
+    removed = declared is not None and declared.remove(doc, name)
     if not removed:
         raise InputError(f"No tracked source named {name!r}.", hint="See `radpulse sources list` for the names.")
-    try:
-        _save(app, path, doc)
-    except ConfigError:
-        raise
+    _save(app, path, doc)
     click.echo(f"Stopped tracking {name}; its collected data is kept.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from radpulse.cli.output import console, echo_json, table
+from radpulse.cli.output import console, echo_json, short_time, table
 
 
 @click.command()
@@ -27,9 +27,10 @@ def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         ("posts (all)", t["posts"]), ("authors", t["authors"]), ("articles", t["articles"]),
         ("mentions", t["mentions"]), ("annotations", t["annotations"]), ("quarantined items", t["quarantined"]),
     ]))
-    x = report["budgets"]["x"]
-    console.print(f"X read budget {x['period']}: {x['spent']} of {x['budget']} spent; {x['state']}", markup=False)
+    for b in report["budgets"].values():
+        console.print(f"{b['label']} read budget {b['period']}: {b['spent']} of {b['budget']} spent; {b['state']}",
+                      markup=False)
     console.print(table("Sources", ["name", "posts", "last run", "status", "message"], [
-        (s["name"], s["posts"], s["last_run"], s["last_status"], (s["last_error"] or "")[:120])
+        (s["name"], s["posts"], short_time(s["last_run"]), s["last_status"], " ".join((s["last_error"] or "").split()))
         for s in report["sources"]
     ]))

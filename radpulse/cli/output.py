@@ -17,6 +17,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.cells import cell_len
 from rich.table import Table
 
 console = Console(highlight=False)
@@ -28,20 +29,67 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A rich table; numbers right-aligned. Cell text is printed literally (no markup)."""
-    t = Table(title=title, header_style="bold")
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+          keep: Iterable[str] = ()) -> Table:
+    """A rich table that reads at any width: one line per row, numbers right-aligned and never
+    cut, other cells cut with an ellipsis (never broken mid-word) when the terminal is narrow.
+
+    Numeric columns and the columns named in `keep` keep their full width; the other columns
+    share what is left, each getting what it needs when it needs less than an equal share.
+    Cell text is printed literally (no markup).
+    """
+    kept = set(keep) | NUMERIC
+    t = FittedTable(title=title, header_style="bold")
     for name in columns:
-        t.add_column(name, justify="right" if name in NUMERIC else "left", overflow="fold")
+        t.add_column(name, justify="right" if name in NUMERIC else "left", no_wrap=True, overflow="ellipsis")
+    t.flexible = [name not in kept for name in columns]
     for row in rows:
         t.add_row(*["" if v is None else _plain(v) for v in row])
     return t
+
+
+class FittedTable(Table):
+    """A Table whose flexible columns are narrowed to fit the console (see `table`)."""
+
+    flexible: list[bool]
+
+    def __rich_console__(self, console, options):  # type: ignore[no-untyped-def]
+        widths = [max([cell_len(str(c.header))] + [cell_len(str(cell)) for cell in c.cells]) for c in self.columns]
+        room = options.max_width - (3 * len(widths) + 1)  # padding 1+1 per column and the rules
+        fit = fit_widths(widths, self.flexible, room)
+        for column, width, need in zip(self.columns, fit, widths):
+            column.width = width if width < need else None
+        yield from super().__rich_console__(console, options)
+
+
+def fit_widths(needs: Sequence[int], flexible: Sequence[bool], room: int, minimum: int = 6) -> list[int]:
+    """Widths within `room`: fixed columns get what they need, flexible ones share the rest
+    (water-filling: a column needing less than an equal share gets its need)."""
+    out = list(needs)
+    left = room - sum(n for n, f in zip(needs, flexible) if not f)
+    open_ = sorted((n, i) for i, (n, f) in enumerate(zip(needs, flexible)) if f)
+    while open_:
+        share = max(left // len(open_), minimum)
+        need, i = open_[0]
+        if need <= share:
+            open_.pop(0)
+            left -= need
+            continue
+        for _, j in open_:
+            out[j] = share
+        break
+    return out
 
 
 def _plain(value: Any) -> Any:
     from rich.text import Text
 
     return Text(str(value))
+
+
+def short_time(iso: str | None) -> str:
+    """'2026-11-20T12:34:56+00:00' as '2026-11-20 12:34' (the tables' time format)."""
+    return "" if not iso else str(iso).replace("T", " ")[:16]
 
 
 NUMERIC = {"fetched", "new", "updated", "errors", "failed", "posts", "count", "authors", "articles",

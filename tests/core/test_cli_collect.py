@@ -43,7 +43,8 @@ def test_collect_prints_a_summary_per_source_and_exits_1_when_one_failed(tmp_pat
     assert "did not complete" in result.stderr
     table = invoke(*base, "collect", "--source", "x:#Radiology")
     assert table.exit_code == 0
-    assert "x:#Radiology" in table.stdout and "page=3" in table.stdout
+    assert "x:#Radiology" in table.stdout and "page=3" not in table.stdout  # cursors: --json only
+    assert rows["x:#Radiology"]["cursor"]
     status = json.loads(invoke(*base, "status", "--json").stdout)
     by_name = {s["name"]: s for s in status["sources"]}
     assert by_name["x:#Radiology"]["posts"] == 12 and by_name["x:#Radiology"]["last_status"] == "success"

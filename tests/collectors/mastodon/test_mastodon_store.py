@@ -26,7 +26,7 @@ A, B = "mastodon.social", "med-mastodon.com"
 
 def settings_for(instances, env=None, **mastodon):
     return make_settings(
-        {"mastodon": {"instances": instances, "hashtags": [TAG], **mastodon}, "x": OFF, "reddit": OFF,
+        {"mastodon": {"timelines": [], "instances": instances, "hashtags": [TAG], **mastodon}, "x": OFF, "reddit": OFF,
          "bluesky": OFF, "pubmed": OFF, "crossref": OFF, "feeds": []},
         env,
     )

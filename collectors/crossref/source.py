@@ -1,0 +1,34 @@
+"""What the Crossref platform declares: its [crossref] section and one enrichment source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from radpulse.collectors.base import SourceSpec
+from radpulse.collectors.registry import Platform, RateLimit, register_platform
+from radpulse.config import Section
+
+
+class CrossrefSettings(Section):
+    enabled: bool = True
+    mailto: str = ""
+    batch_size: int = Field(50, ge=1)
+
+
+class CrossrefPlatform(Platform):
+    name = section = "crossref"
+    label = "Crossref"
+    rate_limit = RateLimit(50, 1, "polite pool; paced on X-Rate-Limit-* headers")
+
+    def settings_type(self) -> Any:
+        return CrossrefSettings
+
+    def expand(self, section: CrossrefSettings) -> list[SourceSpec]:
+        if not section.enabled:
+            return []
+        return [SourceSpec("crossref:enrich", "crossref", "enrichment", "articles missing metadata", {})]
+
+
+PLATFORM = register_platform(CrossrefPlatform())
