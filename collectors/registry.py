@@ -46,6 +46,12 @@ def platforms() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def post_platforms() -> list[str]:
+    """Names of the platforms whose collectors store posts (not literature-only ones)."""
+    _load()
+    return sorted(name for name, cls in _REGISTRY.items() if cls.stores_posts)
+
+
 def get_collector(platform: str) -> type[Collector]:
     """The collector class for `platform`."""
     _load()

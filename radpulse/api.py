@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, exists, select
 
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Annotation, Article, Author, Meta, Post, PostSource, Source
-from radpulse.errors import InputError
+from radpulse.timewindow import parse_when
 
 POST_EXPORT_COLUMNS = [
     "id", "platform", "external_id", "author", "author_handle", "author_type", "created_at", "text",
@@ -39,28 +39,6 @@ def connect(url: str | None = None, config: str | None = None) -> Database:
     from radpulse.config import load_settings
 
     return open_database(url or load_settings(config).database_url)
-
-
-def parse_when(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
-    """'2026-01-01', an ISO timestamp, '7d'/'12h'/'4w' (ago), a date or datetime → aware UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        delta = {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n), "w": dt.timedelta(weeks=n)}[unit]
-        return dt.datetime.now(dt.timezone.utc) - delta
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date.", hint="Use YYYY-MM-DD, an ISO timestamp, or a span such as 7d, 12h, 4w."
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _post_query(
@@ -123,7 +101,7 @@ def iter_posts(
     With `deidentify` (the default for research exports) authors become keyed pseudonyms,
     handles and @mentions are removed from the output, and raw payloads are never included.
     """
-    q = _post_query(parse_when(since), parse_when(until), platforms, sources, include_deleted)
+    q = _post_query(parse_when(since, name="since"), parse_when(until, name="until"), platforms, sources, include_deleted)
     pseudonym = _pseudonymiser(db) if deidentify else None
     with db.sessions() as session:
         result = session.execute(q.execution_options(yield_per=chunksize))
@@ -164,9 +142,9 @@ def iter_articles(
 ) -> Iterator[pd.DataFrame]:
     """Articles (optionally first seen in [since, until)) as DataFrames."""
     q = select(*[getattr(Article, c) for c in ARTICLE_EXPORT_COLUMNS]).order_by(Article.id)
-    if (s := parse_when(since)) is not None:
+    if (s := parse_when(since, name="since")) is not None:
         q = q.where(Article.first_seen_at >= s)
-    if (u := parse_when(until)) is not None:
+    if (u := parse_when(until, name="until")) is not None:
         q = q.where(Article.first_seen_at < u)
     with db.engine.connect().execution_options(yield_per=chunksize, stream_results=True) as conn:
         for part in conn.execute(q).partitions(chunksize):
