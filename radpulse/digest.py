@@ -233,7 +233,7 @@ def add_subscriber(db: Database, email: str, *, name: str | None = None, topics:
     address = normalise_email(email)
     unknown = sorted(set(topics or []) - {*SUBSPECIALTIES, GENERAL, *THEMES})
     if unknown:
-        raise InputError(f"unknown subspecialty or theme {', '.join(unknown)}.",
+        raise InputError(f"unknown subspecialty {', '.join(unknown)} (not a theme either).",
                          hint=f"Choose from: {', '.join(SUBSPECIALTIES)} (subspecialties), {', '.join(THEMES)} (themes).")
     with db.session() as s:
         row = s.execute(select(Subscriber).where(Subscriber.email == address)).scalar_one_or_none()
