@@ -45,9 +45,9 @@ def check_port(host: str, port: int) -> None:
 @click.pass_obj
 def dashboard(app, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
     """Serve the Plotly/Dash dashboard: volume, hashtags, topics, engagement, voices, papers."""
+    app.db()  # fail early with a clear message when the database cannot be used
     host = host or app.settings.dashboard.host
     port = port or app.settings.dashboard.port
-    app.db()  # fail early with a clear message when the database cannot be used
     check_port(host, port)
     from radpulse.dashboards.app import serve
 
