@@ -144,7 +144,7 @@ def test_locked_sqlite_gives_a_message_and_exit_2(tmp_path):
 def test_unknown_platform_and_empty_selection_for_collect(tmp_path, cfg):
     base = ("--config", str(cfg), "--database-url", f"sqlite:///{tmp_path / 'r.db'}")
     r = run(*base, "collect", "--platform", "myspace")
-    assert r.exit_code == 2 and "Unknown platform(s): myspace" in r.output
+    assert r.exit_code == 2 and "'myspace' is not a known platform" in r.output and "feeds" in r.output
     r = run(*base, "collect", "--source", "x:#NoSuchTag")
     assert r.exit_code == 2 and "No tracked source matches" in r.output
 
