@@ -195,6 +195,9 @@ class Collector(abc.ABC):
 
     platform: ClassVar[str]
     kinds: ClassVar[tuple[str, ...]]
+    #: False for collectors of literature only (feeds, PubMed, Crossref): their platform names
+    #: no posts, so post filters (`export posts --platform`, `trends --platform`) do not offer it
+    stores_posts: ClassVar[bool] = True
     #: environment variables that must be set, in the order they are reported as missing
     required_env: ClassVar[tuple[str, ...]] = ()
 

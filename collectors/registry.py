@@ -192,6 +192,12 @@ def platform_for_source(name: str) -> Platform | None:
     return None
 
 
+def post_platforms() -> list[str]:
+    """Names of the platforms whose collectors store posts (not literature-only ones)."""
+    _load()
+    return sorted(name for name, cls in _REGISTRY.items() if cls.stores_posts)
+
+
 def get_collector(name: str) -> type[Collector]:
     """The collector class for platform `name`."""
     _load()

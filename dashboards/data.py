@@ -11,7 +11,7 @@ from sqlalchemy import Date, and_, cast, func, literal_column, select, text
 
 from radpulse.db.queries import PostFilters, author_key, public_where
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Article, Author, Mention, Post
+from radpulse.db.models import Annotation, Author, Post
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 
 import pandas as pd
@@ -19,6 +18,7 @@ from radpulse.db.models import Annotation, Article
 from radpulse.db.queries.filters import PostFilters
 from radpulse.errors import InputError
 from radpulse.exports.posts import DEIDENTIFIED_COLUMNS, IDENTIFIED_COLUMNS, iter_post_frames
+from radpulse.timewindow import parse_when
 
 POST_EXPORT_COLUMNS = DEIDENTIFIED_COLUMNS
 ARTICLE_EXPORT_COLUMNS = [
@@ -34,35 +34,13 @@ def connect(url: str | None = None, config: str | None = None) -> Database:
     return open_database(url or load_settings(config).database_url)
 
 
-def parse_when(value: str | dt.date | dt.datetime | None) -> dt.datetime | None:
-    """'2026-01-01', an ISO timestamp, '7d'/'12h'/'4w' (ago), a date or datetime → aware UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
-    m = re.fullmatch(r"\s*(\d+)\s*([hdw])\s*", value)
-    if m:
-        n, unit = int(m.group(1)), m.group(2)
-        delta = {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n), "w": dt.timedelta(weeks=n)}[unit]
-        return dt.datetime.now(dt.timezone.utc) - delta
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date.", hint="Use YYYY-MM-DD, an ISO timestamp, or a span such as 7d, 12h, 4w."
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
 def post_filters(
     *, since: str | dt.datetime | None = None, until: str | dt.datetime | None = None,
     platforms: Sequence[str] = (), sources: Sequence[str] = (), include_deleted: bool = False,
     include_held: bool = False, **facets: Sequence[str],
 ) -> PostFilters:
     """The read layer's filters from the API's keyword arguments (dates as `parse_when` reads them)."""
-    return PostFilters(start=parse_when(since), end=parse_when(until), platforms=tuple(platforms),
+    return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"), platforms=tuple(platforms),
                        sources=tuple(sources), include_deleted=include_deleted, include_held=include_held,
                        **{k: tuple(v) for k, v in facets.items()})
 
@@ -107,9 +85,9 @@ def iter_articles(
 ) -> Iterator[pd.DataFrame]:
     """Articles (optionally first seen in [since, until)) as DataFrames."""
     q = select(*[getattr(Article, c) for c in ARTICLE_EXPORT_COLUMNS]).order_by(Article.id)
-    if (s := parse_when(since)) is not None:
+    if (s := parse_when(since, name="since")) is not None:
         q = q.where(Article.first_seen_at >= s)
-    if (u := parse_when(until)) is not None:
+    if (u := parse_when(until, name="until")) is not None:
         q = q.where(Article.first_seen_at < u)
     with db.engine.connect().execution_options(yield_per=chunksize, stream_results=True) as conn:
         for part in conn.execute(q).partitions(chunksize):

@@ -286,6 +286,43 @@ def _title_of(body: str, limit: int = 90) -> str:
     return first[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def foreign_data(db: Database) -> dict[str, int]:
+    """What `db` holds that the demo did not write: {what: count}, empty for a demo or new database."""
+    from sqlalchemy import func
+
+    from radpulse.db.models import Article, Author, CollectionRun, Quarantine, Subscriber
+
+    checks = {  # what (singular) -> its count
+        "collected post": select(func.count()).select_from(Post).where(Post.synthetic.is_(False)),
+        "account": select(func.count()).select_from(Author).where(Author.synthetic.is_(False)),
+        "article": select(func.count()).select_from(Article).where(Article.synthetic.is_(False)),
+        "collection run": select(func.count()).select_from(CollectionRun),
+        "quarantined item": select(func.count()).select_from(Quarantine),
+        "subscriber": select(func.count()).select_from(Subscriber),
+    }
+    with db.engine.connect() as conn:
+        found = {what: conn.execute(q).scalar_one() for what, q in checks.items()}
+    return {what: n for what, n in found.items() if n}
+
+
+def refuse_foreign_data(db: Database) -> None:
+    """Raise InputError when `db` holds anything that is not demo data (the demo never mixes in)."""
+    from radpulse.errors import InputError
+
+    found = foreign_data(db)
+    if not found:
+        return
+    shown = db.engine.url.render_as_string(hide_password=True)
+    held = ", ".join(f"{n:,} {what}{'' if n == 1 else 's'}" for what, n in found.items())
+    raise InputError(
+        f"The database {shown} holds data that is not from the demo ({held}); the demo would mix "
+        "synthetic posts into it, so nothing was written.",
+        hint="Build the demo in its own database: unset RADPULSE_DATABASE_URL and leave out "
+        "--database-url (it then uses ~/.local/share/radpulse/demo.db), or pass a new file such as "
+        "--database-url sqlite:///demo.db.",
+    )
+
+
 def build_demo(
     db: Database,
     *,
@@ -294,7 +331,12 @@ def build_demo(
     end: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> DemoSummary:
-    """Fill `db` with the synthetic demo dataset (idempotent for the same seed and end date)."""
+    """Fill `db` with the synthetic demo dataset (idempotent for the same seed and end date).
+
+    Refuses (InputError) a database that holds anything else: collected posts, accounts,
+    articles, collection runs, quarantined items or subscribers.
+    """
+    refuse_foreign_data(db)
     end = end or dt.date.today()
     gen = _Generator(seed, posts, end)
     now = utcnow()

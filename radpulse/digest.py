@@ -24,7 +24,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from jinja2 import DictLoader, Environment, StrictUndefined, select_autoescape
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Text, and_, cast, func, or_, select, update
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.db.queries import PostFilters, author_key, public_where
@@ -102,6 +102,16 @@ class Digest:
         return self.end - dt.timedelta(days=1)
 
 
+def _has_topic(a: Any, topics: list[str]) -> Any:
+    """An annotation whose subspecialty, or one of whose themes, is among `topics`."""
+    from radpulse.analysis.lexicon import THEMES
+
+    themes = [t for t in topics if t in THEMES]
+    # themes are a JSON list of known labels: match the quoted label in its text (both dialects)
+    return or_(a.subspecialty.in_(topics),
+               *[cast(a.themes, Text).contains(f'"{t}"', autoescape=True) for t in themes])
+
+
 def build_digest(
     db: Database, settings: Settings, start: dt.date, end: dt.date, *, topics: list[str] | None = None
 ) -> Digest:
@@ -116,8 +126,7 @@ def build_digest(
     with db.engine.connect() as conn:
         topic_posts = None
         if digest.topic_filter:
-            topic_posts = select(a.post_id).where(a.model_name == ANNOTATOR_NAME,
-                                                  a.subspecialty.in_(digest.topic_filter))
+            topic_posts = select(a.post_id).where(a.model_name == ANNOTATOR_NAME, _has_topic(a, digest.topic_filter))
         scope = in_week if topic_posts is None else and_(in_week, p.id.in_(topic_posts))
         digest.posts = conn.execute(select(func.count()).where(scope)).scalar() or 0
         before = public_where(PostFilters(start=_at(start - dt.timedelta(days=7)), end=since), p)
@@ -219,12 +228,13 @@ def normalise_email(value: str) -> str:
 
 def add_subscriber(db: Database, email: str, *, name: str | None = None, topics: list[str] | None = None) -> tuple[Subscriber, bool]:
     """Add (or re-activate and update) a subscriber; (row, created)."""
-    from radpulse.analysis.lexicon import SUBSPECIALTIES
+    from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
 
     address = normalise_email(email)
-    unknown = sorted(set(topics or []) - set(SUBSPECIALTIES))
+    unknown = sorted(set(topics or []) - {*SUBSPECIALTIES, GENERAL, *THEMES})
     if unknown:
-        raise InputError(f"unknown subspecialty {', '.join(unknown)}.", hint=f"Choose from: {', '.join(SUBSPECIALTIES)}.")
+        raise InputError(f"unknown subspecialty {', '.join(unknown)} (not a theme either).",
+                         hint=f"Choose from: {', '.join(SUBSPECIALTIES)} (subspecialties), {', '.join(THEMES)} (themes).")
     with db.session() as s:
         row = s.execute(select(Subscriber).where(Subscriber.email == address)).scalar_one_or_none()
         created = row is None

@@ -69,6 +69,7 @@ class CrossrefCollector(Collector):
 
     platform = "crossref"
     kinds = ("enrichment",)
+    stores_posts = False
     base_url = CROSSREF
     #: DOIs looked up per run at most (at the polite pool's ~10 req/s: under 2 minutes)
     max_per_run = 1000

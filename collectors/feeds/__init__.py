@@ -57,6 +57,7 @@ class FeedCollector(Collector):
 
     platform = "feeds"
     kinds = ("feed",)
+    stores_posts = False
     #: defaults for every instance (the runner builds collectors from settings alone)
     timeout: httpx.Timeout | float = TIMEOUT
     max_bytes: int = MAX_FEED_BYTES

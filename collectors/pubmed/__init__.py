@@ -38,6 +38,7 @@ class PubMedCollector(Collector):
 
     platform = "pubmed"
     kinds = ("pubmed_query",)
+    stores_posts = False
     base_url = EUTILS
     batch_size = 200
     max_hits = MAX_HITS

@@ -8,6 +8,7 @@ import getpass
 import click
 
 from radpulse.cli.output import console, echo_json, err_console, progress, table
+from radpulse.cli.params import REVIEW_FLAG
 from radpulse.errors import InputError
 
 
@@ -73,13 +74,17 @@ def annotate(infile: str, outfile: str | None, batch_size: int) -> None:
         raise SystemExit(1)
 
 
+#: recorded when a reviewer gives no --reason (the README's `review dismiss ID` form)
+DEFAULT_REASON = "no reason given"
+
+
 @click.group()
 def review() -> None:
     """Review flagged posts (privacy risk, advice requests, spam): list, confirm, dismiss."""
 
 
 @review.command("list")
-@click.option("--flag", help="Only this flag (privacy_risk, medical_advice_request, spam).")
+@click.option("--flag", type=REVIEW_FLAG, help="Only this flag (privacy_risk, medical_advice_request, spam).")
 @click.option("--all", "include_decided", is_flag=True, help="Include posts already decided.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -114,15 +119,23 @@ def _decide(app, post_id: int, flag: str | None, reason: str, reviewer: str | No
         if not match:
             raise InputError(f"Post {post_id} is not flagged.")
         flags = match[0].pending or match[0].flags
+    who = reviewer or _login_name()
     for f in flags:
-        decide(db, post_id, f, decision, reason, reviewer or getpass.getuser())
-    console.print(f"Post {post_id}: {', '.join(flags)} {decision}.")
+        decide(db, post_id, f, decision, reason, who)
+    console.print(f"Post {post_id}: {', '.join(flags)} {decision} by {who} (reason: {reason}).", markup=False)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (containers, cron)
+        return "unknown"
 
 
 @review.command("confirm")
 @click.argument("post_id", type=int)
-@click.option("--flag", help="Which flag (default: every pending flag of the post).")
-@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--flag", type=REVIEW_FLAG, help="Which flag (default: every pending flag of the post).")
+@click.option("--reason", default=DEFAULT_REASON, show_default=True, help="Why (recorded with the decision).")
 @click.option("--reviewer", help="Who decided (default: the login name).")
 @click.pass_obj
 def review_confirm(app, post_id: int, flag: str | None, reason: str, reviewer: str | None) -> None:
@@ -132,8 +145,8 @@ def review_confirm(app, post_id: int, flag: str | None, reason: str, reviewer: s
 
 @review.command("dismiss")
 @click.argument("post_id", type=int)
-@click.option("--flag", help="Which flag (default: every pending flag of the post).")
-@click.option("--reason", required=True, help="Why (recorded).")
+@click.option("--flag", type=REVIEW_FLAG, help="Which flag (default: every pending flag of the post).")
+@click.option("--reason", default=DEFAULT_REASON, show_default=True, help="Why (recorded with the decision).")
 @click.option("--reviewer", help="Who decided (default: the login name).")
 @click.pass_obj
 def review_dismiss(app, post_id: int, flag: str | None, reason: str, reviewer: str | None) -> None:

@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 import click
+
 from radpulse.cli.output import console, echo_json, table
-
-_SPAN = re.compile(r"^(\d+)\s*([hdwmy])$", re.IGNORECASE)
-_UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1),
-          "m": dt.timedelta(days=30), "y": dt.timedelta(days=365)}
-
-
-def parse_since(value: str, now: dt.datetime | None = None) -> dt.datetime | None:
-    """'7d', '24h', '2w', '3m', '1y', an ISO date, or 'all' (None) -> a UTC start time."""
-    from radpulse.errors import InputError
-
-    text = value.strip().lower()
-    if text in ("all", "ever", ""):
-        return None
-    now = now or dt.datetime.now(dt.UTC)
-    if m := _SPAN.match(text):
-        return now - int(m.group(1)) * _UNITS[m.group(2)]
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"--since {value!r} is neither a span like 7d/24h/2w nor a date.",
-                         hint="Use e.g. --since 7d, --since 2025-01-01 or --since all.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+from radpulse.cli.params import TOPIC, WHEN
 
 
 @click.group()
@@ -37,17 +14,16 @@ def articles() -> None:
 
 
 @articles.command("top")
-@click.option("--since", default="7d", show_default=True,
-              help="Mentions from posts newer than this: 24h, 7d, 4w, 3m, an ISO date, or 'all'.")
-@click.option("--topic", default=None, help="Only mentions in posts annotated with this subspecialty or theme.")
+@click.option("--since", "start", default="7d", show_default=True, type=WHEN,
+              help="Mentions from posts newer than this: 24h, 7d, 4w, a date, an ISO time, or 'all'.")
+@click.option("--topic", default=None, type=TOPIC, help="Only mentions in posts annotated with this subspecialty or theme.")
 @click.option("--limit", "-n", default=20, show_default=True, type=click.IntRange(1, 1000), help="Rows to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
-def top(app, since: str, topic: str | None, limit: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def top(app, start, topic: str | None, limit: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """The most-discussed papers: mentions per platform, unique authors and attention score."""
     from radpulse.literature.attention import PLATFORMS, article_attention
 
-    start = parse_since(since)
     frame = article_attention(app.db(), since=start, topic=topic, limit=limit)
     records = frame.to_dict(orient="records")
     for rec in records:

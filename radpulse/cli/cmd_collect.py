@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from radpulse.cli.output import console, echo_json, progress, table
+from radpulse.cli.params import COLLECTOR_PLATFORM
 
 
 @click.command()
 @click.option("--source", "-s", "names", multiple=True, metavar="NAME",
               help="Only this source (repeatable), e.g. 'x:#Radiology' or 'r/Radiology'.")
-@click.option("--platform", "-p", "platforms", multiple=True, metavar="PLATFORM",
+@click.option("--platform", "-p", "platforms", multiple=True, type=COLLECTOR_PLATFORM,
               help="Only sources of this platform (repeatable), e.g. x, reddit, mastodon, bluesky, feeds, pubmed.")
 @click.option("--refresh/--no-refresh", default=False, show_default=True,
               help="Also re-read engagement of recent posts and apply deletions.")

@@ -27,19 +27,26 @@ def demo_database_url(app) -> str:  # type: ignore[no-untyped-def]
               help="Annotate the posts (topics, sentiment, flags) [default: when --posts <= 100000].")
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Serve the dashboard afterwards.")
 @click.option("--host", default=None, help="Dashboard host (default from config: 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Dashboard port (default from config: 8050).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Dashboard port (default from config: 8050).")
 @click.pass_obj
 def demo(app, posts: int, seed: int, end, analyze: bool | None, serve: bool, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
     """Build a realistic, clearly SYNTHETIC year of radiology posts and papers, offline.
 
     The data goes to its own SQLite file (~/.local/share/radpulse/demo.db) unless
-    --database-url is given; every row is marked synthetic.
+    --database-url is given; every row is marked synthetic. A database that holds anything
+    else (collected posts, subscribers, ...) is refused: the demo never mixes into real data.
     """
     from radpulse.db.engine import open_database
-    from radpulse.demo import build_demo
+    from radpulse.demo import build_demo, refuse_foreign_data
 
     url = demo_database_url(app)
-    db = open_database(url)
+    if serve:
+        from radpulse.cli.cmd_dashboard import check_port
+
+        host, port = host or app.settings.dashboard.host, port or app.settings.dashboard.port
+        check_port(host, port)  # before minutes of building, not after
+    db = open_database(url, create=True)
+    refuse_foreign_data(db)
     started = time.perf_counter()
     with progress() as bar:
         task = bar.add_task("synthetic posts", total=posts)
@@ -68,5 +75,5 @@ def demo(app, posts: int, seed: int, end, analyze: bool | None, serve: bool, hos
         except ImportError:
             click.echo("The dashboard is not part of this install; use `radpulse export` or the pandas API.")
             return
-        settings = app.settings
-        serve_dashboard(url, host=host or settings.dashboard.host, port=port or settings.dashboard.port)
+        check_port(host, port)  # still free after the build?
+        serve_dashboard(url, host=host, port=port)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from radpulse.cli.output import console, echo_json, table
+from radpulse.cli.params import TOPIC
 from radpulse.errors import InputError
 
 
@@ -27,7 +28,8 @@ def digest() -> None:
 
 @digest.command()
 @click.option("--week", "week", metavar="DATE", help="Any day of the week to show (default: the last full week).")
-@click.option("--topic", "topics", multiple=True, metavar="SUBSPECIALTY", help="Only these subspecialties (repeatable).")
+@click.option("--topic", "topics", multiple=True, type=TOPIC,
+              help="Only these subspecialties or themes (repeatable), e.g. --topic neuro --topic ai.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here instead of printing the text.")
 @click.pass_obj
 def preview(app, week: str | None, topics: tuple[str, ...], out: Path | None) -> None:  # type: ignore[no-untyped-def]
@@ -79,8 +81,8 @@ def subscribers() -> None:
 @subscribers.command("add")
 @click.argument("email")
 @click.option("--name", help="How to greet them (optional).")
-@click.option("--topic", "topics", multiple=True, metavar="SUBSPECIALTY",
-              help="Only these subspecialties in their digest (repeatable; default: everything).")
+@click.option("--topic", "topics", multiple=True, type=TOPIC,
+              help="Only these subspecialties or themes in their digest (repeatable; default: everything).")
 @click.pass_obj
 def add(app, email: str, name: str | None, topics: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Subscribe EMAIL to the weekly digest (again, if they had unsubscribed)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from radpulse.cli.params import POST_PLATFORM, SOURCE_NAME, WHEN
 from radpulse.exports.writers import FORMATS
 
 
@@ -23,8 +24,8 @@ def _write(frames, fmt: str, out: str | None, total: int | None = None) -> int: 
 def _common(f):  # type: ignore[no-untyped-def]
     f = click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)(f)
     f = click.option("--out", "-o", type=click.Path(dir_okay=False), help="Output file (default: stdout).")(f)
-    f = click.option("--since", help="From this date (YYYY-MM-DD, ISO time, or 7d / 12h / 4w ago).")(f)
-    f = click.option("--until", help="Before this date.")(f)
+    f = click.option("--since", type=WHEN, help="From this time on: a date (2026-11-01), an ISO time, or 7d / 12h / 4w ago.")(f)
+    f = click.option("--until", type=WHEN, help="Before this time (same forms as --since).")(f)
     return f
 
 
@@ -35,8 +36,9 @@ def export() -> None:
 
 @export.command("posts")
 @_common
-@click.option("--platform", "-p", "platforms", multiple=True, help="Only this platform (repeatable).")
-@click.option("--source", "-s", "sources", multiple=True, help="Only posts matched by this source (repeatable).")
+@click.option("--platform", "-p", "platforms", multiple=True, type=POST_PLATFORM, help="Only this platform (repeatable).")
+@click.option("--source", "-s", "sources", multiple=True, type=SOURCE_NAME,
+              help="Only posts matched by this source (repeatable; see `radpulse sources list`).")
 @click.option("--identified", is_flag=True,
               help="Keep author ids and handles (default: keyed pseudonyms, no handles or @mentions).")
 @click.option("--include-deleted", is_flag=True, help="Include posts deleted at the source (text is purged).")
@@ -46,6 +48,9 @@ def export_posts(app, fmt, out, since, until, platforms, sources, identified, in
     from radpulse.api import post_filters
     from radpulse.exports.posts import count_posts, iter_post_frames
 
+    from radpulse.timewindow import parse_window
+
+    since, until = parse_window(since, until)
     db = app.db()
     f = post_filters(since=since, until=until, platforms=platforms, sources=sources, include_deleted=include_deleted)
     key = app.settings.secret("RADPULSE_EXPORT_KEY")
@@ -61,7 +66,9 @@ def export_posts(app, fmt, out, since, until, platforms, sources, identified, in
 def export_articles(app, fmt, out, since, until) -> None:  # type: ignore[no-untyped-def]
     """Export articles (first seen in the date range)."""
     from radpulse.api import iter_articles
+    from radpulse.timewindow import parse_window
 
+    since, until = parse_window(since, until)
     n = _write(iter_articles(app.db(), since=since, until=until), fmt, out)
     if out:
         click.echo(f"Wrote {n} articles to {Path(out)}", err=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from radpulse.config import default_config_path, default_config_text, load_settings
-from radpulse.errors import InputError
 
 
 @click.command()
@@ -16,18 +15,20 @@ from radpulse.errors import InputError
 def init(app, force: bool) -> None:  # type: ignore[no-untyped-def]
     """Write a commented default config file and create the database.
 
-    The file goes to --config (or RADPULSE_CONFIG, or ~/.config/radpulse/radpulse.toml).
+    The file goes to --config (or RADPULSE_CONFIG, or ~/.config/radpulse/radpulse.toml). An
+    existing file is kept (--force replaces it); the database it names is created if missing.
     """
     path = Path(app.config_path or default_config_path()).expanduser()
-    if path.exists() and not force:
-        raise InputError(f"{path} already exists.", hint="Pass --force to overwrite it, or edit it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(default_config_text(), encoding="utf-8")
+    kept = path.exists() and not force
+    if not kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_config_text(), encoding="utf-8")
     app.config_path = str(path)
     app.__dict__.pop("settings", None)
-    load_settings(path)  # the file we wrote must validate
-    db = app.db()
-    click.echo(f"Wrote {path}")
+    load_settings(path)  # the file we wrote (or kept) must validate
+    db = app.db(create=True)
+    click.echo(f"{path} already exists; kept it (pass --force to overwrite it with the defaults)."
+               if kept else f"Wrote {path}")
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
     click.echo("Next: set your API credentials as environment variables (see the file's header), "
                "then run `radpulse collect`.")
@@ -46,7 +47,7 @@ def upgrade(app, revision: str) -> None:  # type: ignore[no-untyped-def]
     from radpulse.db.engine import current_revision, open_database
     from radpulse.db.engine import upgrade as do_upgrade
 
-    database = open_database(app.database_url, migrate=False)
+    database = open_database(app.database_url, migrate=False, create=False)
     do_upgrade(database.engine, revision)
     click.echo(f"Database at revision {current_revision(database.engine)}")
 
@@ -62,7 +63,7 @@ def downgrade(app, revision: str, yes: bool) -> None:  # type: ignore[no-untyped
 
     if not yes:
         click.confirm(f"Downgrade the database to {revision}? Data in dropped tables is lost", abort=True)
-    database = open_database(app.database_url, migrate=False)
+    database = open_database(app.database_url, migrate=False, create=False)
     do_downgrade(database.engine, revision)
     click.echo(f"Database at revision {current_revision(database.engine) or 'base'}")
 
@@ -73,6 +74,6 @@ def current(app) -> None:  # type: ignore[no-untyped-def]
     """Print the database's schema revision and the newest one this radpulse knows."""
     from radpulse.db.engine import current_revision, head_revision, open_database
 
-    database = open_database(app.database_url, migrate=False)
+    database = open_database(app.database_url, migrate=False, create=False)
     click.echo(f"current: {current_revision(database.engine) or 'base (empty)'}")
     click.echo(f"head:    {head_revision()}")

@@ -7,19 +7,12 @@ import datetime as dt
 import click
 
 from radpulse.cli.output import console, echo_json, table
+from radpulse.cli.params import POST_PLATFORM, WHEN
 from radpulse.errors import InputError
 
-PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
 
-
-def _end(value: str | None) -> dt.datetime:
-    if value is None:
-        return dt.datetime.now(dt.UTC)
-    try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"--until {value!r} is not a date.", hint="Use e.g. --until 2026-11-23 (that day is excluded).") from None
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+def _end(until: dt.datetime | None) -> dt.datetime:
+    return until or dt.datetime.now(dt.UTC)
 
 
 @click.group()
@@ -29,15 +22,16 @@ def trends() -> None:
 
 @trends.command()
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 365), help="Length of the window.")
-@click.option("--until", "until", metavar="DATE", help="End of the window, excluded (default: now).")
+@click.option("--until", "until", type=WHEN,
+              help="End of the window, excluded: a date (that day is excluded), an ISO time or 2d ago (default: now).")
 @click.option("--baseline", default=4, show_default=True, type=click.IntRange(1, 52),
               help="How many windows before it make the baseline.")
 @click.option("--min-authors", default=3, show_default=True, type=click.IntRange(1), help="Fewest distinct accounts.")
-@click.option("--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="Only these platforms (repeatable).")
+@click.option("--platform", "platforms", multiple=True, type=POST_PLATFORM, help="Only these platforms (repeatable).")
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1, 500))
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
-def emerging(app, days: int, until: str | None, baseline: int, min_authors: int, platforms: tuple[str, ...],  # type: ignore[no-untyped-def]
+def emerging(app, days: int, until: dt.datetime | None, baseline: int, min_authors: int, platforms: tuple[str, ...],  # type: ignore[no-untyped-def]
              top: int, as_json: bool) -> None:
     """Terms and hashtags used by more distinct accounts in the window than in the ones before.
 
@@ -67,14 +61,15 @@ def emerging(app, days: int, until: str | None, baseline: int, min_authors: int,
 
 @trends.command()
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650), help="Posts of the last N days.")
-@click.option("--until", "until", metavar="DATE", help="End of the window, excluded (default: now).")
+@click.option("--until", "until", type=WHEN,
+              help="End of the window, excluded: a date (that day is excluded), an ISO time or 2d ago (default: now).")
 @click.option("-k", "--topics", "n_topics", default=10, show_default=True, type=click.IntRange(2, 100))
 @click.option("--method", type=click.Choice(["nmf", "lda"]), default="nmf", show_default=True)
-@click.option("--platform", "platforms", multiple=True, type=click.Choice(PLATFORMS), help="Only these platforms (repeatable).")
+@click.option("--platform", "platforms", multiple=True, type=POST_PLATFORM, help="Only these platforms (repeatable).")
 @click.option("--limit", default=100_000, show_default=True, type=click.IntRange(100), help="At most this many posts (the newest).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
-def topics(app, days: int, until: str | None, n_topics: int, method: str, platforms: tuple[str, ...],  # type: ignore[no-untyped-def]
+def topics(app, days: int, until: dt.datetime | None, n_topics: int, method: str, platforms: tuple[str, ...],  # type: ignore[no-untyped-def]
            limit: int, as_json: bool) -> None:
     """Discover topics (NMF or LDA) in the posts of a window, with their top terms and share."""
     from radpulse.analysis.discovery import TopicDiscovery, discovery_frame

@@ -35,7 +35,6 @@ COMMANDS: dict[str, str] = {
     "review": "radpulse.cli.cmd_analysis:review",
     "trends": "radpulse.cli.cmd_trends:trends",
     "dashboard": "radpulse.cli.cmd_dashboard:dashboard",
-    "report": "radpulse.cli.cmd_report:report",
     "digest": "radpulse.cli.cmd_digest:digest",
     "subscribers": "radpulse.cli.cmd_digest:subscribers",
     "run": "radpulse.cli.cmd_run:run",
@@ -49,6 +48,7 @@ class App:
         self.config_path = config
         self.database_url_override = database_url
         self.debug = debug
+        self._db = None
 
     @cached_property
     def settings(self):  # type: ignore[no-untyped-def]
@@ -60,14 +60,15 @@ class App:
     def database_url(self) -> str:
         return self.database_url_override or self.settings.database_url
 
-    @cached_property
-    def _db(self):  # type: ignore[no-untyped-def]
-        from radpulse.db.engine import open_database
+    def db(self, *, create: bool = False):  # type: ignore[no-untyped-def]
+        """The database, migrated to the newest schema (every command upgrades on start).
 
-        return open_database(self.database_url)
+        A missing SQLite file is an error unless `create` (only `init` and `demo` create one).
+        """
+        if self._db is None:
+            from radpulse.db.engine import open_database
 
-    def db(self):  # type: ignore[no-untyped-def]
-        """The database, migrated to the newest schema (every command upgrades on start)."""
+            self._db = open_database(self.database_url, create=create)
         return self._db
 
 
@@ -100,6 +101,14 @@ class LazyGroup(click.Group):
             click.secho(f"Error: {exc.message}", fg="red", err=True)
             if exc.hint:
                 click.echo(exc.hint.strip(), err=True)
+            ctx.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `radpulse review` alone: click shows the group's help
+        except click.UsageError as exc:
+            # one paragraph, like every other error: what is wrong, and where to read how to do it
+            command = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.secho(f"Error: {exc.format_message()}", fg="red", err=True)
+            click.echo(f"See `{command} --help` for the options.", err=True)
             ctx.exit(exc.exit_code)
 
 

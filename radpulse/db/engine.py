@@ -70,8 +70,7 @@ def describe_db_error(url: str, exc: BaseException) -> DatabaseError:
     if "file is not a database" in low or "malformed" in low or "file is encrypted" in low:
         return DatabaseError(
             f"The database file {shown} is corrupt or not an SQLite database ({detail}).",
-            hint="Restore it from a backup, or move it away and run `radpulse db upgrade` to start "
-            "a new one.",
+            hint="Restore it from a backup, or move it away and run `radpulse init` to start a new one.",
         )
     if "unable to open database file" in low:
         return DatabaseError(
@@ -170,8 +169,40 @@ class _Checkpointer(threading.Thread):
             conn.close()
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """A SQLAlchemy engine for `url` with radpulse's SQLite settings applied."""
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist yet (None: exists, in memory, or a server)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
+def refuse_missing(url: str) -> None:
+    """Raise DatabaseError when `url` is an SQLite file that does not exist (only init and demo create one)."""
+    path = missing_sqlite_file(url)
+    if path is None:
+        return
+    folder = "" if path.parent.is_dir() else f" (nor does its folder {path.parent})"
+    raise DatabaseError(
+        f"The database {path} does not exist{folder}.",
+        hint="Check the path in --database-url, RADPULSE_DATABASE_URL or [database].url; to start a new "
+        "database there, run `radpulse init` (it keeps an existing config file), or `radpulse demo` "
+        "for the synthetic demo.",
+    )
+
+
+def create_db_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
+    """A SQLAlchemy engine for `url` with radpulse's SQLite settings applied.
+
+    With `create=False` a missing SQLite file (or folder) is an error instead of a new database.
+    """
+    if not create:
+        refuse_missing(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -228,9 +259,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def open_database(url: str, *, migrate: bool = True, echo: bool = False) -> Database:
-    """Open `url`, check it is usable and (by default) bring its schema to the newest revision."""
-    engine = create_db_engine(url, echo=echo)
+def open_database(url: str, *, migrate: bool = True, echo: bool = False, create: bool = True) -> Database:
+    """Open `url`, check it is usable and (by default) bring its schema to the newest revision.
+
+    `create=False` (every CLI command but `init` and `demo`) refuses a missing SQLite file.
+    """
+    engine = create_db_engine(url, echo=echo, create=create)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

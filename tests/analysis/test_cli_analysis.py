@@ -163,15 +163,25 @@ def test_analyze_and_review_commands(tmp_path):
     target = next(i for i in listed if i["flags"] == ["privacy_risk"])
     assert "privacy_risk" in run("--database-url", url, "review", "list").stdout
 
-    missing = CliRunner().invoke(cli, ["--database-url", url, "review", "dismiss", str(target["post_id"])])
-    assert missing.exit_code == 2 and "--reason" in missing.output
-    done = run("--database-url", url, "review", "dismiss", str(target["post_id"]), "--reason", "fake MRN")
-    assert done.exit_code == 0 and "dismissed" in done.stdout
+    bad_flag = CliRunner().invoke(cli, ["--database-url", url, "review", "dismiss", str(target["post_id"]),
+                                        "--flag", "privacy"])
+    assert bad_flag.exit_code == 2 and "Did you mean 'privacy_risk'?" in bad_flag.output
+    done = run("--database-url", url, "review", "dismiss", str(target["post_id"]))  # as the README shows it
+    assert done.exit_code == 0 and "dismissed" in done.stdout and "no reason given" in done.stdout
     pending = json.loads(run("--database-url", url, "review", "list", "--json").stdout)
     assert target["post_id"] not in [i["post_id"] for i in pending]
     everything = json.loads(run("--database-url", url, "review", "list", "--all", "--json").stdout)
     decided = next(i for i in everything if i["post_id"] == target["post_id"])
     assert decided["decisions"] == {"privacy_risk": "dismissed"} and decided["held"] is False
+    from sqlalchemy import select
+
+    from radpulse.db.models import ReviewDecision
+
+    recorded = open_database(url)
+    with recorded.session() as s:
+        assert s.scalars(select(ReviewDecision.reason).where(ReviewDecision.post_id == target["post_id"])).all() \
+            == ["no reason given"]
+    recorded.dispose()
 
     wrong = CliRunner().invoke(cli, ["--database-url", url, "review", "confirm", str(target["post_id"]),
                                      "--flag", "spam", "--reason", "x"])

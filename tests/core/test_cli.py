@@ -26,11 +26,17 @@ def cfg(tmp_path):
     return path
 
 
-def test_init_writes_commented_config_and_refuses_to_overwrite(tmp_path, cfg):
+def test_init_writes_commented_config_and_keeps_an_existing_one(tmp_path, cfg):
     text = cfg.read_text()
     assert "# radpulse configuration" in text and "X_BEARER_TOKEN" in text
-    again = run("--config", str(cfg), "init")
-    assert again.exit_code == 2 and "already exists" in again.output and "--force" in again.output
+    cfg.write_text(text + "\n# my edit\n")
+    new_db = tmp_path / "new" / "second.db"
+    again = run("--config", str(cfg), "--database-url", f"sqlite:///{new_db}", "init")
+    assert again.exit_code == 0 and "already exists; kept it" in again.output and "--force" in again.output
+    assert cfg.read_text().endswith("# my edit\n")  # not overwritten
+    assert new_db.exists()  # but the database it names is created
+    forced = run("--config", str(cfg), "--database-url", f"sqlite:///{new_db}", "init", "--force")
+    assert forced.exit_code == 0 and "# my edit" not in cfg.read_text()
 
 
 def test_status_json_reports_counts_sources_and_budget(tmp_path, cfg):
@@ -124,7 +130,8 @@ def test_bad_inputs_give_a_message_and_exit_2_without_traceback(tmp_path):
 
 def test_locked_sqlite_gives_a_message_and_exit_2(tmp_path):
     path = tmp_path / "locked.db"
-    assert cli_process("--database-url", f"sqlite:///{path}", "db", "upgrade", tmp_path=tmp_path).returncode == 0
+    assert cli_process("--config", str(tmp_path / "c.toml"), "--database-url", f"sqlite:///{path}", "init",
+                       tmp_path=tmp_path).returncode == 0
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("PRAGMA journal_mode=DELETE")
     holder.execute("BEGIN EXCLUSIVE")
@@ -139,7 +146,7 @@ def test_locked_sqlite_gives_a_message_and_exit_2(tmp_path):
 def test_unknown_platform_and_empty_selection_for_collect(tmp_path, cfg):
     base = ("--config", str(cfg), "--database-url", f"sqlite:///{tmp_path / 'r.db'}")
     r = run(*base, "collect", "--platform", "myspace")
-    assert r.exit_code == 2 and "Unknown platform(s): myspace" in r.output
+    assert r.exit_code == 2 and "'myspace' is not a known platform" in r.output and "feeds" in r.output
     r = run(*base, "collect", "--source", "x:#NoSuchTag")
     assert r.exit_code == 2 and "No tracked source matches" in r.output
 

@@ -33,6 +33,7 @@ def test_collect_prints_a_summary_per_source_and_exits_1_when_one_failed(tmp_pat
     monkeypatch.setitem(registry._REGISTRY, "x", XLike)
     monkeypatch.setitem(registry._REGISTRY, "reddit", RedditNoCreds)
     base = ("--database-url", f"sqlite:///{tmp_path / 'r.db'}")
+    open_database(base[1]).dispose()  # only init and demo create a database
     result = invoke(*base, "collect", "--platform", "x", "--platform", "reddit", "--json")
     assert result.exit_code == 1
     rows = {r["source"]: r for r in json.loads(result.stdout)}

@@ -75,6 +75,7 @@ def test_run_once_from_the_cli(tmp_path, monkeypatch):
     cfg = tmp_path / "radpulse.toml"
     cfg.write_text('[x]\nhashtags = ["#Radiology"]\n[reddit]\nenabled = false\n[mastodon]\nenabled = false\n'
                    '[bluesky]\nenabled = false\n[pubmed]\nenabled = false\n[crossref]\nenabled = false\n')
+    open_database(f"sqlite:///{tmp_path / 'r.db'}").dispose()  # only init and demo create a database
     result = CliRunner().invoke(cli, ["--config", str(cfg), "--database-url", f"sqlite:///{tmp_path / 'r.db'}",
                                       "run", "--once", "--job", "collect", "--job", "analyze"])
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radpulse.cli.main import cli
+from radpulse.db.engine import open_database
 from radpulse.identifiers import article_key, find_doi, normalise_doi
 from radpulse.literature.links import extract_citations, might_cite
 
@@ -37,6 +38,7 @@ enabled = false
 mailto = "team@example.org"
 """)
     runner = CliRunner()
+    open_database(f"sqlite:///{tmp_path / 'r.db'}").dispose()  # only init and demo create a database
     result = runner.invoke(cli, ["--config", str(config), "collect", "--platform", "feeds", "--platform", "crossref",
                                  "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -228,5 +228,5 @@ def test_attention_weights_topics_and_cli(db, add_source, lit_settings, linking_
                                     "--limit", "5"], catch_exceptions=False)
     assert table_run.exit_code == 0 and a_doi in table_run.output and b_doi not in table_run.output
     bad = runner.invoke(cli, ["--database-url", db.url, "articles", "top", "--since", "soon"])
-    assert bad.exit_code == 2 and "--since 'soon'" in bad.output
+    assert bad.exit_code == 2 and "'--since': 'soon' is not a date" in bad.output
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
 from radpulse.collectors.archive import import_twarc, import_x_archive
+from radpulse.db.engine import open_database
 from radpulse.db.models import Author, CollectionRun, Post, Quarantine
 from radpulse.errors import InputError
 
@@ -193,6 +194,7 @@ def test_cli_import_commands(db_url, fixtures_dir, tmp_path):
     runner = CliRunner()
     good = _write_jsonl(tmp_path / "good.jsonl", _twarc_lines(fixtures_dir))
     base = ["--database-url", db_url]
+    open_database(db_url).dispose()  # only init and demo create a database
     result = runner.invoke(cli, [*base, "import", "twarc", str(good), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

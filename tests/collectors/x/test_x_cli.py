@@ -8,6 +8,7 @@ import responses
 from click.testing import CliRunner
 
 from radpulse.cli.main import cli
+from radpulse.db.engine import open_database
 from xreplay import TOKEN, body, query_params, serve_json
 
 
@@ -16,6 +17,7 @@ def test_collect_x_from_the_default_config(db_url, fixtures_dir, monkeypatch):
     monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
     with responses.RequestsMock() as rsps:
         serve_json(rsps, page)
+        open_database(db_url).dispose()  # only init and demo create a database
         result = CliRunner().invoke(cli, ["--database-url", db_url, "collect", "--platform", "x", "--json"])
         queries = [query_params(c)["query"] for c in rsps.calls]
     assert result.exit_code == 0, result.output
@@ -29,6 +31,7 @@ def test_collect_x_from_the_default_config(db_url, fixtures_dir, monkeypatch):
 
 def test_collect_x_without_a_token_says_what_to_set(db_url):
     with responses.RequestsMock():
+        open_database(db_url).dispose()  # only init and demo create a database
         result = CliRunner().invoke(cli, ["--database-url", db_url, "collect", "--platform", "x", "--json"])
     assert result.exit_code == 1 and "Traceback" not in result.output
     summaries = json.loads(result.stdout)
