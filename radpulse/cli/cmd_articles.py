@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from radpulse.cli.output import console, echo_json
+from radpulse.terminal import terminal_safe
 
 _SPAN = re.compile(r"^(\d+)\s*([hdwmy])$", re.IGNORECASE)
 _UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1),
@@ -76,7 +77,7 @@ def top(app, since: str, topic: str | None, limit: int, as_json: bool) -> None: 
         name = r["title"] or "(awaiting metadata)"
         if r["journal"]:
             name += f" ({r['journal']})"
-        out.add_row(*[Text(str(v)) for v in (i, f"{r['score']:.2f}", r["mentions"], r["unique_authors"], where,
+        out.add_row(*[Text(terminal_safe(str(v))) for v in (i, f"{r['score']:.2f}", r["mentions"], r["unique_authors"], where,
                                               paper, name)])
     console.print(out)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from radpulse.errors import InputError
+from radpulse.export_safety import neutralise_formulas
 
 FORMATS = ("csv", "parquet", "jsonl")
 
@@ -38,7 +39,7 @@ def _write(frames, fmt: str, out: str | None) -> int:  # type: ignore[no-untyped
         first = True
         for frame in frames:
             if fmt == "csv":
-                frame.to_csv(handle, index=False, header=first)
+                neutralise_formulas(frame).to_csv(handle, index=False, header=first)  # formula injection
             elif len(frame):
                 text = frame.to_json(orient="records", lines=True, date_format="iso", force_ascii=False)
                 handle.write(text if text.endswith("\n") else text + "\n")

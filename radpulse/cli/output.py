@@ -41,7 +41,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any
 def _plain(value: Any) -> Any:
     from rich.text import Text
 
-    return Text(str(value))
+    from radpulse.terminal import terminal_safe
+
+    return Text(terminal_safe(str(value)))
 
 
 NUMERIC = {"fetched", "new", "updated", "errors", "failed", "posts", "count", "authors", "articles",
