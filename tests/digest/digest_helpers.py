@@ -45,7 +45,7 @@ def free_port() -> int:
 def settings_for(port: int, **digest):  # type: ignore[no-untyped-def]
     data = default_config_data()
     data["smtp"].update(host="127.0.0.1", port=port, from_address="digest@radpulse.example", timeout_seconds=5)
-    data["digest"].update(base_url="https://radpulse.example.org", top_n=5, **digest)
+    data["digest"].update({"base_url": "https://radpulse.example.org", "top_n": 5, **digest})
     return settings_from_dict(data, environ={})
 
 
