@@ -2,8 +2,10 @@
 
 A cell beginning with `=`, `+`, `-`, `@`, tab or carriage return is read by Excel, LibreOffice
 and Google Sheets as a formula (`=HYPERLINK(...)`, `=cmd|' /C calc'!A0`). As OWASP advises, such
-a cell gets a leading single quote, which the spreadsheet shows as text. Only text cells change:
-numbers (a negative count) stay numbers. Parquet and JSON Lines are not opened as spreadsheets
+a cell gets a leading single quote, which the spreadsheet shows as text. A carriage return inside a
+cell becomes a newline: Python's csv writer (with pandas' `\n` line ending) leaves a lone CR
+unquoted, and spreadsheets read it as the end of a row. Only text cells change: numbers (a
+negative count) stay numbers. Parquet and JSON Lines are not opened as spreadsheets
 and are written unchanged.
 """
 
@@ -16,9 +18,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise_cell(value: object) -> object:
     """`value` with a leading `'` when it is text a spreadsheet would take for a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
