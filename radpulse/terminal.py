@@ -25,3 +25,11 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2
 def terminal_safe(text: str) -> str:
     """`text` without terminal escape sequences or control characters (tab and newline kept)."""
     return _CONTROLS.sub("", _SEQUENCES.sub("", text))
+
+
+def escape_controls_in_json(text: str) -> str:
+    """JSON text with DEL, C1 and bidi controls written as `\\uXXXX` (json.dumps leaves them raw)."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

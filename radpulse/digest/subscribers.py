@@ -22,6 +22,8 @@ def add_subscriber(db: Database, email: str, *, name: str | None = None, topics:
     from radpulse.analysis.lexicon import SUBSPECIALTIES
 
     address = normalise_email(email)
+    if name is not None and len(name) > 200:
+        raise InputError(f"--name is {len(name)} characters long; at most 200 are kept.", hint="Give a shorter name.")
     unknown = sorted(set(topics or []) - set(SUBSPECIALTIES))
     if unknown:
         raise InputError(f"unknown subspecialty {', '.join(unknown)}.", hint=f"Choose from: {', '.join(SUBSPECIALTIES)}.")

@@ -63,9 +63,11 @@ def test_digest_preview_prints_post_text_without_osc_or_csi_sequences(tmp_path):
 def test_subscriber_list_shows_a_hostile_name_as_plain_text(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
     base = ["--database-url", url, "subscribers"]
-    added = CliRunner().invoke(cli, [*base, "add", "a@example.org", "--name", f"Al{ESC}]0;x{BEL}ice"])
+    name = f"Al{ESC}]0;x{BEL}i\x9b2Jce"
+    added = CliRunner().invoke(cli, [*base, "add", "a@example.org", "--name", name])
     assert added.exit_code == 0
     listed = CliRunner().invoke(cli, [*base, "list"])
     assert "Alice" in listed.stdout and ESC not in listed.stdout
-    as_json = json.loads(CliRunner().invoke(cli, [*base, "list", "--json"]).stdout)
-    assert as_json[0]["name"] == f"Al{ESC}]0;x{BEL}ice"  # the data itself is kept, JSON escapes it
+    raw_json = CliRunner().invoke(cli, [*base, "list", "--json"]).stdout
+    assert ESC not in raw_json and "\x9b" not in raw_json and "\\u009b" in raw_json
+    assert json.loads(raw_json)[0]["name"] == name  # the data itself is kept, JSON escapes it
