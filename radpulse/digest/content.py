@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
-from radpulse.analysis.review import held_clause
+from radpulse.db.queries import held_clause
 from radpulse.collectors.base import utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
