@@ -103,18 +103,15 @@ def create_app(db: Database) -> Dash:
 
 
 def _unsubscribe_route(app: Dash, db: Database) -> None:
-    """`/unsubscribe/<token>`: the link in every digest (GET) and its one-click form (POST, RFC 8058)."""
+    """`/unsubscribe/<token>`: GET shows a confirmation form, POST (the form, or RFC 8058 one-click) unsubscribes."""
     import flask
 
     @app.server.route("/unsubscribe/<token>", methods=["GET", "POST"])
     def unsubscribe_page(token: str) -> flask.Response:
-        from radpulse.digest import unsubscribe
+        from radpulse.digest.unsubscribe_page import HEADERS, unsubscribe_response
 
-        done = unsubscribe(db, token) is not None
-        message = ("You will not receive the radpulse weekly digest any more." if done else
-                   "This unsubscribe link is not valid: the subscription may have been removed already.")
-        page = f"<!doctype html><html lang=en><meta charset=utf-8><title>radpulse</title><p>{message}</p></html>"
-        return flask.Response(page, status=200 if done else 404, mimetype="text/html")
+        status, page = unsubscribe_response(db, token, flask.request.method)
+        return flask.Response(page, status=status, mimetype="text/html", headers=HEADERS)
 
 
 CSS = """

@@ -10,6 +10,7 @@ import click
 from radpulse.cli.output import console, echo_json, table
 from radpulse.cli.params import TOPIC
 from radpulse.errors import InputError
+from radpulse.terminal import terminal_safe
 
 
 def _week(value: str | None) -> dt.date | None:
@@ -41,7 +42,7 @@ def preview(app, week: str | None, topics: tuple[str, ...], out: Path | None) ->
     doc = build_digest(app.db(), app.settings, start, end, topics=list(topics))
     html_doc, text_doc = render(doc, unsubscribe=None)
     if out is None:
-        click.echo(text_doc, nl=False)
+        click.echo(terminal_safe(text_doc), nl=False)  # post text may carry escape sequences
         return
     out.write_text(html_doc, encoding="utf-8")
     click.echo(f"Wrote {out} (week of {start}, {doc.posts:,} posts, {len(doc.articles)} papers).", err=True)
@@ -68,7 +69,7 @@ def send(app, week: str | None, dry_run: bool, as_json: bool) -> None:  # type: 
         console.print(f"Digest for the week of {result.start}: {verb} {len(result.sent)}, "
                       f"already sent {len(result.skipped)}, failed {len(result.failed)}.", markup=False)
         for email, error in result.failed.items():
-            console.print(f"- {email}: {error}", markup=False)
+            console.print(terminal_safe(f"- {email}: {error}"), markup=False)
     if result.failed:
         raise SystemExit(1)
 
@@ -117,4 +118,4 @@ def remove(app, email: str) -> None:  # type: ignore[no-untyped-def]
 
     if not remove_subscriber(app.db(), email):
         raise InputError(f"{email} is not a subscriber.", hint="See `radpulse subscribers list`.")
-    click.echo(f"Removed {email}.")
+    click.echo(terminal_safe(f"Removed {email.strip()}."))

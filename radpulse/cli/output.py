@@ -26,7 +26,9 @@ err_console = Console(stderr=True, highlight=False)
 
 def echo_json(data: Any) -> None:
     """Print `data` as JSON on stdout (dates as ISO strings)."""
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    from radpulse.terminal import escape_controls_in_json
+
+    click.echo(escape_controls_in_json(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
@@ -84,7 +86,9 @@ def fit_widths(needs: Sequence[int], flexible: Sequence[bool], room: int, minimu
 def _plain(value: Any) -> Any:
     from rich.text import Text
 
-    return Text(str(value))
+    from radpulse.terminal import terminal_safe
+
+    return Text(terminal_safe(str(value)))
 
 
 def short_time(iso: str | None) -> str:

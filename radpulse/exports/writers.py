@@ -18,23 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from radpulse.errors import InputError
+from radpulse.export_safety import neutralise_formulas
 
 FORMATS = ("csv", "parquet", "jsonl")
 LIST_COLUMNS = {"hashtags", "links", "themes", "authors", "mesh_terms", "sources"}
 INT_COLUMNS = {"reply_count", "like_count", "repost_count", "quote_count", "view_count", "score", "engagement", "id"}
 BOOL_COLUMNS = {"has_media", "is_deleted", "synthetic"}
 TIME_COLUMNS = {"created_at", "first_seen_at", "metrics_read_at"}
-#: a CSV cell starting with one of these is read as a formula by spreadsheets (OWASP CSV injection)
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with a single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _arrow_schema(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
     import pyarrow as pa
 
@@ -57,13 +47,12 @@ def _arrow_schema(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
 
 
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists as JSON text, and no cell a spreadsheet would run as a formula (see export_safety)."""
     out = frame.copy()
     for name in out.columns:
         if name in LIST_COLUMNS:
             out[name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in out[name]]
-        elif out[name].dtype == object:
-            out[name] = out[name].map(neutralise_formula)
-    return out
+    return neutralise_formulas(out)
 
 
 def write_frames(

@@ -1,6 +1,6 @@
 """The weekly digest's Jinja2 templates: HTML (rendered with autoescaping) and plain text.
 
-`radpulse.digest.render` fills them with a `Digest` (`d`) and the unsubscribe URL.
+`radpulse.digest.render.render` fills them with a `Digest` (`d`) and the unsubscribe URL.
 """
 
 HTML = """<!doctype html>
