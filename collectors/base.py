@@ -18,11 +18,44 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from radpulse import safetext
+from radpulse.safetext import check_length, plain_text, plain_texts
+from radpulse.safeurl import safe_http_url, safe_http_urls
+
 if TYPE_CHECKING:  # pragma: no cover
     from radpulse.config import Settings
     from radpulse.db.engine import Database
 
 JSON = dict[str, Any]
+
+_POST_TEXT = ("external_id", "author_external_id", "title", "language", "community",
+              "in_reply_to_id", "quoted_id", "reposted_id", "conversation_id")
+_AUTHOR_TEXT = ("external_id", "handle", "display_name", "bio")
+_ARTICLE_TEXT = ("doi", "pmid", "pmcid", "title", "journal", "issn", "source")
+
+
+def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) -> None:
+    """Control characters out of every text field of `record`, `url` kept only when http(s),
+    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field)."""
+    limits = safetext.LIMITS
+    for name in fields:
+        value = getattr(record, name)
+        if value:
+            if type(value) is not str:
+                raise TypeError(f"{name} is a {type(value).__name__}, not text")
+            check_length(name, value, limits.max_field_chars)
+            setattr(record, name, plain_text(value))
+    for name in lists:
+        value = getattr(record, name)
+        if value:
+            check_length(name, value, limits.max_list_items)
+            setattr(record, name, plain_texts(value))
+    if record.url is not None:
+        record.url = safe_http_url(plain_text(record.url))
+    raw = record.raw
+    if type(raw) is bytes and len(raw) > limits.max_record_bytes:
+        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limits.max_record_bytes:,} "
+                         "(raise [limits] max_record_bytes in the config to keep such records)")
 
 
 def utcnow() -> dt.datetime:
@@ -72,6 +105,9 @@ class AuthorRecord:
     url: str | None = None
     raw: JSON | None = None
 
+    def __post_init__(self) -> None:
+        _make_inert(self, _AUTHOR_TEXT, ())
+
 
 @dataclass(slots=True)
 class PostRecord:
@@ -79,7 +115,9 @@ class PostRecord:
 
     `created_at` and `metrics_read_at` are timezone-aware UTC. Counts are None when the platform
     does not report them. `links` are the platform's expanded URLs (entities, facets, cards);
-    `hashtags` without '#'. A post deleted at the source is sent with `is_deleted=True`; storage
+    `hashtags` without '#'. Every record is made inert as it is built (`_make_inert`): control
+    characters other than tab and newline removed from its text, `url` and `links` kept only when
+    http(s), and sizes checked against `[limits]` (ValueError, which normalisers quarantine). A post deleted at the source is sent with `is_deleted=True`; storage
     then purges its text and raw payload and never restores them. `raw` (here and in
     AuthorRecord) is the payload: a JSON value, or the JSON text exactly as the service sent it,
     as UTF-8 `bytes` (the Mastodon and Bluesky collectors; see `utf8`). Once the runner has
@@ -114,6 +152,14 @@ class PostRecord:
     raw: JSON | None = None
     provenance: JSON | None = None
 
+    def __post_init__(self) -> None:
+        if self.text:
+            check_length("text", self.text, safetext.LIMITS.max_text_chars)
+            self.text = plain_text(self.text)
+        _make_inert(self, _POST_TEXT, ("hashtags", "mentions"))
+        if self.links:
+            self.links = safe_http_urls(plain_texts(self.links))
+
 
 @dataclass(slots=True)
 class ArticleRecord:
@@ -135,6 +181,12 @@ class ArticleRecord:
     crossref_status: str | None = None  # None, "found", "not_registered"
     raw: JSON | None = None
     provenance: JSON | None = None
+
+    def __post_init__(self) -> None:
+        if self.abstract:
+            check_length("abstract", self.abstract, safetext.LIMITS.max_text_chars)
+            self.abstract = plain_text(self.abstract)
+        _make_inert(self, _ARTICLE_TEXT, ("authors", "mesh_terms"))
 
     @property
     def key(self) -> str:
