@@ -32,6 +32,15 @@ _POST_TEXT = ("external_id", "author_external_id", "title", "language", "communi
               "in_reply_to_id", "quoted_id", "reposted_id", "conversation_id")
 _AUTHOR_TEXT = ("external_id", "handle", "display_name", "bio")
 _ARTICLE_TEXT = ("doi", "pmid", "pmcid", "title", "journal", "issn", "source")
+#: the width of the column each of these fields is stored in (radpulse.db.models): longer values
+#: would be cut by nothing on SQLite and refused on PostgreSQL, so they are refused here, on both
+_COLUMN_CHARS = {"external_id": 300, "author_external_id": 200, "community": 200, "in_reply_to_id": 300,
+                 "quoted_id": 300, "reposted_id": 300, "conversation_id": 300, "handle": 300, "doi": 300,
+                 "pmid": 20, "pmcid": 20}
+#: optional descriptive fields: a value too long for its column is dropped, the record kept
+_DROP_CHARS = {"language": 16, "issn": 20}
+#: articles.key is VARCHAR(600): "url:" and the URL when there is no DOI or PMID
+_MAX_KEY_URL = 590
 
 
 def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) -> None:
@@ -43,8 +52,9 @@ def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) ->
         if value:
             if type(value) is not str:
                 raise TypeError(f"{name} is a {type(value).__name__}, not text")
-            check_length(name, value, limits.max_field_chars)
-            setattr(record, name, plain_text(value))
+            check_length(name, value, _COLUMN_CHARS.get(name, limits.max_field_chars))
+            value = plain_text(value)
+            setattr(record, name, None if len(value) > _DROP_CHARS.get(name, len(value)) else value)
     for name in lists:
         value = getattr(record, name)
         if value:
@@ -187,6 +197,9 @@ class ArticleRecord:
             check_length("abstract", self.abstract, safetext.LIMITS.max_text_chars)
             self.abstract = plain_text(self.abstract)
         _make_inert(self, _ARTICLE_TEXT, ("authors", "mesh_terms"))
+        if self.url and not (self.doi or self.pmid) and len(self.url) > _MAX_KEY_URL:
+            raise ValueError(f"the article has no DOI or PMID and its URL is {len(self.url):,} characters, "
+                             f"over the {_MAX_KEY_URL} radpulse can key an article on")
 
     @property
     def key(self) -> str:
@@ -203,6 +216,11 @@ class Quarantined:
     raw: Any
     error: str
     external_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.error = plain_text(self.error) or "unknown error"
+        if self.external_id is not None:  # kept to be found again, so shortened rather than lost
+            self.external_id = (plain_text(str(self.external_id)) or "")[:_COLUMN_CHARS["external_id"]] or None
 
 
 @dataclass(slots=True)
