@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, exists, select
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Annotation, Article, Author, Meta, Post, PostSource, Source
 from radpulse.errors import InputError
+from radpulse.safeurl import safe_http_url, safe_http_urls
 
 POST_EXPORT_COLUMNS = [
     "id", "platform", "external_id", "author", "author_handle", "author_type", "created_at", "text",
@@ -143,12 +144,12 @@ def _post_record(p: Post, handle: str | None, author_type: str | None, pseudonym
     return {
         "id": p.id, "platform": p.platform, "external_id": p.external_id, "author": author,
         "author_handle": handle, "author_type": author_type, "created_at": p.created_at, "text": text,
-        "title": p.title, "url": p.url, "language": p.language, "community": p.community,
+        "title": p.title, "url": safe_http_url(p.url), "language": p.language, "community": p.community,
         "reply_count": p.reply_count, "like_count": p.like_count, "repost_count": p.repost_count,
         "quote_count": p.quote_count, "view_count": p.view_count, "score": p.score,
         "metrics_read_at": p.metrics_read_at, "has_media": p.has_media, "in_reply_to_id": p.in_reply_to_id,
         "quoted_id": p.quoted_id, "reposted_id": p.reposted_id, "hashtags": list(p.hashtags or []),
-        "links": list(p.links or []), "is_deleted": p.is_deleted, "synthetic": p.synthetic,
+        "links": safe_http_urls(p.links), "is_deleted": p.is_deleted, "synthetic": p.synthetic,
     }
 
 
@@ -170,7 +171,10 @@ def iter_articles(
         q = q.where(Article.first_seen_at < u)
     with db.engine.connect().execution_options(yield_per=chunksize, stream_results=True) as conn:
         for part in conn.execute(q).partitions(chunksize):
-            yield pd.DataFrame.from_records([tuple(r) for r in part], columns=ARTICLE_EXPORT_COLUMNS)
+            frame = pd.DataFrame.from_records([tuple(r) for r in part], columns=ARTICLE_EXPORT_COLUMNS)
+            if "url" in frame:  # rows stored before only http(s) links were kept
+                frame["url"] = frame["url"].map(safe_http_url)
+            yield frame
 
 
 def articles_frame(db: Database, **kwargs) -> pd.DataFrame:  # type: ignore[no-untyped-def]

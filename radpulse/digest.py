@@ -33,6 +33,7 @@ from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Meta, Post, SentDigest, Subscriber
 from radpulse.digest_templates import HTML, TEXT
+from radpulse.safeurl import safe_http_url
 from radpulse.errors import InputError, RadpulseError, network_reason
 from radpulse.literature.attention import article_attention
 
@@ -193,6 +194,7 @@ def _emerging(conn: Any, since: dt.datetime, until: dt.datetime, topic_posts: An
 _ENV = Environment(loader=DictLoader({"digest.html": HTML, "digest.txt": TEXT}),
                    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
                    undefined=StrictUndefined, trim_blocks=False, keep_trailing_newline=True)
+_ENV.filters["http_url"] = safe_http_url  # the only way a stored URL becomes a link
 
 
 def render(digest: Digest, unsubscribe: str | None = None) -> tuple[str, str]:
