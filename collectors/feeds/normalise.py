@@ -26,6 +26,8 @@ from radpulse.literature.identifiers import (
 #: a tag, comment, declaration or processing instruction (an unclosed one at the very end too);
 #: "a < b" is not one
 _TAG = re.compile(r"<(?:[/!?]|[A-Za-z])[^<>]*(?:>|$)")
+#: script and style elements: their content is code, not text
+_CODE = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -60,7 +62,7 @@ def clean_text(value: str | None) -> str | None:
     if "&" in value:
         value = html.unescape(value)
     if "<" in value:
-        value = _TAG.sub(" ", value)
+        value = _TAG.sub(" ", _CODE.sub(" ", value))
     return " ".join(value.split()) or None
 
 
