@@ -17,11 +17,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LIMITS", "Limits", "check_length", "plain_text", "plain_texts", "set_limits"]
+__all__ = ["LIMITS", "Limits", "check_length", "plain_text", "plain_texts", "set_limits", "strip_markup"]
 
 #: C0 except tab and newline, DEL, C1, lone surrogates, U+FFFE/U+FFFF
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _CR = re.compile(r"\r\n?")
+#: a tag, comment, declaration or processing instruction (an unclosed one at the very end too);
+#: "a < b" and "p <0.05" are not tags
+_TAG = re.compile(r"<(?:[/!?]|[A-Za-z])[^<>]*(?:>|$)")
+#: script and style elements: their content is code, not text
+_CODE = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+
+
+def strip_markup(value: str) -> str:
+    """`value` (already decoded once) without tags, each replaced by a space; script and style
+    elements removed with their content. Text that is meant as plain text (feed titles, PubMed
+    titles) is stored without markup, so no output can ever give it a second life as HTML."""
+    if "<" not in value:
+        return value
+    return _TAG.sub(" ", _CODE.sub(" ", value))
 
 
 def plain_text(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.collectors.feeds.fastparse import fast_parse
+from radpulse.safetext import strip_markup
 from radpulse.safeurl import safe_http_url
 from radpulse.literature.identifiers import (
     canonical_article_url,
@@ -23,11 +24,7 @@ from radpulse.literature.identifiers import (
     normalise_pmid,
 )
 
-#: a tag, comment, declaration or processing instruction (an unclosed one at the very end too);
-#: "a < b" is not one
-_TAG = re.compile(r"<(?:[/!?]|[A-Za-z])[^<>]*(?:>|$)")
-#: script and style elements: their content is code, not text
-_CODE = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -61,8 +58,7 @@ def clean_text(value: str | None) -> str | None:
         return None
     if "&" in value:
         value = html.unescape(value)
-    if "<" in value:
-        value = _TAG.sub(" ", _CODE.sub(" ", value))
+    value = strip_markup(value)
     return " ".join(value.split()) or None
 
 
