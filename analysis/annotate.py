@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from radpulse import safetext
 from radpulse.analysis.pipeline import Annotator
 from radpulse.errors import InputError
 
@@ -60,39 +61,64 @@ def _sniff_format(path: Path) -> str:
     return "jsonl" if head.startswith(b"{") else "csv"
 
 
+def _bounded_lines(fh: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Lines of `fh` with their length; one longer than `max_bytes` is skipped to its end without
+    being held (given as b"" with its full length), so memory stays bounded on any file."""
+    while line := fh.readline(max_bytes + 1):
+        size = len(line)
+        if size > max_bytes and not line.endswith(b"\n"):
+            del line
+            while chunk := fh.readline(1 << 20):
+                size += len(chunk)
+                if chunk.endswith(b"\n"):
+                    break
+            yield b"", size
+        else:
+            yield line, size
+
+
+def _jsonl_item(n: int, raw: bytes) -> Item:
+    """One JSON Lines record as an Item (with the reason when it cannot be annotated)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Item(n, error=f"line is not valid UTF-8 (byte {exc.start})")
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Item(n, error=f"not valid JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return Item(n, error="the JSON is nested too deeply to read")
+    if not isinstance(obj, dict):
+        return Item(n, error="not a JSON object")
+    rid = obj.get("id", n)
+    if not isinstance(rid, (str, int, float, bool)) and rid is not None:
+        return Item(n, n, error="'id' is neither text nor a number")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return Item(n, rid, error="no 'text' string in this record")
+    return Item(n, rid, text)  # a long text is annotated on its beginning (the record says "truncated")
+
+
 def read_jsonl(path: Path) -> Iterator[Item]:
-    """Records of a JSON Lines file (blank lines skipped)."""
+    """Records of a JSON Lines file (blank lines skipped), read in bounded chunks: a line over
+    `[limits] max_record_bytes` is reported as an error record, never held in memory."""
+    limit = safetext.LIMITS.max_record_bytes
     with path.open("rb") as fh:
-        for n, raw in enumerate(fh, start=1):
+        for n, (raw, size) in enumerate(_bounded_lines(fh, limit), start=1):
+            if size > limit:
+                yield Item(n, error=f"line is {size:,} bytes, over the limit of {limit:,} ([limits] max_record_bytes)")
+                continue
             if n == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
-            if not raw.strip():
-                continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Item(n, error=f"line is not valid UTF-8 (byte {exc.start})")
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Item(n, error=f"not valid JSON: {exc.msg} (column {exc.colno})")
-                continue
-            if not isinstance(obj, dict):
-                yield Item(n, error="not a JSON object")
-                continue
-            rid = obj.get("id", n)
-            text = obj.get("text")
-            if not isinstance(text, str):
-                yield Item(n, rid, error="no 'text' string in this record")
-                continue
-            yield Item(n, rid, text)
+            if raw.strip():
+                yield _jsonl_item(n, raw)
 
 
 def read_csv(path: Path) -> Iterator[Item]:
     """Records of a CSV file with a header row containing ``text``."""
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
+        csv.field_size_limit(safetext.LIMITS.max_record_bytes)  # a larger field is an error row
         reader = csv.reader(fh)
         try:
             header = next(reader)

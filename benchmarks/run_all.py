@@ -23,6 +23,7 @@ QUICK = {
     "bench_collect_social.py": ["--posts", "5000"],
     "bench_collect_x.py": ["--posts", "5000"],
     "bench_literature.py": ["--items", "2000", "--posts", "50000"],
+    "bench_hostile_import.py": ["--line-mb", "16"],
 }
 
 

@@ -18,11 +18,54 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from radpulse import safetext
+from radpulse.safetext import check_length, plain_text, plain_texts
+from radpulse.safeurl import safe_http_url, safe_http_urls
+
 if TYPE_CHECKING:  # pragma: no cover
     from radpulse.config import Settings
     from radpulse.db.engine import Database
 
 JSON = dict[str, Any]
+
+_POST_TEXT = ("external_id", "author_external_id", "title", "language", "community",
+              "in_reply_to_id", "quoted_id", "reposted_id", "conversation_id")
+_AUTHOR_TEXT = ("external_id", "handle", "display_name", "bio")
+_ARTICLE_TEXT = ("doi", "pmid", "pmcid", "title", "journal", "issn", "source")
+#: the width of the column each of these fields is stored in (radpulse.db.models): longer values
+#: would be cut by nothing on SQLite and refused on PostgreSQL, so they are refused here, on both
+_COLUMN_CHARS = {"external_id": 300, "author_external_id": 200, "community": 200, "in_reply_to_id": 300,
+                 "quoted_id": 300, "reposted_id": 300, "conversation_id": 300, "handle": 300, "doi": 300,
+                 "pmid": 20, "pmcid": 20}
+#: optional descriptive fields: a value too long for its column is dropped, the record kept
+_DROP_CHARS = {"language": 16, "issn": 20}
+#: articles.key is VARCHAR(600): "url:" and the URL when there is no DOI or PMID
+_MAX_KEY_URL = 590
+
+
+def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) -> None:
+    """Control characters out of every text field of `record`, `url` kept only when http(s),
+    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field)."""
+    limits = safetext.LIMITS
+    for name in fields:
+        value = getattr(record, name)
+        if value:
+            if type(value) is not str:
+                raise TypeError(f"{name} is a {type(value).__name__}, not text")
+            check_length(name, value, _COLUMN_CHARS.get(name, limits.max_field_chars))
+            value = plain_text(value)
+            setattr(record, name, None if len(value) > _DROP_CHARS.get(name, len(value)) else value)
+    for name in lists:
+        value = getattr(record, name)
+        if value:
+            check_length(name, value, limits.max_list_items)
+            setattr(record, name, plain_texts(value))
+    if record.url is not None:
+        record.url = safe_http_url(plain_text(record.url))
+    raw = record.raw
+    if type(raw) is bytes and len(raw) > limits.max_record_bytes:
+        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limits.max_record_bytes:,} "
+                         "(raise [limits] max_record_bytes in the config to keep such records)")
 
 
 def utcnow() -> dt.datetime:
@@ -72,6 +115,9 @@ class AuthorRecord:
     url: str | None = None
     raw: JSON | None = None
 
+    def __post_init__(self) -> None:
+        _make_inert(self, _AUTHOR_TEXT, ())
+
 
 @dataclass(slots=True)
 class PostRecord:
@@ -79,7 +125,9 @@ class PostRecord:
 
     `created_at` and `metrics_read_at` are timezone-aware UTC. Counts are None when the platform
     does not report them. `links` are the platform's expanded URLs (entities, facets, cards);
-    `hashtags` without '#'. A post deleted at the source is sent with `is_deleted=True`; storage
+    `hashtags` without '#'. Every record is made inert as it is built (`_make_inert`): control
+    characters other than tab and newline removed from its text, `url` and `links` kept only when
+    http(s), and sizes checked against `[limits]` (ValueError, which normalisers quarantine). A post deleted at the source is sent with `is_deleted=True`; storage
     then purges its text and raw payload and never restores them. `raw` (here and in
     AuthorRecord) is the payload: a JSON value, or the JSON text exactly as the service sent it,
     as UTF-8 `bytes` (the Mastodon and Bluesky collectors; see `utf8`). Once the runner has
@@ -114,6 +162,14 @@ class PostRecord:
     raw: JSON | None = None
     provenance: JSON | None = None
 
+    def __post_init__(self) -> None:
+        if self.text:
+            check_length("text", self.text, safetext.LIMITS.max_text_chars)
+            self.text = plain_text(self.text)
+        _make_inert(self, _POST_TEXT, ("hashtags", "mentions"))
+        if self.links:
+            self.links = safe_http_urls(plain_texts(self.links))
+
 
 @dataclass(slots=True)
 class ArticleRecord:
@@ -136,6 +192,15 @@ class ArticleRecord:
     raw: JSON | None = None
     provenance: JSON | None = None
 
+    def __post_init__(self) -> None:
+        if self.abstract:
+            check_length("abstract", self.abstract, safetext.LIMITS.max_text_chars)
+            self.abstract = plain_text(self.abstract)
+        _make_inert(self, _ARTICLE_TEXT, ("authors", "mesh_terms"))
+        if self.url and not (self.doi or self.pmid) and len(self.url) > _MAX_KEY_URL:
+            raise ValueError(f"the article has no DOI or PMID and its URL is {len(self.url):,} characters, "
+                             f"over the {_MAX_KEY_URL} radpulse can key an article on")
+
     @property
     def key(self) -> str:
         """The identity key: 'doi:<doi>', 'pmid:<pmid>' or 'url:<canonical url>'."""
@@ -151,6 +216,11 @@ class Quarantined:
     raw: Any
     error: str
     external_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.error = plain_text(self.error) or "unknown error"
+        if self.external_id is not None:  # kept to be found again, so shortened rather than lost
+            self.external_id = (plain_text(str(self.external_id)) or "")[:_COLUMN_CHARS["external_id"]] or None
 
 
 @dataclass(slots=True)

@@ -35,6 +35,16 @@ def articles_table(df: pd.DataFrame) -> html.Table | html.P:
     return html.Table([head, body], className="articles")
 
 
+def parse_day(value: object) -> dt.datetime | None:
+    """A date picker's value ('2026-01-31' or an ISO datetime) as UTC midnight; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value[:10]).replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
+
+
 def create_app(db: Database) -> Dash:
     """A Dash app bound to `db`."""
     app = Dash(__name__, title=TITLE, update_title=None)
@@ -81,11 +91,13 @@ def create_app(db: Database) -> Dash:
         Input("dates", "start_date"), Input("dates", "end_date"), Input("platforms", "value"),
     )
     def update(start_date, end_date, chosen):  # type: ignore[no-untyped-def]
-        f = data.Filters(
-            start=dt.datetime.fromisoformat(start_date[:10]).replace(tzinfo=dt.timezone.utc),
-            end=dt.datetime.fromisoformat(end_date[:10]).replace(tzinfo=dt.timezone.utc) + dt.timedelta(days=1),
-            platforms=tuple(chosen or ("none",)),
-        )
+        first, last = parse_day(start_date), parse_day(end_date)
+        if first is None or last is None:  # a hand-made request: explain instead of failing with HTTP 500
+            why = f"Dates not understood ({str(start_date)[:40]!r} to {str(end_date)[:40]!r}): pick them as YYYY-MM-DD"
+            return (*(figures._empty(t, why) for t in ("Posts", "Top hashtags", "Subspecialties", "Engagement per post",
+                                                          "Who is talking")), html.P(why), "–", "–", "–")
+        platforms = tuple(p for p in chosen if isinstance(p, str)) if isinstance(chosen, list) else ()
+        f = data.Filters(start=first, end=last + dt.timedelta(days=1), platforms=platforms or ("none",))
         t = data.totals(db, f)
         return (
             figures.volume_figure(data.daily_volume(db, f)),

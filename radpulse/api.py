@@ -18,6 +18,7 @@ from radpulse.db.models import Annotation, Article
 from radpulse.db.queries.filters import PostFilters
 from radpulse.errors import InputError
 from radpulse.exports.posts import DEIDENTIFIED_COLUMNS, IDENTIFIED_COLUMNS, iter_post_frames
+from radpulse.safeurl import safe_http_url
 from radpulse.timewindow import parse_when
 
 POST_EXPORT_COLUMNS = DEIDENTIFIED_COLUMNS
@@ -91,7 +92,10 @@ def iter_articles(
         q = q.where(Article.first_seen_at < u)
     with db.engine.connect().execution_options(yield_per=chunksize, stream_results=True) as conn:
         for part in conn.execute(q).partitions(chunksize):
-            yield pd.DataFrame.from_records([tuple(r) for r in part], columns=ARTICLE_EXPORT_COLUMNS)
+            frame = pd.DataFrame.from_records([tuple(r) for r in part], columns=ARTICLE_EXPORT_COLUMNS)
+            if "url" in frame:  # rows stored before only http(s) links were kept
+                frame["url"] = frame["url"].map(safe_http_url)
+            yield frame
 
 
 def articles_frame(db: Database, **kwargs) -> pd.DataFrame:  # type: ignore[no-untyped-def]

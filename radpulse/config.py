@@ -14,9 +14,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from radpulse.errors import ConfigError
+from radpulse.safetext import Limits, set_limits
 
 #: every secret radpulse reads, all from environment variables, never from the file
 SECRET_ENV = (
@@ -62,6 +63,10 @@ class DatabaseSettings(Section):
     commit_items: int = Field(1000, ge=0, le=100_000)
 
 
+#: longest feed or PubMed query name: it becomes the source name "feed:<name>" (VARCHAR(300))
+MAX_SOURCE_NAME = 200
+
+
 class RefreshSettings(Section):
     #: engagement of posts younger than this is refreshed
     max_age_days: int = Field(7, ge=0)
@@ -77,6 +82,26 @@ class ScheduleSettings(Section):
     refresh_every_hours: int = Field(6, ge=1)
     analyze_every_minutes: int = Field(60, ge=5)
     digest_cron: str = "0 7 * * mon"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError("not a known time zone; use an IANA name such as 'UTC' or 'Europe/London'") from None
+        return value
+
+
+class LimitsSettings(Section):
+    """Largest record radpulse stores (`radpulse.safetext.Limits`); bigger ones are quarantined."""
+
+    max_text_chars: int = Field(100_000, ge=1_000)
+    max_field_chars: int = Field(10_000, ge=100)
+    max_list_items: int = Field(1_000, ge=10)
+    max_record_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
 
 
 class DigestSettings(Section):
@@ -118,6 +143,7 @@ class Settings(Section):
     digest: DigestSettings = DigestSettings()
     smtp: SmtpSettings = SmtpSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    limits: LimitsSettings = LimitsSettings()
 
     # not from the file
     path: Path | None = Field(None, exclude=True)
@@ -212,6 +238,8 @@ def settings_from_dict(
         ) from None
     settings.path = path
     settings.env = _captured_env(environ)
+    # the caps every collected record is checked against as it is built (collectors.base)
+    set_limits(Limits(**settings.limits.model_dump()))
     return settings
 
 
@@ -233,6 +261,10 @@ def load_settings(
         data = tomllib.loads(cfg.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"Config file {cfg} is not UTF-8 text.", hint="Save it as UTF-8.") from None
+    except RecursionError:
+        raise ConfigError(f"Config file {cfg} nests arrays or tables too deeply to read.",
+                          hint="A radpulse config is at most a few levels deep: fix or recreate it "
+                          "with `radpulse init --force`.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"Config file {cfg} is not valid TOML: {exc}.",

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from radpulse import safetext
 from radpulse.collectors.base import AuthorRecord, Batch, PostRecord, Quarantined, provenance
 from radpulse.collectors.x.normalise import (
     MissingField, normalise_page, normalise_v1_tweet, parse_time, quarantine,
@@ -36,7 +37,9 @@ ARCHIVE_EXPECTED = (
     "the tweets file of an X data export: `window.YTD.tweets.part0 = [{\"tweet\": {...}}, ...]` "
     "(data/tweets.js), or the same array as plain JSON"
 )
-_NORMALISE_ERRORS = (MissingField, KeyError, TypeError, ValueError, AttributeError)
+_NORMALISE_ERRORS = (MissingField, KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
+#: characters of an unusable line kept in its quarantine entry
+QUARANTINE_TEXT = 100_000
 
 
 class _Accumulator:
@@ -110,19 +113,57 @@ def _parse_twarc_line(obj: Any, prov_endpoint: str) -> tuple[list, list, list, i
     raise ValueError("an object with neither \"data\" (a response page) nor \"id\"/\"text\" (a tweet)")
 
 
-def _lines(fh: Any, path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of a (possibly gzip) file; a damaged gzip stream is an InputError."""
+def _lines(fh: Any, path: Path, max_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """Numbered lines of a (possibly gzip) file, each with its length in bytes, read in bounded
+    chunks: a line longer than `max_bytes` is skipped to its end without being held, and given
+    as its first `QUARANTINE_TEXT` bytes with its full length. A damaged gzip stream is an InputError."""
     lineno = 0
     try:
-        for lineno, line in enumerate(fh, start=1):  # noqa: B007 - lineno is reported below
-            yield lineno, line
+        while True:
+            line = fh.readline(max_bytes + 1)
+            if not line:
+                return
+            lineno += 1
+            size = len(line)
+            if size > max_bytes and not line.endswith(b"\n"):
+                head = line[:QUARANTINE_TEXT]
+                del line
+                while chunk := fh.readline(1 << 20):
+                    size += len(chunk)
+                    if chunk.endswith(b"\n"):
+                        break
+                yield lineno, head, size
+                continue
+            yield lineno, line, size
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path} line {lineno + 1}: the gzip data is damaged ({exc}).",
                          hint="Re-copy the file, or import the lines before the damage with `zcat`.") from None
 
 
-def read_twarc(path: Path, progress: Progress | None = None) -> Iterator[Batch]:
-    """Batches from a twarc2 JSONL file (response pages and flattened tweets may be mixed)."""
+def _twarc_line_problem(line: bytes, lineno: int, size: int, max_bytes: int, endpoint: str,
+                        acc: _Accumulator) -> str | None:
+    """Read one twarc line into `acc`; what is wrong with it (to quarantine it), or None."""
+    if size > max_bytes:
+        return (f"line {lineno}: {size:,} bytes, over the limit of {max_bytes:,} "
+                "(raise [limits] max_record_bytes to import it)")
+    try:
+        obj = orjson.loads(line)
+    except ValueError as exc:
+        return f"line {lineno}: not JSON ({exc})"
+    try:
+        posts, authors, bad, fetched = _parse_twarc_line(obj, endpoint)
+    except _NORMALISE_ERRORS as exc:
+        return f"line {lineno}: {exc}"
+    acc.add(posts, authors, bad, fetched)
+    return None
+
+
+def read_twarc(path: Path, progress: Progress | None = None, max_line_bytes: int | None = None) -> Iterator[Batch]:
+    """Batches from a twarc2 JSONL file (response pages and flattened tweets may be mixed).
+
+    A line longer than `max_line_bytes` (default `[limits] max_record_bytes`) is quarantined
+    unread, so memory stays bounded whatever the file holds."""
+    max_line_bytes = max_line_bytes or safetext.LIMITS.max_record_bytes
     total = path.stat().st_size
     if total == 0:
         raise InputError(f"{path} is empty.", hint=f"Expected {TWARC_EXPECTED}.")
@@ -133,27 +174,16 @@ def read_twarc(path: Path, progress: Progress | None = None) -> Iterator[Batch]:
         gzipped = raw.read(2) == b"\x1f\x8b"  # twarc2 output is often kept as .jsonl.gz
         raw.seek(0)
         fh = gzip.GzipFile(fileobj=raw) if gzipped else raw
-        for lineno, raw_line in _lines(fh, path):
+        for lineno, raw_line, size in _lines(fh, path, max_line_bytes):
             done = raw.tell()
             line = raw_line.strip()
             if not line:
                 continue
-            try:
-                obj = orjson.loads(line)
-            except ValueError as exc:
-                problem = f"line {lineno}: not JSON ({exc})"
-                obj = None
-            else:
-                try:
-                    posts, authors, bad, fetched = _parse_twarc_line(obj, endpoint)
-                    acc.add(posts, authors, bad, fetched)
-                    problem = None
-                except _NORMALISE_ERRORS as exc:
-                    problem = f"line {lineno}: {exc}"
+            problem = _twarc_line_problem(line, lineno, size, max_line_bytes, endpoint, acc)
             if problem is not None:
                 first_bad = first_bad or problem
-                text = raw_line.decode("utf-8", "replace")
-                acc.add([], [], [Quarantined(raw={"file": path.name, "line": lineno, "text": text[:100_000]},
+                text = raw_line[:QUARANTINE_TEXT].decode("utf-8", "replace")
+                acc.add([], [], [Quarantined(raw={"file": path.name, "line": lineno, "text": text},
                                              error=f"{problem}; expected {TWARC_EXPECTED}")], 1)
             batch = acc.take()
             if batch is not None:
@@ -187,6 +217,8 @@ def _load_ytd(path: Path, expected: str) -> Any:
         content = content[match.end():]
     try:
         return json.loads(content)
+    except RecursionError:
+        raise InputError(f"{path}: the JSON is nested too deeply to read.", hint=f"Expected {expected}.") from None
     except ValueError as exc:
         line = getattr(exc, "lineno", 0) + offset_lines
         raise InputError(

@@ -16,13 +16,15 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.collectors.feeds.fastparse import fast_parse
+from radpulse.safetext import strip_markup
+from radpulse.safeurl import safe_http_url
 from radpulse.identifiers import (
     canonical_article_url,
     find_doi,
     normalise_pmid,
 )
 
-_TAG = re.compile(r"<[^>]+>")
+
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -46,11 +48,17 @@ class ParsedFeed:
 
 
 def clean_text(value: str | None) -> str | None:
-    """Text without HTML tags and entities, whitespace collapsed; None when empty."""
+    """Plain text of a feed's (HTML) text: entities decoded once, then every tag removed,
+    whitespace collapsed; None when empty.
+
+    The order matters: stripping first and decoding after would turn an escaped
+    `&lt;img src=x onerror=...&gt;` into live markup in the stored text.
+    """
     if not value:
         return None
-    if "<" in value or "&" in value:
-        value = html.unescape(_TAG.sub(" ", value))
+    if "&" in value:
+        value = html.unescape(value)
+    value = strip_markup(value)
     return " ".join(value.split()) or None
 
 
@@ -139,6 +147,7 @@ def entry_url(entry: dict[str, Any]) -> str | None:
     if not link:
         guid = entry.get("id") or ""
         link = guid if guid.startswith(("http://", "https://")) else None
+    link = safe_http_url(link)
     return canonical_article_url(link) if link else None
 
 
@@ -213,9 +222,13 @@ def parse_feed(content: bytes, *, feed_url: str, journal: str | None = None,
     issn = feed.get("prism_issn") or feed.get("prism_eissn")
     parsed = ParsedFeed(version=version, title=title, entries=len(entries), warnings=warnings)
     for entry in entries:
-        rec = normalise_entry(entry, journal=journal, fallback_journal=fallback, issn=issn, feed_url=feed_url,
-                              retrieved_at=retrieved_at,
-                              client=FAST_CLIENT if quick is not None else CLIENT)
+        try:
+            rec = normalise_entry(entry, journal=journal, fallback_journal=fallback, issn=issn, feed_url=feed_url,
+                                  retrieved_at=retrieved_at,
+                                  client=FAST_CLIENT if quick is not None else CLIENT)
+        except (ValueError, TypeError) as exc:  # e.g. a field over [limits]
+            rec = Quarantined(raw=_raw(entry), error=f"{type(exc).__name__}: {exc}",
+                              external_id=entry.get("id") if isinstance(entry.get("id"), str) else None)
         if isinstance(rec, Quarantined):
             parsed.quarantined.append(rec)
         else:

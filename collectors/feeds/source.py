@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from radpulse.collectors import toml_edit
 from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
-from radpulse.config import Section
+from radpulse.config import MAX_SOURCE_NAME, Section
 from radpulse.errors import InputError
 
 #: bytes read when looking for a feed's title at `sources add`
@@ -35,7 +35,7 @@ def check_feed_url(url: str) -> str:
 
 
 class FeedSettings(Section):
-    name: str
+    name: str = Field(min_length=1, max_length=MAX_SOURCE_NAME)
     url: str
     journal: str | None = None
 

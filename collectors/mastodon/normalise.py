@@ -21,6 +21,7 @@ import msgspec
 
 from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
 from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
+from radpulse.safeurl import safe_http_url
 
 from .html import html_to_text, html_to_text_and_links
 from .schema import ACCOUNT, STATUS, STATUSES, Account, Status
@@ -155,7 +156,7 @@ def _status_record(
         text=text,
         created_at=parse_time(doc.created_at),
         author_external_id=author.external_id,
-        url=doc.url or uri,
+        url=safe_http_url(doc.url) or safe_http_url(uri),
         title=doc.spoiler_text or None,
         language=doc.language or None,
         community=instance,
@@ -219,7 +220,8 @@ def normalise_page(
             boost = PostRecord(
                 platform=PLATFORM, external_id=status_external_id(doc.uri), text=None,
                 created_at=parse_time(doc.created_at), author_external_id=booster.external_id,
-                url=doc.url or doc.uri, community=instance, reposted_id=original.external_id,
+                url=safe_http_url(doc.url) or safe_http_url(doc.uri), community=instance,
+                reposted_id=original.external_id,
                 raw=data, provenance=provenance,
             )
             posts.setdefault(boost.external_id, boost)

@@ -10,6 +10,7 @@ from lxml import etree
 
 from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.errors import BadPayload
+from radpulse.safetext import strip_markup
 from radpulse.identifiers import (
     normalise_doi,
     normalise_pmcid,
@@ -62,10 +63,11 @@ def parse_esearch(content: bytes, what: str = "ESearch") -> SearchResult:
 
 
 def text_of(el: etree._Element | None) -> str | None:
-    """All text inside `el` (inline <i>, <sup>, <sub> markup flattened), whitespace collapsed."""
+    """All text inside `el` (inline <i>, <sup>, <sub> markup flattened), whitespace collapsed;
+    markup written as text (`&lt;a href=...&gt;`) is removed too (`strip_markup`)."""
     if el is None:
         return None
-    value = _SPACE.sub(" ", "".join(el.itertext())).strip()
+    value = _SPACE.sub(" ", strip_markup("".join(el.itertext()))).strip()
     return value or None
 
 
@@ -107,8 +109,8 @@ def _authors(article: etree._Element) -> list[str]:
         if collective:
             names.append(collective)
             continue
-        last = author.findtext("LastName")
-        first = author.findtext("ForeName") or author.findtext("Initials")
+        last = text_of(author.find("LastName"))
+        first = text_of(author.find("ForeName")) or text_of(author.find("Initials"))
         if last:
             names.append(f"{first} {last}" if first else last)
     return names

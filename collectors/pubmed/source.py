@@ -9,11 +9,11 @@ from pydantic import Field
 from radpulse.collectors import toml_edit
 from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
-from radpulse.config import Section
+from radpulse.config import MAX_SOURCE_NAME, Section
 
 
 class PubMedQuery(Section):
-    name: str
+    name: str = Field(min_length=1, max_length=MAX_SOURCE_NAME)
     term: str
 
 

@@ -32,7 +32,11 @@ def snowflake_time(tweet_id: str | int) -> dt.datetime:
     if value < FIRST_SNOWFLAKE:
         raise MissingField(f"created_at missing and id {tweet_id} predates snowflake ids")
     ms = (value >> 22) + SNOWFLAKE_EPOCH_MS
-    return dt.datetime.fromtimestamp(ms / 1000, tz=_UTC)
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=_UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MissingField(f"created_at missing and id {str(tweet_id)[:40]} is not a snowflake id "
+                           "(its time would be past the year 9999)") from None
 
 
 def parse_time(value: str) -> dt.datetime:

@@ -1,6 +1,9 @@
 """The weekly digest's Jinja2 templates: HTML (rendered with autoescaping) and plain text.
 
-`radpulse.digest.render.render` fills them with a `Digest` (`d`) and the unsubscribe URL.
+`radpulse.digest.render` fills them with a `Digest` (`d`) and the unsubscribe URL. A URL from
+the database becomes a link (or, in the text part, a line a mail client may turn into one) only
+through the `http_url` filter (`radpulse.safeurl.safe_http_url`): `javascript:`, `data:` and
+every other scheme are left out.
 """
 
 HTML = """<!doctype html>
@@ -14,13 +17,13 @@ HTML = """<!doctype html>
 {% if d.sentiment %}<p>Sentiment: {{ d.sentiment.positive }}% positive, {{ d.sentiment.neutral }}% neutral, {{ d.sentiment.negative }}% negative.</p>{% endif %}
 <h2 style="font-size: 18px">Most discussed papers</h2>
 {% if d.articles %}<ol>{% for a in d.articles %}
-<li>{% if a.url %}<a href="{{ a.url }}">{{ a.title }}</a>{% else %}{{ a.title }}{% endif %}{% if a.journal %} <em>{{ a.journal }}</em>{% endif %}<br>
+<li>{% if a.url | http_url %}<a href="{{ a.url | http_url }}">{{ a.title }}</a>{% else %}{{ a.title }}{% endif %}{% if a.journal %} <em>{{ a.journal }}</em>{% endif %}<br>
 <small>{{ a.mentions }} mention{{ "s" if a.mentions != 1 }} by {{ a.authors }} account{{ "s" if a.authors != 1 }}, attention {{ a.score }}</small></li>{% endfor %}
 </ol>{% else %}<p>No paper was cited this week.</p>{% endif %}
 <h2 style="font-size: 18px">Posts that drew the most engagement</h2>
 {% if d.top_posts %}{% for p in d.top_posts %}
 <p style="border-left: 3px solid #c9d3dd; padding-left: 8px">{{ p.text }}<br>
-<small>{{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url %} &middot; <a href="{{ p.url }}">open</a>{% endif %}</small></p>{% endfor %}
+<small>{{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url | http_url %} &middot; <a href="{{ p.url | http_url }}">open</a>{% endif %}</small></p>{% endfor %}
 {% else %}<p>No posts this week.</p>{% endif %}
 {% if d.emerging %}<h2 style="font-size: 18px">Emerging terms</h2>
 <p>{% for t in d.emerging %}{{ t.term }} ({{ t.authors }} accounts{% if t.new %}, new{% endif %}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
@@ -41,14 +44,14 @@ THE WEEK IN NUMBERS
 {% endif %}
 MOST DISCUSSED PAPERS
 {% for a in d.articles %}{{ loop.index }}. {{ a.title }}{% if a.journal %} ({{ a.journal }}){% endif %}
-   {{ a.mentions }} mention{{ "s" if a.mentions != 1 }} by {{ a.authors }} account{{ "s" if a.authors != 1 }}, attention {{ a.score }}{% if a.url %}
-   {{ a.url }}{% endif %}
+   {{ a.mentions }} mention{{ "s" if a.mentions != 1 }} by {{ a.authors }} account{{ "s" if a.authors != 1 }}, attention {{ a.score }}{% if a.url | http_url %}
+   {{ a.url | http_url }}{% endif %}
 {% else %}No paper was cited this week.
 {% endfor %}
 POSTS THAT DREW THE MOST ENGAGEMENT
 {% for p in d.top_posts %}- {{ p.text }}
-  {{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url %}
-  {{ p.url }}{% endif %}
+  {{ p.platform }}, {{ p.date }}: {{ p.likes }} likes, {{ p.reposts }} reposts, {{ p.replies }} replies{% if p.url | http_url %}
+  {{ p.url | http_url }}{% endif %}
 {% else %}No posts this week.
 {% endfor %}{% if d.emerging %}
 EMERGING TERMS

@@ -14,6 +14,7 @@ from radpulse.db.queries.filters import PostFilters
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import stream_posts
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
+from radpulse.safeurl import safe_http_url, safe_http_urls
 from radpulse.exports.deidentify import Pseudonymiser, scrub_community, scrub_links, scrub_text
 
 P, A, N = Post.__table__.c, Author.__table__.c, Annotation.__table__.c
@@ -83,10 +84,10 @@ def iter_post_frames(
 
 
 def _identified(r) -> tuple:  # type: ignore[no-untyped-def]
-    return (r.id, r.external_id, r.url, r.platform, r.author_external_id, r.author_handle, r.author_type,
+    return (r.id, r.external_id, safe_http_url(r.url), r.platform, r.author_external_id, r.author_handle, r.author_type,
             r.created_at, r.text, r.title, r.language, r.community, r.reply_count, r.like_count, r.repost_count,
             r.quote_count, r.view_count, r.score, r.engagement, r.has_media, r.in_reply_to_id, r.quoted_id,
-            r.reposted_id, list(r.hashtags or []), list(r.links or []), r.subspecialty, list(r.themes or []),
+            r.reposted_id, list(r.hashtags or []), safe_http_urls(r.links), r.subspecialty, list(r.themes or []),
             r.sentiment, r.is_deleted, r.synthetic)
 
 
@@ -97,7 +98,7 @@ def _deidentified(r, pseudo: Pseudonymiser) -> tuple:  # type: ignore[no-untyped
             scrub_community(r.community), r.reply_count, r.like_count, r.repost_count, r.quote_count,
             r.view_count, r.score, r.engagement, r.has_media, pseudo("p", r.platform, r.in_reply_to_id),
             pseudo("p", r.platform, r.quoted_id), pseudo("p", r.platform, r.reposted_id),
-            list(r.hashtags or []), scrub_links(r.links), r.subspecialty, list(r.themes or []), r.sentiment,
+            list(r.hashtags or []), scrub_links(safe_http_urls(r.links)), r.subspecialty, list(r.themes or []), r.sentiment,
             r.is_deleted, r.synthetic)
 
 
