@@ -117,6 +117,9 @@ def _empty_pg(url: str) -> None:
     db = open_database(url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
+        # a connection an earlier test left open (an abandoned stream) must not block the TRUNCATE
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.dispose()
 

@@ -64,6 +64,16 @@ def write_frames(
         raise InputError(f"Unknown export format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
     if fmt == "parquet" and out is None:
         raise InputError("Parquet is binary and cannot go to the terminal.", hint="Pass --out FILE.parquet.")
+    try:
+        return _write(frames, fmt, out, progress)
+    finally:
+        # a failed write must not leave the reading generator (and its database cursor) open
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+
+
+def _write(frames: Iterable[pd.DataFrame], fmt: str, out: str | Path | None, progress) -> int:  # type: ignore[no-untyped-def]
     if out is None:
         return _write_text(frames, fmt, sys.stdout, progress)
     target = Path(out)
@@ -111,6 +121,9 @@ def _jsonl(frame: pd.DataFrame) -> str:
     import orjson
 
     clean = frame.astype(object).where(frame.notna(), None)
+    for name in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[name]):
+            clean[name] = [t.isoformat() if t is not None else None for t in clean[name]]
     opts = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
     return "".join(orjson.dumps(rec, option=opts).decode() + "\n" for rec in clean.to_dict("records"))
 
