@@ -20,8 +20,8 @@ def neutralise_cell(value: object) -> object:
     """`value` with a leading `'` when it is text a spreadsheet would take for a formula."""
     if not isinstance(value, str):
         return value
-    if value.startswith(FORMULA_PREFIXES):
-        value = "'" + value
+    if value.startswith(FORMULA_PREFIXES) or value.lstrip(" \t\r\n").startswith(FORMULA_PREFIXES[:4]):
+        value = "'" + value  # also when blank space comes first: some spreadsheets trim it
     return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
 
 

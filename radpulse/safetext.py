@@ -15,6 +15,8 @@ into a quarantine entry, so the rest of its page or file is still stored.
 from __future__ import annotations
 
 import re
+
+from radpulse.terminal import strip_escape_sequences
 from dataclasses import dataclass
 
 __all__ = ["LIMITS", "Limits", "check_length", "plain_text", "plain_texts", "set_limits", "strip_markup"]
@@ -46,7 +48,8 @@ def plain_text(value: str | None) -> str | None:
         return value
     if "\r" in value:
         value = _CR.sub("\n", value)
-    return _CONTROLS.sub("", value)
+    # a whole escape sequence goes (an OSC window title or link target is not the author's text)
+    return _CONTROLS.sub("", strip_escape_sequences(value))
 
 
 def plain_texts(values: list[str]) -> list[str]:

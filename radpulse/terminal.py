@@ -22,6 +22,11 @@ _SEQUENCES = re.compile(
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def strip_escape_sequences(text: str) -> str:
+    """`text` without whole terminal escape sequences (their payload too: an OSC title, a link)."""
+    return _SEQUENCES.sub("", text)
+
+
 def terminal_safe(text: str) -> str:
     """`text` without terminal escape sequences or control characters (tab and newline kept)."""
     return _CONTROLS.sub("", _SEQUENCES.sub("", text))

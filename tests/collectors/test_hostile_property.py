@@ -204,12 +204,11 @@ def test_hostile_text_is_stored_plain_and_rendered_inert(s):
     assert set(re.findall(r"(?m)^\s*([a-z]+):", text_doc)) <= {"https", "http", "Sentiment", "Unsubscribe",
                                                                  "Dashboard"} | set(re.findall(r"(?m)^\s*([a-z]+):", s))
 
-    table = articles_table(pd.DataFrame([{"title": a.title, "journal": a.journal, "doi": a.doi, "mentions": 1,
-                                          "authors": 1} for a in articles],
-                                        columns=["title", "journal", "doi", "mentions", "authors"]))
-    placeholder_table = articles_table(pd.DataFrame([{"title": "w", "journal": "w", "doi": "w", "mentions": 1,
-                                                      "authors": 1} for _ in articles],
-                                                    columns=["title", "journal", "doi", "mentions", "authors"]))
+    columns = ["title", "journal", "doi", "score", "mentions", "authors"]
+    table = articles_table(pd.DataFrame([{"title": a.title, "journal": a.journal, "doi": a.doi, "score": 1.0,
+                                          "mentions": 1, "authors": 1} for a in articles], columns=columns))
+    placeholder_table = articles_table(pd.DataFrame([{"title": "w", "journal": "w", "doi": "w", "score": 1.0,
+                                                      "mentions": 1, "authors": 1} for _ in articles], columns=columns))
     assert _component_shape(table) == _component_shape(placeholder_table)
     tags = [t for p in posts for t in p.hashtags]
     if tags:

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from digest_helpers import IN_WEEK, MONDAY, seed, settings_for
 from sqlalchemy import insert, select
 
+from radpulse.db.engine import open_database
 from radpulse.cli.main import cli
 from radpulse.db.models import SentDigest, Subscriber
 from radpulse.digest import AddressError, add_subscriber, normalise_email, remove_subscriber, send_digests
@@ -52,6 +53,7 @@ def test_real_addresses_including_international_domains_are_stored_normalised(db
 
 def test_cli_refuses_the_injection_address_with_exit_2_and_a_one_paragraph_message(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_database(url).dispose()  # only init and demo create a database
     result = CliRunner().invoke(cli, ["--database-url", url, "subscribers", "add", INJECTION])
     assert result.exit_code == 2
     assert "is not an email address radpulse can use" in result.output and "name@example.org" in result.output

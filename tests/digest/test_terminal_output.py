@@ -62,6 +62,7 @@ def test_digest_preview_prints_post_text_without_osc_or_csi_sequences(tmp_path):
 
 def test_subscriber_list_shows_a_hostile_name_as_plain_text(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_database(url).dispose()  # only init and demo create a database
     base = ["--database-url", url, "subscribers"]
     name = f"Al{ESC}]0;x{BEL}i\x9b2Jce"
     added = CliRunner().invoke(cli, [*base, "add", "a@example.org", "--name", name])

@@ -36,7 +36,7 @@ def rsps():
 def collect(db, rsps, fixtures_dir, statuses):
     mr.serve_instance(rsps, fixtures_dir, f"https://{HOST}")
     mr.TagServer(statuses, f"https://{HOST}", TAG).install(rsps)
-    settings = make_settings({"mastodon": {"instances": [HOST], "hashtags": [TAG]}, "x": OFF, "reddit": OFF,
+    settings = make_settings({"mastodon": {"instances": [HOST], "hashtags": [TAG], "timelines": []}, "x": OFF, "reddit": OFF,
                               "bluesky": OFF, "pubmed": OFF, "crossref": OFF, "feeds": []})
     (spec,) = sync_sources(db, settings)
     return settings, spec, run_source(db, MastodonCollector(settings), spec)
@@ -75,7 +75,7 @@ def test_a_javascript_url_is_text_in_the_database_the_digest_and_exports(db, db_
 
     out = tmp_path / "posts.jsonl"
     result = CliRunner().invoke(cli, ["--database-url", db_url, "export", "posts", "--format", "jsonl",
-                                      "--out", str(out)])
+                                      "--identified", "--out", str(out)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     row = next(r for r in rows if r["text"] == post.text)
@@ -93,7 +93,7 @@ def test_a_url_stored_before_the_rule_is_still_not_a_link_in_the_digest_or_expor
     assert "javascript:" not in html_doc + text_doc
     from radpulse.api import posts_frame
 
-    frame = posts_frame(db)
+    frame = posts_frame(db, deidentify=False)  # the identified export keeps URLs: still only http(s)
     assert frame["url"].tolist() == [None] and frame["links"].tolist() == [[]]
 
 
