@@ -24,6 +24,7 @@ QUICK = {
     "bench_collect_x.py": ["--posts", "5000"],
     "bench_literature.py": ["--items", "2000", "--posts", "50000"],
     "bench_hostile_import.py": ["--line-mb", "16"],
+    "bench_export.py": ["--posts", "20000"],
 }
 
 

@@ -68,7 +68,7 @@ def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
 
 
 def iter_post_frames(
-    db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 10_000,
+    db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 5_000,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 

@@ -81,6 +81,9 @@ def _write(frames: Iterable[pd.DataFrame], fmt: str, out: str | Path | None, pro
         raise InputError(f"The folder {target.parent} does not exist.", hint="Create it or choose another --out.")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # an ordinary file for the user, not mkstemp's private 0600
     try:
         if fmt == "parquet":
             rows = _write_parquet(frames, tmp, progress)
@@ -120,12 +123,17 @@ def _jsonl(frame: pd.DataFrame) -> str:
     """JSON Lines of a frame: missing values as null, times in ISO 8601, text unescaped (UTF-8)."""
     import orjson
 
-    clean = frame.astype(object).where(frame.notna(), None)
+    columns = {}
     for name in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[name]):
-            clean[name] = [t.isoformat() if t is not None else None for t in clean[name]]
-    opts = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
-    return "".join(orjson.dumps(rec, option=opts).decode() + "\n" for rec in clean.to_dict("records"))
+        col = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            columns[name] = [None if pd.isna(t) else t.isoformat() for t in col]
+        else:
+            columns[name] = [None if v is pd.NA or (isinstance(v, float) and v != v) else v
+                             for v in col.astype(object)]
+    names = list(columns)
+    rows = zip(*columns.values())
+    return "".join(orjson.dumps(dict(zip(names, row))).decode() + "\n" for row in rows)
 
 
 def _write_text(frames: Iterable[pd.DataFrame], fmt: str, handle, progress) -> int:  # type: ignore[no-untyped-def]

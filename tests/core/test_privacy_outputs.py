@@ -154,3 +154,35 @@ def test_scrubbing_rules_on_their_own():
     assert scrub_text("email me: rad@example.org") == "email me: rad@example.org"  # not a mention
     assert is_platform_link("https://x.com/a/status/1") and is_platform_link("https://fosstodon.org/@a/1")
     assert not is_platform_link("https://pubs.rsna.org/doi/10.1148/radiol.1")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_a_chunked_export_writes_every_public_row_once(db, tmp_path, fmt):
+    """Keyset pages on SQLite and a server-side cursor on PostgreSQL: ties on created_at across page
+    boundaries, deleted and held posts, and pages far smaller than the data."""
+    from radpulse.db.queries import PostFilters
+    from radpulse.exports.posts import iter_post_frames
+    from radpulse.exports.writers import write_frames
+
+    times = [T + dt.timedelta(seconds=i // 7) for i in range(1_000)]  # 7 posts share each second
+    posts = [PostRecord("x", str(5_000 + i), f"post {i}", t, author_external_id=f"u{i % 50}",
+                        is_deleted=(i % 97 == 0)) for i, t in enumerate(times)]
+    with db.engine.begin() as conn:
+        ids = upsert_posts(conn, posts).ids
+        held = [ids[("x", str(5_000 + i))] for i in range(0, 1_000, 101)]
+        conn.execute(insert(Annotation), [{"post_id": pid, "model_name": ANNOTATOR_NAME, "model_version": "1",
+                                           "annotated_at": T, "flags": ["privacy_risk"], "subspecialties": [],
+                                           "themes": []} for pid in held])
+    deleted = {i for i in range(1_000) if i % 97 == 0}
+    held_i = set(range(0, 1_000, 101))
+    expected = {f"post {i}" for i in range(1_000)} - {f"post {i}" for i in deleted | held_i}
+    out = tmp_path / f"all.{fmt}"
+    assert write_frames(iter_post_frames(db, PostFilters(), chunksize=64), fmt, out) == len(expected)
+    if fmt == "parquet":
+        texts = pd.read_parquet(out)["text"].tolist()
+    elif fmt == "csv":
+        texts = pd.read_csv(out)["text"].tolist()
+    else:
+        texts = [json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(texts) == len(set(texts)) and set(texts) == expected
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # an ordinary file, not mkstemp's private mode
