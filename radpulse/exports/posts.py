@@ -59,6 +59,11 @@ def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
         return Pseudonymiser(str(row.value).encode())
 
 
+def empty_frame(identified: bool = False) -> pd.DataFrame:
+    """A frame with no posts and the export's columns and dtypes."""
+    return _frame([], IDENTIFIED_COLUMNS if identified else DEIDENTIFIED_COLUMNS)
+
+
 def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)

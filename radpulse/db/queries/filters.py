@@ -121,11 +121,13 @@ def public_where(f: PostFilters, p: Any = Post) -> Any:
     if f.sources:
         clauses.append(exists().where(PostSource.post_id == p.id, PostSource.source_id == Source.id,
                                       Source.name.in_(f.sources)))
-    if f.author_types:
-        clauses.append(exists().where(Author.platform == p.platform, Author.external_id == p.author_external_id,
-                                      Author.author_type.in_(f.author_types)))
+    if f.author_types:  # aliases: the outer query may select from the same tables
+        au = Author.__table__.alias("pf_author")
+        clauses.append(exists().where(au.c.platform == p.platform, au.c.external_id == p.author_external_id,
+                                      au.c.author_type.in_(f.author_types)))
     if f.needs_annotation:
-        clauses.append(exists().where(Annotation.post_id == p.id, annotation_where(f)))
+        an = Annotation.__table__.alias("pf_annotation")
+        clauses.append(exists().where(an.c.post_id == p.id, annotation_where(f, an.c)))
     clauses.extend(f.extra)
     return and_(true(), *clauses)
 

@@ -1,0 +1,202 @@
+"""`radpulse.open()`: the dataset API for researchers.
+
+    >>> import radpulse
+    >>> ds = radpulse.open("~/.local/share/radpulse/demo.db")      # a path, a URL, or None (config)
+    >>> posts = ds.posts(since="2026-01-01", platforms=["x"], themes=["ai"])
+    >>> for chunk in ds.iter_posts(chunksize=100_000): ...
+    >>> ds.to_parquet("posts.parquet")
+
+Every method returns a pandas DataFrame with documented dtypes: UTC datetimes
+(`datetime64[ns, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
+counts. Posts come through the read layer (`radpulse.db.queries`): deleted and held posts are
+left out, and rows are de-identified unless `identified=True` (see the README's *Data
+protection*). Held posts are only available identified, with `include_held=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+
+from radpulse.db.engine import Database, open_database
+from radpulse.db.models import Annotation, Author, Mention, Post
+from radpulse.db.queries import PostFilters, public_where
+from radpulse.db.queries.privacy import ANNOTATOR_NAME
+from radpulse.errors import InputError
+from radpulse.exports.posts import count_posts, iter_post_frames, pseudonymiser
+from radpulse.timewindow import parse_when
+
+#: a `posts()` call over this many rows asks for `iter_posts` or `to_parquet` instead
+DEFAULT_MAX_ROWS = 2_000_000
+CATEGORIES = ("platform", "author_type", "language", "subspecialty", "sentiment", "kind")
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for name in CATEGORIES:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+class Dataset:
+    """A radpulse database seen as DataFrames (see the module docstring)."""
+
+    def __init__(self, db: Database, *, key: str | None = None, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+        self.db, self._key, self.max_rows = db, key, max_rows
+
+    def __repr__(self) -> str:
+        return f"<radpulse.Dataset {self.db.engine.url.render_as_string(hide_password=True)}>"
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Dataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- posts -------------------------------------------------------------------------------
+
+    def filters(
+        self, *, since: Any = None, until: Any = None, platforms: Sequence[str] = (), sources: Sequence[str] = (),
+        subspecialties: Sequence[str] = (), themes: Sequence[str] = (), sentiments: Sequence[str] = (),
+        languages: Sequence[str] = (), author_types: Sequence[str] = (), include_held: bool = False,
+        identified: bool = False,
+    ) -> PostFilters:
+        """The read layer's filters for these arguments (dates: `7d`, `2026-01-01`, ISO, datetime)."""
+        if include_held and not identified:
+            raise InputError("Held posts are only available identified.",
+                             hint="Pass identified=True as well (for reviewers and approved research only).")
+        return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"),
+                           platforms=platforms, sources=sources, subspecialties=subspecialties, themes=themes,
+                           sentiments=sentiments, languages=languages, author_types=author_types,
+                           include_held=include_held)
+
+    def iter_posts(self, *, chunksize: int = 50_000, identified: bool = False, **filters: Any) -> Iterator[pd.DataFrame]:
+        """Posts in chunks of at most `chunksize` rows (constant memory on any size)."""
+        f = self.filters(identified=identified, **filters)
+        for frame in iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=chunksize):
+            yield _typed(frame)
+
+    def count_posts(self, **filters: Any) -> int:
+        return count_posts(self.db, self.filters(**filters))
+
+    def posts(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
+        """Posts as one DataFrame; refuses more than `max_rows` (use `iter_posts` or `to_parquet`)."""
+        n = count_posts(self.db, self.filters(identified=identified, **filters))
+        if n > self.max_rows:
+            raise InputError(
+                f"{n:,} posts match: more than this dataset's max_rows ({self.max_rows:,}) in one DataFrame.",
+                hint="Narrow the filters, stream with iter_posts(chunksize=...), write with to_parquet(path), "
+                     "or open with radpulse.open(..., max_rows=N).")
+        frames = list(self.iter_posts(identified=identified, chunksize=100_000, **filters))
+        if not frames:
+            from radpulse.exports.posts import empty_frame
+
+            return _typed(empty_frame(identified))
+        return _typed(pd.concat(frames, ignore_index=True))
+
+    def to_parquet(self, path: str | Path, *, identified: bool = False, **filters: Any) -> int:
+        """Write the posts to a Parquet file in chunks; returns the rows written."""
+        from radpulse.exports.writers import write_frames
+
+        f = self.filters(identified=identified, **filters)
+        return write_frames(iter_post_frames(self.db, f, deidentify=not identified, key=self._key), "parquet", path)
+
+    # -- the rest --------------------------------------------------------------------------
+
+    def authors(self, *, identified: bool = False) -> pd.DataFrame:
+        """Accounts that wrote at least one public post: pseudonym (or ids), type, followers, posts."""
+        p, a = Post.__table__.c, Author.__table__.c
+        q = (select(a.platform, a.external_id, a.handle, a.author_type, a.followers, a.following, a.verified,
+                    func.count(p.id).label("posts"), func.min(p.created_at).label("first_post"),
+                    func.max(p.created_at).label("last_post"))
+             .select_from(Author.__table__.join(Post.__table__, and_(p.platform == a.platform,
+                                                                     p.author_external_id == a.external_id)))
+             .where(public_where(PostFilters(), p))
+             .group_by(a.platform, a.external_id, a.handle, a.author_type, a.followers, a.following, a.verified)
+             .order_by(a.platform, a.external_id))
+        with self.db.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+        if not identified:
+            pseudo = pseudonymiser(self.db, self._key)
+            frame.insert(0, "author", [pseudo("a", pl, e) for pl, e in zip(frame["platform"], frame["external_id"])])
+            frame = frame.drop(columns=["external_id", "handle"])
+        for name in ("followers", "following", "posts"):
+            frame[name] = frame[name].astype("Int64")
+        frame["verified"] = frame["verified"].astype("boolean")
+        for name in ("first_post", "last_post"):
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+        return _typed(frame)
+
+    def articles(self) -> pd.DataFrame:
+        """Papers with their identifiers and metadata."""
+        from radpulse.api import articles_frame
+
+        frame = articles_frame(self.db)
+        frame["published_date"] = pd.to_datetime(frame["published_date"], errors="coerce")
+        frame["id"] = frame["id"].astype("Int64")
+        return frame
+
+    def mentions(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
+        """Which public post cites which article: post (pseudonym or id), article_id, kind, created_at."""
+        p, m = Post.__table__.c, Mention.__table__.c
+        f = self.filters(identified=identified, **filters)
+        q = (select(p.platform, p.external_id, m.article_id, m.kind, p.created_at)
+             .select_from(Mention.__table__.join(Post.__table__, p.id == m.post_id))
+             .where(public_where(f, p)).order_by(p.created_at, m.id))
+        with self.db.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=["platform", "external_id", "article_id", "kind",
+                                                                 "created_at"])
+        if not identified:
+            pseudo = pseudonymiser(self.db, self._key)
+            frame.insert(0, "post", [pseudo("p", pl, e) for pl, e in zip(frame["platform"], frame["external_id"])])
+            frame = frame.drop(columns=["external_id"])
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+        frame["article_id"] = frame["article_id"].astype("Int64")
+        return _typed(frame)
+
+    def annotations(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
+        """The pipeline's labels per public post: sentiment, score, subspecialty, themes, flags, model."""
+        p, a = Post.__table__.c, Annotation.__table__.c
+        f = self.filters(identified=identified, **filters)
+        q = (select(p.platform, p.external_id, a.model_version, a.sentiment, a.sentiment_score, a.subspecialty,
+                    a.themes, a.flags, a.language)
+             .select_from(Annotation.__table__.join(Post.__table__, p.id == a.post_id))
+             .where(a.model_name == ANNOTATOR_NAME, public_where(f, p)).order_by(p.created_at, p.id))
+        with self.db.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(q).all(), columns=list(q.selected_columns.keys()))
+        if not identified:
+            pseudo = pseudonymiser(self.db, self._key)
+            frame.insert(0, "post", [pseudo("p", pl, e) for pl, e in zip(frame["platform"], frame["external_id"])])
+            frame = frame.drop(columns=["external_id"])
+        frame["themes"] = [list(t or []) for t in frame["themes"]]
+        frame["flags"] = [list(t or []) for t in frame["flags"]]
+        frame["sentiment_score"] = frame["sentiment_score"].astype("Float64")
+        return _typed(frame)
+
+
+def open(target: str | Path | Database | None = None, *, config: str | None = None,  # noqa: A001
+         max_rows: int = DEFAULT_MAX_ROWS) -> Dataset:
+    """A `Dataset` for a database URL, an SQLite file path, an open `Database`, or the configured one."""
+    from radpulse.config import load_settings
+
+    settings = load_settings(config)
+    key = settings.secret("RADPULSE_EXPORT_KEY")
+    if isinstance(target, Database):
+        return Dataset(target, key=key, max_rows=max_rows)
+    if target is None:
+        url = settings.database_url
+    elif "://" in str(target):
+        url = str(target)
+    else:
+        path = Path(target).expanduser()
+        if not path.exists():
+            raise InputError(f"No database file at {path}.", hint="Pass a database URL or an existing SQLite file.")
+        url = f"sqlite:///{path.resolve()}"
+    return Dataset(open_database(url, create=False), key=key, max_rows=max_rows)
