@@ -22,12 +22,24 @@ incremental writes would have. Posts without a known author record no edges; sel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, func, select, text
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Interaction, Post
+
+class PostLike(Protocol):
+    """What the writer reads of a post's record (radpulse's PostRecord)."""
+
+    external_id: str
+    author_external_id: str | None
+    in_reply_to_id: str | None
+    quoted_id: str | None
+    reposted_id: str | None
+    mentions: list[str]
+
 
 #: posts per statement when rebuilding (by id range)
 REBUILD_CHUNK = 50_000
@@ -70,27 +82,37 @@ _MENTION_TARGET = (
     " p.platform || ':@' || lower(m.value))"
 )
 
-_SQL_CACHE: dict[tuple[str, str], str] = {}
+_SQL_CACHE: dict[tuple[str, tuple[str, ...]], str] = {}
+KINDS = tuple(kind for _, kind in _REFERENCES) + ("mention",)
+_COLUMN = {kind: column for column, kind in _REFERENCES}
 
 
-def _insert_sql(dialect: str, where: str) -> str:
-    """INSERT .. SELECT of the edges of the posts `where` selects (`where` is "ids" or "range")."""
-    key = (dialect, where)
+def _insert_sql(dialect: str, kinds: tuple[str, ...]) -> str:
+    """INSERT .. SELECT of the edges of `kinds`: of the posts whose ids are bound as `:<kind>` (a
+    batch), or with `:low < id <= :high` when `kinds` is ("range",) (a rebuild)."""
+    key = (dialect, kinds)
     if key in _SQL_CACHE:
         return _SQL_CACHE[key]
     d = _DIALECT[dialect]
-    posts_where = d["ids"] if where == "ids" else "p.id > :low AND p.id <= :high"
+
+    def posts_where(kind: str) -> str:
+        if kinds == ("range",):
+            return "p.id > :low AND p.id <= :high"
+        return d["ids"].replace(":ids", f":{kind}")
+
     source = "p.platform || ':' || p.author_external_id"
+    wanted = KINDS if kinds == ("range",) else kinds
     parts = [
-        f"SELECT p.id, p.platform, {source}, {_reference_target(column, d['did'])}, p.{column}, '{kind}',"
-        f" p.created_at FROM posts AS p WHERE {posts_where} AND p.author_external_id IS NOT NULL"
-        f" AND p.{column} IS NOT NULL"
-        for column, kind in _REFERENCES
+        f"SELECT p.id, p.platform, {source}, {_reference_target(_COLUMN[kind], d['did'])}, p.{_COLUMN[kind]},"
+        f" '{kind}', p.created_at FROM posts AS p WHERE {posts_where(kind)} AND p.author_external_id IS NOT NULL"
+        f" AND p.{_COLUMN[kind]} IS NOT NULL"
+        for kind in wanted if kind != "mention"
     ]
-    parts.append(
-        f"SELECT p.id, p.platform, {source}, {_MENTION_TARGET}, NULL, 'mention', p.created_at"
-        f" FROM posts AS p{d['elements']} WHERE {posts_where} AND p.author_external_id IS NOT NULL"
-    )
+    if "mention" in wanted:
+        parts.append(
+            f"SELECT p.id, p.platform, {source}, {_MENTION_TARGET}, NULL, 'mention', p.created_at"
+            f" FROM posts AS p{d['elements']} WHERE {posts_where('mention')} AND p.author_external_id IS NOT NULL"
+        )
     sql = _SQL_CACHE[key] = (
         "INSERT INTO interactions (post_id, platform, source, target, target_post, kind, created_at) "
         + " UNION ALL ".join(parts)
@@ -98,45 +120,71 @@ def _insert_sql(dialect: str, where: str) -> str:
     return sql
 
 
-def _ids_param(conn: Connection, post_ids: list[int]) -> object:
-    return orjson.dumps(post_ids).decode() if conn.dialect.name == "sqlite" else post_ids
+def _ids_param(conn: Connection, values: list[Any]) -> object:
+    return orjson.dumps(values).decode() if conn.dialect.name == "sqlite" else values
 
 
-def write_edges(conn: Connection, post_ids: Iterable[int]) -> None:
-    """Replace the edges of the stored posts `post_ids` by what they now imply (one batch)."""
-    ids = list(post_ids)
-    if not ids:
+def write_edges(conn: Connection, posts: Iterable[tuple[int, PostLike]]) -> None:
+    """Replace the edges of a batch of just-stored posts, given as (id, record), by what the
+    stored rows now imply.
+
+    Only the posts that can have edges are read back: those whose record names a reference or
+    mentions, and those that had edges (a refresh keeps stored references the record lacks).
+    """
+    batch = list(posts)
+    if not batch:
         return
     dialect = conn.dialect.name
-    param = {"ids": _ids_param(conn, ids)}
-    conn.execute(text(f"DELETE FROM interactions WHERE {_DIALECT[dialect]['edge_ids']}"), param)
-    conn.execute(text(_insert_sql(dialect, "ids")), param)
-    resolve_pending_posts(conn, ids)
+    ids = [pid for pid, _ in batch]
+    had = {row[0] for row in conn.execute(
+        text(f"DELETE FROM interactions WHERE {_DIALECT[dialect]['edge_ids']} RETURNING post_id"),
+        {"ids": _ids_param(conn, ids)})}
+    by_kind: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    for pid, rec in batch:
+        again = pid in had
+        if rec.in_reply_to_id or again:
+            by_kind["reply"].append(pid)
+        if rec.quoted_id or again:
+            by_kind["quote"].append(pid)
+        if rec.reposted_id or again:
+            by_kind["repost"].append(pid)
+        if rec.mentions or again:
+            by_kind["mention"].append(pid)
+    kinds = tuple(kind for kind in KINDS if by_kind[kind])
+    if kinds:
+        conn.execute(text(_insert_sql(dialect, kinds)), {k: _ids_param(conn, by_kind[k]) for k in kinds})
+    resolve_pending_posts(conn, [rec.external_id for _, rec in batch if rec.author_external_id])
 
 
-def resolve_pending_posts(conn: Connection, post_ids: list[int]) -> None:
-    """Complete waiting replies, quotes and reposts whose referenced post is among `post_ids`."""
-    ids = _DIALECT[conn.dialect.name]["ids"]
+def resolve_pending_posts(conn: Connection, external_ids: list[str]) -> None:
+    """Complete waiting replies, quotes and reposts whose referenced post is among these."""
+    if not external_ids:
+        return
+    refs = ("(SELECT value FROM json_each(:refs))" if conn.dialect.name == "sqlite"
+            else "(SELECT unnest(CAST(:refs AS text[])))")
     conn.execute(
         text(
             "UPDATE interactions SET target = (SELECT r.platform || ':' || r.author_external_id FROM posts AS r"
             " WHERE r.platform = interactions.platform AND r.external_id = interactions.target_post)"
-            " WHERE target IS NULL AND target_post IN"
-            f" (SELECT p.external_id FROM posts AS p WHERE {ids} AND p.author_external_id IS NOT NULL)"
+            f" WHERE target IS NULL AND target_post IN {refs}"
         ),
-        {"ids": _ids_param(conn, post_ids)},
+        {"refs": _ids_param(conn, external_ids)},
     )
 
 
 def resolve_pending_mentions(conn: Connection, accounts: Iterable[tuple[str, str, str | None]]) -> None:
     """Give mentions of these accounts' handles the account's key ((platform, external_id, handle))."""
-    pairs = [
-        {"key": f"{platform}:{external_id}", "pending": f"{platform}:@{handle.lower()}"}
-        for platform, external_id, handle in accounts
-        if handle
-    ]
-    if pairs:
-        conn.execute(text("UPDATE interactions SET target = :key WHERE target = :pending"), pairs)
+    keys = {f"{platform}:@{handle.lower()}": f"{platform}:{external_id}"
+            for platform, external_id, handle in accounts if handle}
+    if not keys:
+        return
+    pending = ("(SELECT value FROM json_each(:pending))" if conn.dialect.name == "sqlite"
+               else "(SELECT unnest(CAST(:pending AS text[])))")
+    found = conn.execute(text(f"SELECT DISTINCT target FROM interactions WHERE target IN {pending}"),
+                         {"pending": _ids_param(conn, list(keys))}).scalars().all()
+    if found:
+        conn.execute(text("UPDATE interactions SET target = :key WHERE target = :pending"),
+                     [{"key": keys[p], "pending": p} for p in found])
 
 
 def rebuild_edges(db: Database, progress: Callable[[int], None] | None = None) -> int:
@@ -159,4 +207,4 @@ def rebuild_edges(db: Database, progress: Callable[[int], None] | None = None) -
 
 def fill_edges(conn: Connection, low: int, high: int) -> None:
     """Insert the edges of the posts with `low < id <= high` (their old edges must be gone)."""
-    conn.execute(text(_insert_sql(conn.dialect.name, "range")), {"low": low, "high": high})
+    conn.execute(text(_insert_sql(conn.dialect.name, ("range",))), {"low": low, "high": high})

@@ -207,10 +207,11 @@ class Interaction(Base):
 
     __tablename__ = "interactions"
     __table_args__ = (
-        Index("ix_interactions_created_at", "created_at"),
         Index("ix_interactions_source", "source"),
         Index("ix_interactions_target", "target"),
-        Index("ix_interactions_pending", "target_post", sqlite_where=text("target IS NULL"),
+        # edges waiting for their referenced post; (target_post, target) so that SQLite's planner
+        # probes it by post rather than scanning every waiting edge through ix_interactions_target
+        Index("ix_interactions_pending", "target_post", "target", sqlite_where=text("target IS NULL"),
               postgresql_where=text("target IS NULL")),
     )
 

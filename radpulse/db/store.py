@@ -425,7 +425,8 @@ def upsert_posts(
     )
     if source_id is not None and result.ids:
         link_posts_to_source(conn, result.ids.values(), source_id, now=now)
-    write_edges(conn, result.ids.values())
+    ids = result.ids
+    write_edges(conn, ((ids[(r.platform, r.external_id)], r) for r in latest))
     return result
 
 

@@ -37,11 +37,10 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interactions")),
     )
-    op.create_index("ix_interactions_created_at", "interactions", ["created_at"])
     op.create_index("ix_interactions_source", "interactions", ["source"])
     op.create_index("ix_interactions_target", "interactions", ["target"])
     op.create_index(op.f("ix_interactions_post_id"), "interactions", ["post_id"])
-    op.create_index("ix_interactions_pending", "interactions", ["target_post"],
+    op.create_index("ix_interactions_pending", "interactions", ["target_post", "target"],
                     sqlite_where=sa.text("target IS NULL"), postgresql_where=sa.text("target IS NULL"))
     op.create_index("ix_authors_platform_handle", "authors", ["platform", sa.text("lower(handle)")])
 
