@@ -14,6 +14,7 @@ radpulse has no profile of is ``platform:@handle``. Labels (handle, display name
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -25,6 +26,7 @@ from radpulse.db.engine import Database
 from radpulse.db.models import Author, Interaction, Post, ReviewDecision
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
+from radpulse.db.queries.privacy import held_clause
 
 P = Post.__table__.c
 E = Interaction.__table__.c
@@ -54,10 +56,13 @@ def _window(f: PostFilters) -> list[Any]:
 
 def _edge_select(f: PostFilters, *where: Any) -> Any:
     joined = Interaction.__table__.join(Post.__table__, P.id == E.post_id)
+    # the held rule on the edge's post id (the same post): SQLite then checks it only for the
+    # window's posts that have edges, after the join, not for every post of the window
+    held = [] if f.include_held else [~held_clause(E.post_id)]
     return (
         select(E.source, E.target, E.kind, func.count().label("weight"))
         .select_from(joined)
-        .where(public_where(f, P), *_window(f), *where)
+        .where(public_where(replace(f, include_held=True), P), *held, *_window(f), *where)
         .group_by(E.source, E.target, E.kind)
     )
 
@@ -75,13 +80,16 @@ def edges(db: Database, filters: PostFilters) -> pd.DataFrame:
 def _graph_of(frame: pd.DataFrame) -> nx.DiGraph:
     """A directed graph whose edge weight sums the kinds; each edge keeps its count per kind."""
     graph = nx.DiGraph()
-    for source, target, kind, weight in frame.itertuples(index=False, name=None):
-        data = graph.get_edge_data(source, target)
-        if data is None:
-            graph.add_edge(source, target, weight=weight, **{kind: weight})
-        else:
-            data["weight"] += weight
-            data[kind] = data.get(kind, 0) + weight
+    if frame.empty:
+        return graph
+    kinds = frame.pivot_table(index=["source", "target"], columns="kind", values="weight", aggfunc="sum",
+                              fill_value=0)
+    totals = kinds.sum(axis=1)
+    names = list(kinds.columns)
+    graph.add_edges_from(
+        (source, target, {"weight": int(total), **{k: int(n) for k, n in zip(names, counts) if n}})
+        for (source, target), total, counts in zip(kinds.index, totals.to_numpy(), kinds.to_numpy())
+    )
     return graph
 
 
