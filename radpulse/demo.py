@@ -130,6 +130,7 @@ class _Generator:
         act = 1.0 / np.arange(1, self.n_authors + 1) ** 0.9
         self.author_p = act / act.sum()
         self.articles = self._articles()
+        self.network = _Interactions(seed, self.authors)
 
     # -- people and papers -------------------------------------------------------------
     def _authors(self) -> list[tuple[str, AuthorRecord, str]]:
@@ -274,8 +275,66 @@ class _Generator:
                     links=links,
                     hashtags=tags,
                 ))
+                if platform == author_platform:
+                    self.network.add(batch[-1])
             on_batch(batch, citations)
             done += size
+
+
+class _Interactions:
+    """Replies, reposts, quotes and mentions between demo accounts, so the network has hubs.
+
+    Its own random stream: the posts' text, dates and counts are the same as without it.
+    Replies, reposts and quotes go to recent earlier posts of the platform (active accounts
+    get more); mentions go to accounts picked by followers (well-followed accounts get more).
+    """
+
+    RECENT = 3000
+
+    def __init__(self, seed: int, authors: list[tuple[str, AuthorRecord, str]]) -> None:
+        self.rng = random.Random(seed * 7919 + 1)
+        self.recent: dict[str, list[PostRecord]] = {p: [] for p in PLATFORMS}
+        self.accounts: dict[str, list[AuthorRecord]] = {p: [] for p in PLATFORMS}
+        for platform, author, _ in authors:
+            self.accounts[platform].append(author)
+        self.weights = {p: [float(a.followers or 1) ** 0.7 for a in accs] for p, accs in self.accounts.items()}
+
+    def _earlier(self, post: PostRecord) -> PostRecord | None:
+        pool = self.recent[post.platform]
+        for _ in range(3):
+            if not pool:
+                return None
+            other = pool[self.rng.randrange(len(pool))]
+            if other.created_at < post.created_at and other.author_external_id != post.author_external_id:
+                return other
+        return None
+
+    @staticmethod
+    def mention_of(platform: str, author: AuthorRecord) -> str:
+        """How a platform's mention names an account: Bluesky by id (DID), the others by handle."""
+        return author.external_id if platform == "bluesky" else (author.handle or author.external_id)
+
+    def add(self, post: PostRecord) -> None:
+        rng, platform = self.rng, post.platform
+        roll = rng.random()
+        if roll < 0.30:
+            if (parent := self._earlier(post)) is not None:
+                post.in_reply_to_id = parent.external_id
+        elif roll < 0.40 and platform != "reddit":
+            if (original := self._earlier(post)) is not None:
+                post.reposted_id = original.external_id
+        elif roll < 0.46 and platform in ("x", "bluesky"):
+            if (quoted := self._earlier(post)) is not None:
+                post.quoted_id = quoted.external_id
+        if rng.random() < 0.25 and self.accounts[platform]:
+            picks = rng.choices(self.accounts[platform], weights=self.weights[platform], k=rng.choice((1, 1, 2)))
+            post.mentions = sorted({self.mention_of(platform, a) for a in picks
+                                    if a.external_id != post.author_external_id})
+        pool = self.recent[platform]
+        if len(pool) < self.RECENT:
+            pool.append(post)
+        else:
+            pool[rng.randrange(self.RECENT)] = post
 
 
 def _title_of(body: str, limit: int = 90) -> str:

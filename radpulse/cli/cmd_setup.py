@@ -36,7 +36,7 @@ def init(app, force: bool) -> None:  # type: ignore[no-untyped-def]
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade, downgrade, current revision."""
+    """Database schema: upgrade, downgrade, current revision; rebuild the network edges."""
 
 
 @db.command()
@@ -77,3 +77,23 @@ def current(app) -> None:  # type: ignore[no-untyped-def]
     database = open_database(app.database_url, migrate=False, create=False)
     click.echo(f"current: {current_revision(database.engine) or 'base (empty)'}")
     click.echo(f"head:    {head_revision()}")
+
+
+@db.command("rebuild-edges")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def rebuild_edges(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite the conversation network's edges (replies, quotes, reposts, mentions) from the
+    stored posts. Collection keeps them current; run this after restoring or editing posts by
+    hand. Safe to run again if interrupted."""
+    from radpulse.cli.output import echo_json, progress
+    from radpulse.db.edges import rebuild_edges as do_rebuild
+
+    database = app.db()
+    with progress() as bar:
+        task = bar.add_task("rebuilding edges", total=None)
+        edges = do_rebuild(database, progress=lambda n: bar.advance(task, n))
+    if as_json:
+        echo_json({"edges": edges})
+        return
+    click.echo(f"Rebuilt the network: {edges:,} edges.")

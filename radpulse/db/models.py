@@ -24,6 +24,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
@@ -190,6 +192,41 @@ class Post(Base):
         lazy="select",
     )
     annotations: Mapped[list[Annotation]] = relationship(back_populates="post", viewonly=True)
+
+
+class Interaction(Base):
+    """One interaction a post records between two accounts: the edge table of the network.
+
+    Written by the store as posts are upserted (radpulse/db/edges.py), one row per reply,
+    quote, repost and mention. `source` and `target` are author keys (``platform:external_id``);
+    a mention of an account radpulse has no profile of is ``platform:@handle``. A reply, quote or
+    repost whose referenced post is not stored yet keeps its `target` NULL (the post's external id
+    in `target_post`) until that post arrives. Held and deleted posts' rows stay here and are
+    filtered out at read time (radpulse/db/queries/network.py).
+    """
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_source", "source"),
+        Index("ix_interactions_target", "target"),
+        # edges waiting for their referenced post; (target_post, target) so that SQLite's planner
+        # probes it by post rather than scanning every waiting edge through ix_interactions_target
+        Index("ix_interactions_pending", "target_post", "target", sqlite_where=text("target IS NULL"),
+              postgresql_where=text("target IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(240))
+    target: Mapped[str | None] = mapped_column(String(340))
+    target_post: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(8))  # reply | quote | repost | mention
+    created_at: Mapped[dt.datetime]
+
+
+#: mentions name accounts by handle: the edge writer looks them up case-insensitively
+Index("ix_authors_platform_handle", Author.platform, func.lower(Author.handle))
 
 
 class PostSource(Base):

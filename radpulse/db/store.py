@@ -34,6 +34,7 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
+from radpulse.db.edges import resolve_pending_mentions, write_edges
 from radpulse.db.models import Article, Author, Post, PostSource
 from radpulse.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 
@@ -409,9 +410,10 @@ def upsert_posts(
     synthetic: bool = False,
     returning: bool = True,
 ) -> UpsertResult:
-    """Insert or refresh posts; link them to `source_id`. Returns new/updated counts and ids.
+    """Insert or refresh posts; link them to `source_id`; write their network edges (replies,
+    quotes, reposts, mentions: radpulse.db.edges). Returns new/updated counts and ids.
 
-    With `returning=False` (and no source) SQLite skips reading ids back.
+    `returning` is kept for callers; the ids are always read back, as the edges need them.
     """
     now = now or utcnow()
     latest = _latest_posts(records)
@@ -419,10 +421,12 @@ def upsert_posts(
         return UpsertResult()
     result = bulk_upsert(
         conn, POSTS, POST_COLUMNS, post_rows(latest, now, Values(conn), synthetic),
-        ("platform", "external_id"), _post_changes, want_ids=returning or source_id is not None,
+        ("platform", "external_id"), _post_changes, want_ids=True,
     )
     if source_id is not None and result.ids:
         link_posts_to_source(conn, result.ids.values(), source_id, now=now)
+    ids = result.ids
+    write_edges(conn, ((ids[(r.platform, r.external_id)], r) for r in latest))
     return result
 
 
@@ -476,8 +480,10 @@ def upsert_authors(
          None if a.verified is None else v.flag(a.verified), a.url, v.raw(a.raw), v.flag(synthetic), now_v, now_v)
         for a in latest.values()
     ]
-    return bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes,
-                       want_ids=want_ids)
+    result = bulk_upsert(conn, AUTHORS, AUTHOR_COLUMNS, rows, ("platform", "external_id"), _author_changes,
+                         want_ids=want_ids)
+    resolve_pending_mentions(conn, ((a.platform, a.external_id, a.handle) for a in latest.values()))
+    return result
 
 
 def _merge_articles(records: Iterable[ArticleRecord]) -> dict[str, ArticleRecord]:

@@ -1,0 +1,219 @@
+"""The conversation network of a window: edges, the graph, influence, one account's ties.
+
+Edges come from the `interactions` table the store fills at collection (radpulse/db/edges.py),
+joined to their posts through `public_where`: an edge of a held or deleted post, or of a post
+outside the filters, never reaches an output. Edges still waiting for their referenced post
+and self-interactions are left out. An edge's `weight` is the number of interactions of that
+kind from `source` to `target` in the window.
+
+Accounts are author keys (``platform:external_id``, see `metrics.author_key`); a mentioned handle
+radpulse has no profile of is ``platform:@handle``. Labels (handle, display name) come from
+`authors`: dashboards show handles, the de-identified export never calls these functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+from cachetools import TTLCache
+from sqlalchemy import func, or_, select, tuple_
+
+from radpulse.db.engine import Database
+from radpulse.db.models import Author, Interaction, Post, ReviewDecision
+from radpulse.db.queries.filters import PostFilters, public_where
+from radpulse.db.queries.metrics import engagement
+from radpulse.db.queries.privacy import held_clause
+
+P = Post.__table__.c
+E = Interaction.__table__.c
+A = Author.__table__.c
+
+EDGE_COLUMNS = ["source", "target", "kind", "weight"]
+INFLUENCE_COLUMNS = ["rank", "account", "platform", "handle", "display_name", "pagerank", "posts", "engagement",
+                     "followers", "interactions_in", "interactions_out"]
+#: how long a ranking may be served from the cache when no new edge or review decision arrived
+#: (bounds the staleness after deletions and re-annotations, which add neither)
+INFLUENCE_TTL_SECONDS = 300
+_CACHE: TTLCache[tuple[Any, ...], pd.DataFrame] = TTLCache(maxsize=64, ttl=INFLUENCE_TTL_SECONDS)
+_CACHE_LOCK = threading.Lock()
+
+
+def _window(f: PostFilters) -> list[Any]:
+    """The filters' window and platforms on the edge rows too (so the edge indexes can serve)."""
+    clauses = [E.target.is_not(None), E.source != E.target]
+    if f.start is not None:
+        clauses.append(E.created_at >= f.start)
+    if f.end is not None:
+        clauses.append(E.created_at < f.end)
+    if f.platforms:
+        clauses.append(E.platform.in_(f.platforms))
+    return clauses
+
+
+def _edge_select(f: PostFilters, *where: Any) -> Any:
+    joined = Interaction.__table__.join(Post.__table__, P.id == E.post_id)
+    # the held rule on the edge's post id (the same post): SQLite then checks it only for the
+    # window's posts that have edges, after the join, not for every post of the window
+    held = [] if f.include_held else [~held_clause(E.post_id)]
+    return (
+        select(E.source, E.target, E.kind, func.count().label("weight"))
+        .select_from(joined)
+        .where(public_where(replace(f, include_held=True), P), *held, *_window(f), *where)
+        .group_by(E.source, E.target, E.kind)
+    )
+
+
+def edges(db: Database, filters: PostFilters) -> pd.DataFrame:
+    """The window's edges: one row per (source, target, kind) with its weight, heaviest first."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(_edge_select(filters)).all()
+    frame = pd.DataFrame(rows, columns=EDGE_COLUMNS)
+    frame["weight"] = frame["weight"].astype("int64")
+    return frame.sort_values(["weight", "source", "target", "kind"], ascending=[False, True, True, True],
+                             ignore_index=True)
+
+
+def _graph_of(frame: pd.DataFrame) -> nx.DiGraph:
+    """A directed graph whose edge weight sums the kinds; each edge keeps its count per kind."""
+    graph = nx.DiGraph()
+    if frame.empty:
+        return graph
+    kinds = frame.pivot_table(index=["source", "target"], columns="kind", values="weight", aggfunc="sum",
+                              fill_value=0)
+    totals = kinds.sum(axis=1)
+    names = list(kinds.columns)
+    graph.add_edges_from(
+        (source, target, {"weight": int(total), **{k: int(n) for k, n in zip(names, counts) if n}})
+        for (source, target), total, counts in zip(kinds.index, totals.to_numpy(), kinds.to_numpy())
+    )
+    return graph
+
+
+def graph(db: Database, filters: PostFilters) -> nx.DiGraph:
+    """The window's network as a `networkx.DiGraph` (nodes labelled with platform, handle, name)."""
+    g = _graph_of(edges(db, filters))
+    labels = account_labels(db, list(g.nodes))
+    nx.set_node_attributes(g, labels)
+    return g
+
+
+def account_labels(db: Database, accounts: list[str]) -> dict[str, dict[str, Any]]:
+    """Platform, handle, display name and followers of each account key (from `authors`)."""
+    out: dict[str, dict[str, Any]] = {}
+    by_platform: dict[str, list[str]] = {}
+    for key in accounts:
+        platform, _, ident = key.partition(":")
+        if ident.startswith("@"):  # a mentioned handle without a stored profile
+            out[key] = {"platform": platform, "handle": ident[1:], "display_name": None, "followers": None}
+        else:
+            out[key] = {"platform": platform, "handle": None, "display_name": None, "followers": None}
+            by_platform.setdefault(platform, []).append(ident)
+    with db.engine.connect() as conn:
+        for platform, idents in by_platform.items():
+            for start in range(0, len(idents), 900):
+                q = select(A.external_id, A.handle, A.display_name, A.followers).where(
+                    A.platform == platform, A.external_id.in_(idents[start:start + 900]))
+                for ident, handle, name, followers in conn.execute(q):
+                    out[f"{platform}:{ident}"].update(handle=handle, display_name=name, followers=followers)
+    return out
+
+
+def _cache_token(db: Database) -> tuple[Any, ...]:
+    """What changes when the network or the held set may have changed: newest edge and decision."""
+    with db.engine.connect() as conn:
+        return (conn.execute(select(func.max(E.id))).scalar(),
+                conn.execute(select(func.max(ReviewDecision.id))).scalar())
+
+
+def influence(db: Database, filters: PostFilters, limit: int = 50) -> pd.DataFrame:
+    """The window's most influential accounts: weighted PageRank of its edge graph, with each
+    account's posts, engagement and followers. Cached per (window, filters) until new edges or
+    review decisions arrive (or `INFLUENCE_TTL_SECONDS` pass)."""
+    key = None
+    if not filters.extra:  # SQL extras cannot be compared: never cached
+        key = (db.url, filters, limit, _cache_token(db))
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+        if cached is not None:
+            return cached.copy()
+    frame = _influence(db, filters, limit)
+    if key is not None:
+        with _CACHE_LOCK:
+            _CACHE[key] = frame
+    return frame.copy()
+
+
+def clear_influence_cache() -> None:
+    """Forget every cached ranking."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _influence(db: Database, filters: PostFilters, limit: int) -> pd.DataFrame:
+    frame = edges(db, filters)
+    if frame.empty:
+        return pd.DataFrame(columns=INFLUENCE_COLUMNS)
+    g = _graph_of(frame)
+    scores = nx.pagerank(g, weight="weight")
+    top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    accounts = [k for k, _ in top]
+    labels = account_labels(db, accounts)
+    activity = _activity(db, filters, accounts)
+    rows = []
+    for rank, (account, score) in enumerate(top, start=1):
+        lab = labels[account]
+        posts, eng = activity.get(account, (0, 0))
+        rows.append((rank, account, lab["platform"], lab["handle"], lab["display_name"], score, posts, eng,
+                     lab["followers"], int(g.in_degree(account, weight="weight")),
+                     int(g.out_degree(account, weight="weight"))))
+    out = pd.DataFrame(rows, columns=INFLUENCE_COLUMNS)
+    for name in ("posts", "engagement", "interactions_in", "interactions_out"):
+        out[name] = out[name].astype("int64")
+    out["followers"] = out["followers"].astype("Int64")
+    return out
+
+
+def _activity(db: Database, filters: PostFilters, accounts: list[str]) -> dict[str, tuple[int, int]]:
+    """Public posts and their engagement in the window, per account key."""
+    pairs = [tuple(k.split(":", 1)) for k in accounts if not k.partition(":")[2].startswith("@")]
+    out: dict[str, tuple[int, int]] = {}
+    if not pairs:
+        return out
+    eng = func.sum(engagement(P))
+    with db.engine.connect() as conn:
+        for start in range(0, len(pairs), 400):
+            q = (select(P.platform, P.author_external_id, func.count(), eng)
+                 .where(public_where(filters, P), tuple_(P.platform, P.author_external_id).in_(pairs[start:start + 400]))
+                 .group_by(P.platform, P.author_external_id))
+            for platform, ident, n, total in conn.execute(q):
+                out[f"{platform}:{ident}"] = (int(n), int(total or 0))
+    return out
+
+
+def account_interactions(db: Database, platform: str, author_external_id: str, filters: PostFilters) -> pd.DataFrame:
+    """Who an account interacts with in the window, both ways: one row per (other account,
+    direction, kind) with its weight; `direction` is "out" (the account replied to, quoted,
+    reposted or mentioned them) or "in" (they did so to the account). Heaviest first."""
+    key = f"{platform}:{author_external_id}"
+    with db.engine.connect() as conn:
+        rows = conn.execute(_edge_select(filters, or_(E.source == key, E.target == key))).all()
+    records = []
+    for source, target, kind, weight in rows:
+        if source == key:
+            records.append((target, "out", kind, int(weight)))
+        if target == key:
+            records.append((source, "in", kind, int(weight)))
+    frame = pd.DataFrame(records, columns=["account", "direction", "kind", "weight"])
+    labels = account_labels(db, sorted(set(frame["account"])))
+    frame.insert(1, "handle", [labels[a]["handle"] for a in frame["account"]])
+    frame.insert(2, "display_name", [labels[a]["display_name"] for a in frame["account"]])
+    frame["weight"] = frame["weight"].astype("int64")
+    return frame.sort_values(["weight", "account", "direction", "kind"], ascending=[False, True, True, True],
+                             ignore_index=True)
+
+
+__all__ = ["account_interactions", "account_labels", "clear_influence_cache", "edges", "graph", "influence"]

@@ -1,0 +1,191 @@
+"""The conversation network: edges written at collection equal what the stored posts imply,
+held and deleted posts' edges stay out, PageRank equals networkx's, the ranking cache follows
+new edges (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import networkx as nx
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from radpulse.collectors.base import AuthorRecord, PostRecord
+from radpulse.db.edges import rebuild_edges
+from radpulse.db.models import Annotation, Interaction, Post, ReviewDecision
+from radpulse.db.queries import network
+from radpulse.db.queries.filters import PostFilters
+from radpulse.db.queries.privacy import ANNOTATOR_NAME
+from radpulse.db.store import upsert_authors, upsert_posts
+
+T = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+WEEK = PostFilters(start=T - dt.timedelta(days=3), end=T + dt.timedelta(days=4))
+
+
+def post(ext: str, author: str | None, platform: str = "x", **kw) -> PostRecord:  # type: ignore[no-untyped-def]
+    return PostRecord(platform, ext, f"post {ext}", T + dt.timedelta(minutes=len(ext)), author_external_id=author, **kw)
+
+
+def store(db, posts=(), authors=()) -> dict:  # type: ignore[no-untyped-def]
+    with db.engine.begin() as conn:
+        if authors:
+            upsert_authors(conn, list(authors))
+        return upsert_posts(conn, list(posts)).ids if posts else {}
+
+
+def stored_edges(db) -> list[tuple]:  # type: ignore[no-untyped-def]
+    c = Interaction.__table__.c
+    with db.engine.connect() as conn:
+        return sorted((tuple(r) for r in conn.execute(select(c.post_id, c.source, c.target, c.kind))), key=repr)
+
+
+def public_edges(db, f: PostFilters = WEEK) -> set[tuple]:  # type: ignore[no-untyped-def]
+    return {(s, t, k, w) for s, t, k, w in network.edges(db, f).itertuples(index=False, name=None)}
+
+
+def test_replies_quotes_reposts_and_mentions_become_edges_in_any_arrival_order(db):
+    store(db, authors=[AuthorRecord("x", "1", handle="Alice"), AuthorRecord("x", "2", handle="bob")])
+    ids = store(db, [
+        post("a1", "1", mentions=["BOB", "carol"]),         # bob by handle (any case), carol unknown yet
+        post("b1", "2", in_reply_to_id="a1"),                # reply to a stored post
+        post("b2", "2", in_reply_to_id="c1"),                # reply to a post not stored yet
+        post("b3", "2", reposted_id="a1"),
+        post("a2", "1", quoted_id="b1"),
+        post("b4", "2", in_reply_to_id="b1"),                # a thread: self-reply, stored, never read
+        post("z1", None, mentions=["bob"]),                  # unknown author: no edge
+        PostRecord("bluesky", "at://did:plc:q/app.bsky.feed.post/1", "q", T, author_external_id="did:plc:q",
+                   quoted_id="at://did:plc:r/app.bsky.feed.post/9", mentions=["did:plc:s"]),
+    ])
+    assert public_edges(db) == {
+        ("x:1", "x:2", "mention", 1), ("x:1", "x:@carol", "mention", 1), ("x:2", "x:1", "reply", 1),
+        ("x:2", "x:1", "repost", 1), ("x:1", "x:2", "quote", 1),
+        ("bluesky:did:plc:q", "bluesky:did:plc:r", "quote", 1), ("bluesky:did:plc:q", "bluesky:did:plc:s", "mention", 1),
+    }
+    waiting = [e for e in stored_edges(db) if e[2] is None]
+    assert waiting == [(ids[("x", "b2")], "x:2", None, "reply")]
+    # the replied post and carol's profile arrive later: both edges are completed
+    store(db, [post("c1", "3")], authors=[AuthorRecord("x", "3", handle="Carol")])
+    got = public_edges(db)
+    assert ("x:2", "x:3", "reply", 1) in got and ("x:1", "x:3", "mention", 1) in got
+    assert not any(t == "x:@carol" for _, t, _, _ in got)
+    before = stored_edges(db)
+    assert rebuild_edges(db) == len(before)
+    assert [e[1:] for e in stored_edges(db)] == [e[1:] for e in before]
+
+
+def test_edges_follow_updates_and_deletions_and_equal_a_rebuild(db):
+    rng = random.Random(7)
+    store(db, authors=[AuthorRecord("x", str(i), handle=f"user{i}") for i in range(6)])
+    for step in range(12):
+        batch = []
+        for _ in range(8):
+            n = rng.randrange(30)
+            kw = {}
+            if rng.random() < 0.5:
+                kw["in_reply_to_id"] = f"p{rng.randrange(30)}"
+            if rng.random() < 0.3:
+                kw["reposted_id"] = f"p{rng.randrange(30)}"
+            if rng.random() < 0.5:
+                kw["mentions"] = [f"USER{rng.randrange(8)}" for _ in range(rng.randrange(1, 3))]
+            batch.append(post(f"p{n}", str(n % 6), is_deleted=rng.random() < 0.1, **kw))
+        store(db, batch)
+    incremental = [e[1:] for e in stored_edges(db)]
+    # every reply/repost/mention of the stored rows, computed here from the posts themselves
+    with db.engine.connect() as conn:
+        rows = conn.execute(select(Post.external_id, Post.author_external_id, Post.in_reply_to_id, Post.reposted_id,
+                                   Post.mentions)).all()
+    author_of = {ext: a for ext, a, *_ in rows}
+    expected = []
+    for ext, author, reply, repost, mentions in rows:
+        for ref, kind in ((reply, "reply"), (repost, "repost")):
+            if ref:
+                expected.append((f"x:{author}", f"x:{author_of[ref]}" if ref in author_of else None, kind))
+        for m in mentions:
+            n = int(m[4:])
+            expected.append((f"x:{author}", f"x:{n}" if n < 6 else f"x:@{m.lower()}", "mention"))
+    assert sorted(incremental, key=repr) == sorted(expected, key=repr)
+    rebuild_edges(db)
+    assert sorted((e[1:] for e in stored_edges(db)), key=repr) == sorted(incremental, key=repr)
+    # deleted posts' edges are stored but never read
+    with db.engine.connect() as conn:
+        deleted = {a for a, in conn.execute(select(Post.id).where(Post.is_deleted.is_(True)))}
+    readable = [e for e in stored_edges(db) if e[2] is not None and e[1] != e[2] and e[0] not in deleted]
+    assert deleted and int(network.edges(db, WEEK)["weight"].sum()) == len(readable)
+    # a post removed from the database takes its edges with it
+    victim = readable[0][0]
+    with db.engine.begin() as conn:
+        conn.execute(delete(Post).where(Post.id == victim))
+    assert victim not in {e[0] for e in stored_edges(db)}
+
+
+def test_held_posts_edges_are_left_out_until_released(db):
+    ids = store(db, [post("a", "1"), post("b", "2", in_reply_to_id="a"), post("c", "3", mentions=["someone"])],
+                authors=[AuthorRecord("x", "1", handle="one")])
+    with db.engine.begin() as conn:
+        conn.execute(insert(Annotation), [{"post_id": ids[("x", "b")], "model_name": ANNOTATOR_NAME, "model_version": "1",
+                                           "flags": ["privacy_risk"], "subspecialties": [], "themes": [],
+                                           "annotated_at": T}])
+    assert public_edges(db) == {("x:3", "x:@someone", "mention", 1)}
+    assert network.account_interactions(db, "x", "1", WEEK).empty
+    assert network.influence(db, WEEK)["account"].tolist() == ["x:@someone", "x:3"]
+    with db.engine.begin() as conn:
+        conn.execute(insert(ReviewDecision), [{"post_id": ids[("x", "b")], "flag": "privacy_risk",
+                                               "decision": "dismissed", "reason": "no patient", "decided_at": T}])
+    assert ("x:2", "x:1", "reply", 1) in public_edges(db)
+    assert "x:2" in set(network.influence(db, WEEK)["account"])  # a new decision invalidates the cache
+    assert ("x:2", "x:1", "reply", 1) not in public_edges(db, PostFilters(start=T + dt.timedelta(days=5)))
+
+
+def test_pagerank_of_a_known_graph_matches_networkx(db):
+    # weighted edges of a small graph, each made of that many interactions
+    known = {("1", "2"): 3, ("2", "3"): 1, ("3", "1"): 2, ("4", "1"): 1, ("4", "3"): 2, ("5", "4"): 1, ("1", "3"): 1}
+    posts, n = [], 0
+    for (s, t), w in known.items():
+        for _ in range(w):
+            n += 1
+            posts.append(post(f"m{n}", s, mentions=[f"h{t}"]))
+    store(db, posts, authors=[AuthorRecord("x", str(i), handle=f"h{i}", display_name=f"Dr {i}", followers=10 * i)
+                              for i in range(1, 6)])
+    g = nx.DiGraph()
+    g.add_weighted_edges_from((f"x:{s}", f"x:{t}", w) for (s, t), w in known.items())
+    expected = nx.pagerank(g, weight="weight")
+    got = network.influence(db, WEEK, limit=10)
+    assert dict(zip(got["account"], got["pagerank"])) == pytest.approx(expected)
+    assert got["pagerank"].is_monotonic_decreasing and got["rank"].tolist() == list(range(1, 6))
+    top = got.iloc[0]
+    assert top["handle"] == f"h{top['account'][2:]}" and top["followers"] == 10 * int(top["account"][2:])
+    assert int(got.set_index("account").loc["x:5", "posts"]) == 1
+    built = network.graph(db, WEEK)
+    assert {(s, t): d["weight"] for s, t, d in built.edges(data=True)} == {
+        (f"x:{s}", f"x:{t}"): w for (s, t), w in known.items()}
+    assert built.nodes["x:1"]["handle"] == "h1"
+    ties = network.account_interactions(db, "x", "4", WEEK)
+    assert set(ties[["account", "direction", "weight"]].itertuples(index=False, name=None)) == {
+        ("x:1", "out", 1), ("x:3", "out", 2), ("x:5", "in", 1)}
+
+
+def test_influence_is_cached_until_new_edges_arrive(db, monkeypatch):
+    network.clear_influence_cache()
+    store(db, [post("a", "1", mentions=["b"]), post("bb", "2", mentions=["b"])])
+    calls = []
+    real = network._influence
+    monkeypatch.setattr(network, "_influence", lambda *a: calls.append(1) or real(*a))
+    first = network.influence(db, WEEK)
+    again = network.influence(db, WEEK)
+    assert len(calls) == 1 and first.equals(again)
+    assert len(network.influence(db, PostFilters(start=WEEK.start, end=WEEK.end, platforms=("x",)))) == 3
+    assert len(calls) == 2  # another filter: computed
+    store(db, [post("ccc", "3", mentions=["a1"])])
+    assert "x:@a1" in set(network.influence(db, WEEK)["account"]) and len(calls) == 3
+    with db.engine.begin() as conn:  # a change without new edges is served from the cache until the TTL
+        conn.execute(update(Post).where(Post.external_id == "ccc").values(is_deleted=True))
+    assert "x:@a1" in set(network.influence(db, WEEK)["account"]) and len(calls) == 3
+    network.clear_influence_cache()
+    assert "x:@a1" not in set(network.influence(db, WEEK)["account"])
+
+
+def test_an_empty_window_gives_empty_frames(db):
+    assert network.edges(db, WEEK).columns.tolist() == ["source", "target", "kind", "weight"]
+    assert network.influence(db, WEEK).empty and network.graph(db, WEEK).number_of_nodes() == 0
+    assert network.account_interactions(db, "x", "1", WEEK).empty
