@@ -403,23 +403,90 @@ class SentDigest(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class DailyRollup(Base):
-    """Per-day aggregates for dashboards: one row per (day, platform, dimension, value)."""
+#: the dimensions of a rollup row; "" is "none" (no source, not annotated, no subspecialty, ...)
+#: and, for the multi-valued `source` and `theme`, "*" is "any": that row counts each post once
+ROLLUP_DIMENSIONS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language")
+ANY = "*"
 
-    __tablename__ = "daily_rollups"
-    __table_args__ = (UniqueConstraint("day", "platform", "dimension", "value"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
-    platform: Mapped[str] = mapped_column(String(32))
-    dimension: Mapped[str] = mapped_column(String(32))  # all | hashtag | topic | subspecialty | source
-    value: Mapped[str] = mapped_column(String(300))
-    posts: Mapped[int] = mapped_column(Integer, default=0)
-    authors: Mapped[int] = mapped_column(Integer, default=0)
-    likes: Mapped[int] = mapped_column(BigInteger, default=0)
-    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
-    replies: Mapped[int] = mapped_column(BigInteger, default=0)
-    computed_at: Mapped[dt.datetime]
+class _RollupDims:
+    """The dimension columns shared by the post and author rollups (part of their primary key)."""
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subspecialty: Mapped[str] = mapped_column(String(32), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class RollupDaily(_RollupDims, Base):
+    """Public posts and their engagement per day and dimensions (radpulse/db/rollups.py).
+
+    Every count is additive across days and across the values of any single dimension except
+    `source` and `theme`: a post with two themes is in both theme rows (shares by theme can
+    exceed 100%) and once in the theme "*" row, which is what a total reads.
+    """
+
+    __tablename__ = "rollup_daily"
+
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAuthorDaily(_RollupDims, Base):
+    """Which accounts posted publicly on a day, per dimensions: distinct accounts over any window
+    are a COUNT(DISTINCT platform, author_id) here (posts without a known author are left out)."""
+
+    __tablename__ = "rollup_author_daily"
+
+    author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupHashtagDaily(Base):
+    """Public posts and distinct accounts per hashtag (lower-cased), day and platform."""
+
+    __tablename__ = "rollup_hashtag_daily"
+    __table_args__ = (Index("ix_rollup_hashtag_daily_hashtag", "hashtag", "day"),)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hashtag: Mapped[str] = mapped_column(String(300), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    #: distinct accounts of that day (summed over days: account-days)
+    authors: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupArticleDaily(Base):
+    """Public posts citing an article, and their distinct accounts, per day and platform."""
+
+    __tablename__ = "rollup_article_daily"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    mentions: Mapped[int] = mapped_column(BigInteger)
+    #: distinct accounts of that day (summed over days: account-days)
+    authors: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupStaleDay(Base):
+    """A day whose rollups wait for a refresh (marked in a writer's transaction, so never lost)."""
+
+    __tablename__ = "rollup_stale_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 class Meta(Base):

@@ -11,7 +11,8 @@ from radpulse.db.models import Base
 
 TABLES = {"sources", "source_cursors", "posts", "authors", "post_sources", "articles", "mentions", "annotations",
           "review_decisions", "collection_runs", "quarantine", "api_usage", "subscribers", "sent_digests",
-          "daily_rollups", "meta"}
+          "rollup_daily", "rollup_author_daily", "rollup_hashtag_daily", "rollup_article_daily",
+          "rollup_stale_days", "meta"}
 
 
 def test_upgrade_downgrade_round_trip(db):
