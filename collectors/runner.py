@@ -23,6 +23,7 @@ from radpulse.collectors.registry import get_collector
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
+from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import CollectorError
 
@@ -34,10 +35,12 @@ AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = [
 
 
 def _register_builtin_hooks() -> None:
+    from radpulse.db.rollups import mark_batch_days  # the days whose rollups the batch changed
     from radpulse.literature.linking import link_batch  # posts citing papers become mentions
 
-    if link_batch not in AFTER_BATCH_HOOKS:
-        AFTER_BATCH_HOOKS.append(link_batch)
+    for hook in (link_batch, mark_batch_days):
+        if hook not in AFTER_BATCH_HOOKS:
+            AFTER_BATCH_HOOKS.append(hook)
 
 
 _register_builtin_hooks()
@@ -263,6 +266,7 @@ def consume(
                 flush()
             finally:
                 gc.set_threshold(*thresholds)
+    refresh_stale_rollups(db)  # the days the batches marked, once per run
     summary.status = "warning" if summary.warnings or summary.failed else "success"
 
 

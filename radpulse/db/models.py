@@ -404,13 +404,17 @@ class SentDigest(Base):
 
 
 #: the dimensions of a rollup row; "" is "none" (no source, not annotated, no subspecialty, ...)
-#: and, for the multi-valued `source` and `theme`, "*" is "any": that row counts each post once
 ROLLUP_DIMENSIONS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language")
-ANY = "*"
 
 
 class _RollupDims:
-    """The dimension columns shared by the post and author rollups (part of their primary key)."""
+    """The dimension columns shared by the post and author rollups (part of their primary key).
+
+    `source` and `theme` are multi-valued: a post is in one row per source that matched it and
+    per theme it carries. `first_source` / `first_theme` mark the rows of its first source and
+    first theme (by name / by position): a query that does not select or group by sources
+    keeps only `first_source` rows, so it counts each post once (the same for themes).
+    """
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -420,6 +424,8 @@ class _RollupDims:
     sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
     author_type: Mapped[str] = mapped_column(String(32), primary_key=True)
     language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_source: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    first_theme: Mapped[bool] = mapped_column(Boolean, primary_key=True)
 
 
 class RollupDaily(_RollupDims, Base):
@@ -427,7 +433,7 @@ class RollupDaily(_RollupDims, Base):
 
     Every count is additive across days and across the values of any single dimension except
     `source` and `theme`: a post with two themes is in both theme rows (shares by theme can
-    exceed 100%) and once in the theme "*" row, which is what a total reads.
+    exceed 100%); a total reads the `first_theme` rows only.
     """
 
     __tablename__ = "rollup_daily"

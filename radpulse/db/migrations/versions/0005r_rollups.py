@@ -21,14 +21,15 @@ down_revision = '0003'
 branch_labels = None
 depends_on = None
 
-DIMS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language")
+DIMS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language", "first_source",
+        "first_theme")
 SIZES = {"platform": 32, "source": 300, "subspecialty": 32, "theme": 64, "sentiment": 16, "author_type": 32,
          "language": 16}
 
 
 def _dims() -> list[sa.Column]:
     return [sa.Column("day", sa.Date(), nullable=False)] + [
-        sa.Column(name, sa.String(SIZES[name]), nullable=False) for name in DIMS
+        sa.Column(name, sa.String(SIZES[name]) if name in SIZES else sa.Boolean(), nullable=False) for name in DIMS
     ]
 
 
