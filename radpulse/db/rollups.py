@@ -92,6 +92,7 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
     """CTE: one row per public post of `days`, with its dimensions and counters."""
     ann = Annotation.__table__.alias("ra")
     au = Author.__table__.alias("rau")
+    ps, s = PostSource.__table__.alias("fps"), Source.__table__.alias("fs")
     window = or_(false(), *(and_(P.created_at >= _at(a), P.created_at < _at(b) + dt.timedelta(days=1))
                             for a, b in _ranges(days)))
     return (
@@ -103,6 +104,8 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
             func.coalesce(ann.c.subspecialty, "").label("subspecialty"),
             func.coalesce(ann.c.sentiment, "").label("sentiment"),
             ann.c.themes,
+            select(func.min(s.c.name)).select_from(ps.join(s, s.c.id == ps.c.source_id))
+            .where(ps.c.post_id == P.id).scalar_subquery().label("first_source"),
             engagement(P).label("engagement"),
             func.coalesce(P.like_count, 0).label("likes"), func.coalesce(P.repost_count, 0).label("reposts"),
             func.coalesce(P.reply_count, 0).label("replies"), func.coalesce(P.quote_count, 0).label("quotes"),
@@ -121,19 +124,15 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
 def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
     """The INSERT ... SELECT statements that fill every rollup table for `days`."""
     b = _base(days, dialect)
-    ps, src = PostSource.__table__, Source.__table__
-    sources = (
-        select(ps.c.post_id, src.c.name.label("source"),
-               (func.row_number().over(partition_by=ps.c.post_id, order_by=src.c.name) == 1).label("first"))
-        .select_from(b.join(ps, ps.c.post_id == b.c.post_id).join(src, src.c.id == ps.c.source_id))
-        .cte("rs")
-    )
+    ps, src = PostSource.__table__.alias("rps"), Source.__table__.alias("rsrc")
     theme, first_theme = _json_elements(b.c.themes, dialect, "rt")
-    expanded = b.outerjoin(sources, sources.c.post_id == b.c.post_id).outerjoin(theme, true())
+    # driven by the day's posts: post_sources is searched by post_id, never scanned
+    expanded = (b.outerjoin(ps, ps.c.post_id == b.c.post_id).outerjoin(src, src.c.id == ps.c.source_id)
+                .outerjoin(theme, true()))
     none = literal_column("''")  # literal SQL, not a parameter: PostgreSQL matches GROUP BY by text
-    dims = [b.c.day, b.c.platform, func.coalesce(sources.c.source, none), b.c.subspecialty,
+    dims = [b.c.day, b.c.platform, func.coalesce(src.c.name, none), b.c.subspecialty,
             func.coalesce(theme.c.value, none), b.c.sentiment, b.c.author_type, b.c.language,
-            func.coalesce(sources.c.first, true()), func.coalesce(first_theme, true())]
+            func.coalesce(src.c.name == b.c.first_source, true()), func.coalesce(first_theme, true())]
     dim_names = ["day", "platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language",
                  "first_source", "first_theme"]
     posts = insert(RollupDaily).from_select(
