@@ -266,7 +266,6 @@ def consume(
                 flush()
             finally:
                 gc.set_threshold(*thresholds)
-    refresh_stale_rollups(db)  # the days the batches marked, once per run
     summary.status = "warning" if summary.warnings or summary.failed else "success"
 
 
@@ -331,6 +330,7 @@ def collect_sources(
         for c in collectors.values():
             if isinstance(c, Collector):
                 c.close()
+    refresh_stale_rollups(db)  # the days every source's batches marked, once for the whole run
     return results
 
 
@@ -379,4 +379,5 @@ def refresh_platforms(
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         finish_run(db, summary)
         results.append(summary)
+    refresh_stale_rollups(db)  # engagement and deletions change the rollups of the posts' days
     return results

@@ -14,6 +14,7 @@ from radpulse.collectors.archive.readers import Progress, read_twarc, read_x_arc
 from radpulse.collectors.base import Batch
 from radpulse.collectors.runner import RunSummary, finish_run, start_run, consume
 from radpulse.db.engine import Database
+from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.errors import InputError, RadpulseError
 
 __all__ = ["import_twarc", "import_x_archive", "run_import"]
@@ -47,6 +48,7 @@ def run_import(
         finish_run(db, summary)
         raise
     finish_run(db, summary)
+    refresh_stale_rollups(db)  # the days the imported batches marked
     return summary
 
 

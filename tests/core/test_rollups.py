@@ -84,3 +84,35 @@ def test_the_demo_fills_the_rollups(db):
         public = conn.execute(select(func.count()).select_from(Post)).scalar_one()  # nothing annotated: none held
     assert totals(db)["posts"] == public == 800
     assert totals(db, PostFilters(platforms=("reddit",)))["posts"] > 0
+
+
+def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(db, settings, monkeypatch):
+    from radpulse.collectors import registry
+    from radpulse.collectors.base import Batch, Collector, SourceSpec
+    from radpulse.collectors.runner import collect_sources
+    from radpulse.db.models import Source
+
+    class Pages(Collector):
+        platform = "fake"
+        kinds = ("query",)
+
+        def collect(self, source, cursor):  # type: ignore[no-untyped-def]
+            for page in range(3):
+                when = dt.datetime(2026, 5, 1 + page, 9, tzinfo=UTC)
+                yield Batch(posts=[_post(10 * page + k, when) for k in range(2)], cursor={"page": page})
+            raise RuntimeError("connection reset after the third page")
+
+    registry._load()
+    monkeypatch.setitem(registry._REGISTRY, "fake", Pages)
+    with db.session() as s:
+        row = Source(name="fake:q", platform="fake", kind="query", value="q", settings={},
+                     created_at=dt.datetime(2026, 5, 1, tzinfo=UTC))
+        s.add(row)
+        s.flush()
+        spec = SourceSpec("fake:q", "fake", "query", "q", {}, row.id)
+    [summary] = collect_sources(db, settings, [spec])
+    assert summary.status == "failed" and summary.new == 6
+    frame = volume_by(db, dims=("source",))
+    assert frame.posts.tolist() == [2, 2, 2] and set(frame.source) == {"fake:q"}
+    with db.engine.connect() as conn:
+        assert conn.execute(select(RollupStaleDay.day)).all() == []

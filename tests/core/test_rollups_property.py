@@ -39,6 +39,7 @@ from radpulse.db.models import (
 )
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement_of
+from radpulse.db.rollups import refresh_stale_rollups
 
 START = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
 SOURCES = ("tag:rsna", "tag:radiology")
@@ -225,8 +226,9 @@ def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
             if flagged:
                 post_id, flags = flagged[op[1] % len(flagged)]
                 decide(db, post_id, flags[0], op[2], "checked by hand", reviewer="test")
-        if batch.posts:
+        if batch.posts:  # what collect_sources and refresh_platforms do per source, then once per run
             consume(db, [batch], RunSummary(source=source.name if source else "refresh", platform="x"), source=source)
+            refresh_stale_rollups(db)
         assert stored(db) == expected(db), op
     with db.engine.connect() as conn:
         assert conn.execute(select(RollupStaleDay.day)).all() == []  # every mark was refreshed
@@ -238,6 +240,7 @@ def test_the_property_sees_every_kind_of_row(db):
     spec = SourceSpec(SOURCES[0], "x", "hashtag", SOURCES[0], id=source_ids[0])
     batch = Batch(posts=[post_record(1, 10, ("RSNA2026", "AI"), 0, 1)], authors=[AuthorRecord("reddit", "a1", handle="h1")])
     consume(db, [batch], RunSummary(source=spec.name, platform="x"), source=spec)
+    refresh_stale_rollups(db)
     with db.engine.connect() as conn:
         post_id = conn.execute(select(Post.id)).scalar_one()
     analyze(db, StandInAnnotator(1, {post_id: ("neuro", "positive", ("ai", "education"), False)}, {"h1": "radiologist"}))
