@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 from click.testing import CliRunner
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import delete, func, insert, inspect, select
 
 from radpulse.cli.main import cli
 from radpulse.collectors.base import PostRecord
@@ -31,8 +31,12 @@ def test_upgrading_a_database_with_posts_marks_their_days_for_the_next_refresh(d
     downgrade(db.engine, "base")  # PostgreSQL's test database comes migrated
     upgrade(db.engine, "0003")
     days = [dt.datetime(2026, 3, 1, 23, 30, tzinfo=UTC), dt.datetime(2026, 3, 2, 0, 30, tzinfo=UTC)]
-    with db.engine.begin() as conn:
-        upsert_posts(conn, [_post(i, when) for i, when in enumerate(days)])
+    with db.engine.begin() as conn:  # the posts table as revision 0003 has it (no store: it writes newer tables)
+        conn.execute(insert(Post.__table__), [
+            {"platform": "x", "external_id": f"m{i}", "author_external_id": f"u{i}", "created_at": when,
+             "like_count": 1, "links": [], "hashtags": [], "mentions": [], "has_media": False, "is_deleted": False,
+             "synthetic": False, "first_seen_at": when, "collected_at": when, "text_changed_at": when}
+            for i, when in enumerate(days)])
     upgrade(db.engine)
     assert "daily_rollups" not in inspect(db.engine).get_table_names()
     with db.engine.connect() as conn:

@@ -8,7 +8,7 @@ platform x source x subspecialty x theme x sentiment x author type x language),
 are filled by `radpulse db rebuild-rollups` (and by every collection or analysis afterwards).
 
 Revision ID: 0005r
-Revises: 0004l
+Revises: 0007e
 Create Date: 2026-12-01 12:40:00
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0005r'
-down_revision = '0004l'  # brief: '0003'; chained after the literature migration now on main
+down_revision = '0007e'  # brief: '0003'; chained after the migrations now on main (0004l, 0007e)
 branch_labels = None
 depends_on = None
 
