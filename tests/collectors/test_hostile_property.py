@@ -17,7 +17,7 @@ import pandas as pd
 
 from radpulse.safetext import plain_text
 from hypothesis import HealthCheck, given, settings, example
-from hypothesis import strategies as st, example
+from hypothesis import strategies as st
 
 from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.collectors.bluesky.normalise import normalise_page as bluesky_page
