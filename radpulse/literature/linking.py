@@ -214,7 +214,10 @@ def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None
 
 
 def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> LinkResult:
-    """Link every stored post (id > since_id), streamed in id order, one transaction per chunk."""
+    """Link every stored post (id > since_id), streamed in id order, one transaction per chunk;
+    the rollups of the days that gained mentions are refreshed at the end."""
+    from radpulse.db.rollups import mark_post_days, refresh_stale_rollups
+
     total = LinkResult()
     p = POSTS.c
     last = since_id
@@ -231,9 +234,13 @@ def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> Li
                 if found := _cite(title, text, links):
                     cited[post_id] = found
             result = store_mentions(conn, cited)
+            if result.mentions:  # the article rollups of those days change
+                mark_post_days(conn, cited)
             result.posts = len(rows)
             total += result
             last = rows[-1][0]
+    if total.mentions:
+        refresh_stale_rollups(db)
     return total
 
 

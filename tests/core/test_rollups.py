@@ -120,3 +120,21 @@ def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(
     assert frame.posts.tolist() == [2, 2, 2] and set(frame.source) == {"fake:q"}
     with db.engine.connect() as conn:
         assert conn.execute(select(RollupStaleDay.day)).all() == []
+
+
+def test_linking_stored_posts_afterwards_refreshes_the_article_rollups(db):
+    """`radpulse articles link` (after an import or an upgrade) adds mentions: their days are redone."""
+    from radpulse.db.queries.rollups import articles
+    from radpulse.literature.linking import link_all
+
+    when = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    posts = [PostRecord("x", f"c{i}", f"see doi:10.1148/radiol.2026{i % 2}", when, author_external_id=f"a{i}")
+             for i in range(5)]
+    with db.engine.begin() as conn:
+        upsert_posts(conn, posts)  # stored without the collection's linking step
+    rebuild_rollups(db)
+    assert articles(db, PostFilters()).empty
+    result = link_all(db)
+    assert result.mentions == 5
+    top = articles(db, PostFilters())
+    assert sorted(top["mentions"].tolist()) == [2, 3]
