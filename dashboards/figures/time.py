@@ -50,20 +50,35 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
     fig = go.Figure()
     groups = [(None, frame)] if colour is None else list(frame.groupby(colour, sort=True))
     palette = colours_for([str(g) for g, _ in groups], fixed_colours)
+    partial = {pd.Timestamp(first): (covered, total)
+               for first, covered, total in (partial_periods(window[0], window[1], period) if window else [])}
     for name, part in groups:
         label = "all" if name is None else safe_text(name)
+        colour_of = palette.get(str(name), "#0072B2")
+        is_partial = pd.to_datetime(part["period"]).isin(list(partial))
+        full = part[~is_partial]
         fig.add_trace(go.Scatter(
-            x=part["period"], y=part[y], name=label, mode="lines+markers",
-            line={"color": palette.get(str(name), "#0072B2"), "width": 2}, marker={"size": 6},
-            customdata=drill_data(part),
+            x=full["period"], y=full[y], name=label, mode="lines+markers", legendgroup=label,
+            line={"color": colour_of, "width": 2}, marker={"size": 6}, customdata=drill_data(full),
             hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit}<extra></extra>"))
-    if window is not None:
-        for first, covered, total in partial_periods(window[0], window[1], period):
-            x0 = pd.Timestamp(first)
-            fig.add_vrect(x0=x0,
-                          x1=x0 + pd.Timedelta(days=total), fillcolor="#999999", opacity=0.15, line_width=0,
-                          annotation_text=f"partial {word}: {covered} of {total} days",
-                          annotation_position="top left", annotation_font_size=11)
+        for ts, (covered, total) in partial.items():
+            point = part[pd.to_datetime(part["period"]) == ts]
+            if point.empty:
+                continue
+            # a partial period is drawn apart (dotted, hollow marker) from its full neighbour: never a drop
+            neighbour = full.iloc[[0]] if ts <= pd.to_datetime(part["period"]).min() and not full.empty else (
+                full.iloc[[-1]] if not full.empty else full)
+            joined = pd.concat([neighbour, point]).sort_values("period")
+            fig.add_trace(go.Scatter(
+                x=joined["period"], y=joined[y], mode="lines+markers", legendgroup=label, showlegend=False,
+                line={"color": colour_of, "width": 1.5, "dash": "dot"},
+                marker={"size": 8, "symbol": "circle-open"}, customdata=drill_data(joined),
+                hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit} "
+                              f"(partial {word}: {covered} of {total} days)<extra></extra>"))
+    for ts, (covered, total) in partial.items():
+        fig.add_vrect(x0=ts, x1=ts + pd.Timedelta(days=total), fillcolor="#999999", opacity=0.15, line_width=0,
+                      annotation_text=f"partial {word}: {covered} of {total} days",
+                      annotation_position="top left", annotation_font_size=11)
     return finish(fig, title, None, f"{unit} per {word}")
 
 

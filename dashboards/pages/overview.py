@@ -41,7 +41,7 @@ def build(state, db):  # type: ignore[no-untyped-def]
             graph(figures.over_time(volume, y="engagement", title="Engagement by platform", unit="interactions",
                                     period=period, window=window, fixed_colours=fixed), "overview-engagement", drill=True),
         ], className="row"),
-        section("Top hashtags", graph(figures.hashtag_figure(tags), "overview-hashtags", drill=True)),
+        graph(figures.hashtag_figure(tags), "overview-hashtags", drill=True),
     ]
 
 

@@ -23,7 +23,7 @@ def _form(item) -> html.Div:  # type: ignore[no-untyped-def]
             dcc.RadioItems(id={"type": "r-decision", "post": pid}, options=["dismissed", "confirmed"], value="dismissed",
                            inline=True),
             dcc.Input(id={"type": "r-reason", "post": pid}, placeholder="reason (required)", maxLength=500),
-            html.Button("Record", id={"type": "r-submit", "post": pid}),
+            html.Button("Record", id={"type": "r-submit", "post": pid}, className="record"),
             html.Span(id={"type": "r-result", "post": pid}, role="status"),
         ], className="controls"),
     ], className="post", **{"data-post-id": str(pid)})
