@@ -16,13 +16,13 @@ from radpulse.db.queries.posts import post_page
 dash.register_page(__name__, path="/account", name="Account", title="radpulse: account", nav=False)
 
 
-def interactions(db, platform: str, author_id: str):  # type: ignore[no-untyped-def]
+def interactions(db, platform: str, author_id: str, f):  # type: ignore[no-untyped-def]
     try:
         from radpulse.db.queries import network  # type: ignore[attr-defined]
     except ImportError:
         return empty_state("No interaction data.", "Who this account replies to, mentions, reposts and quotes comes "
                            "from the conversation network (radpulse/db/queries/network.py), not installed in this version.")
-    frame = network.account_interactions(db, platform, author_id)
+    frame = network.account_interactions(db, platform, author_id, f)
     if frame is None or frame.empty:
         return empty_state("No interactions.", "This account has no replies, mentions, reposts or quotes with others.")
     return table(frame.head(20), {c: c.replace("_", " ") for c in frame.columns})
@@ -57,7 +57,7 @@ def build(state, db):  # type: ignore[no-untyped-def]
                   "account-topics", drill=True),
         ], className="row"),
         section("Most engaged posts", post_list(rows) if rows else empty_state("No public posts.", "None in this window.")),
-        section("Who they interact with", interactions(db, platform, author_id)),
+        section("Who they interact with", interactions(db, platform, author_id, dataclasses.replace(f, extra=()))),
     ]
 
 

@@ -20,8 +20,9 @@ dash.register_page(__name__, path="/people", name="People", title="radpulse: peo
 
 
 def account_link(row: dict, params: dict[str, str]) -> dcc.Link:
-    name = row.get("handle") or row.get("display_name") or row.get("author_id")
-    return dcc.Link(str(name), href="/account" + with_params(params, account=f"{row['platform']}:{row['author_id']}"))
+    key = row.get("account") or f"{row['platform']}:{row['author_id']}"
+    name = row.get("handle") or row.get("display_name") or key.partition(":")[2]
+    return dcc.Link(str(name), href="/account" + with_params(params, account=key))
 
 
 def influence(db, f, limit: int = 20) -> tuple[pd.DataFrame | None, str]:  # type: ignore[no-untyped-def]
@@ -46,8 +47,11 @@ def build(state, db):  # type: ignore[no-untyped-def]
     ranked, why = influence(db, f)
     if ranked is not None:
         score = next((c for c in ("pagerank", "influence", "score") if c in ranked.columns), ranked.columns[-1])
-        influence_part = table(ranked, {"author_id": "Account", "platform": "Platform", score: "Influence (PageRank)"},
-                               links={"author_id": lambda r: account_link(r, params)}, id_="influence")
+        ranked = ranked.assign(**{score: (ranked[score] * 1000).round(2)})
+        influence_part = table(ranked.head(20), {"handle": "Account", "platform": "Platform",
+                                                 score: "PageRank (per mille)", "interactions_in": "Interactions in",
+                                                 "posts": "Posts"},
+                               links={"handle": lambda r: account_link(r, params)}, id_="influence")
     else:
         influence_part = empty_state("No influence ranking.", why)
     mix = data.volume_by(db, f, period="month", dims=("author_type",)).groupby("author_type", as_index=False)["posts"].sum()
