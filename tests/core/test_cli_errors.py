@@ -159,8 +159,8 @@ def test_usage_errors_are_one_paragraph_too():
     assert run("nosuchcommand").exit_code == 2
 
 
-def test_the_dead_report_command_is_gone():
+def test_report_is_the_real_board_pack_command():
     from radpulse.cli.main import COMMANDS
 
-    assert "report" not in COMMANDS
-    assert run("report").exit_code == 2
+    assert COMMANDS["report"] == "radpulse.cli.cmd_report:report"
+    assert run("report").exit_code == 2  # --from, --to and --out are required

@@ -14,7 +14,7 @@ from radpulse.api import iter_posts, posts_frame, public_posts
 from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.dashboards import data
 from radpulse.db.models import Annotation, Mention, ReviewDecision
-from radpulse.db.queries import held_post_ids
+from radpulse.db.queries import PostFilters, held_post_ids
 from radpulse.db.queries.privacy import ANNOTATOR_NAME as READ_LAYER_ANNOTATOR
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
 from radpulse.digest import build_digest
@@ -67,13 +67,15 @@ def test_every_public_output_agrees_on_held_posts(db):
     public = {ids["dismissed"], ids["clean"]}
     assert held_post_ids(db, ids.values()) == {ids["reconfirmed"], ids["pending"]}
 
-    f = data.Filters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
+    f = PostFilters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
     assert data.totals(db, f)["posts"] == 2
-    assert int(data.daily_volume(db, f)["posts"].sum()) == 2
-    assert set(data.top_hashtags(db, f)["posts"]) == {2}
-    assert int(data.topic_mix(db, f)["posts"].sum()) == 2
-    assert int(data.author_mix(db, f)["posts"].sum()) == 2
-    assert data.top_articles(db, f)["mentions"].tolist() == [2]
+    assert int(data.volume_by(db, f, period="day", dims=("platform",))["posts"].sum()) == 2
+    assert int(data.accounts_by(db, f, period="day")["accounts"].sum()) == data.totals(db, f)["accounts"]
+    assert set(data.hashtags(db, f)["posts"]) == {2}
+    assert int(data.volume_by(db, f, period="day", dims=("subspecialty",))["posts"].sum()) == 2
+    assert int(data.volume_by(db, f, period="day", dims=("author_type",))["posts"].sum()) == 2
+    assert int(data.top_accounts(db, f)["posts"].sum()) == 2
+    assert data.article_attention(db, f)["mentions"].tolist() == [2]
 
     with db.engine.connect() as conn:
         assert set(mention_frame(conn)["post_id"]) == public
