@@ -1,10 +1,12 @@
 """Every aggregate the dashboard and the report read, in one module: (db, PostFilters, ...) -> DataFrame.
 
-These read public posts through the read layer (`public_where`, `engagement`, `author_key`),
-so held and deleted posts never count. They have the same names, arguments and columns as the
-rollup readers (radpulse/db/queries/rollups.py: `volume_by`, `accounts_by`, `totals`,
-`top_accounts`, `hashtags`), so moving a panel onto the rollups is a change in this file only.
-Lists of posts (drill-down, examples) are indexed pages from `post_page`, never aggregates.
+Volumes, accounts, totals, top accounts and hashtag volumes read the rollups
+(radpulse/db/queries/rollups.py: public posts per day, refreshed after every collection,
+analysis and review), so a panel costs the same at a million posts as at a thousand. What the
+rollups cannot answer (hourly buckets of a congress, drill-down clauses, distinct accounts of a
+few hashtags) reads public posts through the read layer (`public_where`, `engagement`,
+`author_key`), so held and deleted posts never count either way. Lists of posts (drill-down,
+examples) are indexed pages from `post_page`, never aggregates.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, String, and_, cast, func, literal, select, true
+from sqlalchemy import Date, String, and_, cast, func, literal, select, true, tuple_
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Author, CollectionRun, Mention, Post, PostSource, Source
 from radpulse.db.queries import PostFilters, author_key, engagement, public_where
+from radpulse.db.queries import rollups
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
@@ -91,8 +94,26 @@ def _with_dims(db: Database, f: PostFilters, dims: Sequence[str]) -> tuple[Any, 
     return source, cols
 
 
+def _on_rollups(f: PostFilters, period: str | None = "day") -> bool:
+    """True when the rollups answer for `f` (whole days, public posts, no drill-down clause)."""
+    return (period in (None, "day", "week", "month") and not f.extra and not f.include_held
+            and not f.include_deleted)
+
+
+def _labelled(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Rollup frames store a missing value as '': show it as the posts path does."""
+    for d in dims:
+        frame[d] = frame[d].replace("", MISSING.get(d, "unknown"))
+    if "period" in frame.columns:
+        frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
 def volume_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequence[str] = ()) -> pd.DataFrame:
     """Posts and engagement per period (and per value of each of `dims`): period, *dims, posts, engagement."""
+    if _on_rollups(f, period):
+        out = rollups.volume_by(db, f, period=period, dims=dims)[["period", *dims, "posts", "engagement"]]
+        return _labelled(out, dims)
     source, cols = _with_dims(db, f, dims)
     bucket = period_expr(db, period).label("period")
     keys = [bucket, *cols]
@@ -104,6 +125,8 @@ def volume_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequen
 
 def accounts_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequence[str] = ()) -> pd.DataFrame:
     """Distinct accounts (platform + id) per period and per value of `dims`: period, *dims, accounts."""
+    if _on_rollups(f, period):
+        return _labelled(rollups.accounts_by(db, f, period=period, dims=dims), dims)
     source, cols = _with_dims(db, f, dims)
     bucket = period_expr(db, period).label("period")
     keys = [bucket, *cols]
@@ -114,6 +137,9 @@ def accounts_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequ
 
 def totals(db: Database, f: PostFilters) -> dict[str, int]:
     """Posts, distinct accounts and engagement of the window."""
+    if _on_rollups(f):
+        t = rollups.totals(db, f)
+        return {"posts": t["posts"], "accounts": t["accounts"], "engagement": t["engagement"]}
     q = select(func.count(), func.count(func.distinct(author_key(P))), func.coalesce(func.sum(engagement(P)), 0)
                ).select_from(Post.__table__).where(public_where(f, P))
     with db.engine.connect() as conn:
@@ -123,6 +149,20 @@ def totals(db: Database, f: PostFilters) -> dict[str, int]:
 
 def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFrame:
     """The accounts with most engagement: platform, author_id, handle, display_name, author_type, posts, engagement."""
+    columns = ["platform", "author_id", "handle", "display_name", "author_type", "posts", "engagement"]
+    if _on_rollups(f):
+        top = rollups.top_accounts(db, f, limit=limit)
+        if top.empty:
+            return pd.DataFrame(columns=columns)
+        au = Author.__table__.c
+        keys = list(zip(top["platform"], top["author_id"]))
+        q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
+            tuple_(au.platform, au.external_id).in_(keys))
+        with db.engine.connect() as conn:
+            labels = {(r[0], r[1]): r[2:] for r in conn.execute(q)}
+        for i, name in enumerate(("handle", "display_name", "author_type")):
+            top[name] = [labels.get(k, (None, None, None))[i] for k in keys]
+        return top[columns]
     eng = func.sum(engagement(P)).label("engagement")
     inner = (select(P.platform, P.author_external_id.label("author_id"), func.count().label("posts"), eng)
              .select_from(Post.__table__).where(public_where(f, P), P.author_external_id.is_not(None))
@@ -145,7 +185,22 @@ def _hashtag_rows(db: Database, f: PostFilters) -> tuple[Any, Any]:
 def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: str | None = None,
              limit: int = 20) -> pd.DataFrame:
     """Posts and distinct accounts per hashtag (lower case, no '#'): the `limit` busiest, or `tags`;
-    per period when `period` is given. Columns: [period,] hashtag, posts, accounts."""
+    per period when `period` is given. Columns: [period,] hashtag, posts, accounts.
+
+    With only dates and platforms chosen, the ranking and the post counts come from the hashtag
+    rollups and distinct accounts from the public posts of those few hashtags."""
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f, period) and not facets:
+        ranked = rollups.hashtags(db, f, tags=tags, period=period, limit=limit)
+        if ranked.empty:
+            return pd.DataFrame(columns=(["hashtag"] if period is None else ["period", "hashtag"]) + ["posts", "accounts"])
+        chosen = sorted(set(ranked["hashtag"]))
+        accounts = _hashtag_accounts(db, f, chosen, period)
+        keys = ["hashtag"] if period is None else ["period", "hashtag"]
+        ranked = _labelled(ranked, [])
+        out = ranked.drop(columns=["account_days"]).merge(accounts, on=keys, how="left")
+        out["accounts"] = out["accounts"].fillna(0).astype("int64")
+        return out
     src, tag = _hashtag_rows(db, f)
     keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
     where = [public_where(f, P)]
@@ -157,6 +212,16 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     q = q.order_by(posts.desc(), keys[0]).limit(None if tags else limit) if period is None else q.order_by(*keys)
     names = ["hashtag"] if period is None else ["period", "hashtag"]
     return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
+
+
+def _hashtag_accounts(db: Database, f: PostFilters, tags: Sequence[str], period: str | None) -> pd.DataFrame:
+    """Distinct accounts of public posts carrying each of a few hashtags: [period,] hashtag, accounts."""
+    src, tag = _hashtag_rows(db, f)
+    keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
+    q = (select(*keys, func.count(func.distinct(author_key(P)))).select_from(src)
+         .where(public_where(f, P), tag.in_(list(tags))).group_by(*keys))
+    names = ["hashtag"] if period is None else ["period", "hashtag"]
+    return _frame(db, q, [*names, "accounts"], dates=[] if period is None else ["period"])
 
 
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,

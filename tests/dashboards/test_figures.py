@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import insert, text
 
+from radpulse.db.rollups import rebuild_rollups
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.collectors.base import PostRecord
 from radpulse.dashboards import data, figures
@@ -31,6 +32,7 @@ def _seed(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
                  "flags": ["privacy_risk"] if i == 5 else []} for i, r in enumerate(records)]
         conn.execute(insert(Annotation), rows)
         conn.execute(text("UPDATE posts SET is_deleted = :t WHERE external_id = 'p7'"), {"t": True})
+    rebuild_rollups(db)  # as collection and analysis leave them (rows were written behind their back)
     return {k[1]: v for k, v in ids.items()}
 
 
