@@ -99,9 +99,11 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
                     CollectionRun.started_at >= not_before))):
                 return {"status": "skipped", "reason": "collected by another process"}
             row = s.scalar(select(Source).where(Source.name == name, Source.enabled.is_(True)))
-            if row is None:
+            spec = spec_of(row) if row is not None else None
+        if spec is None:  # not in the sources table yet: the config is the truth
+            spec = next((s for s in synced_sources(db, settings) if s.name == name), None)
+            if spec is None:
                 return {"status": "skipped", "reason": "no longer tracked"}
-            spec = spec_of(row)
         [summary] = collect_sources(db, settings, [spec], on_batch=_stop_check)
     return {"status": summary.status, "new": summary.new, "fetched": summary.fetched, "error": summary.error}
 
