@@ -109,14 +109,15 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
 
 
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
-    """Collect every enabled source once (sources another process is collecting are left to it)."""
+    """Collect every enabled source once, leaving to others the sources another process is
+    collecting or collected within half its interval."""
     db = shared_database(database_url)
-    started = utcnow()
     out = {}
     for spec in synced_sources(db, settings):
         if STOP.is_set():
             break
-        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=started)["status"]
+        half = dt.timedelta(minutes=source_interval(settings, spec) / 2)
+        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half)["status"]
     return out
 
 

@@ -27,6 +27,9 @@ def test_two_workers_on_postgresql_collect_each_source_once_never_at_the_same_ti
     outputs = [w.communicate(timeout=180) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], [err[-2000:] for _, err in outputs]
     held = [json.loads(line) for line in log.read_text().splitlines()]
+    for tag in TAGS:  # never two holders of one source at once
+        spans = sorted((h["start"], h["end"]) for h in held if h["source"] == f"x:{tag}")
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
     assert sorted(h["source"] for h in held) == sorted(f"x:{t}" for t in TAGS)  # each source once
     assert len({h["pid"] for h in held}) == 2  # both did part of the work
     outcomes = [json.loads(out)["collect"] for out, _ in outputs]
