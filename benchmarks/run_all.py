@@ -26,6 +26,7 @@ QUICK = {
     "bench_hostile_import.py": ["--line-mb", "16"],
     "bench_export.py": ["--posts", "20000"],
     "bench_rollups.py": ["--posts", "20000", "--new", "2000"],
+    "bench_scheduler.py": ["--seconds", "10"],
 }
 
 

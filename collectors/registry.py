@@ -76,6 +76,9 @@ class Platform:
     #: `radpulse sources add KIND` values this platform handles
     add_kinds: ClassVar[tuple[str, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
+    #: minutes between collections of each source unless `[schedule] source_intervals` says
+    #: otherwise (None: `[schedule] collect_every_minutes`)
+    default_interval_minutes: ClassVar[int | None] = None
     #: a colour for charts
     colour: ClassVar[str] = "#6b7280"
 

@@ -84,6 +84,19 @@ class ScheduleSettings(Section):
     refresh_every_hours: int = Field(6, ge=1)
     analyze_every_minutes: int = Field(60, ge=5)
     digest_cron: str = "0 7 * * mon"
+    #: minutes between collections of a platform's sources ("x") or of one source ("x:#Radiology");
+    #: a platform not named here uses its own default (collectors/<p>/source.py)
+    source_intervals: dict[str, int] = {}
+    #: each collection starts up to this many seconds late, so sources and processes spread out
+    jitter_seconds: int = Field(60, ge=0, le=3600)
+
+    @field_validator("source_intervals")
+    @classmethod
+    def _positive_intervals(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in value.items() if v < 1]
+        if bad:
+            raise ValueError(f"intervals are whole minutes of at least 1 (not for {', '.join(bad)})")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -122,6 +135,31 @@ class SmtpSettings(Section):
     from_address: str = "radpulse@localhost"
     #: a finite number of seconds (inf or nan would let one dead server hang a run)
     timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
+    #: a message the server could not take now (4xx, connection lost before DATA) is tried again
+    #: this many times, after retry_seconds, then twice that, ...; then recorded as failed
+    retries: int = Field(3, ge=0, le=10)
+    retry_seconds: float = Field(5, ge=0, le=600, allow_inf_nan=False)
+
+
+class AlertsSettings(Section):
+    """Operator alerts (a source failing again and again) and subscribers' spike alerts."""
+
+    #: addresses told when a job fails `failures_before_alert` times in a row, and when it recovers
+    operators: list[str] = []
+    failures_before_alert: int = Field(3, ge=1, le=1000)
+    #: spike alerts: a subject's daily volume against the median and MAD of the days before
+    spike_enabled: bool = True
+    baseline_days: int = Field(28, ge=7, le=365)
+    threshold: float = Field(3.5, gt=0, le=100, allow_inf_nan=False)
+    min_posts: int = Field(5, ge=1)
+    alerts_cron: str = "0 8 * * *"
+
+
+class HealthSettings(Section):
+    """`radpulse run` serves /healthz and /metrics here (port 0: not served)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9108, ge=0, le=65535)
 
 
 class DashboardSettings(Section):
@@ -146,6 +184,8 @@ class Settings(Section):
     smtp: SmtpSettings = SmtpSettings()
     dashboard: DashboardSettings = DashboardSettings()
     limits: LimitsSettings = LimitsSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    health: HealthSettings = HealthSettings()
 
     # not from the file
     path: Path | None = Field(None, exclude=True)

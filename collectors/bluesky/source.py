@@ -35,6 +35,7 @@ class BlueskyPlatform(Platform):
     label = "Bluesky"
     social = True
     add_kinds = ("bluesky",)
+    default_interval_minutes = 15
     rate_limit = RateLimit(3000, 5 * 60, "per IP; paced on RateLimit-* headers")
     colour = "#1185fe"
 

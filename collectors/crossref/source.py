@@ -20,6 +20,7 @@ class CrossrefSettings(Section):
 class CrossrefPlatform(Platform):
     name = section = "crossref"
     label = "Crossref"
+    default_interval_minutes = 60
     rate_limit = RateLimit(50, 1, "polite pool; paced on X-Rate-Limit-* headers")
 
     def settings_type(self) -> Any:

@@ -112,6 +112,7 @@ class FeedsPlatform(Platform):
     prefix = "feed"
     label = "Journal feeds"
     add_kinds = ("feed",)
+    default_interval_minutes = 60
     rate_limit = RateLimit(1, 60 * 60, "conditional GET once per collection")
     colour = "#0f766e"
 

@@ -73,6 +73,7 @@ class MastodonPlatform(Platform):
     label = "Mastodon"
     social = True
     add_kinds = ("mastodon",)
+    default_interval_minutes = 15
     rate_limit = RateLimit(300, 5 * 60, "per instance")
     colour = "#6364ff"
 

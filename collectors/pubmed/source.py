@@ -30,6 +30,7 @@ class PubMedPlatform(Platform):
     name = section = "pubmed"
     label = "PubMed"
     add_kinds = ("pubmed",)
+    default_interval_minutes = 1440
     rate_limit = RateLimit(3, 1, "10 with NCBI_API_KEY")
     colour = "#326599"
 

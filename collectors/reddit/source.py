@@ -37,6 +37,7 @@ class RedditPlatform(Platform):
     label = "Reddit"
     social = True
     add_kinds = ("subreddit",)
+    default_interval_minutes = 30
     rate_limit = RateLimit(100, 60, "per OAuth client, averaged over 10 min")
     colour = "#ff4500"
 

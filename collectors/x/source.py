@@ -29,6 +29,7 @@ class XPlatform(Platform):
     label = "X"
     social = True
     add_kinds = ("hashtag", "query")
+    default_interval_minutes = 15
     rate_limit = RateLimit(450, 15 * 60, "recent search, per app; reads billed per post")
     colour = "#6b7280"
 

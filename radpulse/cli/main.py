@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "digest": "radpulse.cli.cmd_digest:digest",
     "subscribers": "radpulse.cli.cmd_digest:subscribers",
     "run": "radpulse.cli.cmd_run:run",
+    "alerts": "radpulse.cli.cmd_alerts:alerts",
 }
 
 

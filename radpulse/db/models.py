@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     func,
     text,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
@@ -385,6 +386,8 @@ class Subscriber(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
+    #: opted in to spike alerts (radpulse/alerts)
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SentDigest(Base):
@@ -399,8 +402,48 @@ class SentDigest(Base):
     period_end: Mapped[dt.date] = mapped_column(Date)
     sent_at: Mapped[dt.datetime]
     message_id: Mapped[str | None] = mapped_column(String(300))
+    #: claimed | sending | sent | failed | unknown (radpulse/digest/claims.py)
     status: Mapped[str] = mapped_column(String(16), default="sent")
     error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SentAlert(Base):
+    """A spike alert about one subject sent to one subscriber on one day (claimed like digests)."""
+
+    __tablename__ = "sent_alerts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "subject", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(300))
+    day: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class JobState(Base):
+    """How a scheduled job (a source's collection, analyze, the digest...) last went."""
+
+    __tablename__ = "job_states"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_started_at: Mapped[dt.datetime | None]
+    last_finished_at: Mapped[dt.datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[dt.datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: when the operators were told it keeps failing (cleared by the recovery note)
+    alerted_at: Mapped[dt.datetime | None]
+    holder: Mapped[str | None] = mapped_column(String(100))
 
 
 #: the dimensions of a rollup row; "" is "none" (no source, not annotated, no subspecialty, ...)

@@ -285,9 +285,18 @@ def _as_dates(values: Iterable[Any]) -> set[dt.date]:
     return {v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in values}
 
 
+#: advisory lock key of the rollup refresh ("radpulse rollups" in ASCII, fits a bigint)
+ROLLUP_LOCK_KEY = 0x7261647075_6C7365
+
+
 def refresh_stale_rollups(db: Database) -> int:
-    """Refresh every day marked stale, in one transaction; the number of days refreshed."""
+    """Refresh every day marked stale, in one transaction; the number of days refreshed.
+
+    On PostgreSQL one process at a time (a transaction-level advisory lock): two `radpulse run`
+    refreshing the same days at once would collide on the rows they both rewrite."""
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY})
         days = _as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
         refresh_rollups(conn, days)
     return len(days)

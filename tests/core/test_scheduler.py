@@ -13,7 +13,7 @@ from radpulse.cli.main import cli
 from radpulse.collectors import registry
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation, CollectionRun, Post
-from radpulse.scheduler import JOBS, build_scheduler
+from radpulse.scheduler import build_scheduler
 from tests.conftest import make_settings
 from tests.core.test_runner import FakeCollector
 
@@ -23,7 +23,8 @@ class XLike(FakeCollector):
 
 
 ONLY_X = {"x": {"hashtags": ["#Radiology"]}, "reddit": {"enabled": False}, "mastodon": {"enabled": False},
-          "bluesky": {"enabled": False}, "pubmed": {"enabled": False}, "crossref": {"enabled": False}, "feeds": []}
+          "bluesky": {"enabled": False}, "pubmed": {"enabled": False}, "crossref": {"enabled": False}, "feeds": [],
+          "schedule": {"jitter_seconds": 0}}
 
 
 def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
@@ -47,9 +48,10 @@ def test_scheduler_collects_then_analyzes_and_survives_a_failing_job(tmp_path, m
         failures.append("refresh")
         raise RuntimeError("refresh exploded")
 
-    monkeypatch.setitem(JOBS, "refresh", broken_refresh)
+    monkeypatch.setattr("radpulse.scheduler.refresh_job", broken_refresh)
     scheduler = build_scheduler(settings, url, blocking=False)
-    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze", "digest", "sweep"}
+    assert {j.id for j in scheduler.get_jobs()} == {"collect:x:#Radiology", "refresh", "analyze", "digest", "sweep",
+                                                    "alerts"}
     scheduler.start()
     try:
         scheduler.get_job("refresh").modify(next_run_time=datetime.now(timezone.utc))
@@ -96,6 +98,6 @@ def test_the_weekly_digest_is_scheduled_on_its_crontab_line(tmp_path):
     first = job.trigger.get_next_fire_time(None, datetime(2026, 11, 28, tzinfo=timezone.utc))
     assert (first.isoformat(), first.tzinfo.key) == ("2026-12-01T06:30:00+01:00", "Europe/Paris")
     off = build_scheduler(make_settings({"digest": {"enabled": False}}), url, blocking=False)
-    assert off.get_job("digest") is None and off.get_job("collect") is not None
+    assert off.get_job("digest") is None and off.get_job("analyze") is not None
     with pytest.raises(ConfigError, match=r"\[schedule\] digest_cron 'every monday' is not a crontab line"):
         build_scheduler(make_settings({"schedule": {"digest_cron": "every monday"}}), url, blocking=False)
