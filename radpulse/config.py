@@ -84,6 +84,8 @@ class ScheduleSettings(Section):
     refresh_every_hours: int = Field(6, ge=1)
     analyze_every_minutes: int = Field(60, ge=5)
     digest_cron: str = "0 7 * * mon"
+    #: a scheduled job still running after this long is stopped and recorded as failed
+    job_budget_minutes: float = Field(50, gt=0, le=24 * 60, allow_inf_nan=False)
 
     @field_validator("timezone")
     @classmethod
@@ -124,6 +126,18 @@ class SmtpSettings(Section):
     timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
 
 
+class NetworkSettings(Section):
+    """Deadlines of every request and the SSRF guard (collectors/http.py)."""
+
+    connect_timeout_seconds: float = Field(10, gt=0, le=600, allow_inf_nan=False)
+    read_timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
+    #: the whole request, connecting to the last byte (a server dripping bytes is cut off here)
+    request_deadline_seconds: float = Field(120, gt=0, le=3600, allow_inf_nan=False)
+    #: follow URLs not written by the operator (redirects, links in posts) to private,
+    #: loopback and link-local addresses: only for tests and intranet feeds
+    allow_private_hosts: bool = False
+
+
 class DashboardSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
@@ -146,6 +160,7 @@ class Settings(Section):
     smtp: SmtpSettings = SmtpSettings()
     dashboard: DashboardSettings = DashboardSettings()
     limits: LimitsSettings = LimitsSettings()
+    network: NetworkSettings = NetworkSettings()
 
     # not from the file
     path: Path | None = Field(None, exclude=True)

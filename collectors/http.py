@@ -1,0 +1,349 @@
+"""The one HTTP layer of every collector: pacing, retries, deadlines and error translation.
+
+Small objects in the manner of prawcore (`rate_limit.py`, `sessions.py`):
+
+- `RateLimiter` paces calls with `time.monotonic`: a steady rate (PubMed 3/s, Crossref from its
+  headers), and a window the service reports (`remaining` calls until `reset`), as X, Reddit,
+  Mastodon and Bluesky do in their rate-limit headers.
+- `RetryPolicy` is frozen: bounded attempts with capped, jittered exponential backoff, and how
+  long a server may ask us to wait. `RetryPolicy.call` is the one retry loop in radpulse.
+- `STATUS_EXCEPTIONS` maps an HTTP status to its class of the radpulse exception tree
+  (radpulse/errors.py); `error_for_status` and `transport_error` build the error with a hint.
+- `Deadlines` bound every request: connect, read, and the whole exchange. A read timeout alone
+  never stops a server that drips one byte at a time, so the body is read through
+  `DeadlineTransport` (httpx) or `DeadlineAdapter` (requests, under tweepy, praw and
+  Mastodon.py), which abandon it at the deadline.
+
+Collectors over plain HTTP (feeds, PubMed, Crossref) use `new_client` and `send`; those whose SDK
+keeps its own transport (tweepy, praw, Mastodon.py, atproto) get `deadline_session` or
+`DeadlineTransport` for their session and run each call through `RetryPolicy.call`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import requests
+import requests.adapters
+
+from radpulse import __version__
+from radpulse.collectors.netguard import redirect_hook
+from radpulse.errors import (
+    AuthError, BadRequest, CollectorError, DeadlineExceeded, NotFound, RateLimited, RedirectLoop,
+    SourceUnavailable, UnsafeURL, network_reason,
+)
+
+T = TypeVar("T")
+USER_AGENT = f"radpulse/{__version__} (+https://github.com/radpulse/radpulse)"
+#: redirects followed per request (each hop is checked by the SSRF guard)
+MAX_REDIRECTS = 10
+
+STATUS_EXCEPTIONS: dict[int, type[CollectorError]] = {
+    400: BadRequest,
+    401: AuthError,
+    403: AuthError,
+    404: NotFound,
+    410: NotFound,
+    422: BadRequest,
+    429: RateLimited,
+}
+_HINTS: dict[type[CollectorError], str] = {
+    AuthError: "The server refused access; check the credentials, the URL and any API key.",
+    NotFound: "Check the URL or name; the resource may have moved or been removed.",
+    BadRequest: "Check the source's query or parameters in the config.",
+    RateLimited: "Run again later; radpulse resumes where it stopped.",
+    SourceUnavailable: "The service may be down or slow; the next scheduled run tries again.",
+}
+
+
+def error_for_status(status: int, what: str, detail: str = "", *, hint: str | None = None) -> CollectorError:
+    """The radpulse error for an HTTP error status (5xx and unknown statuses: SourceUnavailable)."""
+    cls = STATUS_EXCEPTIONS.get(status, SourceUnavailable)
+    message = f"{what}: the server answered HTTP {status}" + (f" ({detail})." if detail else ".")
+    return cls(message, hint=hint or _HINTS.get(cls))
+
+
+def transport_error(exc: BaseException, what: str) -> CollectorError:
+    """The radpulse error for a failed exchange (timeout, connection, redirect loop) of httpx or requests."""
+    if isinstance(exc, CollectorError):
+        return exc
+    if isinstance(exc, (httpx.TooManyRedirects, requests.TooManyRedirects)):
+        return RedirectLoop(f"{what}: the server redirected more than {MAX_REDIRECTS} times (a redirect loop).",
+                            hint="Open the URL in a browser; the publisher's redirects are broken or the URL moved.")
+    if isinstance(exc, (httpx.TimeoutException, requests.Timeout)):
+        return SourceUnavailable(f"{what}: timed out ({type(exc).__name__}).", hint=_HINTS[SourceUnavailable])
+    return SourceUnavailable(f"{what}: connection failed ({network_reason(exc)}).",
+                             hint="Check the URL and the network; the next run tries again.")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a transport exception is worth retrying (timeouts and connection errors)."""
+    if isinstance(exc, (DeadlineExceeded, httpx.TooManyRedirects, requests.TooManyRedirects)):
+        return False
+    return isinstance(exc, (httpx.TransportError, requests.Timeout, requests.ConnectionError))
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), or None."""
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+class RateLimiter:
+    """Paces calls: at most `rate` per second, and none while a reported window is spent."""
+
+    def __init__(self, rate: float = 0.0, *, reserve: int = 0, max_wait: float = 900.0) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.reserve = reserve
+        self.max_wait = max_wait
+        self._next = 0.0
+        self.remaining: int | None = None
+        self._reset_at: float | None = None  # on the monotonic clock
+
+    @staticmethod
+    def clock() -> float:
+        return time.monotonic()
+
+    def set_rate(self, rate: float) -> None:
+        """Change the pace; the wait already scheduled for the next call changes with it."""
+        interval = 1.0 / rate if rate > 0 else 0.0
+        self._next += interval - self.interval
+        self.interval = interval
+
+    def update(self, remaining: int | None, reset_in: float | None) -> None:
+        """Remember a window the service reported: calls left, and seconds until it resets."""
+        if remaining is not None:
+            self.remaining = remaining
+        if reset_in is not None:
+            self._reset_at = self.clock() + max(0.0, reset_in)
+
+    def update_epoch(self, remaining: int | None, reset_epoch: float | None) -> None:
+        """As `update`, with the reset given as epoch seconds (X's x-rate-limit-reset)."""
+        self.update(remaining, None if reset_epoch is None else reset_epoch - time.time())
+
+    def wait(self) -> None:
+        """Sleep until the next call is allowed."""
+        now = self.clock()
+        if self.remaining is not None and self.remaining <= self.reserve and self._reset_at is not None:
+            if self._reset_at > now:
+                time.sleep(min(self._reset_at - now + 1.0, self.max_wait))
+            self.remaining, self._reset_at = None, None
+            now = self.clock()
+        if self._next > now:
+            time.sleep(self._next - now)
+            now = self.clock()
+        self._next = now + self.interval
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds` now (a server asked us to wait); the window is fresh afterwards."""
+        time.sleep(min(seconds, self.max_wait))
+        self.remaining, self._reset_at = None, None
+        self._next = self.clock() + self.interval
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries with capped jittered backoff; how long a server may make us wait."""
+
+    attempts: int = 4
+    base: float = 1.0
+    cap: float = 30.0
+    #: longest wait a server may ask for (429) before radpulse gives up with RateLimited
+    max_wait: float = 120.0
+    #: 429 answers waited out per call before giving up
+    rate_limit_retries: int = 2
+
+    def delay(self, attempt: int) -> float:
+        """Seconds before retry number `attempt` (1-based): half fixed, half random."""
+        full = min(self.cap, self.base * 2 ** (attempt - 1))
+        return full / 2 + random.uniform(0, full / 2)
+
+    def call(self, fn: Callable[[], T], *, retry_if: Callable[[BaseException], bool] = is_transient) -> T:
+        """`fn()`, retried while it raises what `retry_if` accepts; the last exception re-raised."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return fn()
+            except Exception as exc:
+                if attempt >= self.attempts or not retry_if(exc):
+                    raise
+            time.sleep(self.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Connect and read timeouts, and a deadline for the whole request (seconds)."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    total: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Deadlines:
+        net = settings.network
+        return cls(net.connect_timeout_seconds, net.read_timeout_seconds, net.request_deadline_seconds)
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        read = min(self.read, self.total)
+        return httpx.Timeout(read, connect=min(self.connect, self.total), read=read)
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        """(connect, read) for requests."""
+        return min(self.connect, self.total), min(self.read, self.total)
+
+    def exceeded(self, url: object) -> DeadlineExceeded:
+        return DeadlineExceeded(f"{url} did not finish within its {self.total:g} s deadline "
+                                "(the server is too slow or sends its answer a little at a time).",
+                                hint="[network] request_deadline_seconds sets the deadline; the next run tries again.")
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, expires: float, deadlines: Deadlines, url: object) -> None:
+        self.inner, self.expires, self.deadlines, self.url = inner, expires, deadlines, url
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            if time.monotonic() > self.expires:
+                raise self.deadlines.exceeded(self.url)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """An httpx transport that abandons a request whose body is still arriving at the deadline."""
+
+    def __init__(self, deadlines: Deadlines, inner: httpx.BaseTransport | None = None) -> None:
+        self.deadlines = deadlines
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        expires = time.monotonic() + self.deadlines.total
+        response = self.inner.handle_request(request)
+        if time.monotonic() > expires:
+            response.close()
+            raise self.deadlines.exceeded(request.url)
+        stream = response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        response.stream = _DeadlineStream(stream, expires, self.deadlines, request.url)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """A requests adapter with default timeouts that reads bodies itself, up to the deadline."""
+
+    def __init__(self, deadlines: Deadlines) -> None:
+        super().__init__()
+        self.deadlines = deadlines
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,  # type: ignore[override]
+             **kwargs: Any) -> requests.Response:
+        expires = time.monotonic() + self.deadlines.total
+        if timeout is None or isinstance(timeout, (int, float)) and timeout > self.deadlines.total:
+            timeout = self.deadlines.pair
+        response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        if stream:
+            return response
+        body = bytearray()
+        try:
+            for chunk in response.raw.stream(64 * 1024, decode_content=True):
+                body += chunk
+                if time.monotonic() > expires:
+                    raise self.deadlines.exceeded(request.url)
+        finally:
+            response.close()
+        response._content = bytes(body)
+        response._content_consumed = True
+        return response
+
+
+def deadline_session(deadlines: Deadlines, session: requests.Session | None = None) -> requests.Session:
+    """`session` (or a new one) with every request bounded by `deadlines`."""
+    session = session or requests.Session()
+    adapter = DeadlineAdapter(deadlines)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.max_redirects = MAX_REDIRECTS
+    return session
+
+
+def new_client(*, deadlines: Deadlines = Deadlines(), headers: dict[str, str] | None = None,
+               transport: httpx.BaseTransport | None = None, allow_private: bool = False) -> httpx.Client:
+    """An httpx client with radpulse's User-Agent and deadlines; redirects followed and checked."""
+    return httpx.Client(
+        timeout=deadlines.timeout,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        transport=DeadlineTransport(deadlines, transport),
+        event_hooks={"response": [redirect_hook(allow_private=allow_private)]},
+    )
+
+
+def send(call: Callable[[], httpx.Response], *, what: str, ok: Collection[int] = (200,),
+         retry: RetryPolicy = RetryPolicy(), limiter: RateLimiter | None = None) -> httpx.Response:
+    """Run `call` paced and retried; a response whose status is in `ok`, or a radpulse error.
+
+    Timeouts, connection errors and 5xx are retried (then SourceUnavailable); a 429 is waited
+    out as the server asks (up to `retry.max_wait`, else RateLimited); other statuses raise the
+    class `STATUS_EXCEPTIONS` names. Deadlines, redirect loops and unsafe URLs are not retried.
+    """
+    last = ""
+    rate_waits = 0
+    attempt = 0
+    while attempt < retry.attempts:
+        attempt += 1
+        if limiter is not None:
+            limiter.wait()
+        try:
+            response = call()
+        except UnsafeURL as exc:
+            raise UnsafeURL(f"{what}: {exc.message}", hint=exc.hint) from None
+        except DeadlineExceeded as exc:
+            raise DeadlineExceeded(f"{what}: {exc.message}", hint=exc.hint) from None
+        except (httpx.TransportError, httpx.TooManyRedirects) as exc:
+            if not is_transient(exc):
+                raise transport_error(exc, what) from None
+            last = transport_error(exc, what).message.removeprefix(f"{what}: ").rstrip(".")
+        else:
+            status = response.status_code
+            if status in ok:
+                return response
+            response.close()
+            if status == 429:
+                wait = retry_after(response.headers)
+                wait = retry.delay(attempt) if wait is None else wait
+                if wait > retry.max_wait or rate_waits >= retry.rate_limit_retries:
+                    raise RateLimited(f"{what}: rate limited (HTTP 429), asked to wait {wait:.0f}s.",
+                                      reset_at=time.time() + wait, hint=_HINTS[RateLimited])
+                rate_waits += 1
+                attempt -= 1  # a wait the server asked for is not a failed attempt
+                (limiter.pause if limiter is not None else time.sleep)(wait)
+                continue
+            if status < 500:
+                raise error_for_status(status, what, response.reason_phrase)
+            last = f"HTTP {status}"
+        if attempt < retry.attempts:
+            time.sleep(retry.delay(attempt))
+    raise SourceUnavailable(f"{what}: {last} after {retry.attempts} attempts.", hint=_HINTS[SourceUnavailable])
