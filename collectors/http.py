@@ -267,7 +267,7 @@ class DeadlineAdapter(requests.adapters.HTTPAdapter):
             return response
         body = bytearray()
         try:
-            for chunk in response.raw.stream(64 * 1024, decode_content=True):
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):  # what has arrived
                 body += chunk
                 if time.monotonic() > expires:
                     raise self.deadlines.exceeded(request.url)
