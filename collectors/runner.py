@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,17 +23,30 @@ from sqlalchemy import Connection, select, update
 from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
 from radpulse.collectors.registry import get_collector
 from radpulse.config import Settings
-from radpulse.db.engine import Database
+from radpulse.db.engine import Database, open_database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
-from radpulse.errors import CollectorError
+from radpulse.errors import CollectorError, JobTimeout
 
 log = logging.getLogger(__name__)
 
 #: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
 #: (the literature linker registers itself here to link posts to the papers they cite)
 AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
+
+
+#: when the scheduled job running in this context must stop (time.monotonic; None: no budget)
+JOB_DEADLINE: ContextVar[float | None] = ContextVar("radpulse_job_deadline", default=None)
+
+
+def check_budget(what: str) -> None:
+    """Raise JobTimeout when the scheduled job running now has spent its time budget."""
+    deadline = JOB_DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise JobTimeout(f"{what}: stopped because the scheduled job ran past its time budget.",
+                         hint="Raise [schedule] job_budget_minutes or track fewer sources; the next "
+                         "run resumes after the last stored batch.")
 
 
 def _register_builtin_hooks() -> None:
@@ -130,6 +145,17 @@ def start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
         s.add(run)
         s.flush()
         return run.id
+
+
+def record_job_failure(database_url: str, job: str, reason: str) -> None:
+    """Record a scheduled job that overran its budget as a failed run named `job:<name>`."""
+    db = open_database(database_url)
+    try:
+        summary = RunSummary(source=f"job:{job}", platform="scheduler", status="failed", error=reason)
+        summary.run_id = start_run(db, summary.source, None, job)
+        finish_run(db, summary)
+    finally:
+        db.dispose()
 
 
 def finish_run(db: Database, summary: RunSummary) -> None:
@@ -261,6 +287,7 @@ def consume(
                 size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
                 if size >= commit_items:
                     flush()
+                check_budget(summary.source)  # the batch received is stored before stopping
         finally:
             try:
                 flush()
@@ -286,8 +313,8 @@ def run_source(
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
                 commit_items=collector.settings.database.commit_items)
-    except CollectorError as exc:
-        summary.status, summary.error = exc.status, str(exc)
+    except (CollectorError, JobTimeout) as exc:
+        summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
     except Exception as exc:  # one source failing never stops the others
         log.debug("collector crashed on %s", source.name, exc_info=True)
         summary.status = "failed"
@@ -316,6 +343,10 @@ def collect_sources(
                 except Exception as exc:  # noqa: BLE001 - reported per source below
                     collectors[source.platform] = exc
             collector = collectors[source.platform]
+            try:
+                check_budget(source.name)
+            except JobTimeout as exc:  # not started: recorded, so `status` shows what was left
+                collector = exc
             if isinstance(collector, Exception):
                 summary = RunSummary(source=source.name, platform=source.platform, status=getattr(collector, "status", "failed"),
                                      error=str(collector))
@@ -373,8 +404,8 @@ def refresh_platforms(
                         commit_items=settings.database.commit_items)
             finally:
                 collector.close()
-        except CollectorError as exc:
-            summary.status, summary.error = exc.status, str(exc)
+        except (CollectorError, JobTimeout) as exc:
+            summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
         except Exception as exc:  # noqa: BLE001
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         finish_run(db, summary)

@@ -4,11 +4,21 @@ the weekly digest at `digest_cron` and the daily deletion sweep of older posts.
 Each job opens the database, does its work through the same functions as the CLI, records
 what happened (collection runs are in the database) and never lets one failure stop the
 scheduler. Jobs never overlap themselves and missed runs are coalesced into one.
+
+Every job has a time budget (`[schedule] job_budget_minutes`). Collection checks it after each
+stored batch and before each source (every request has its own deadline, so a check is always
+reached): the run in flight ends "failed" with the reason and the sources not reached are
+recorded the same way. A job that still has not returned a grace period after its budget
+(analysis or the digest, which are local work) is recorded as failed and left to finish in the
+background, and the scheduler goes on with the next jobs.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from radpulse.config import Settings
 from radpulse.db.engine import open_database
-from radpulse.errors import ConfigError
+from radpulse.errors import ConfigError, JobTimeout
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +110,42 @@ JOBS: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
 }
 
 
+#: how long past its budget a job may take to stop by itself before it is recorded as overrun
+GRACE_SECONDS = 60.0
+
+
+def within_budget(name: str, job: Callable[[Settings, str], dict[str, Any]], settings: Settings,
+                  url: str) -> dict[str, Any]:
+    """Run `job` in a worker thread with the time budget set; its outcome, or the failure recorded."""
+    from radpulse.collectors.runner import JOB_DEADLINE, record_job_failure
+
+    budget = settings.schedule.job_budget_minutes * 60
+    context = contextvars.copy_context()
+    context.run(JOB_DEADLINE.set, time.monotonic() + budget)
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["outcome"] = job(settings, url)
+        except BaseException as exc:  # noqa: BLE001 - handed to the scheduler's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=context.run, args=(work,), name=f"radpulse-{name}", daemon=True)
+    worker.start()
+    worker.join(budget + min(GRACE_SECONDS, budget))
+    if worker.is_alive():
+        reason = (f"the {name} job was still running {budget / 60:g} minute(s) after it started (its "
+                  "[schedule] job_budget_minutes); recorded as failed, the next jobs go on")
+        record_job_failure(url, name, reason)
+        raise JobTimeout(reason)
+    if "error" in result:
+        raise result["error"]
+    return result["outcome"]
+
+
 def _safe(name: str, job: Callable[[Settings, str], dict[str, Any]], settings: Settings, url: str) -> None:
     try:
-        outcome = job(settings, url)
+        outcome = within_budget(name, job, settings, url)
         log.warning("radpulse %s finished: %s", name, outcome)
     except Exception:  # noqa: BLE001 - a failed run is logged; the schedule goes on
         log.exception("radpulse %s failed; the next run is still scheduled", name)
@@ -138,6 +181,13 @@ def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = T
 
 def run_once(settings: Settings, database_url: str, jobs: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Run the jobs once, in order (for cron or a container's one-shot run); the digest and the
-    deletion sweep only when named (cron them daily or weekly, not with every collection)."""
+    deletion sweep only when named (cron them daily or weekly, not with every collection).
+    Each job has its time budget; one that overruns is recorded and the later jobs still run."""
     every = {**JOBS, "digest": digest_job, "sweep": sweep_job}
-    return {name: every[name](settings, database_url) for name in (jobs or list(JOBS))}
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in jobs or list(JOBS):
+        try:
+            outcomes[name] = within_budget(name, every[name], settings, database_url)
+        except JobTimeout as exc:  # recorded; the later jobs still run
+            outcomes[name] = {"status": "failed", "error": str(exc)}
+    return outcomes
