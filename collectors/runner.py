@@ -10,11 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -22,8 +19,12 @@ from sqlalchemy import Connection, select, update
 
 from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
 from radpulse.collectors.registry import get_collector
+from radpulse.collectors.runs import (  # noqa: F401 - re-exported: the runner's public names
+    JOB_DEADLINE, RunSummary, check_budget, finish_run, interrupted_runs, mark_interrupted_runs,
+    record_job_failure, start_run,
+)
 from radpulse.config import Settings
-from radpulse.db.engine import Database, open_database
+from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
@@ -36,19 +37,6 @@ log = logging.getLogger(__name__)
 AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
 
 
-#: when the scheduled job running in this context must stop (time.monotonic; None: no budget)
-JOB_DEADLINE: ContextVar[float | None] = ContextVar("radpulse_job_deadline", default=None)
-
-
-def check_budget(what: str) -> None:
-    """Raise JobTimeout when the scheduled job running now has spent its time budget."""
-    deadline = JOB_DEADLINE.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise JobTimeout(f"{what}: stopped because the scheduled job ran past its time budget.",
-                         hint="Raise [schedule] job_budget_minutes or track fewer sources; the next "
-                         "run resumes after the last stored batch.")
-
-
 def _register_builtin_hooks() -> None:
     from radpulse.db.rollups import mark_batch_days  # the days whose rollups the batch changed
     from radpulse.literature.linking import link_batch  # posts citing papers become mentions
@@ -59,30 +47,6 @@ def _register_builtin_hooks() -> None:
 
 
 _register_builtin_hooks()
-
-
-@dataclass
-class RunSummary:
-    """How one source's collection went (what `radpulse collect` prints)."""
-
-    source: str
-    platform: str
-    status: str = "running"
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
-    failed: int = 0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    cursor: dict[str, Any] | None = None
-    run_id: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("success", "warning")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def current_period(now: dt.datetime | None = None) -> str:
@@ -136,38 +100,6 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
     for hook in AFTER_BATCH_HOOKS:
         hook(conn, batch, posts.ids)
     return posts.new + arts.new, posts.updated + arts.updated
-
-
-def start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
-    """Record the start of a collection, refresh or import run; its id."""
-    with db.session() as s:
-        run = CollectionRun(source_id=source_id, source_name=name, task=task, started_at=utcnow(), status="running")
-        s.add(run)
-        s.flush()
-        return run.id
-
-
-def record_job_failure(database_url: str, job: str, reason: str) -> None:
-    """Record a scheduled job that overran its budget as a failed run named `job:<name>`."""
-    db = open_database(database_url)
-    try:
-        summary = RunSummary(source=f"job:{job}", platform="scheduler", status="failed", error=reason)
-        summary.run_id = start_run(db, summary.source, None, job)
-        finish_run(db, summary)
-    finally:
-        db.dispose()
-
-
-def finish_run(db: Database, summary: RunSummary) -> None:
-    """Record how a run ended, with its counts, cursor and error."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(CollectionRun)
-            .where(CollectionRun.id == summary.run_id)
-            .values(status=summary.status, finished_at=utcnow(), error=summary.error,
-                    warnings=summary.warnings, cursor_after=summary.cursor, fetched=summary.fetched,
-                    new=summary.new, updated=summary.updated, failed=summary.failed)
-        )
 
 
 def _json_text(raw: Any) -> bytes | None:
@@ -335,6 +267,7 @@ def collect_sources(
     """Collect every source, one collector instance per platform; failures stay per source."""
     results: list[RunSummary] = []
     collectors: dict[str, Collector | Exception] = {}
+    mark_interrupted_runs(db)
     try:
         for source in sources:
             if source.platform not in collectors:
@@ -387,6 +320,7 @@ def refresh_platforms(
 
     `select_posts` picks other posts to re-read (the deletion sweep), `kind` names the runs.
     """
+    mark_interrupted_runs(db)
     results = []
     for platform in platforms:
         summary = RunSummary(source=f"{kind}:{platform}", platform=platform)

@@ -61,6 +61,8 @@ def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 def status_report(db: Database, settings: Settings) -> dict[str, Any]:
     """Counts, sources and their last runs, and API budgets."""
+    from radpulse.collectors.runner import interrupted_runs
+
     with db.engine.connect() as conn:
         posts = dict(conn.execute(select(Post.platform, func.count()).group_by(Post.platform)).all())
         totals = {
@@ -85,6 +87,7 @@ def status_report(db: Database, settings: Settings) -> dict[str, Any]:
         "budgets": budgets,
         "platforms": platforms,
         "sources": sources,
+        "interrupted_runs": interrupted_runs(db),
     }
 
 

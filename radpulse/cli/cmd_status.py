@@ -34,3 +34,6 @@ def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         (s["name"], s["posts"], short_time(s["last_run"]), s["last_status"], " ".join((s["last_error"] or "").split()))
         for s in report["sources"]
     ]))
+    for run in report["interrupted_runs"][:5]:
+        console.print(f"Interrupted run: {run['source']} started {run['started_at']} (run {run['run_id']}): "
+                      f"{run['reason']}", markup=False)
