@@ -107,13 +107,16 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 class RateLimiter:
     """Paces calls: at most `rate` per second, and none while a reported window is spent."""
 
-    def __init__(self, rate: float = 0.0, *, reserve: int = 0, max_wait: float = 900.0) -> None:
+    def __init__(self, rate: float = 0.0, *, reserve: int = 0, max_wait: float = 900.0,
+                 clock: Callable[[], float] | None = None) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.reserve = reserve
         self.max_wait = max_wait
+        if clock is not None:  # e.g. time.time, for services that report their reset as epoch seconds
+            self.clock = clock  # type: ignore[method-assign]
         self._next = 0.0
         self.remaining: int | None = None
-        self._reset_at: float | None = None  # on the monotonic clock
+        self._reset_at: float | None = None  # on self.clock
 
     @staticmethod
     def clock() -> float:
@@ -125,16 +128,18 @@ class RateLimiter:
         self._next += interval - self.interval
         self.interval = interval
 
-    def update(self, remaining: int | None, reset_in: float | None) -> None:
-        """Remember a window the service reported: calls left, and seconds until it resets."""
+    def update(self, remaining: int | None, reset_in: float | None = None, *, reset_at: float | None = None) -> None:
+        """Remember a window the service reported: calls left, and when it resets (seconds from
+        now, or `reset_at` on this limiter's clock)."""
         if remaining is not None:
             self.remaining = remaining
         if reset_in is not None:
             self._reset_at = self.clock() + max(0.0, reset_in)
+        elif reset_at is not None:
+            self._reset_at = reset_at
 
-    def update_epoch(self, remaining: int | None, reset_epoch: float | None) -> None:
-        """As `update`, with the reset given as epoch seconds (X's x-rate-limit-reset)."""
-        self.update(remaining, None if reset_epoch is None else reset_epoch - time.time())
+    def seconds_to_reset(self) -> float | None:
+        return None if self._reset_at is None else max(0.0, self._reset_at - self.clock())
 
     def wait(self) -> None:
         """Sleep until the next call is allowed."""
