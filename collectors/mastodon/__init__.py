@@ -30,6 +30,7 @@ from radpulse.collectors.base import (
     provenance,
     utcnow,
 )
+from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.config import mastodon_token_env
@@ -88,7 +89,8 @@ class MastodonCollector(Collector):
         """The paced client of `host`, with its access token when one is set."""
         if host not in self._clients:
             bare = host.split("://", 1)[-1]
-            self._clients[host] = make_client(host, self.settings.mastodon_token(bare), mastodon_token_env(bare))
+            self._clients[host] = make_client(host, self.settings.mastodon_token(bare), mastodon_token_env(bare),
+                                              Deadlines.from_settings(self.settings))
         return self._clients[host]
 
     def close(self) -> None:
