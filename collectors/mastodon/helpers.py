@@ -137,7 +137,8 @@ class InstanceClient:
                 ) from None
             except MastodonAPIError as exc:
                 if api_status(exc) is None and "JSON" in str(exc):
-                    raise BadPayload(f"{self.host}: {what} answered with something that is not JSON: {exc}") from None
+                    # Mastodon.py's message quotes the body: a stranger's text, never echoed
+                    raise BadPayload(f"{self.host}: {what} answered with something that is not JSON") from None
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
