@@ -1,7 +1,7 @@
 """collection runs record the process that runs them (killed runs are found and marked interrupted)
 
 Revision ID: 0004n
-Revises: 0003
+Revises: 0004l
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004n"
-down_revision = "0003"
+down_revision = "0004l"
 branch_labels = None
 depends_on = None
 
