@@ -72,7 +72,7 @@ def test_status_shows_interrupted_runs(tmp_path):
 
 def test_migration_0004n_keeps_existing_runs(db_url):
     db = open_database(db_url, migrate=False)
-    upgrade(db.engine, "0004l")
+    upgrade(db.engine, "0005r")
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO collection_runs (source_name, task, started_at, status, fetched, new, updated, "
                           "failed, warnings) VALUES ('x:#a', 'collect', CURRENT_TIMESTAMP, 'running', 3, 2, 1, 0, '[]')"))

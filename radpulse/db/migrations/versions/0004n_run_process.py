@@ -1,7 +1,7 @@
 """collection runs record the process that runs them (killed runs are found and marked interrupted)
 
 Revision ID: 0004n
-Revises: 0004l
+Revises: 0005r
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004n"
-down_revision = "0004l"
+down_revision = "0005r"  # brief: "0003"; chained after the migrations now on main
 branch_labels = None
 depends_on = None
 
