@@ -12,7 +12,6 @@ import gc
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
@@ -20,12 +19,16 @@ from sqlalchemy import Connection, select, update
 
 from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
 from radpulse.collectors.registry import get_collector
+from radpulse.collectors.runs import (  # noqa: F401 - re-exported: the runner's public names
+    JOB_DEADLINE, RunSummary, check_budget, finish_run, interrupted_runs, mark_interrupted_runs,
+    record_job_failure, start_run,
+)
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
-from radpulse.errors import CollectorError
+from radpulse.errors import CollectorError, JobTimeout
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +47,6 @@ def _register_builtin_hooks() -> None:
 
 
 _register_builtin_hooks()
-
-
-@dataclass
-class RunSummary:
-    """How one source's collection went (what `radpulse collect` prints)."""
-
-    source: str
-    platform: str
-    status: str = "running"
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
-    failed: int = 0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    cursor: dict[str, Any] | None = None
-    run_id: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("success", "warning")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def current_period(now: dt.datetime | None = None) -> str:
@@ -121,27 +100,6 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
     for hook in AFTER_BATCH_HOOKS:
         hook(conn, batch, posts.ids)
     return posts.new + arts.new, posts.updated + arts.updated
-
-
-def start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
-    """Record the start of a collection, refresh or import run; its id."""
-    with db.session() as s:
-        run = CollectionRun(source_id=source_id, source_name=name, task=task, started_at=utcnow(), status="running")
-        s.add(run)
-        s.flush()
-        return run.id
-
-
-def finish_run(db: Database, summary: RunSummary) -> None:
-    """Record how a run ended, with its counts, cursor and error."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(CollectionRun)
-            .where(CollectionRun.id == summary.run_id)
-            .values(status=summary.status, finished_at=utcnow(), error=summary.error,
-                    warnings=summary.warnings, cursor_after=summary.cursor, fetched=summary.fetched,
-                    new=summary.new, updated=summary.updated, failed=summary.failed)
-        )
 
 
 def _json_text(raw: Any) -> bytes | None:
@@ -261,6 +219,7 @@ def consume(
                 size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
                 if size >= commit_items:
                     flush()
+                check_budget(summary.source)  # the batch received is stored before stopping
         finally:
             try:
                 flush()
@@ -286,8 +245,8 @@ def run_source(
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
                 commit_items=collector.settings.database.commit_items)
-    except CollectorError as exc:
-        summary.status, summary.error = exc.status, str(exc)
+    except (CollectorError, JobTimeout) as exc:
+        summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
     except Exception as exc:  # one source failing never stops the others
         log.debug("collector crashed on %s", source.name, exc_info=True)
         summary.status = "failed"
@@ -308,6 +267,7 @@ def collect_sources(
     """Collect every source, one collector instance per platform; failures stay per source."""
     results: list[RunSummary] = []
     collectors: dict[str, Collector | Exception] = {}
+    mark_interrupted_runs(db)
     try:
         for source in sources:
             if source.platform not in collectors:
@@ -316,6 +276,10 @@ def collect_sources(
                 except Exception as exc:  # noqa: BLE001 - reported per source below
                     collectors[source.platform] = exc
             collector = collectors[source.platform]
+            try:
+                check_budget(source.name)
+            except JobTimeout as exc:  # not started: recorded, so `status` shows what was left
+                collector = exc
             if isinstance(collector, Exception):
                 summary = RunSummary(source=source.name, platform=source.platform, status=getattr(collector, "status", "failed"),
                                      error=str(collector))
@@ -356,6 +320,7 @@ def refresh_platforms(
 
     `select_posts` picks other posts to re-read (the deletion sweep), `kind` names the runs.
     """
+    mark_interrupted_runs(db)
     results = []
     for platform in platforms:
         summary = RunSummary(source=f"{kind}:{platform}", platform=platform)
@@ -373,8 +338,8 @@ def refresh_platforms(
                         commit_items=settings.database.commit_items)
             finally:
                 collector.close()
-        except CollectorError as exc:
-            summary.status, summary.error = exc.status, str(exc)
+        except (CollectorError, JobTimeout) as exc:
+            summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
         except Exception as exc:  # noqa: BLE001
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         finish_run(db, summary)

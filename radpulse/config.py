@@ -97,6 +97,8 @@ class ScheduleSettings(Section):
         if bad:
             raise ValueError(f"intervals are whole minutes of at least 1 (not for {', '.join(bad)})")
         return value
+    #: a scheduled job still running after this long is stopped and recorded as failed
+    job_budget_minutes: float = Field(50, gt=0, le=24 * 60, allow_inf_nan=False)
 
     @field_validator("timezone")
     @classmethod
@@ -162,6 +164,18 @@ class HealthSettings(Section):
     port: int = Field(9108, ge=0, le=65535)
 
 
+class NetworkSettings(Section):
+    """Deadlines of every request and the SSRF guard (collectors/http.py)."""
+
+    connect_timeout_seconds: float = Field(10, gt=0, le=600, allow_inf_nan=False)
+    read_timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
+    #: the whole request, connecting to the last byte (a server dripping bytes is cut off here)
+    request_deadline_seconds: float = Field(120, gt=0, le=3600, allow_inf_nan=False)
+    #: follow URLs not written by the operator (redirects, links in posts) to private,
+    #: loopback and link-local addresses: only for tests and intranet feeds
+    allow_private_hosts: bool = False
+
+
 class DashboardSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8050, ge=1, le=65535)
@@ -186,6 +200,7 @@ class Settings(Section):
     limits: LimitsSettings = LimitsSettings()
     alerts: AlertsSettings = AlertsSettings()
     health: HealthSettings = HealthSettings()
+    network: NetworkSettings = NetworkSettings()
 
     # not from the file
     path: Path | None = Field(None, exclude=True)

@@ -8,14 +8,23 @@ SQLite one process runs. Each job records its outcome in `job_states` (status, /
 alerts) and never lets one failure stop the scheduler. Jobs never overlap themselves and missed
 runs are coalesced into one. When `STOP` is set (SIGTERM, SIGINT) a collection stops after the
 batch it is storing; the next start continues from the cursors.
+
+Every job has a time budget (`[schedule] job_budget_minutes`). Collection checks it after each
+stored batch and before each source (every request has its own deadline, so a check is always
+reached): the run in flight ends "failed" with the reason and the sources not reached are
+recorded the same way. A job that still has not returned a grace period after its budget
+(analysis or the digest, which are local work) is recorded as failed and left to finish in the
+background, and the scheduler goes on with the next jobs.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database, open_database
-from radpulse.errors import ConfigError
+from radpulse.errors import ConfigError, JobTimeout
 from radpulse.locks import job_lock
 from radpulse.schedules import collect_job_name, source_interval
 
@@ -171,6 +180,39 @@ def _alerts(db: Database, settings: Settings) -> dict[str, Any]:
             **({"status": "failed", "error": "; ".join(r.failed.values())} if r.failed else {})}
 
 
+#: how long past its budget a job may take to stop by itself before it is recorded as overrun
+GRACE_SECONDS = 60.0
+
+
+def within_budget(name: str, job: Callable[[Settings, str], dict[str, Any]], settings: Settings,
+                  url: str) -> dict[str, Any]:
+    """Run `job` in a worker thread with the time budget set; its outcome, or the failure recorded."""
+    from radpulse.collectors.runner import JOB_DEADLINE, record_job_failure
+
+    budget = settings.schedule.job_budget_minutes * 60
+    context = contextvars.copy_context()
+    context.run(JOB_DEADLINE.set, time.monotonic() + budget)
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["outcome"] = job(settings, url)
+        except BaseException as exc:  # noqa: BLE001 - handed to the scheduler's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=context.run, args=(work,), name=f"radpulse-{name}", daemon=True)
+    worker.start()
+    worker.join(budget + min(GRACE_SECONDS, budget))
+    if worker.is_alive():
+        reason = (f"the {name} job was still running {budget / 60:g} minute(s) after it started (its "
+                  "[schedule] job_budget_minutes); recorded as failed, the next jobs go on")
+        record_job_failure(url, name, reason)
+        raise JobTimeout(reason)
+    if "error" in result:
+        raise result["error"]
+    return result["outcome"]
+
+
 refresh_job, sweep_job = _locked("refresh", _refresh), _locked("sweep", _sweep)
 analyze_job, digest_job, alerts_job = _locked("analyze", _analyze), _locked("digest", _digest), _locked("alerts", _alerts)
 
@@ -196,7 +238,7 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
     db = shared_database(url)
     record_start(db, name, _HOLDER)
     try:
-        outcome = job(settings, url)
+        outcome = within_budget(name, job, settings, url)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded; the schedule goes on
         log.exception("radpulse %s failed; the next run is still scheduled", name)
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -262,6 +304,15 @@ def _cron(line: str, tz: str, key: str, example: str) -> CronTrigger:
 
 def run_once(settings: Settings, database_url: str, jobs: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Run the jobs once, in order (for cron or a container's one-shot run); the digest, the
-    deletion sweep and the alerts only when named. Several processes share the sources."""
+    deletion sweep and the alerts only when named. Several processes share the sources. Each job
+    has its time budget; one that overruns is recorded and the later jobs still run."""
     every = {**JOBS, **ON_DEMAND}
-    return {name: every[name](settings, database_url) for name in (jobs or list(JOBS)) if not STOP.is_set()}
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in jobs or list(JOBS):
+        if STOP.is_set():
+            break
+        try:
+            outcomes[name] = within_budget(name, every[name], settings, database_url)
+        except JobTimeout as exc:  # recorded; the later jobs still run
+            outcomes[name] = {"status": "failed", "error": str(exc)}
+    return outcomes

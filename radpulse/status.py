@@ -65,6 +65,8 @@ def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 def status_report(db: Database, settings: Settings) -> dict[str, Any]:
     """Counts, sources and their last runs, and API budgets."""
+    from radpulse.collectors.runner import interrupted_runs
+
     with db.engine.connect() as conn:
         posts = dict(conn.execute(select(Post.platform, func.count()).group_by(Post.platform)).all())
         totals = {
@@ -91,6 +93,7 @@ def status_report(db: Database, settings: Settings) -> dict[str, Any]:
         "sources": sources,
         "jobs": job_overview(db, settings),
         "deliveries": deliveries_needing_attention(db),
+        "interrupted_runs": interrupted_runs(db),
     }
 
 

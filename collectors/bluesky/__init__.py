@@ -27,6 +27,7 @@ from radpulse.collectors.base import (
     provenance,
     utcnow,
 )
+from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, SourceUnavailable
@@ -92,6 +93,7 @@ class BlueskyCollector(Collector):
                 self.settings.secret("BLUESKY_HANDLE"),
                 self.settings.secret("BLUESKY_APP_PASSWORD"),
                 raw_nsids=(SEARCH, GET_POSTS),
+                deadlines=Deadlines.from_settings(self.settings),
             )
         return self._session
 

@@ -27,7 +27,7 @@ from radpulse.config import Settings
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article
 from radpulse.errors import BadPayload, CollectorError
-from radpulse.literature.http import TIMEOUT, USER_AGENT, RateLimiter, RetryPolicy, new_client, send
+from radpulse.collectors.http import USER_AGENT, Deadlines, RateLimiter, RetryPolicy, new_client, send
 
 CROSSREF = "https://api.crossref.org/"
 CLIENT = f"httpx/{httpx.__version__}"
@@ -80,7 +80,8 @@ class CrossrefCollector(Collector):
         super().__init__(settings)
         mailto = settings.crossref.mailto
         agent = USER_AGENT[:-1] + f"; mailto:{mailto})" if mailto else USER_AGENT
-        self.client = new_client(timeout=TIMEOUT, transport=transport, headers={"User-Agent": agent})
+        self.client = new_client(deadlines=Deadlines.from_settings(settings), transport=transport,
+                                 headers={"User-Agent": agent})
         self.limiter = RateLimiter(5)  # until the first answer tells the pool's real limit
         #: the database to read candidates from; the runner may set it, else opened per run
         self.db = db

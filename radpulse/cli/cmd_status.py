@@ -46,3 +46,6 @@ def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
                 + f"; `radpulse digest resend {d['email']} --week {d['period']}`)" if d["status"] == "unknown"
                 else f"failed: {' '.join((d['error'] or '').split())}")
         console.print(terminal_safe(f"{d['kind']} {d['period']} to {d['email']}: {what}"), markup=False)
+    for run in report["interrupted_runs"][:5]:
+        console.print(f"Interrupted run: {run['source']} started {run['started_at']} (run {run['run_id']}): "
+                      f"{run['reason']}", markup=False)

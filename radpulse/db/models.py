@@ -359,6 +359,9 @@ class CollectionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[str]] = mapped_column(default=list)
     cursor_after: Mapped[dict[str, Any] | None]
+    #: the process running it (host name and process id): a run whose process is gone is interrupted
+    process_id: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
 
 
 class ApiUsage(Base):

@@ -182,9 +182,15 @@ def test_timeouts_persisting(db, sleeps):
     assert "ConnectTimeout" in summary.error and "4 times" in summary.error
 
 
-def test_a_request_timeout_is_set():
-    api = XApi(TOKEN, timeout=12.5)
-    assert api.client.session.timeout == 12.5
+def test_requests_carry_the_configured_deadlines():
+    from radpulse.collectors.http import DeadlineAdapter, Deadlines
+
+    settings = x_settings()
+    settings.network.read_timeout_seconds = 12.5
+    api = XCollector(settings).api
+    adapter = api.client.session.get_adapter("https://api.x.com/2/tweets/search/recent")
+    assert isinstance(adapter, DeadlineAdapter)
+    assert adapter.deadlines == Deadlines(connect=10.0, read=12.5, total=120.0)
 
 
 @pytest.mark.parametrize("raw", ['{"data": [{"id": "1"', "<html>Over capacity</html>", "[1, 2]"])
