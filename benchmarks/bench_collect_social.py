@@ -39,17 +39,17 @@ import yaml
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import decode_posts as bsky_decode
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import decode_statuses as masto_decode
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
-from radpulse.collectors.runner import RunSummary, start_run, consume
+from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
+from radpulse.records import Batch, SourceSpec, provenance, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"

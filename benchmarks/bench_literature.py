@@ -27,15 +27,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from radpulse.collectors.base import Batch, PostRecord, SourceSpec
 from radpulse.collectors.feeds.normalise import parse_feed
-from radpulse.collectors.runner import RunSummary, start_run, consume
+from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import POST_COLUMNS, Values, post_rows
 from radpulse.literature.linking import link_all, register_hook
 from radpulse.literature.links import extract_citations, might_cite
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 FEED_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 
-from radpulse.collectors.base import PostRef, utcnow
 from radpulse.collectors.runner import RunSummary, refresh_platforms
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Post
+from radpulse.records import PostRef, utcnow
 
 #: the platforms whose collectors can re-read posts by id
 SWEPT_PLATFORMS = ("x", "reddit", "mastodon", "bluesky")

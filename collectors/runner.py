@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.registry import get_collector
 from radpulse.config import Settings
 from radpulse.db.engine import Database
@@ -26,6 +26,7 @@ from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, Source
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import CollectorError
+from radpulse.records import Batch, PostRef, SourceSpec, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -280,7 +280,7 @@ def settings_from_dict(
         ) from None
     settings.path = path
     settings.env = _captured_env(environ)
-    # the caps every collected record is checked against as it is built (collectors.base)
+    # the caps every collected record is checked against as it is built (radpulse.records)
     set_limits(Limits(**settings.limits.model_dump()))
     return settings
 

@@ -27,11 +27,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database, open_database
 from radpulse.errors import ConfigError
 from radpulse.locks import job_lock
+from radpulse.records import SourceSpec, utcnow
 from radpulse.schedules import collect_job_name, source_interval
 
 log = logging.getLogger(__name__)

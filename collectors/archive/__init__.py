@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from radpulse.collectors.archive.readers import Progress, read_twarc, read_x_archive
-from radpulse.collectors.base import Batch
-from radpulse.collectors.runner import RunSummary, finish_run, start_run, consume
+from radpulse.collectors.runner import RunSummary, consume, finish_run, start_run
 from radpulse.db.engine import Database
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.errors import InputError, RadpulseError
+from radpulse.records import Batch
 
 __all__ = ["import_twarc", "import_x_archive", "run_import"]
 

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import Text, cast, or_, select
 
-from radpulse.collectors.base import ArticleRecord, Batch, Collector, SourceSpec, chunked, utcnow
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.crossref.normalise import work_to_article
 from radpulse.collectors.registry import register
 from radpulse.config import Settings
@@ -28,6 +28,7 @@ from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article
 from radpulse.errors import BadPayload, CollectorError
 from radpulse.literature.http import TIMEOUT, USER_AGENT, RateLimiter, RetryPolicy, new_client, send
+from radpulse.records import ArticleRecord, Batch, SourceSpec, utcnow
 
 CROSSREF = "https://api.crossref.org/"
 CLIENT = f"httpx/{httpx.__version__}"

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class CrossrefSettings(Section):

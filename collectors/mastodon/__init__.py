@@ -19,17 +19,7 @@ from typing import Any
 
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 
-from radpulse.collectors.base import (
-    JSON,
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.config import mastodon_token_env
@@ -41,6 +31,7 @@ from radpulse.errors import (
     NotFound,
     SourceUnavailable,
 )
+from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 from .helpers import (
     InstanceClient,

@@ -20,7 +20,12 @@ import requests
 import tweepy
 
 from radpulse.errors import (
-    AuthError, BadPayload, CollectorError, NotFound, RateLimited, SourceUnavailable,
+    AuthError,
+    BadPayload,
+    CollectorError,
+    NotFound,
+    RateLimited,
+    SourceUnavailable,
 )
 
 CLIENT = f"tweepy/{tweepy.__version__}"

@@ -16,9 +16,9 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Connection,
+    LargeBinary,
     Table,
     Text,
-    LargeBinary,
     and_,
     bindparam,
     case,
@@ -33,10 +33,10 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.edges import resolve_pending_mentions, write_edges
 from radpulse.db.models import Article, Author, Post, PostSource
 from radpulse.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord, utcnow
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -146,7 +146,7 @@ class Values:
         `RAW_COLUMNS`), sparing a decode to str and the driver's encode back of every payload."""
         if value is None:
             return None
-        # bytes are the payload's JSON text as the service sent it (see collectors.base)
+        # bytes are the payload's JSON text as the service sent it (see radpulse.records)
         data = value if isinstance(value, bytes) else orjson.dumps(value, default=str)
         # a bytearray binds without the driver's adapter lookup that bytes go through
         return bytearray(data) if self.sqlite else data.decode()

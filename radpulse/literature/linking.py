@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, Text, cast, delete, select, update
 
-from radpulse.collectors.base import ArticleRecord, Batch, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import chunks, insert_for, upsert_articles
@@ -33,6 +32,7 @@ from radpulse.identifiers import (
     pubmed_url,
 )
 from radpulse.literature.links import Citation, extract_citations, might_cite
+from radpulse.records import ArticleRecord, Batch, utcnow
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 MENTIONS: Table = Mention.__table__  # type: ignore[assignment]

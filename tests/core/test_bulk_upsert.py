@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.db.models import Article, Author, Post
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 

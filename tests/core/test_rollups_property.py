@@ -20,7 +20,6 @@ from sqlalchemy import delete, insert, select
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.analysis.review import decide
 from radpulse.analysis.store import analyze
-from radpulse.collectors.base import AuthorRecord, Batch, PostRecord, SourceSpec
 from radpulse.collectors.runner import RunSummary, consume
 from radpulse.db.models import (
     Annotation,
@@ -40,6 +39,7 @@ from radpulse.db.models import (
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement_of
 from radpulse.db.rollups import refresh_stale_rollups
+from radpulse.records import AuthorRecord, Batch, PostRecord, SourceSpec
 
 START = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
 SOURCES = ("tag:rsna", "tag:radiology")

@@ -14,7 +14,14 @@ from radpulse.db.models import Annotation, Author, Mention, Post, PostSource, So
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.filters import public_select
 from radpulse.db.queries.metrics import author_key, engagement
-from radpulse.db.queries.rollups import accounts_by, articles, hashtags, top_accounts, totals, volume_by
+from radpulse.db.queries.rollups import (
+    accounts_by,
+    articles,
+    hashtags,
+    top_accounts,
+    totals,
+    volume_by,
+)
 from radpulse.demo import build_demo
 
 END = dt.date(2026, 11, 27)

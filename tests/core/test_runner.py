@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, Collector, PostRecord, Quarantined, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.collectors.runner import collect_sources, load_cursor, run_source
 from radpulse.db.models import Author, CollectionRun, Post, PostSource, Quarantine, Source
 from radpulse.errors import RateLimited
+from radpulse.records import Batch, PostRecord, Quarantined, SourceSpec
 
 T0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
 
@@ -168,7 +169,7 @@ def test_pages_received_before_a_collector_error_are_committed(db, settings, fak
 
 def test_an_author_on_many_pages_is_written_once_per_run_unless_the_profile_changed(db, settings, fake_platforms, monkeypatch):
     from radpulse.collectors import runner
-    from radpulse.collectors.base import AuthorRecord
+    from radpulse.records import AuthorRecord
 
     class Authored(FakeCollector):
         def collect(self, source, cursor):  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ import respx
 import yaml
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import ArticleRecord
 from radpulse.collectors.crossref import (
     CROSSREF,
     CrossrefCollector,
@@ -23,6 +22,7 @@ from radpulse.collectors.crossref import (
 from radpulse.collectors.runner import collect_sources
 from radpulse.db.models import Article
 from radpulse.db.store import upsert_articles
+from radpulse.records import ArticleRecord
 
 CHAPTER = "10.1007/978-3-658-17671-6_18-1"
 

@@ -15,17 +15,18 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.collectors.crossref import CROSSREF
 from radpulse.collectors.pubmed import EUTILS
 from radpulse.collectors.runner import AFTER_BATCH_HOOKS, collect_sources, run_source
 from radpulse.db.models import Annotation, Article, Mention, Post
 from radpulse.db.store import upsert_posts
+from radpulse.identifiers import article_key, normalise_doi
 from radpulse.literature import evaluate as evaluation
 from radpulse.literature.attention import article_attention
-from radpulse.identifiers import article_key, normalise_doi
 from radpulse.literature.linking import link_all, link_batch, link_posts, register_hook
 from radpulse.literature.links import extract_citations
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 T0 = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.UTC)
 

@@ -9,17 +9,33 @@ from collections.abc import Iterator
 
 import responses
 from sqlalchemy import func, select
+from xreplay import (
+    LOOKUP_URL,
+    SEARCH_URL,
+    SearchServer,
+    add_source,
+    body,
+    cassette_json,
+    query_params,
+    search_page_with_metrics,
+    serve_json,
+    stored_posts,
+    x_settings,
+)
 
 from radpulse.collectors import registry
 from radpulse.collectors import runner as runner_module
-from radpulse.collectors.base import Batch, Collector, PostRecord, PostRef
-from radpulse.collectors.runner import api_units_spent, collect_sources, load_cursor, refresh_platforms, run_source
+from radpulse.collectors.base import Collector
+from radpulse.collectors.runner import (
+    api_units_spent,
+    collect_sources,
+    load_cursor,
+    refresh_platforms,
+    run_source,
+)
 from radpulse.collectors.x import XCollector
 from radpulse.db.models import ApiUsage, CollectionRun, Post, PostSource
-from xreplay import (
-    LOOKUP_URL, SEARCH_URL, SearchServer, add_source, body, cassette_json, query_params,
-    search_page_with_metrics, serve_json, stored_posts, x_settings,
-)
+from radpulse.records import Batch, PostRecord, PostRef
 
 UTC = dt.timezone.utc
 
