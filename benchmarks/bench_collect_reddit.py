@@ -34,6 +34,7 @@ from typing import Any
 from pg import drop_pg, fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
 from radpulse.config import DatabaseSettings, default_config_data, settings_from_dict
@@ -161,7 +162,7 @@ def store(db: Database, batches: Iterator[Batch]) -> int:
     spec = source(db)
     summary = RunSummary(source=spec.name, platform="reddit")
     consume(db, batches, summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
     return summary.new
 
 

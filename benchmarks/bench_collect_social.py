@@ -39,6 +39,7 @@ import yaml
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import decode_posts as bsky_decode
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
@@ -164,7 +165,7 @@ def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callab
 
     start = time.perf_counter()
     consume(db, batches(), summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect`
     seconds = time.perf_counter() - start
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()
@@ -182,7 +183,8 @@ def bench_storage(url: str, platform: str, normalised: list[tuple]) -> float:  #
     batches = [Batch(posts=posts, authors=authors, quarantined=bad, cursor={"page": k}, fetched=len(posts))
                for k, (posts, authors, bad) in enumerate(normalised)]
     start = time.perf_counter()
-    consume(db, iter(batches), summary, source=spec, commit_items=DatabaseSettings().commit_items)
+    consume(db, iter(batches), summary, source=spec, after_batch=after_batch_steps(),
+            commit_items=DatabaseSettings().commit_items)
     seconds = time.perf_counter() - start
     db.dispose()
     return seconds

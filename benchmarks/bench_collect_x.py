@@ -27,6 +27,7 @@ import orjson
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.collectors.x.client import CLIENT
 from radpulse.collectors.x.normalise import normalise_page
@@ -115,7 +116,7 @@ def bench_collect(url: str, pages: list[bytes]) -> tuple[float, float]:
 
     start, cpu = time.perf_counter(), time.process_time()
     consume(db, batches(), summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect`
     seconds = (time.perf_counter() - start, time.process_time() - cpu)
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()

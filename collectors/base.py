@@ -22,7 +22,6 @@ from radpulse.records import JSON, Batch, PostRef, SourceSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from radpulse.config import Settings
-    from radpulse.db.engine import Database
 
 
 class Collector(abc.ABC):
@@ -40,9 +39,6 @@ class Collector(abc.ABC):
         self.settings = settings
         #: billable units already spent this calendar month (set by the runner before collect)
         self.spent_this_period = 0
-        #: the database being collected into (set by the runner; for collectors that read it,
-        #: such as Crossref enrichment of stored articles)
-        self.db: Database | None = None
 
     def check_configured(self, source: SourceSpec) -> None:
         """Raise NotConfigured naming the variable to set when credentials are missing."""

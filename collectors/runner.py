@@ -30,21 +30,11 @@ from radpulse.records import Batch, PostRef, SourceSpec, utcnow
 
 log = logging.getLogger(__name__)
 
-#: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
-#: (the literature linker registers itself here to link posts to the papers they cite)
-AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
-
-
-def _register_builtin_hooks() -> None:
-    from radpulse.db.rollups import mark_batch_days  # the days whose rollups the batch changed
-    from radpulse.literature.linking import link_batch  # posts citing papers become mentions
-
-    for hook in (link_batch, mark_batch_days):
-        if hook not in AFTER_BATCH_HOOKS:
-            AFTER_BATCH_HOOKS.append(hook)
-
-
-_register_builtin_hooks()
+#: a step run after each batch is stored, in the batch's transaction: step(conn, batch, post_ids),
+#: post_ids mapping (platform, external_id) to the stored post's id. The caller (the CLI, the
+#: scheduler) passes the steps in, e.g. linking posts to the papers they cite and marking the days whose
+#: rollups the batch changed (radpulse.collection.after_batch_steps).
+AfterBatch = Callable[[Connection, Batch, dict[Any, int]], None]
 
 
 @dataclass
@@ -89,8 +79,12 @@ def load_cursor(db: Database, source_id: int) -> dict[str, Any] | None:
         return conn.execute(select(SourceCursor.cursor).where(SourceCursor.source_id == source_id)).scalar()
 
 
-def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None) -> tuple[int, int]:
-    """Store one batch (authors, posts, articles, quarantined items, cursor); returns (new, updated)."""
+def write_batch(
+    conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None,
+    after_batch: Sequence[AfterBatch] = (),
+) -> tuple[int, int]:
+    """Store one batch (authors, posts, articles, quarantined items, cursor), then run the
+    `after_batch` steps in the same transaction; returns (new, updated)."""
     now = utcnow()
     upsert_authors(conn, batch.authors, now=now)
     posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None)
@@ -119,8 +113,8 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
                 index_elements=["platform", "period"], set_={"units": ApiUsage.__table__.c.units + ins.excluded.units}
             )
         )
-    for hook in AFTER_BATCH_HOOKS:
-        hook(conn, batch, posts.ids)
+    for step in after_batch:
+        step(conn, batch, posts.ids)
     return posts.new + arts.new, posts.updated + arts.updated
 
 
@@ -207,6 +201,7 @@ def consume(
     source: SourceSpec | None = None,
     on_batch: Callable[[RunSummary], None] | None = None,
     commit_items: int = 0,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> None:
     """Write `batches`, counting into `summary` (which ends as success or warning).
 
@@ -233,7 +228,7 @@ def consume(
         pending.clear()
         size = 0
         with db.engine.begin() as conn:
-            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id)
+            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id, after_batch=after_batch)
             fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
             conn.execute(
                 update(CollectionRun)
@@ -276,6 +271,7 @@ def run_source(
     source: SourceSpec,
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> RunSummary:
     """Collect one source into `db`; never raises for a failure of the source itself."""
     summary = RunSummary(source=source.name, platform=source.platform)
@@ -283,10 +279,9 @@ def run_source(
     summary.cursor = load_cursor(db, source.id) if source.id is not None else None
     try:
         collector.check_configured(source)
-        collector.db = db
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
-                commit_items=collector.settings.database.commit_items)
+                commit_items=collector.settings.database.commit_items, after_batch=after_batch)
     except CollectorError as exc:
         summary.status, summary.error = exc.status, str(exc)
     except Exception as exc:  # one source failing never stops the others
@@ -305,6 +300,7 @@ def collect_sources(
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
     on_source: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Collect every source, one collector instance per platform; failures stay per source."""
     results: list[RunSummary] = []
@@ -323,7 +319,7 @@ def collect_sources(
                 summary.run_id = start_run(db, source.name, source.id, "collect")
                 finish_run(db, summary)
             else:
-                summary = run_source(db, collector, source, on_batch=on_batch)
+                summary = run_source(db, collector, source, on_batch=on_batch, after_batch=after_batch)
             results.append(summary)
             if on_source:
                 on_source(summary)
@@ -352,6 +348,7 @@ def refresh_platforms(
     db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None,
     select_posts: Callable[[Database, str, Settings, dt.datetime | None], list[PostRef]] | None = None,
     kind: str = "refresh",
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Re-read engagement of recent posts per platform; deletions at the source are applied.
 
@@ -371,7 +368,7 @@ def refresh_platforms(
                         else stale_posts(db, platform, settings.refresh.max_age_days, now))
                 # the spec has no id: no cursor or source links, but billable reads are counted
                 consume(db, collector.refresh(refs), summary, source=spec,
-                        commit_items=settings.database.commit_items)
+                        commit_items=settings.database.commit_items, after_batch=after_batch)
             finally:
                 collector.close()
         except CollectorError as exc:

@@ -1,6 +1,6 @@
 """Linking posts to the papers they cite: `mentions` rows, stub articles, and reconciliation.
 
-- `link_batch` is the runner's after-batch hook: posts just stored are linked in the same
+- `link_batch` is an after-batch step the CLI and the scheduler give the runner: posts just stored are linked in the same
   transaction, and articles just collected absorb stubs created earlier from mentions.
 - `link_posts(conn, post_ids)` links stored posts by id; `link_all(db)` is the bulk pass over
   every stored post (streamed in id order, one transaction per chunk).
@@ -196,7 +196,7 @@ def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> in
 
 
 def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None:
-    """After-batch hook for collectors.runner: link the batch's posts, fold stubs into its articles."""
+    """After-batch step (see collectors.runner.AfterBatch): link the batch's posts, fold stubs into its articles."""
     if batch.posts and post_ids:
         cited: dict[int, list[Citation]] = {}
         for post in batch.posts:
@@ -244,13 +244,5 @@ def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> Li
     return total
 
 
-def register_hook() -> None:
-    """Add `link_batch` to the runner's AFTER_BATCH_HOOKS (idempotent)."""
-    from radpulse.collectors.runner import AFTER_BATCH_HOOKS
-
-    if link_batch not in AFTER_BATCH_HOOKS:
-        AFTER_BATCH_HOOKS.append(link_batch)
-
-
-__all__ = ["LinkResult", "link_all", "link_batch", "link_posts", "reconcile_articles", "register_hook",
+__all__ = ["LinkResult", "link_all", "link_batch", "link_posts", "reconcile_articles",
            "resolve_citations", "store_mentions"]

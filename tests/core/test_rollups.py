@@ -93,6 +93,7 @@ def test_the_demo_fills_the_rollups(db):
 def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(db, settings, monkeypatch):
     from radpulse.collectors import registry
     from radpulse.collectors.base import Collector
+    from radpulse.collection import after_batch_steps
     from radpulse.collectors.runner import collect_sources
     from radpulse.db.models import Source
     from radpulse.records import Batch, SourceSpec
@@ -115,7 +116,7 @@ def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(
         s.add(row)
         s.flush()
         spec = SourceSpec("fake:q", "fake", "query", "q", {}, row.id)
-    [summary] = collect_sources(db, settings, [spec])
+    [summary] = collect_sources(db, settings, [spec], after_batch=after_batch_steps())  # as the CLI and scheduler
     assert summary.status == "failed" and summary.new == 6
     frame = volume_by(db, dims=("source",))
     assert frame.posts.tolist() == [2, 2, 2] and set(frame.source) == {"fake:q"}

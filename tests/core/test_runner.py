@@ -133,9 +133,7 @@ def test_one_failing_source_never_stops_the_others(db, settings, fake_platforms)
     assert count_posts(db) == 13
 
 
-def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_the_group(db, settings, fake_platforms, monkeypatch):
-    from radpulse.collectors import runner
-
+def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_the_group(db, settings, fake_platforms):
     src = make_source(db, "fake:q", "fake")
     grouped = settings.model_copy(deep=True)
     grouped.database.commit_items = 6  # two pages of 3 per transaction
@@ -146,12 +144,10 @@ def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_t
         if len(commits) == 2:
             raise RuntimeError("disk full while storing")
 
-    monkeypatch.setattr(runner, "AFTER_BATCH_HOOKS", [crash_on_second_commit])
-    summary = run_source(db, FakeCollector(grouped), src)
+    summary = run_source(db, FakeCollector(grouped), src, after_batch=[crash_on_second_commit])
     assert summary.status == "failed" and "disk full" in summary.error
     assert commits == [{"page": 1}, {"page": 3}]  # each commit carries its last page's cursor
     assert load_cursor(db, src.id) == {"page": 1} and count_posts(db) == 6
-    monkeypatch.setattr(runner, "AFTER_BATCH_HOOKS", [])
     again = run_source(db, FakeCollector(grouped), src)
     assert again.status == "success" and again.new == 6 and count_posts(db) == 12
 
