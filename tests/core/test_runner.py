@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -223,3 +224,15 @@ def test_collection_checkpoints_the_wal_into_the_database_file_as_it_goes(tmp_pa
 def test_background_checkpoints_are_a_no_op_off_sqlite_files(db):
     with db.background_checkpoints() as checkpoint:
         checkpoint()  # PostgreSQL, or SQLite in memory: nothing to do, nothing raised
+
+
+def test_runs_leave_the_garbage_collector_as_they_found_it(db, settings, fake_platforms):
+    """No gc.freeze(): a long-running scheduler would exempt more objects after every run."""
+    src = make_source(db, "fake:q", "fake")
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    crashing = FakeCollector(settings)
+    crashing.crash_after = 2
+    for collector in (FakeCollector(settings), crashing, FakeCollector(settings)):
+        run_source(db, collector, src)
+        assert gc.get_freeze_count() == frozen
+        assert gc.get_threshold() == thresholds
