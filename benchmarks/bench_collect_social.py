@@ -46,6 +46,7 @@ from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import decode_statuses as masto_decode
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
+from radpulse.collectors.registry import get_collector
 from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
@@ -165,7 +166,8 @@ def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callab
 
     start = time.perf_counter()
     consume(db, batches(), summary, source=spec,
-            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect`
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items,  # as `radpulse collect`
+            merge_rule=get_collector(platform).merge_rule)
     seconds = time.perf_counter() - start
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()
@@ -184,7 +186,7 @@ def bench_storage(url: str, platform: str, normalised: list[tuple]) -> float:  #
                for k, (posts, authors, bad) in enumerate(normalised)]
     start = time.perf_counter()
     consume(db, iter(batches), summary, source=spec, after_batch=after_batch_steps(),
-            commit_items=DatabaseSettings().commit_items)
+            commit_items=DatabaseSettings().commit_items, merge_rule=get_collector(platform).merge_rule)
     seconds = time.perf_counter() - start
     db.dispose()
     return seconds

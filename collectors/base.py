@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from radpulse.errors import NotConfigured
-from radpulse.records import JSON, Batch, PostRef, SourceSpec
+from radpulse.records import JSON, Batch, MergeRule, PostRef, SourceSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from radpulse.config import Settings
@@ -34,6 +34,9 @@ class Collector(abc.ABC):
     stores_posts: ClassVar[bool] = True
     #: environment variables that must be set, in the order they are reported as missing
     required_env: ClassVar[tuple[str, ...]] = ()
+    #: how new readings of a stored post merge into it (the store applies it to this collector's
+    #: posts); the default: the newest reading's counts win
+    merge_rule: ClassVar[MergeRule] = MergeRule()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -26,7 +26,7 @@ from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, Source
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import CollectorError
-from radpulse.records import Batch, PostRef, SourceSpec, utcnow
+from radpulse.records import Batch, MergeRule, PostRef, SourceSpec, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,14 @@ def load_cursor(db: Database, source_id: int) -> dict[str, Any] | None:
 def write_batch(
     conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None,
     after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
 ) -> tuple[int, int]:
     """Store one batch (authors, posts, articles, quarantined items, cursor), then run the
-    `after_batch` steps in the same transaction; returns (new, updated)."""
+    `after_batch` steps in the same transaction; returns (new, updated). `merge_rule` is the
+    collector's rule for posts already stored."""
     now = utcnow()
     upsert_authors(conn, batch.authors, now=now)
-    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None)
+    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None, rule=merge_rule)
     arts = upsert_articles(conn, batch.articles, now=now)
     if batch.quarantined:
         conn.execute(
@@ -202,6 +204,7 @@ def consume(
     on_batch: Callable[[RunSummary], None] | None = None,
     commit_items: int = 0,
     after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
 ) -> None:
     """Write `batches`, counting into `summary` (which ends as success or warning).
 
@@ -227,7 +230,8 @@ def consume(
         pending.clear()
         size = 0
         with db.engine.begin() as conn:
-            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id, after_batch=after_batch)
+            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id, after_batch=after_batch,
+                                       merge_rule=merge_rule)
             fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
             conn.execute(
                 update(CollectionRun)
@@ -280,7 +284,8 @@ def run_source(
         collector.check_configured(source)
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
-                commit_items=collector.settings.database.commit_items, after_batch=after_batch)
+                commit_items=collector.settings.database.commit_items, after_batch=after_batch,
+                merge_rule=collector.merge_rule)
     except CollectorError as exc:
         summary.status, summary.error = exc.status, str(exc)
     except Exception as exc:  # one source failing never stops the others
@@ -367,7 +372,8 @@ def refresh_platforms(
                         else stale_posts(db, platform, settings.refresh.max_age_days, now))
                 # the spec has no id: no cursor or source links, but billable reads are counted
                 consume(db, collector.refresh(refs), summary, source=spec,
-                        commit_items=settings.database.commit_items, after_batch=after_batch)
+                        commit_items=settings.database.commit_items, after_batch=after_batch,
+                        merge_rule=collector.merge_rule)
             finally:
                 collector.close()
         except CollectorError as exc:

@@ -74,6 +74,21 @@ def provenance(endpoint: str, client: str, retrieved_at: dt.datetime | None = No
     }
 
 
+@dataclass(frozen=True, slots=True)
+class MergeRule:
+    """How new readings of a stored post merge into it; a collector declares its platform's rule
+    (`Collector.merge_rule`) and the store applies it to that collector's posts.
+
+    By default the newest reading's counts replace the stored ones. With `per_community`, one
+    post is read in several communities that each keep their own counts (Mastodon: a status
+    seen on several instances): a reading from another community than the stored one only ever
+    raises a count, and the community the post was first read in stays its community (a rerun
+    or refresh there replaces the counts as usual).
+    """
+
+    per_community: bool = False
+
+
 @dataclass(slots=True)
 class AuthorRecord:
     """A normalised account, unique by (platform, external_id)."""

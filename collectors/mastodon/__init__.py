@@ -31,7 +31,16 @@ from radpulse.errors import (
     NotFound,
     SourceUnavailable,
 )
-from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
+from radpulse.records import (
+    JSON,
+    Batch,
+    MergeRule,
+    PostRecord,
+    PostRef,
+    SourceSpec,
+    provenance,
+    utcnow,
+)
 
 from .helpers import (
     InstanceClient,
@@ -66,6 +75,8 @@ class MastodonCollector(Collector):
     platform = PLATFORM
     kinds = ("tag",)
     required_env = ()  # most instances serve hashtag timelines anonymously
+    #: a status seen on several instances is stored once, with the best counts of any instance
+    merge_rule = MergeRule(per_community=True)
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
