@@ -2,17 +2,21 @@
 
 `Annotator` bundles the models (built with their defaults when not given, as BERTopic builds
 its sub-models) and is what both `radpulse analyze` (database) and `radpulse annotate` (files)
-run. Its `version` joins the versions of the models it holds, so bumping any model's version
-makes every post annotated by the old combination due again.
+run. Its `version` joins the versions of the models it holds and of the text normalisation;
+a model's version is its code version plus a hash of the data files it was built from
+(lexicons, rules, training sets). Bumping a model's code version, or editing one of its data
+files, makes every post annotated by the old combination due again.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from radpulse.analysis.authors import AuthorTypeClassifier, Profile, default_author_classifier
+from radpulse.analysis.data_files import data_bytes, digest, versioned
 from radpulse.analysis.flags import FlagDetector
 from radpulse.analysis.sentiment import RadiologySentiment
 from radpulse.analysis.text import normalise
@@ -22,6 +26,17 @@ from radpulse.analysis.topics import TopicClassifier, default_topic_classifier
 ANNOTATOR_NAME = "radpulse-annotator"
 #: longer texts are analysed on their first MAX_CHARS characters (Reddit's own post limit)
 MAX_CHARS = 40_000
+
+
+def model_version(model: Any) -> str:
+    """A model's version: `version` (its code), plus the digest of its data once fitted."""
+    return versioned(model.version, getattr(model, "data_digest_", None))
+
+
+@functools.cache
+def normalisation_digest() -> str:
+    """Hash of the data the text normalisation reads (the hashtag segmentation words)."""
+    return digest([data_bytes("hashtag_words.txt")])
 
 
 @dataclass(slots=True)
@@ -69,17 +84,19 @@ class Annotator:
 
     @property
     def version(self) -> str:
-        """Combined version, e.g. '1.0.0+1.0.0+1.0.0' (sentiment+topics+flags)."""
-        return f"{self.sentiment.version}+{self.topics.version}+{self.flags.version}"
+        """Combined version of sentiment+topics+flags+text normalisation, e.g.
+        '1.0.0.3f2a9c1d+1.0.0.8be01f44+1.0.0+c0ffee12' (at most 50 characters)."""
+        models = "+".join(model_version(m) for m in (self.sentiment, self.topics, self.flags))
+        return f"{models}+{normalisation_digest()}"
 
     @property
     def author_model(self) -> str:
-        """What `Author.author_type_model` records, e.g. 'radpulse-authors@1.0.0'."""
-        return f"{self.authors.name}@{self.authors.version}"
+        """What `Author.author_type_model` records, e.g. 'radpulse-authors@1.0.0.5d41402a'."""
+        return f"{self.authors.name}@{model_version(self.authors)}"
 
     def models(self) -> dict[str, str]:
         """Name → version of every model used (stored in `Annotation.extra`)."""
-        return {m.name: m.version for m in (self.sentiment, self.topics, self.flags)}
+        return {m.name: model_version(m) for m in (self.sentiment, self.topics, self.flags)}
 
     def annotate(
         self,

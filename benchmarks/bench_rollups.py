@@ -83,10 +83,15 @@ def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> Non
     from sqlalchemy import func, select, text
 
     from radpulse.collectors import runner
-    from radpulse.collectors.base import Batch, SourceSpec
     from radpulse.db.engine import open_database
     from radpulse.db.models import Post, RollupDaily, RollupStaleDay, Source
-    from radpulse.db.rollups import _as_dates, rebuild_rollups, refresh_rollups, refresh_stale_rollups
+    from radpulse.db.rollups import (
+        _as_dates,
+        rebuild_rollups,
+        refresh_rollups,
+        refresh_stale_rollups,
+    )
+    from radpulse.records import Batch, SourceSpec
 
     db = open_database(url)
     with db.engine.connect() as conn:

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def idle(seconds: float) -> None:
-    from radpulse.collectors.base import SourceSpec
     from radpulse.config import default_config_data, settings_from_dict
+    from radpulse.records import SourceSpec
     from radpulse.scheduler import build_scheduler
 
     tmp = Path(tempfile.mkdtemp())

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from radpulse.collectors.base import Collector, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.errors import ConfigError, InputError
+from radpulse.records import SourceSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import tomlkit

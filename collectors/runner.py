@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.registry import get_collector
 from radpulse.collectors.runs import (  # noqa: F401 - re-exported: the runner's public names
     JOB_DEADLINE, RunSummary, check_budget, finish_run, interrupted_runs, mark_interrupted_runs,
@@ -29,24 +29,15 @@ from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, Source
 from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import CollectorError, JobTimeout
+from radpulse.records import Batch, MergeRule, PostRef, SourceSpec, utcnow
 
 log = logging.getLogger(__name__)
 
-#: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
-#: (the literature linker registers itself here to link posts to the papers they cite)
-AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
-
-
-def _register_builtin_hooks() -> None:
-    from radpulse.db.rollups import mark_batch_days  # the days whose rollups the batch changed
-    from radpulse.literature.linking import link_batch  # posts citing papers become mentions
-
-    for hook in (link_batch, mark_batch_days):
-        if hook not in AFTER_BATCH_HOOKS:
-            AFTER_BATCH_HOOKS.append(hook)
-
-
-_register_builtin_hooks()
+#: a step run after each batch is stored, in the batch's transaction: step(conn, batch, post_ids),
+#: post_ids mapping (platform, external_id) to the stored post's id. The caller (the CLI, the
+#: scheduler) passes the steps in, e.g. linking posts to the papers they cite and marking the days whose
+#: rollups the batch changed (radpulse.collection.after_batch_steps).
+AfterBatch = Callable[[Connection, Batch, dict[Any, int]], None]
 
 
 def current_period(now: dt.datetime | None = None) -> str:
@@ -67,11 +58,17 @@ def load_cursor(db: Database, source_id: int) -> dict[str, Any] | None:
         return conn.execute(select(SourceCursor.cursor).where(SourceCursor.source_id == source_id)).scalar()
 
 
-def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None) -> tuple[int, int]:
-    """Store one batch (authors, posts, articles, quarantined items, cursor); returns (new, updated)."""
+def write_batch(
+    conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None,
+    after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
+) -> tuple[int, int]:
+    """Store one batch (authors, posts, articles, quarantined items, cursor), then run the
+    `after_batch` steps in the same transaction; returns (new, updated). `merge_rule` is the
+    collector's rule for posts already stored."""
     now = utcnow()
     upsert_authors(conn, batch.authors, now=now)
-    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None)
+    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None, rule=merge_rule)
     arts = upsert_articles(conn, batch.articles, now=now)
     if batch.quarantined:
         conn.execute(
@@ -97,8 +94,8 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
                 index_elements=["platform", "period"], set_={"units": ApiUsage.__table__.c.units + ins.excluded.units}
             )
         )
-    for hook in AFTER_BATCH_HOOKS:
-        hook(conn, batch, posts.ids)
+    for step in after_batch:
+        step(conn, batch, posts.ids)
     return posts.new + arts.new, posts.updated + arts.updated
 
 
@@ -164,6 +161,8 @@ def consume(
     source: SourceSpec | None = None,
     on_batch: Callable[[RunSummary], None] | None = None,
     commit_items: int = 0,
+    after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
 ) -> None:
     """Write `batches`, counting into `summary` (which ends as success or warning).
 
@@ -172,10 +171,9 @@ def consume(
     the batches it had already yielded are committed first, so the cursor always stands at
     the last batch received and the next run resumes right after it.
     """
-    # Objects alive now (modules, settings, clients) never become garbage during a run: moving
-    # them out of the collector's reach makes each collection ~25-30% cheaper in bulk loads, and
-    # pages of freshly decoded JSON need far fewer young-generation passes than the default.
-    gc.freeze()
+    # Pages of freshly decoded JSON are tens of thousands of small objects: a larger first-generation
+    # threshold for the run (restored after it) spares most young-generation passes. No gc.freeze():
+    # it is never undone, so a long-running `radpulse run` would exempt more objects every run.
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     pending: list[Batch] = []
@@ -190,7 +188,8 @@ def consume(
         pending.clear()
         size = 0
         with db.engine.begin() as conn:
-            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id)
+            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id, after_batch=after_batch,
+                                       merge_rule=merge_rule)
             fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
             conn.execute(
                 update(CollectionRun)
@@ -234,6 +233,7 @@ def run_source(
     source: SourceSpec,
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> RunSummary:
     """Collect one source into `db`; never raises for a failure of the source itself."""
     summary = RunSummary(source=source.name, platform=source.platform)
@@ -241,10 +241,10 @@ def run_source(
     summary.cursor = load_cursor(db, source.id) if source.id is not None else None
     try:
         collector.check_configured(source)
-        collector.db = db
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
-                commit_items=collector.settings.database.commit_items)
+                commit_items=collector.settings.database.commit_items, after_batch=after_batch,
+                merge_rule=collector.merge_rule)
     except (CollectorError, JobTimeout) as exc:
         summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
     except Exception as exc:  # one source failing never stops the others
@@ -263,6 +263,7 @@ def collect_sources(
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
     on_source: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Collect every source, one collector instance per platform; failures stay per source."""
     results: list[RunSummary] = []
@@ -286,7 +287,7 @@ def collect_sources(
                 summary.run_id = start_run(db, source.name, source.id, "collect")
                 finish_run(db, summary)
             else:
-                summary = run_source(db, collector, source, on_batch=on_batch)
+                summary = run_source(db, collector, source, on_batch=on_batch, after_batch=after_batch)
             results.append(summary)
             if on_source:
                 on_source(summary)
@@ -315,6 +316,7 @@ def refresh_platforms(
     db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None,
     select_posts: Callable[[Database, str, Settings, dt.datetime | None], list[PostRef]] | None = None,
     kind: str = "refresh",
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Re-read engagement of recent posts per platform; deletions at the source are applied.
 
@@ -335,7 +337,8 @@ def refresh_platforms(
                         else stale_posts(db, platform, settings.refresh.max_age_days, now))
                 # the spec has no id: no cursor or source links, but billable reads are counted
                 consume(db, collector.refresh(refs), summary, source=spec,
-                        commit_items=settings.database.commit_items)
+                        commit_items=settings.database.commit_items, after_batch=after_batch,
+                        merge_rule=collector.merge_rule)
             finally:
                 collector.close()
         except (CollectorError, JobTimeout) as exc:

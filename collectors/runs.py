@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from radpulse.collectors.base import utcnow
+from radpulse.records import utcnow
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import CollectionRun
 from radpulse.errors import JobTimeout

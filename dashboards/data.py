@@ -19,9 +19,17 @@ import pandas as pd
 from sqlalchemy import Date, String, and_, cast, func, literal, select, true, tuple_
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Article, Author, CollectionRun, Mention, Post, PostSource, Source
-from radpulse.db.queries import PostFilters, author_key, engagement, public_where
-from radpulse.db.queries import rollups
+from radpulse.db.models import (
+    Annotation,
+    Article,
+    Author,
+    CollectionRun,
+    Mention,
+    Post,
+    PostSource,
+    Source,
+)
+from radpulse.db.queries import PostFilters, author_key, engagement, public_where, rollups
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c

@@ -9,15 +9,26 @@ then the packaged defaults (`radpulse/default_config.toml`). Nothing else in rad
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from radpulse.errors import ConfigError
 from radpulse.safetext import Limits, set_limits
+
+log = logging.getLogger(__name__)
 
 #: every secret radpulse reads, all from environment variables, never from the file
 SECRET_ENV = (
@@ -58,11 +69,18 @@ class Section(BaseModel):
 class DatabaseSettings(Section):
     #: SQLAlchemy URL; empty means the embedded SQLite file in the data directory
     url: str = ""
-    #: rows per transaction in bulk writes
-    batch_size: int = Field(5000, ge=1, le=100_000)
     #: collected items written per transaction (whole API pages, with their cursor); a crash
     #: of the process loses at most this many items, which the next run fetches again
     commit_items: int = Field(1000, ge=0, le=100_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired_keys(cls, data: Any) -> Any:
+        """Files written by earlier `radpulse init`s have `batch_size`, which nothing ever read."""
+        if isinstance(data, dict) and "batch_size" in data:
+            log.warning("[database] batch_size is no longer used (nothing read it); remove it from the config file.")
+            data = {k: v for k, v in data.items() if k != "batch_size"}
+        return data
 
 
 #: longest feed or PubMed query name: it becomes the source name "feed:<name>" (VARCHAR(300))
@@ -295,7 +313,7 @@ def settings_from_dict(
         ) from None
     settings.path = path
     settings.env = _captured_env(environ)
-    # the caps every collected record is checked against as it is built (collectors.base)
+    # the caps every collected record is checked against as it is built (radpulse.records)
     set_limits(Limits(**settings.limits.model_dump()))
     return settings
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import delete, insert, select, text
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Mention, Meta, Post, PostSource, Source
 from radpulse.db.rollups import rebuild_rollups
@@ -39,6 +38,7 @@ from radpulse.demo_vocab import (
     THEMES,
     TITLE_PATTERNS,
 )
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord, utcnow
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
 PLATFORM_SHARE = np.array([0.42, 0.16, 0.14, 0.28])

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from radpulse.collectors.base import utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import JobState
 from radpulse.db.store import insert_for
+from radpulse.records import utcnow
 
 
 def record_start(db: Database, name: str, holder: str, now: dt.datetime | None = None) -> None:

@@ -36,11 +36,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database, open_database
 from radpulse.errors import ConfigError, JobTimeout
 from radpulse.locks import job_lock
+from radpulse.records import SourceSpec, utcnow
 from radpulse.schedules import collect_job_name, source_interval
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ def _stop_check(summary: Any) -> None:
 
 def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None) -> dict[str, Any]:
     """Collect source `name` unless another process holds it or collected it since `not_before`."""
+    from radpulse.collection import after_batch_steps
     from radpulse.collectors.runner import collect_sources
     from radpulse.db.models import CollectionRun, Source
     from radpulse.sources import spec_of
@@ -113,13 +114,13 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
             spec = next((s for s in synced_sources(db, settings) if s.name == name), None)
             if spec is None:
                 return {"status": "skipped", "reason": "no longer tracked"}
-        [summary] = collect_sources(db, settings, [spec], on_batch=_stop_check)
+        [summary] = collect_sources(db, settings, [spec], on_batch=_stop_check, after_batch=after_batch_steps())
     return {"status": summary.status, "new": summary.new, "fetched": summary.fetched, "error": summary.error}
 
 
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
     """Collect every enabled source once, leaving to others the sources another process is
-    collecting or collected within half its interval."""
+    collecting or collected within half its interval; then the Crossref enrichment job."""
     db = shared_database(database_url)
     out = {}
     for spec in synced_sources(db, settings):
@@ -127,6 +128,8 @@ def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
             break
         half = dt.timedelta(minutes=source_interval(settings, spec) / 2)
         out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half)["status"]
+    if settings.crossref.enabled and not STOP.is_set():
+        out["crossref:enrich"] = enrich_job(settings, database_url).get("status")
     return out
 
 
@@ -143,18 +146,28 @@ def _locked(name: str, work: Callable[[Database, Settings], dict[str, Any]]) -> 
 
 
 def _refresh(db: Database, settings: Settings) -> dict[str, Any]:
+    from radpulse.collection import refresh
     from radpulse.collectors.registry import social_platforms
-    from radpulse.collectors.runner import refresh_platforms
 
     platforms = sorted({s.platform for s in synced_sources(db, settings)} & set(social_platforms()))
-    return {r.source: r.status for r in refresh_platforms(db, settings, platforms)}
+    return {r.source: r.status for r in refresh(db, settings, platforms)}
+
+
+def _enrich(db: Database, settings: Settings) -> dict[str, Any]:
+    """Crossref enrichment of stored articles: a job of its own, with its own run record."""
+    from radpulse.collection import after_batch_steps
+    from radpulse.collectors.crossref import enrich_articles
+
+    r = enrich_articles(db, settings, after_batch=after_batch_steps())
+    return {"status": r.status, "fetched": r.fetched, "updated": r.updated, "error": r.error}
 
 
 def _sweep(db: Database, settings: Settings) -> dict[str, Any]:
+    from radpulse.collection import after_batch_steps
     from radpulse.collectors.deletion_sweep import SWEPT_PLATFORMS, sweep_deletions
 
     platforms = sorted({s.platform for s in synced_sources(db, settings)} & set(SWEPT_PLATFORMS))
-    return {r.source: r.status for r in sweep_deletions(db, settings, platforms)}
+    return {r.source: r.status for r in sweep_deletions(db, settings, platforms, after_batch=after_batch_steps())}
 
 
 def _analyze(db: Database, settings: Settings) -> dict[str, Any]:
@@ -213,7 +226,7 @@ def within_budget(name: str, job: Callable[[Settings, str], dict[str, Any]], set
     return result["outcome"]
 
 
-refresh_job, sweep_job = _locked("refresh", _refresh), _locked("sweep", _sweep)
+refresh_job, sweep_job, enrich_job = _locked("refresh", _refresh), _locked("sweep", _sweep), _locked("enrich", _enrich)
 analyze_job, digest_job, alerts_job = _locked("analyze", _analyze), _locked("digest", _digest), _locked("alerts", _alerts)
 
 JOBS: dict[str, Job] = {"collect": collect_job, "refresh": refresh_job, "analyze": analyze_job}
@@ -285,6 +298,9 @@ def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = T
     add("analyze", analyze_job, IntervalTrigger(minutes=settings.schedule.analyze_every_minutes, timezone=tz),
         now + dt.timedelta(seconds=5))
     add("refresh", refresh_job, IntervalTrigger(hours=settings.schedule.refresh_every_hours, timezone=tz))
+    if settings.crossref.enabled:  # enrichment of articles the collections brought, at the default interval
+        add("enrich", enrich_job, IntervalTrigger(minutes=settings.schedule.collect_every_minutes, timezone=tz),
+            now + dt.timedelta(seconds=60))
     if settings.refresh.deletion_sweep_days > 0:  # daily, first after a day: one batch per platform each time
         add("sweep", sweep_job, IntervalTrigger(days=1, timezone=tz))
     if settings.digest.enabled:

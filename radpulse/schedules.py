@@ -9,8 +9,8 @@ both read this module, so what status shows is what runs.
 
 from __future__ import annotations
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.config import Settings
+from radpulse.records import SourceSpec
 
 
 def source_interval(settings: Settings, spec: SourceSpec) -> int:

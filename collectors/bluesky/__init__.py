@@ -16,21 +16,12 @@ from typing import Any
 import orjson
 from atproto import models
 
-from radpulse.collectors.base import (
-    JSON,
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, SourceUnavailable
+from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 from .helpers import BlueskySession
 from .normalise import PLATFORM, decode_posts, normalise_page, sort_at

@@ -1,4 +1,5 @@
-"""What the Crossref platform declares: its [crossref] section and one enrichment source."""
+"""What the Crossref platform declares: its [crossref] section. Enrichment is a job run after the
+collectors (`radpulse.collectors.crossref.enrich_articles`), not a collector: no sources."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class CrossrefSettings(Section):
@@ -27,9 +28,7 @@ class CrossrefPlatform(Platform):
         return CrossrefSettings
 
     def expand(self, section: CrossrefSettings) -> list[SourceSpec]:
-        if not section.enabled:
-            return []
-        return [SourceSpec("crossref:enrich", "crossref", "enrichment", "articles missing metadata", {})]
+        return []  # the enrichment job reads its work list from the database
 
 
 PLATFORM = register_platform(CrossrefPlatform())

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import httpx
 
-from radpulse.collectors.base import Batch, Collector, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.feeds.normalise import ParsedFeed, parse_feed
 from radpulse.collectors.registry import register
 from radpulse.config import Settings
 from radpulse.errors import BadPayload
 from radpulse.collectors.http import Deadlines, RetryPolicy, new_client, send
+from radpulse.records import Batch, SourceSpec, utcnow
 
 #: largest feed body read (decoded bytes); the rest of a larger feed is skipped with a warning
 MAX_FEED_BYTES = 5 * 1024 * 1024

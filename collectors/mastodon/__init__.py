@@ -20,17 +20,7 @@ from urllib.parse import urlsplit
 
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 
-from radpulse.collectors.base import (
-    JSON,
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
@@ -42,6 +32,16 @@ from radpulse.errors import (
     NotConfigured,
     NotFound,
     SourceUnavailable,
+)
+from radpulse.records import (
+    JSON,
+    Batch,
+    MergeRule,
+    PostRecord,
+    PostRef,
+    SourceSpec,
+    provenance,
+    utcnow,
 )
 
 from .helpers import (
@@ -78,6 +78,8 @@ class MastodonCollector(Collector):
     platform = PLATFORM
     kinds = ("tag",)
     required_env = ()  # most instances serve hashtag timelines anonymously
+    #: a status seen on several instances is stored once, with the best counts of any instance
+    merge_rule = MergeRule(per_community=True)
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)

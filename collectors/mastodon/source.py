@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
 from radpulse.errors import InputError
+from radpulse.records import SourceSpec
 
 
 class Timeline(Section):

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 
 import httpx
 
-from radpulse.collectors.base import Batch, Collector, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.pubmed.normalise import SearchResult, parse_esearch, parse_pubmed_articles
 from radpulse.collectors.registry import register
 from radpulse.config import Settings
 from radpulse.collectors.http import Deadlines, RateLimiter, RetryPolicy, new_client, send
+from radpulse.records import Batch, SourceSpec, utcnow
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 #: ESearch (and EFetch through the history server) reach only the first 10,000 records

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class SubredditSettings(Section):

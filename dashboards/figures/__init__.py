@@ -10,7 +10,13 @@ partial periods), `bars` (ranked and grouped bars, papers by platform, meeting p
 `static` (HTML bars for email).
 """
 
-from radpulse.dashboards.figures.bars import grouped_shares, hashtag_figure, phases_figure, platform_breakdown, ranked_bars
+from radpulse.dashboards.figures.bars import (
+    grouped_shares,
+    hashtag_figure,
+    phases_figure,
+    platform_breakdown,
+    ranked_bars,
+)
 from radpulse.dashboards.figures.static import html_bars
 from radpulse.dashboards.figures.style import (
     OKABE_ITO,
@@ -21,7 +27,12 @@ from radpulse.dashboards.figures.style import (
     finish,
     safe_labels,
 )
-from radpulse.dashboards.figures.time import over_time, partial_periods, period_bounds, share_over_time
+from radpulse.dashboards.figures.time import (
+    over_time,
+    partial_periods,
+    period_bounds,
+    share_over_time,
+)
 
 __all__ = ["OKABE_ITO", "PLATFORM_COLOURS", "SENTIMENT_COLOURS", "colours_for", "empty", "finish", "grouped_shares",
            "hashtag_figure", "html_bars", "over_time", "partial_periods", "period_bounds", "phases_figure",

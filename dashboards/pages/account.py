@@ -8,7 +8,14 @@ import dash
 from dash import html
 
 from radpulse.dashboards import data, figures
-from radpulse.dashboards.components import empty_state, external_link, graph, post_list, section, table
+from radpulse.dashboards.components import (
+    empty_state,
+    external_link,
+    graph,
+    post_list,
+    section,
+    table,
+)
 from radpulse.dashboards.pages._frame import drill_column, render
 from radpulse.dashboards.state import period_for
 from radpulse.db.queries.posts import post_page

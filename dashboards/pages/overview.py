@@ -6,7 +6,7 @@ import dash
 from dash import html
 
 from radpulse.dashboards import data, figures
-from radpulse.dashboards.components import empty_state, graph, kpi, section
+from radpulse.dashboards.components import empty_state, graph, kpi
 from radpulse.dashboards.pages._frame import drill_column, render
 from radpulse.dashboards.state import period_for
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from radpulse.alerts.spikes import Spike, find_spikes
-from radpulse.collectors.base import utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post, SentAlert, Subscriber
+from radpulse.records import utcnow
 from radpulse.safeurl import safe_http_url
 from radpulse.terminal import terminal_safe
 

@@ -24,7 +24,20 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, cast, delete, false, func, insert, literal_column, or_, select, true
+from sqlalchemy import (
+    Connection,
+    Date,
+    and_,
+    cast,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.expression import ColumnElement
 
 from radpulse.db.engine import Database

@@ -30,9 +30,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from radpulse.collectors.base import utcnow
 from radpulse.db.engine import Database
 from radpulse.db.store import insert_for
+from radpulse.records import utcnow
 
 #: how long a claim holds before another sender may take it over
 LEASE = dt.timedelta(minutes=10)

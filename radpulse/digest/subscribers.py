@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from radpulse.collectors.base import utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Subscriber
 from radpulse.digest.addresses import normalise_email
 from radpulse.errors import InputError
+from radpulse.records import utcnow
 
 
 def add_subscriber(db: Database, email: str, *, name: str | None = None, topics: list[str] | None = None,

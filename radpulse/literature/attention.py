@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
+from radpulse.db.queries import PostFilters, public_where
 
 #: an original post's weight per platform (Altmetric uses 1 for X, 0.25 for Reddit/Facebook;
 #: radpulse's Reddit sources are radiology subreddits where a linked paper is a discussion thread)

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from radpulse.analysis.discovery import TopicDiscovery
 from radpulse.analysis.flags import FLAGS, FlagDetector
 from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
-from radpulse.analysis.pipeline import MAX_CHARS, Annotator
+from radpulse.analysis.pipeline import MAX_CHARS, Annotator, model_version, normalisation_digest
 from radpulse.analysis.sentiment import RadiologySentiment
 
 ANNOTATOR = Annotator()
@@ -15,7 +15,11 @@ ANNOTATOR = Annotator()
 
 def test_version_combines_the_models():
     assert ANNOTATOR.version == "+".join(
-        m.version for m in (ANNOTATOR.sentiment, ANNOTATOR.topics, ANNOTATOR.flags))
+        [*(model_version(m) for m in (ANNOTATOR.sentiment, ANNOTATOR.topics, ANNOTATOR.flags)),
+         normalisation_digest()])
+    # models built from data files carry the files' digest; the rule-only flags do not
+    assert model_version(ANNOTATOR.sentiment) == f"{ANNOTATOR.sentiment.version}.{ANNOTATOR.sentiment.data_digest_}"
+    assert model_version(ANNOTATOR.flags) == ANNOTATOR.flags.version
     assert len(ANNOTATOR.version) <= 50  # Annotation.model_version is String(50)
     assert set(ANNOTATOR.models()) == {"radpulse-sentiment", "radpulse-topics", "radpulse-flags"}
 

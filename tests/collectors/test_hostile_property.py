@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pandas as pd
-
-from radpulse.safetext import plain_text
-from hypothesis import HealthCheck, given, settings, example
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.collectors.bluesky.normalise import normalise_page as bluesky_page
 from radpulse.collectors.feeds.normalise import parse_feed
 from radpulse.collectors.mastodon.normalise import normalise_page as mastodon_page
@@ -31,6 +28,8 @@ from radpulse.dashboards import figures
 from radpulse.dashboards.app import articles_table
 from radpulse.digest import Digest, render
 from radpulse.errors import BadPayload
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
+from radpulse.safetext import plain_text
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post
 from radpulse.db.store import upsert_posts
 from radpulse.demo import build_demo
 from radpulse.errors import InputError
+from radpulse.records import PostRecord
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

@@ -8,12 +8,12 @@ from sqlalchemy import insert
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.analysis.review import held_post_ids
-from radpulse.collectors.base import ArticleRecord, PostRecord
 from radpulse.dashboards import data
-from radpulse.db.queries import PostFilters
 from radpulse.db.models import Annotation, Mention, ReviewDecision
+from radpulse.db.queries import PostFilters
 from radpulse.db.store import upsert_articles, upsert_posts
 from radpulse.literature.attention import mention_frame
+from radpulse.records import ArticleRecord, PostRecord
 
 T = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
 

@@ -3,7 +3,6 @@ record with a clear message, never a traceback or an HTTP 500."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest

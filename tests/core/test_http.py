@@ -13,8 +13,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from radpulse.collectors.base import SourceSpec
-from radpulse.collectors.feeds import FeedCollector
+from radpulse.records import SourceSpec
 from radpulse.collectors.http import (
     STATUS_EXCEPTIONS, Deadlines, RateLimiter, RetryPolicy, deadline_session, error_for_status, new_client, send,
 )
@@ -22,7 +21,7 @@ from radpulse.collectors.netguard import check_url, is_public_address
 from radpulse.collectors.runner import collect_sources
 from radpulse.db.models import Source
 from radpulse.errors import (
-    AuthError, DeadlineExceeded, NotFound, RateLimited, RedirectLoop, SourceUnavailable, UnsafeURL,
+    AuthError, DeadlineExceeded, NotFound, RateLimited, SourceUnavailable, UnsafeURL,
 )
 from tests.conftest import make_settings
 

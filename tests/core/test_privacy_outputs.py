@@ -9,19 +9,19 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from radpulse.db.rollups import rebuild_rollups
 from radpulse.analysis.discovery import discovery_frame
+from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.api import iter_posts, posts_frame, public_posts
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.dashboards import data
 from radpulse.db.models import Annotation, Mention, ReviewDecision
 from radpulse.db.queries import PostFilters, held_post_ids
 from radpulse.db.queries.privacy import ANNOTATOR_NAME as READ_LAYER_ANNOTATOR
+from radpulse.db.rollups import rebuild_rollups
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
 from radpulse.digest import build_digest
 from radpulse.exports.deidentify import is_platform_link, scrub_text
 from radpulse.literature.attention import article_attention, mention_frame
-from radpulse.analysis.pipeline import ANNOTATOR_NAME
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
 from tests.conftest import make_settings
 
 T = dt.datetime(2026, 11, 17, 12, tzinfo=dt.UTC)
@@ -134,9 +134,9 @@ def _seed_identifiable(db) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_a_deidentified_export_contains_no_known_handle_id_or_profile_url(db, tmp_path, fmt):
+    from radpulse.db.queries import PostFilters
     from radpulse.exports.posts import iter_post_frames
     from radpulse.exports.writers import write_frames
-    from radpulse.db.queries import PostFilters
 
     _seed_identifiable(db)
     out = tmp_path / f"posts.{fmt}"

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, insert, inspect, select
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import downgrade, open_database, upgrade
 from radpulse.db.models import Post, RollupDaily, RollupHashtagDaily, RollupStaleDay
 from radpulse.db.queries import PostFilters
@@ -17,6 +16,7 @@ from radpulse.db.queries.rollups import totals, volume_by
 from radpulse.db.rollups import rebuild_rollups, refresh_rollups, refresh_stale_rollups
 from radpulse.db.store import upsert_posts
 from radpulse.demo import build_demo
+from radpulse.records import PostRecord
 
 UTC = dt.timezone.utc
 
@@ -92,9 +92,11 @@ def test_the_demo_fills_the_rollups(db):
 
 def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(db, settings, monkeypatch):
     from radpulse.collectors import registry
-    from radpulse.collectors.base import Batch, Collector, SourceSpec
+    from radpulse.collectors.base import Collector
+    from radpulse.collection import after_batch_steps
     from radpulse.collectors.runner import collect_sources
     from radpulse.db.models import Source
+    from radpulse.records import Batch, SourceSpec
 
     class Pages(Collector):
         platform = "fake"
@@ -114,7 +116,7 @@ def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(
         s.add(row)
         s.flush()
         spec = SourceSpec("fake:q", "fake", "query", "q", {}, row.id)
-    [summary] = collect_sources(db, settings, [spec])
+    [summary] = collect_sources(db, settings, [spec], after_batch=after_batch_steps())  # as the CLI and scheduler
     assert summary.status == "failed" and summary.new == 6
     frame = volume_by(db, dims=("source",))
     assert frame.posts.tolist() == [2, 2, 2] and set(frame.source) == {"fake:q"}

@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.analysis.review import decide
 from radpulse.analysis.store import analyze
-from radpulse.collectors.base import AuthorRecord, Batch, PostRecord, SourceSpec
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.runner import RunSummary, consume
 from radpulse.db.models import (
     Annotation,
@@ -40,6 +40,9 @@ from radpulse.db.models import (
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement_of
 from radpulse.db.rollups import refresh_stale_rollups
+from radpulse.records import AuthorRecord, Batch, PostRecord, SourceSpec
+
+STEPS = after_batch_steps()  # what the CLI and the scheduler pass the runner
 
 START = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
 SOURCES = ("tag:rsna", "tag:radiology")
@@ -227,7 +230,8 @@ def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
                 post_id, flags = flagged[op[1] % len(flagged)]
                 decide(db, post_id, flags[0], op[2], "checked by hand", reviewer="test")
         if batch.posts:  # what collect_sources and refresh_platforms do per source, then once per run
-            consume(db, [batch], RunSummary(source=source.name if source else "refresh", platform="x"), source=source)
+            consume(db, [batch], RunSummary(source=source.name if source else "refresh", platform="x"), source=source,
+                    after_batch=STEPS)
             refresh_stale_rollups(db)
         assert stored(db) == expected(db), op
     with db.engine.connect() as conn:
@@ -239,7 +243,7 @@ def test_the_property_sees_every_kind_of_row(db):
     source_ids = _reset(db)
     spec = SourceSpec(SOURCES[0], "x", "hashtag", SOURCES[0], id=source_ids[0])
     batch = Batch(posts=[post_record(1, 10, ("RSNA2026", "AI"), 0, 1)], authors=[AuthorRecord("reddit", "a1", handle="h1")])
-    consume(db, [batch], RunSummary(source=spec.name, platform="x"), source=spec)
+    consume(db, [batch], RunSummary(source=spec.name, platform="x"), source=spec, after_batch=STEPS)
     refresh_stale_rollups(db)
     with db.engine.connect() as conn:
         post_id = conn.execute(select(Post.id)).scalar_one()

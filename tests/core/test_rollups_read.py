@@ -10,11 +10,18 @@ import pytest
 from sqlalchemy import func, select
 
 from radpulse.analysis.store import analyze
-from radpulse.db.models import Annotation, Author, Mention, Post, PostSource, Source
+from radpulse.db.models import Annotation, Author, Mention, Post, Source
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.filters import public_select
 from radpulse.db.queries.metrics import author_key, engagement
-from radpulse.db.queries.rollups import accounts_by, articles, hashtags, top_accounts, totals, volume_by
+from radpulse.db.queries.rollups import (
+    accounts_by,
+    articles,
+    hashtags,
+    top_accounts,
+    totals,
+    volume_by,
+)
 from radpulse.demo import build_demo
 
 END = dt.date(2026, 11, 27)

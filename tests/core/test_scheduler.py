@@ -13,7 +13,7 @@ from radpulse.cli.main import cli
 from radpulse.collectors import registry
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation, CollectionRun, Post
-from radpulse.collectors.base import Batch
+from radpulse.records import Batch
 from radpulse.scheduler import JOBS, build_scheduler, run_once
 from tests.conftest import make_settings
 from tests.core.test_runner import FakeCollector

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post
 from radpulse.db.store import upsert_posts
 from radpulse.demo import build_demo
+from radpulse.records import PostRecord
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 END = dt.date(2026, 11, 27)

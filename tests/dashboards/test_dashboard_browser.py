@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from radpulse.db.models import Post, ReviewDecision
 from radpulse.db.queries import PostFilters, public_where
-from tests.dashboards.conftest import ARTIFACTS, CREDENTIALS, EVIL_TAG, END
+from tests.dashboards.conftest import ARTIFACTS, CREDENTIALS, END, EVIL_TAG
 
 pytestmark = pytest.mark.browser
 

@@ -7,13 +7,13 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import insert, text
 
-from radpulse.db.rollups import rebuild_rollups
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
-from radpulse.collectors.base import PostRecord
 from radpulse.dashboards import data, figures
 from radpulse.db.models import Annotation
 from radpulse.db.queries import PostFilters
+from radpulse.db.rollups import rebuild_rollups
 from radpulse.db.store import upsert_posts
+from radpulse.records import PostRecord
 
 T0 = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)  # a Thursday
 SENTIMENTS = ("positive", "neutral", "negative")

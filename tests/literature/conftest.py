@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
 from radpulse.collectors.http import RateLimiter
+from radpulse.records import SourceSpec, utcnow
 
 
 def literature_settings(data: dict | None = None, env: dict[str, str] | None = None) -> Settings:

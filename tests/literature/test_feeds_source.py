@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from werkzeug import Response
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.feeds import FeedCollector, cut_at_last_item
 from radpulse.collectors.feeds.normalise import parse_date, split_authors
 from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, Quarantine, SourceCursor
 from radpulse.collectors.http import USER_AGENT, Deadlines, RetryPolicy
+from radpulse.records import SourceSpec
 
 RSS_ITEM = """<item><title>{title}</title><link>https://pubs.rsna.org/doi/10.1148/radiol.{n}?af=R</link>
 <description>{summary}</description><dc:creator>Ann Author, Bob Writer</dc:creator>

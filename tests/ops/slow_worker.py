@@ -10,7 +10,7 @@ import threading
 import time
 
 from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, PostRecord
+from radpulse.records import Batch, PostRecord
 from radpulse.scheduler import run_once
 from tests.conftest import make_settings
 from tests.core.test_runner import T0, FakeCollector

@@ -10,10 +10,10 @@ from collections import Counter
 import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.job_states import job_states
-from radpulse.schedules import job_schedules, source_interval
+from radpulse.records import SourceSpec
 from radpulse.scheduler import build_scheduler, shared_database
+from radpulse.schedules import job_schedules, source_interval
 from tests.conftest import make_settings
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)

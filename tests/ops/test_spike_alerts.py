@@ -6,12 +6,12 @@ import datetime as dt
 
 from click.testing import CliRunner
 
+from radpulse.alerts.delivery import send_alerts
 from radpulse.alerts.spikes import find_spikes, robust_z
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.store import upsert_posts
 from radpulse.digest import add_subscriber
-from radpulse.alerts.delivery import send_alerts
+from radpulse.records import PostRecord
 from tests.digest.digest_helpers import settings_for
 
 DAY = dt.date(2026, 11, 20)

@@ -7,16 +7,16 @@ import json
 import re
 from collections.abc import Iterator
 
+import mastodon_replay as mr
 import pytest
 import responses
+from mastodon_replay import make_settings
 from sqlalchemy import func, select
 
-import mastodon_replay as mr
-from mastodon_replay import make_settings
-from radpulse.collectors.base import Batch
 from radpulse.collectors.mastodon import MastodonCollector
 from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post, PostSource
+from radpulse.records import Batch
 from radpulse.sources import sync_sources
 
 OFF = {"enabled": False}

@@ -6,15 +6,23 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select
+from xreplay import (
+    SEARCH_URL,
+    TOKEN,
+    add_source,
+    body,
+    cassette_json,
+    serve_cassette,
+    serve_json,
+    stored_posts,
+    x_settings,
+)
 
-from radpulse.collectors.base import Batch
 from radpulse.collectors.runner import load_cursor, run_source, write_batch
 from radpulse.collectors.x import XCollector
 from radpulse.collectors.x.client import RateLimiter, RetryPolicy, XApi
 from radpulse.db.models import CollectionRun, Quarantine
-from xreplay import (
-    SEARCH_URL, TOKEN, add_source, body, cassette_json, serve_cassette, serve_json, stored_posts, x_settings,
-)
+from radpulse.records import Batch
 
 NOW = 1_700_000_000.0
 
