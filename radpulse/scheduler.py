@@ -22,9 +22,12 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import os
 import random
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -313,14 +316,20 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
 _HOLDER = ""
 
 
+def process_name() -> str:
+    """This process in `job_states.holder`: host and PID (as radpulse.digest.claims.new_holder,
+    which is not imported here: radpulse.digest pulls in the analysis models, pandas and
+    scikit-learn, ~200 MB that an idle scheduler does not need)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
 def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = True,
                     sources: list[SourceSpec] | None = None) -> BaseScheduler:
     """A scheduler with one collection job per source and the analyze, refresh, sweep, digest and alert jobs."""
-    from radpulse.digest.claims import new_holder
     from radpulse.sources import expand_sources
 
     global _HOLDER
-    _HOLDER = _HOLDER or new_holder()
+    _HOLDER = _HOLDER or process_name()
     cls = BlockingScheduler if blocking else BackgroundScheduler
     tz = settings.schedule.timezone
     scheduler = cls(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
