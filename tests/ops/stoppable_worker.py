@@ -11,7 +11,7 @@ import sys
 import threading
 
 from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, PostRecord
+from radpulse.records import Batch, PostRecord
 from tests.core.test_runner import T0, FakeCollector
 
 PAGES, PER_PAGE = 40, 5

@@ -9,8 +9,7 @@ from sqlalchemy import update
 
 from radpulse.alerts.attention_jumps import find_attention_jumps
 from radpulse.alerts.delivery import send_alerts
-from radpulse.collectors.base import ArticleRecord, PostRecord
-from radpulse.collectors.base import utcnow
+from radpulse.records import ArticleRecord, PostRecord, utcnow
 from radpulse.db.models import Mention, Post
 from radpulse.db.store import upsert_articles, upsert_posts
 from radpulse.digest import add_subscriber

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from radpulse.collectors.base import PostRecord, SourceSpec
+from radpulse.records import PostRecord, SourceSpec
 from radpulse.collectors.runner import current_period
 from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun
@@ -71,7 +71,7 @@ def test_healthz_lists_each_jobs_last_run_and_outcome(db, db_url, running):
     report = json.loads(body)
     assert report["scheduler"] == "running" and report["database"] == "ok"
     jobs = report["jobs"]
-    assert set(jobs) == {"collect:x:#ok", "collect:x:#broken", "analyze", "refresh"}
+    assert set(jobs) >= {"collect:x:#ok", "collect:x:#broken", "analyze", "refresh"}  # every scheduled job
     assert jobs["collect:x:#ok"]["last_status"] == "success" and jobs["collect:x:#ok"]["consecutive_failures"] == 0
     assert jobs["collect:x:#broken"]["last_status"] == "failed" and jobs["collect:x:#broken"]["consecutive_failures"] == 2
     last = dt.datetime.fromisoformat(jobs["collect:x:#ok"]["last_run"])
