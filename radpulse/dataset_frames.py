@@ -1,8 +1,8 @@
 """The dataset's aggregate frames: posts per day, and the conversation network (de-identified).
 
-`daily_frame` reads the rollup tables when this radpulse has them (`radpulse.db.queries.rollups`),
-else the same numbers straight from public posts through the read layer (`daily_from_posts`,
-also the tests' oracle for the rollups). `edge_frame` and `graph_of` turn the network read layer
+`daily_frame` reads the rollup tables (`radpulse.db.queries.rollups`) when they are current, and
+the same numbers straight from public posts through the read layer (`daily_from_posts`, also the
+tests' oracle for the rollups) while some day waits for its refresh. `edge_frame` and `graph_of` turn the network read layer
 (`radpulse.db.queries.network`) into pseudonymised edge lists and networkx graphs.
 """
 
@@ -55,18 +55,25 @@ def daily_from_posts(db: Database, filters: PostFilters, by: Sequence[str] = ("p
     return frame
 
 
+def _rollups_current(db: Database) -> bool:
+    """True when the rollup tables exist and no day waits for a refresh (else read the posts)."""
+    try:
+        from radpulse.db.models import RollupStaleDay
+    except ImportError:
+        return False
+    with db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(RollupStaleDay)).scalar_one() == 0
+
+
 def daily_frame(db: Database, filters: PostFilters, by: Sequence[str] = ("platform",)) -> pd.DataFrame:
     """Posts per day: from the rollups when available, else from the posts (the same numbers)."""
     unknown = [d for d in by if d not in DAILY_DIMENSIONS]
     if unknown:
         raise ValueError(f"daily(by=...) takes {', '.join(DAILY_DIMENSIONS)}; not {', '.join(unknown)}.")
-    frame = None
-    try:
-        from radpulse.db.queries import rollups  # type: ignore[attr-defined]
-    except ImportError:
-        rollups = None
-    if rollups is not None and hasattr(rollups, "volume_by"):
-        frame = rollups.volume_by(db, filters, period="day", dims=tuple(by)).rename(columns={"period": "day"})
+    if _rollups_current(db):
+        from radpulse.db.queries.rollups import volume_by
+
+        frame = volume_by(db, filters, period="day", dims=tuple(by)).rename(columns={"period": "day"})
         frame = frame[["day", *by, *COUNTS]]
     else:
         frame = daily_from_posts(db, filters, by)
