@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, Text, cast, func, inspect, select, tuple_
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from radpulse.db.engine import Database, create_db_engine, open_database, upgrade
 from radpulse.db.models import Base
@@ -74,8 +75,13 @@ def prepare_target(target_url: str, source_url: str) -> tuple[Engine, bool]:
     Refuses a target that is not PostgreSQL, holds data of its own, or holds an unfinished copy
     from another source.
     """
-    if make_url(target_url).get_backend_name() != "postgresql":
-        raise InputError(f"`db copy --to` takes a PostgreSQL URL, not {_shown(target_url)}.",
+    try:
+        backend = make_url(target_url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend != "postgresql":
+        shown = _shown(target_url) if backend else repr(target_url)
+        raise InputError(f"`db copy --to` takes a PostgreSQL URL, not {shown}.",
                          hint="Create an empty database (createdb radpulse) and pass "
                               "--to postgresql+psycopg://user@host:5432/radpulse.")
     engine = create_db_engine(target_url)

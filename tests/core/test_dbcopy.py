@@ -145,3 +145,5 @@ def test_an_interrupted_copy_resumes_without_duplicates(demo_url, empty_pg, monk
 def test_copy_refuses_a_target_that_is_not_postgresql(demo_url, tmp_path):
     result = run("--database-url", demo_url, "db", "copy", "--to", f"sqlite:///{tmp_path / 'b.db'}")
     assert result.exit_code == 2 and "PostgreSQL URL" in result.output
+    garbled = run("--database-url", demo_url, "db", "copy", "--to", "not a url")
+    assert garbled.exit_code == 2 and "PostgreSQL URL, not 'not a url'" in garbled.output
