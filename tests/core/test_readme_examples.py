@@ -192,7 +192,9 @@ def test_every_readme_example_runs_as_written(tmp_path, fixtures_dir, monkeypatc
     exec(compile(snippet, "README.md", "exec"), scope)  # noqa: S102 - our own README
     assert len(scope["posts"]) > 0 and set(scope["posts"]["platform"]) <= {"bluesky", "mastodon"}
     assert len(scope["papers"]) > 0
-    scope["db"].dispose()
+    assert len(scope["daily"]) > 0 and scope["g"].number_of_nodes() == len(set(scope["edges"]["source"])
+                                                                           | set(scope["edges"]["target"]))
+    scope["ds"].close()
 
 
 @pytest.mark.parametrize("synopsis", ["radpulse trends emerging [--days 7] [--until DATE] [--platform P ...]"])
