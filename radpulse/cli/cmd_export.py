@@ -90,7 +90,7 @@ def export_dataset(app, out, since, until, platforms, as_json) -> None:  # type:
     from radpulse.timewindow import parse_window
 
     since, until = parse_window(since, until)
-    ds = Dataset(app.db(), key=app.settings.secret("RADPULSE_EXPORT_KEY"), max_rows=0)
+    ds = Dataset(app.db(), key=app.settings.secret("RADPULSE_EXPORT_KEY"))
     filters = {k: v for k, v in {"since": since, "until": until, "platforms": list(platforms)}.items() if v}
     with progress() as bar:
         task = bar.add_task("exporting", total=len(TABLES))
