@@ -3,8 +3,7 @@
 Volumes, accounts, totals, top accounts and hashtag volumes read the rollups
 (radpulse/db/queries/rollups.py: public posts per day, refreshed after every collection,
 analysis and review), so a panel costs the same at a million posts as at a thousand. What the
-rollups cannot answer (hourly buckets of a congress, drill-down clauses, distinct accounts of a
-few hashtags) reads public posts through the read layer (`public_where`, `engagement`,
+rollups cannot answer (hourly buckets of a congress, drill-down clauses) reads public posts through the read layer (`public_where`, `engagement`,
 `author_key`), so held and deleted posts never count either way. Lists of posts (drill-down,
 examples) are indexed pages from `post_page`, never aggregates.
 """
@@ -196,14 +195,14 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     per period when `period` is given. Columns: [period,] hashtag, posts, accounts.
 
     With only dates and platforms chosen, the ranking and the post counts come from the hashtag
-    rollups and distinct accounts from the public posts of those few hashtags."""
+    rollups and distinct accounts from the hashtag-account rollup (exact, an index range per tag)."""
     facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
     if _on_rollups(f, period) and not facets:
         ranked = rollups.hashtags(db, f, tags=tags, period=period, limit=limit)
         if ranked.empty:
             return pd.DataFrame(columns=(["hashtag"] if period is None else ["period", "hashtag"]) + ["posts", "accounts"])
         chosen = sorted(set(ranked["hashtag"]))
-        accounts = _hashtag_accounts(db, f, chosen, period)
+        accounts = _labelled(rollups.hashtag_accounts(db, f, chosen, period=period), [])
         keys = ["hashtag"] if period is None else ["period", "hashtag"]
         ranked = _labelled(ranked, [])
         out = ranked.drop(columns=["account_days"]).merge(accounts, on=keys, how="left")
@@ -220,16 +219,6 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     q = q.order_by(posts.desc(), keys[0]).limit(None if tags else limit) if period is None else q.order_by(*keys)
     names = ["hashtag"] if period is None else ["period", "hashtag"]
     return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
-
-
-def _hashtag_accounts(db: Database, f: PostFilters, tags: Sequence[str], period: str | None) -> pd.DataFrame:
-    """Distinct accounts of public posts carrying each of a few hashtags: [period,] hashtag, accounts."""
-    src, tag = _hashtag_rows(db, f)
-    keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
-    q = (select(*keys, func.count(func.distinct(author_key(P)))).select_from(src)
-         .where(public_where(f, P), tag.in_(list(tags))).group_by(*keys))
-    names = ["hashtag"] if period is None else ["period", "hashtag"]
-    return _frame(db, q, [*names, "accounts"], dates=[] if period is None else ["period"])
 
 
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,

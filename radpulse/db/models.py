@@ -518,6 +518,20 @@ class RollupHashtagDaily(Base):
     authors: Mapped[int] = mapped_column(BigInteger)
 
 
+class RollupHashtagAuthorDaily(Base):
+    """Which accounts used a hashtag (lower-cased) publicly on a day and platform: distinct
+    accounts of a hashtag over any window are a COUNT(DISTINCT platform, author_id) here.
+    The key leads with the hashtag, so a few hashtags over a year read one index range each."""
+
+    __tablename__ = "rollup_hashtag_author_daily"
+    __table_args__ = (Index("ix_rollup_hashtag_author_daily_day", "day"),)
+
+    hashtag: Mapped[str] = mapped_column(String(300), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
 class RollupArticleDaily(Base):
     """Public posts citing an article, and their distinct accounts, per day and platform."""
 

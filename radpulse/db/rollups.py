@@ -1,9 +1,10 @@
 """Rollups: the dashboard's counts, pre-aggregated per day, refreshed only for the days touched.
 
-Four tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
+Five tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
 source x subspecialty x theme x sentiment x author type x language), `rollup_author_daily` (the
 same per account, so distinct accounts over any window are a COUNT DISTINCT on it),
-`rollup_hashtag_daily` and `rollup_article_daily`. Only public posts count: the read layer's
+`rollup_hashtag_daily`, `rollup_hashtag_author_daily` (which accounts used a hashtag on a day, so
+distinct accounts of a hashtag over any window are exact) and `rollup_article_daily`. Only public posts count: the read layer's
 `public_where` (not deleted, not held) selects them, `engagement` weighs them.
 
 A refresh DELETEs the rows of the given days and INSERTs them again with one grouped
@@ -50,6 +51,7 @@ from radpulse.db.models import (
     RollupArticleDaily,
     RollupAuthorDaily,
     RollupDaily,
+    RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupStaleDay,
     Source,
@@ -59,7 +61,7 @@ from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
-TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupArticleDaily)
+TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 _UTC = dt.timezone.utc
@@ -170,13 +172,18 @@ def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
         select(b.c.day, b.c.platform, tag_value, func.count(b.c.post_id.distinct()), func.count(b.c.author_id.distinct()))
         .select_from(b.join(tag, true())).group_by(b.c.day, b.c.platform, tag_value),
     )
+    tag_authors = insert(RollupHashtagAuthorDaily).from_select(
+        ["hashtag", "day", "platform", "author_id"],
+        select(tag_value, b.c.day, b.c.platform, b.c.author_id).select_from(b.join(tag, true()))
+        .where(b.c.author_id.is_not(None)).group_by(tag_value, b.c.day, b.c.platform, b.c.author_id),
+    )
     m = Mention.__table__
     articles = insert(RollupArticleDaily).from_select(
         ["day", "platform", "article_id", "mentions", "authors"],
         select(b.c.day, b.c.platform, m.c.article_id, func.count(), func.count(b.c.author_id.distinct()))
         .select_from(b.join(m, m.c.post_id == b.c.post_id)).group_by(b.c.day, b.c.platform, m.c.article_id),
     )
-    return [posts, authors, hashtags, articles]
+    return [posts, authors, hashtags, tag_authors, articles]
 
 
 def _connection(conn_or_db: Connection | Database) -> tuple[Connection, Any]:

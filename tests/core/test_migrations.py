@@ -11,7 +11,7 @@ from radpulse.db.models import Base
 
 TABLES = {"sources", "source_cursors", "posts", "authors", "post_sources", "articles", "mentions", "annotations",
           "review_decisions", "collection_runs", "quarantine", "api_usage", "subscribers", "sent_digests",
-          "rollup_daily", "rollup_author_daily", "rollup_hashtag_daily", "rollup_article_daily",
+          "rollup_daily", "rollup_author_daily", "rollup_hashtag_daily", "rollup_hashtag_author_daily", "rollup_article_daily",
           "rollup_stale_days", "meta"}
 
 

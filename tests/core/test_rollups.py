@@ -12,7 +12,7 @@ from radpulse.cli.main import cli
 from radpulse.db.engine import downgrade, open_database, upgrade
 from radpulse.db.models import Post, RollupDaily, RollupHashtagDaily, RollupStaleDay
 from radpulse.db.queries import PostFilters
-from radpulse.db.queries.rollups import totals, volume_by
+from radpulse.db.queries.rollups import hashtag_accounts, totals, volume_by
 from radpulse.db.rollups import rebuild_rollups, refresh_rollups, refresh_stale_rollups
 from radpulse.db.store import upsert_posts
 from radpulse.demo import build_demo
@@ -44,6 +44,27 @@ def test_upgrading_a_database_with_posts_marks_their_days_for_the_next_refresh(d
     assert refresh_stale_rollups(db) == 2
     assert totals(db)["posts"] == 2 and totals(db)["accounts"] == 2
     assert list(volume_by(db).posts) == [1, 1]
+    db.dispose()
+
+
+def test_upgrading_to_the_hashtag_account_rollup_marks_the_days_and_counts_accounts_exactly(db_url):
+    db = open_database(db_url, migrate=False)
+    downgrade(db.engine, "base")
+    upgrade(db.engine, "0004n")
+    days = [dt.datetime(2026, 3, 1, 23, 30, tzinfo=UTC), dt.datetime(2026, 3, 2, 0, 30, tzinfo=UTC),
+            dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)]
+    with db.engine.begin() as conn:  # u0 tags #RSNA on both days, u1 once: 2 accounts, 3 account-days
+        conn.execute(insert(Post.__table__), [
+            {"platform": "x", "external_id": f"m{i}", "author_external_id": f"u{min(i, 1) if i < 2 else 0}",
+             "created_at": when, "like_count": 1, "links": [], "hashtags": ["RSNA"], "mentions": [],
+             "has_media": False, "is_deleted": False, "synthetic": False, "first_seen_at": when, "collected_at": when,
+             "text_changed_at": when} for i, when in enumerate(days)])
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        assert set(conn.execute(select(RollupStaleDay.day)).scalars()) == {dt.date(2026, 3, 1), dt.date(2026, 3, 2)}
+    refresh_stale_rollups(db)
+    assert hashtag_accounts(db, PostFilters(), ["#rsna"]).values.tolist() == [["rsna", 2]]
+    assert hashtag_accounts(db, PostFilters(), ["rsna"], period="day")["accounts"].tolist() == [1, 2]
     db.dispose()
 
 

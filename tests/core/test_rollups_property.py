@@ -3,7 +3,7 @@
 Random sequences of collection batches (new posts, engagement updates, deletions at the
 source, through the runner's real `consume` with linking), re-annotations (through
 `analysis.store.analyze` with a stand-in annotator) and review decisions (`review.decide`) are
-applied; after each step the four rollup tables must hold exactly what a Python aggregation of
+applied; after each step the rollup tables must hold exactly what a Python aggregation of
 the posts selected by `public_where` gives. SQLite and PostgreSQL.
 """
 
@@ -33,6 +33,7 @@ from radpulse.db.models import (
     RollupArticleDaily,
     RollupAuthorDaily,
     RollupDaily,
+    RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupStaleDay,
     Source,
@@ -169,6 +170,8 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "authors": {(*k, *v) for k, v in authors.items()},
         "hashtags": {(*k, n, len(who - {None})) for k, (n, who) in tags.items()},
         "articles": {(*k, n, len(who - {None})) for k, (n, who) in arts.items()},
+        "hashtag_authors": {(tag, day, platform, who) for (day, platform, tag), (_, authors) in tags.items()
+                            for who in authors - {None}},
     }
 
 
@@ -185,6 +188,7 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "authors": rows(RollupAuthorDaily, *dims, "author_id", "posts", "engagement"),
         "hashtags": rows(RollupHashtagDaily, "day", "platform", "hashtag", "posts", "authors"),
         "articles": rows(RollupArticleDaily, "day", "platform", "article_id", "mentions", "authors"),
+        "hashtag_authors": rows(RollupHashtagAuthorDaily, "hashtag", "day", "platform", "author_id"),
     }
 
 
@@ -239,7 +243,7 @@ def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
 
 
 def test_the_property_sees_every_kind_of_row(db):
-    """The aggregation above is not vacuous: a cited, tagged, annotated post fills all four tables."""
+    """The aggregation above is not vacuous: a cited, tagged, annotated post fills every table."""
     source_ids = _reset(db)
     spec = SourceSpec(SOURCES[0], "x", "hashtag", SOURCES[0], id=source_ids[0])
     batch = Batch(posts=[post_record(1, 10, ("RSNA2026", "AI"), 0, 1)], authors=[AuthorRecord("reddit", "a1", handle="h1")])
@@ -256,6 +260,7 @@ def test_the_property_sees_every_kind_of_row(db):
         (day, "reddit", SOURCES[0], "neuro", "education", "positive", "radiologist", "de", True, False, 1, 11, 10, 0, 1, 0, 10),
     }
     assert got["hashtags"] == {(day, "reddit", "rsna2026", 1, 1), (day, "reddit", "ai", 1, 1)}
+    assert got["hashtag_authors"] == {("rsna2026", day, "reddit", "a1"), ("ai", day, "reddit", "a1")}
     with db.engine.connect() as conn:
         article_id = conn.execute(select(Article.id)).scalar_one()
     assert got["articles"] == {(day, "reddit", article_id, 1, 1)}

@@ -89,6 +89,24 @@ def test_hashtag_bars_equal_the_sql_counts_case_folded(db):
     assert drawn == {"#radiology": truth[0][0], "#ai": truth[0][1]}
 
 
+def test_hashtag_accounts_equal_distinct_sql_accounts_per_window_and_week(db):
+    _seed(db)
+    has = (lambda tag: f"p.hashtags LIKE '%\"{tag}\"%'") if db.dialect == "sqlite" else (lambda tag: f"p.hashtags ? '{tag}'")
+    key = "p.platform || ':' || p.author_external_id"
+    for tag in ("Radiology", "AI"):
+        got = data.hashtags(db, _window(), tags=[tag])
+        truth = _truth(db, f"SELECT COUNT(*), COUNT(DISTINCT {key}) FROM posts p WHERE {{where}} AND {has(tag)}")
+        assert got[["posts", "accounts"]].values.tolist() == [list(truth[0])]
+        weekly = data.hashtags(db, _window(), tags=[tag], period="week")
+        week = data.period_expr(db, "week", text("p.created_at")).compile(db.engine, compile_kwargs={"literal_binds": True})
+        truth = _truth(db, f"SELECT {week}, COUNT(*), COUNT(DISTINCT {key}) FROM posts p WHERE {{where}} AND {has(tag)} "
+                           f"GROUP BY {week} ORDER BY 1")
+        assert [(str(p.date()), n, a) for p, n, a in weekly[["period", "posts", "accounts"]].itertuples(index=False)] == [
+            (str(w)[:10], n, a) for w, n, a in truth]
+        if tag == "Radiology":  # an account active in two weeks counts in each
+            assert weekly["accounts"].sum() > got["accounts"].iloc[0]
+
+
 def test_sentiment_shares_by_platform_equal_the_sql_shares(db):
     _seed(db)
     frame = data.volume_by(db, _window(), period="month", dims=("platform", "sentiment"))

@@ -27,6 +27,7 @@ from radpulse.db.models import (
     RollupArticleDaily,
     RollupAuthorDaily,
     RollupDaily,
+    RollupHashtagAuthorDaily,
     RollupHashtagDaily,
 )
 from radpulse.db.queries.filters import PostFilters
@@ -168,6 +169,21 @@ def hashtags(db: Database, filters: PostFilters = PostFilters(), *, tags: Sequen
         query = query.order_by(*keys)
     names = ["hashtag"] if period is None else ["period", "hashtag"]
     return _frame(db, query, [*names, "posts", "account_days"], dates=[] if period is None else ["period"])
+
+
+def hashtag_accounts(db: Database, filters: PostFilters, tags: Sequence[str], *,
+                     period: str | None = None) -> pd.DataFrame:
+    """Distinct accounts (platform + id) using each of `tags` in the window, per period if given:
+    [period,] hashtag, accounts. Only the window and platforms of `filters` apply."""
+    _check(filters, period or "day")
+    h = RollupHashtagAuthorDaily
+    where = and_(_where(h, filters, facets=False), h.hashtag.in_([t.lstrip("#").lower() for t in tags]))
+    keys = [h.hashtag] if period is None else [_period(h.day, period, db.dialect).label("period"), h.hashtag]
+    inner = select(*keys, h.platform, h.author_id).where(where).distinct().subquery()
+    outer = [inner.c[k.name] for k in keys]
+    query = select(*outer, func.count()).group_by(*outer)
+    names = ["hashtag"] if period is None else ["period", "hashtag"]
+    return _frame(db, query, [*names, "accounts"], dates=[] if period is None else ["period"])
 
 
 def articles(db: Database, filters: PostFilters = PostFilters(), *, limit: int = 20) -> pd.DataFrame:
