@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, exists, select
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
@@ -54,12 +54,16 @@ def mention_frame(
 ) -> pd.DataFrame:
     """One row per mention with the citing post's platform, author, time, kind and engagement."""
     m, p = Mention.__table__.c, Post.__table__.c
+    seen = Post.__table__.alias("seen").c
     query = (
         select(m.article_id, m.post_id, p.platform, p.author_external_id, p.created_at, p.in_reply_to_id,
                p.reposted_id, p.like_count, p.repost_count, p.reply_count)
         .join(Post.__table__, p.id == m.post_id)
-        # the read layer's public posts: deleted and held posts stay out of attention
-        .where(public_where(PostFilters(start=since, end=until, platforms=platforms), p))
+        # the read layer's public posts: deleted and held posts stay out of attention. Tested
+        # per mention (EXISTS on the same post) so that SQLite walks the mentions, not every
+        # post of the window (0.1 s instead of 10 s for a year of a million posts)
+        .where(exists().where(seen.id == m.post_id,
+                              public_where(PostFilters(start=since, end=until, platforms=platforms), seen)))
     )
     rows = conn.execute(query).all()
     frame = pd.DataFrame(rows, columns=["article_id", "post_id", "platform", "author", "created_at", "in_reply_to",
