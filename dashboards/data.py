@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, String, and_, cast, func, literal, select, true, tuple_
+from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, true, tuple_
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -223,19 +223,53 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
 
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,
                   cells: int = 4) -> pd.DataFrame:
-    """The most engaged post per (sentiment, `by`) cell for the `cells` busiest values of `by`:
-    sentiment, <by>, id, platform, text, url, engagement."""
-    source, cols = _with_dims(db, f, ("sentiment", by))
+    """The most engaged post per (sentiment, `by`) cell for the `cells` busiest values of `by`
+    (ties: the lowest id): sentiment, <by>, id, platform, text, url, engagement.
+
+    For whole-day windows the rollups' `max_engagement` names the day(s) holding each cell's top
+    post, so each cell reads one day of posts instead of ranking every post of the window."""
+    columns = ["sentiment", by, "id", "platform", "text", "url", "engagement"]
     busiest = volume_by(db, f, period="month", dims=(by,)).groupby(by)["posts"].sum().nlargest(cells).index.tolist()
     if not busiest:
-        return pd.DataFrame(columns=["sentiment", by, "id", "platform", "text", "url", "engagement"])
+        return pd.DataFrame(columns=columns)
+    if per_cell == 1 and _on_rollups(f) and _whole_days(f) and by in rollups.ROLLUP_DIMENSIONS:
+        return _example_posts_by_day(db, f, by, busiest, columns)
+    source, cols = _with_dims(db, f, ("sentiment", by))
     eng = engagement(P)
     rank = func.row_number().over(partition_by=[cols[0], cols[1]], order_by=[eng.desc(), P.id]).label("rank")
     inner = (select(*cols, P.id, P.platform, func.coalesce(P.title, P.text).label("text"), P.url, eng.label("engagement"),
                     rank).select_from(source).where(public_where(f, P), cols[1].in_(busiest)).subquery())
     q = select(inner.c.sentiment, inner.c[by], inner.c.id, inner.c.platform, inner.c.text, inner.c.url,
                inner.c.engagement).where(inner.c.rank <= per_cell).order_by(inner.c.sentiment, inner.c[by])
-    return _frame(db, q, ["sentiment", by, "id", "platform", "text", "url", "engagement"])
+    return _frame(db, q, columns)
+
+
+def _whole_days(f: PostFilters) -> bool:
+    return all(t is None or t.astimezone(dt.timezone.utc).time() == dt.time(0) for t in (f.start, f.end))
+
+
+def _example_posts_by_day(db: Database, f: PostFilters, by: str, busiest: list[str], columns: list[str]) -> pd.DataFrame:
+    tops = rollups.cell_top_days(db, f, ("sentiment", by))
+    tops = _labelled(tops, ["sentiment", by])
+    tops = tops[tops[by].isin(busiest)]
+    source, cols = _with_dims(db, f, ("sentiment", by))
+    eng = engagement(P)
+    rows = []
+    with db.engine.connect() as conn:
+        for (sentiment, value), cell in tops.groupby(["sentiment", by], sort=True):
+            best = cell["max_engagement"].max()
+            days = [and_(P.created_at >= _midnight(d), P.created_at < _midnight(d) + dt.timedelta(days=1))
+                    for d in cell.loc[cell["max_engagement"] == best, "day"]]
+            q = (select(cols[0], cols[1], P.id, P.platform, func.coalesce(P.title, P.text), P.url, eng)
+                 .select_from(source).where(public_where(f, P), or_(*days), cols[0] == sentiment, cols[1] == value,
+                                            eng == best).order_by(P.id).limit(1))
+            rows.extend(conn.execute(q).all())
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _midnight(day: Any) -> dt.datetime:
+    day = pd.Timestamp(day)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 def article_attention(db: Database, f: PostFilters, *, limit: int = 20, article_ids: Sequence[int] = ()) -> pd.DataFrame:

@@ -491,6 +491,8 @@ class RollupDaily(_RollupDims, Base):
     replies: Mapped[int] = mapped_column(BigInteger)
     quotes: Mapped[int] = mapped_column(BigInteger)
     score: Mapped[int] = mapped_column(BigInteger)
+    #: the engagement of the row's most engaged post: the day holding a cell's top post is found here
+    max_engagement: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class RollupAuthorDaily(_RollupDims, Base):

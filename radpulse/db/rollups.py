@@ -155,9 +155,10 @@ def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
     dim_names = ["day", "platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language",
                  "first_source", "first_theme"]
     posts = insert(RollupDaily).from_select(
-        [*dim_names, "posts", "engagement", "likes", "reposts", "replies", "quotes", "score"],
+        [*dim_names, "posts", "engagement", "likes", "reposts", "replies", "quotes", "score", "max_engagement"],
         select(*dims, func.count(), *(func.sum(b.c[n]) for n in
-                                      ("engagement", "likes", "reposts", "replies", "quotes", "score")))
+                                      ("engagement", "likes", "reposts", "replies", "quotes", "score")),
+               func.max(b.c.engagement))
         .select_from(expanded).group_by(*dims),
     )
     authors = insert(RollupAuthorDaily).from_select(

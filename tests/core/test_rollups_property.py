@@ -124,6 +124,7 @@ def _reset(db) -> list[int]:  # type: ignore[no-untyped-def]
 def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
     """Every rollup table, aggregated in Python from the posts `public_where` selects."""
     daily: dict[tuple, list[int]] = defaultdict(lambda: [0] * 7)
+    top: dict[tuple, int] = {}  # the most engaged post of each daily row
     authors: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     tags: dict[tuple, list] = defaultdict(lambda: [0, set()])
     arts: dict[tuple, list] = defaultdict(lambda: [0, set()])
@@ -155,6 +156,7 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
                 key = (day, p.platform, source, (a.subspecialty if a else None) or "", theme,
                        (a.sentiment if a else None) or "", atype, p.language or "", i == 0, j == 0)
                 daily[key] = [x + y for x, y in zip(daily[key], values)]
+                top[key] = max(top.get(key, eng), eng)
                 if p.author_external_id is not None:
                     row = authors[(*key, p.author_external_id)]
                     row[0] += 1
@@ -166,7 +168,7 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
             arts[(day, p.platform, article_id)][0] += 1
             arts[(day, p.platform, article_id)][1].add(p.author_external_id)
     return {
-        "daily": {(*k, *v) for k, v in daily.items()},
+        "daily": {(*k, *v, top[k]) for k, v in daily.items()},
         "authors": {(*k, *v) for k, v in authors.items()},
         "hashtags": {(*k, n, len(who - {None})) for k, (n, who) in tags.items()},
         "articles": {(*k, n, len(who - {None})) for k, (n, who) in arts.items()},
@@ -184,7 +186,8 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
     dims = ("day", "platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language",
             "first_source", "first_theme")
     return {
-        "daily": rows(RollupDaily, *dims, "posts", "engagement", "likes", "reposts", "replies", "quotes", "score"),
+        "daily": rows(RollupDaily, *dims, "posts", "engagement", "likes", "reposts", "replies", "quotes", "score",
+                      "max_engagement"),
         "authors": rows(RollupAuthorDaily, *dims, "author_id", "posts", "engagement"),
         "hashtags": rows(RollupHashtagDaily, "day", "platform", "hashtag", "posts", "authors"),
         "articles": rows(RollupArticleDaily, "day", "platform", "article_id", "mentions", "authors"),
@@ -256,8 +259,8 @@ def test_the_property_sees_every_kind_of_row(db):
     assert got == expected(db)
     day = created_at(1).date()
     assert got["daily"] == {
-        (day, "reddit", SOURCES[0], "neuro", "ai", "positive", "radiologist", "de", True, True, 1, 11, 10, 0, 1, 0, 10),
-        (day, "reddit", SOURCES[0], "neuro", "education", "positive", "radiologist", "de", True, False, 1, 11, 10, 0, 1, 0, 10),
+        (day, "reddit", SOURCES[0], "neuro", "ai", "positive", "radiologist", "de", True, True, 1, 11, 10, 0, 1, 0, 10, 11),
+        (day, "reddit", SOURCES[0], "neuro", "education", "positive", "radiologist", "de", True, False, 1, 11, 10, 0, 1, 0, 10, 11),
     }
     assert got["hashtags"] == {(day, "reddit", "rsna2026", 1, 1), (day, "reddit", "ai", 1, 1)}
     assert got["hashtag_authors"] == {("rsna2026", day, "reddit", "a1"), ("ai", day, "reddit", "a1")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -105,6 +106,23 @@ def test_hashtag_accounts_equal_distinct_sql_accounts_per_window_and_week(db):
             (str(w)[:10], n, a) for w, n, a in truth]
         if tag == "Radiology":  # an account active in two weeks counts in each
             assert weekly["accounts"].sum() > got["accounts"].iloc[0]
+
+
+def test_example_posts_are_each_cells_most_engaged_public_post(db):
+    ids = _seed(db)
+    with db.engine.begin() as conn:  # the held and the deleted post would top their cells if they counted
+        conn.execute(text("UPDATE posts SET like_count = 1000 WHERE external_id IN ('p5', 'p7')"))
+        conn.execute(text("UPDATE posts SET like_count = 52 WHERE external_id = 'p44'"))  # a tie with p52: lowest id wins
+        conn.execute(text("UPDATE posts SET score = like_count WHERE platform = 'reddit'"))  # engagement = likes everywhere
+    rebuild_rollups(db)
+    got = data.example_posts(db, _window(), cells=2)  # from the rollups' top day per cell
+    ranked = data.example_posts(db, dataclasses.replace(_window(), extra=(text("1 = 1"),)), cells=2)  # every post ranked
+    assert got.to_dict("records") == ranked.to_dict("records")
+    assert len(got) == 6 and not {ids["p5"], ids["p7"]} & set(got["id"]) and ids["p44"] in set(got["id"])
+    for row in got.itertuples():
+        truth = _truth(db, "SELECT MAX(p.like_count) FROM posts p JOIN annotations a ON a.post_id = p.id "
+                           f"WHERE {{where}} AND a.sentiment = '{row.sentiment}' AND a.subspecialty = '{row.subspecialty}'")
+        assert row.engagement == truth[0][0]
 
 
 def test_sentiment_shares_by_platform_equal_the_sql_shares(db):

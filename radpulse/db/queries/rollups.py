@@ -171,6 +171,15 @@ def hashtags(db: Database, filters: PostFilters = PostFilters(), *, tags: Sequen
     return _frame(db, query, [*names, "posts", "account_days"], dates=[] if period is None else ["period"])
 
 
+def cell_top_days(db: Database, filters: PostFilters, dims: Sequence[str]) -> pd.DataFrame:
+    """The engagement of the most engaged post per value of `dims` and day: *dims, day, max_engagement."""
+    _check(filters, "day", dims)
+    t = RollupDaily
+    keys = [*(getattr(t, d) for d in dims), t.day]
+    query = select(*keys, func.max(t.max_engagement)).where(_where(t, filters, dims)).group_by(*keys)
+    return _frame(db, query, [*dims, "day", "max_engagement"], dates=["day"])
+
+
 def hashtag_accounts(db: Database, filters: PostFilters, tags: Sequence[str], *,
                      period: str | None = None) -> pd.DataFrame:
     """Distinct accounts (platform + id) using each of `tags` in the window, per period if given:

@@ -1,8 +1,9 @@
-"""Rollup of the accounts per hashtag and day, for exact distinct accounts of a hashtag
+"""Rollups for exact hashtag accounts and example posts: accounts per hashtag and day, top engagement per row
 
 `rollup_hashtag_author_daily` (hashtag, day, platform, author_id) lets the dashboard count the
 distinct accounts of a few hashtags over any window from an index range instead of expanding
-the JSON hashtags of every post. Like 0005r, an upgraded database with posts gets every day
+the JSON hashtags of every post. `rollup_daily.max_engagement` (the most engaged post of the
+row) tells which day holds a cell's top post, so an example post is one day's indexed read. Like 0005r, an upgraded database with posts gets every day
 marked stale, so the next writer (or `radpulse db rebuild-rollups`) fills it.
 
 Revision ID: 0010d
@@ -30,6 +31,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hashtag", "day", "platform", "author_id", name=op.f('pk_rollup_hashtag_author_daily')),
     )
     op.create_index('ix_rollup_hashtag_author_daily_day', 'rollup_hashtag_author_daily', ['day'])
+    with op.batch_alter_table('rollup_daily') as batch:
+        batch.add_column(sa.Column("max_engagement", sa.BigInteger(), server_default="0", nullable=False))
     op.execute(
         "INSERT INTO rollup_stale_days (day) SELECT DISTINCT "
         + ("substr(created_at, 1, 10)" if op.get_bind().dialect.name == "sqlite"
@@ -39,5 +42,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('rollup_daily') as batch:
+        batch.drop_column("max_engagement")
     op.drop_index('ix_rollup_hashtag_author_daily_day', table_name='rollup_hashtag_author_daily')
     op.drop_table('rollup_hashtag_author_daily')
