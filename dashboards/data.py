@@ -257,11 +257,11 @@ def _example_posts_by_day(db: Database, f: PostFilters, by: str, busiest: list[s
     rows = []
     with db.engine.connect() as conn:
         for (sentiment, value), cell in tops.groupby(["sentiment", by], sort=True):
-            best = cell["max_engagement"].max()
+            best = int(cell["max_engagement"].max())
             days = [and_(P.created_at >= _midnight(d), P.created_at < _midnight(d) + dt.timedelta(days=1))
                     for d in cell.loc[cell["max_engagement"] == best, "day"]]
             q = (select(cols[0], cols[1], P.id, P.platform, func.coalesce(P.title, P.text), P.url, eng)
-                 .select_from(source).where(public_where(f, P), or_(*days), cols[0] == sentiment, cols[1] == value,
+                 .select_from(source).where(public_where(f, P), or_(*days), cols[0] == str(sentiment), cols[1] == str(value),
                                             eng == best).order_by(P.id).limit(1))
             rows.extend(conn.execute(q).all())
     return pd.DataFrame(rows, columns=columns)
