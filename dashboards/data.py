@@ -358,7 +358,13 @@ def options(db: Database) -> dict[str, tuple[str, ...]]:
 
 
 def annotated_posts(db: Database, f: PostFilters) -> int:
-    """How many of the window's public posts the analysis has annotated (0: "run radpulse analyze")."""
+    """How many of the window's public posts the analysis has annotated (0: "run radpulse analyze").
+
+    On the rollups: the posts whose annotation gave a sentiment or a subspecialty (a post the
+    annotator left without either reads as not annotated, as in every chart)."""
+    if _on_rollups(f):
+        cells = rollups.volume_by(db, f, period="month", dims=("sentiment", "subspecialty"))
+        return int(cells.loc[(cells["sentiment"] != "") | (cells["subspecialty"] != ""), "posts"].sum())
     a = Annotation.__table__.c
     q = (select(func.count()).select_from(Post.__table__.join(Annotation.__table__, a.post_id == P.id))
          .where(public_where(f, P), a.model_name == ANNOTATOR_NAME))

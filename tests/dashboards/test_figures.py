@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.dashboards import data, figures
-from radpulse.db.models import Annotation
+from radpulse.db.models import Annotation, Article, Mention
 from radpulse.db.queries import PostFilters
 from radpulse.db.rollups import rebuild_rollups
 from radpulse.db.store import upsert_posts
@@ -123,6 +123,31 @@ def test_example_posts_are_each_cells_most_engaged_public_post(db):
         truth = _truth(db, "SELECT MAX(p.like_count) FROM posts p JOIN annotations a ON a.post_id = p.id "
                            f"WHERE {{where}} AND a.sentiment = '{row.sentiment}' AND a.subspecialty = '{row.subspecialty}'")
         assert row.engagement == truth[0][0]
+
+
+def test_annotated_posts_count_the_public_annotated_posts(db):
+    _seed(db)
+    truth = _truth(db, "SELECT COUNT(*) FROM posts p JOIN annotations a ON a.post_id = p.id WHERE {where}")[0][0]
+    assert data.annotated_posts(db, _window()) == truth == 58  # from the rollups
+    assert data.annotated_posts(db, dataclasses.replace(_window(), extra=(text("1 = 1"),))) == truth  # from posts
+    assert data.annotated_posts(db, PostFilters(start=T0 + dt.timedelta(days=60), end=T0 + dt.timedelta(days=61))) == 0
+
+
+def test_article_attention_weighs_originals_replies_and_reposts(db):
+    with db.engine.begin() as conn:
+        records = [PostRecord("x", "orig", "a paper", T0, author_external_id="a1", like_count=3),
+                   PostRecord("x", "again", "the paper again", T0, author_external_id="a1"),  # a1 counts once
+                   PostRecord("x", "reply", "re: paper", T0, author_external_id="a2", in_reply_to_id="orig"),
+                   PostRecord("x", "repost", "", T0, author_external_id="a3", reposted_id="orig")]
+        ids = upsert_posts(conn, records).ids
+        article_id = conn.execute(insert(Article).values(key="doi:10.1/x", doi="10.1/x", title="X", first_seen_at=T0,
+                                                         updated_at=T0).returning(Article.id)).scalar_one()
+        conn.execute(insert(Mention), [{"post_id": i, "article_id": article_id, "kind": "doi", "matched": "10.1/x",
+                                        "created_at": T0} for i in ids.values()])
+    got = data.article_attention(db, _window()).iloc[0]
+    # x weighs 1: the original 1 + log2(1 + 3) / 4 = 1.5, the reply 0.5, the repost 0.25
+    assert (got["score"], got["mentions"], got["unique_authors"], got["mentions_x"]) == (2.25, 4, 3, 4)
+    assert got["first_mention"] == pd.Timestamp(T0)
 
 
 def test_sentiment_shares_by_platform_equal_the_sql_shares(db):
