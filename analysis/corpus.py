@@ -95,3 +95,39 @@ def split_hashes(splits: dict[str, list[CorpusPost]]) -> dict[str, str]:
     """sha256 of the sorted ids of each split (newline-joined), the split's fingerprint."""
     return {name: hashlib.sha256("\n".join(sorted(p.id for p in posts)).encode()).hexdigest()
             for name, posts in splits.items()}
+
+
+#: human-rated general sentiment: |mean rating| <= NEUTRAL_BAND on the -4..+4 scale is neutral
+NEUTRAL_BAND = 0.5
+GENERAL_DIR = Path(__file__).resolve().parent / "data" / "general"
+GENERAL_FILES = ("nytEditorialSnippets", "movieReviewSnippets", "amazonReviewSnippets")
+
+
+def read_rated(path: Path, limit: int | None = None) -> tuple[list[str], list[str]]:
+    """Texts and labels of a VADER-style ``ID<TAB>mean<TAB>text`` file (plain or .gz)."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    texts, labels = [], []
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for line in fh:
+            parts = line.rstrip("\r\n").split("\t", 2)
+            if len(parts) < 3:
+                continue
+            mean = float(parts[1])
+            labels.append("positive" if mean > NEUTRAL_BAND else
+                          "negative" if mean < -NEUTRAL_BAND else "neutral")
+            texts.append(parts[2])
+            if limit and len(texts) >= limit:
+                break
+    return texts, labels
+
+
+def read_general() -> tuple[list[str], list[str]]:
+    """The shipped general corpora (NYT, movie and Amazon snippets), in file order."""
+    texts, labels = [], []
+    for name in GENERAL_FILES:
+        t, y = read_rated(GENERAL_DIR / f"{name}_GroundTruth.txt.gz")
+        texts += t
+        labels += y
+    return texts, labels

@@ -1,0 +1,144 @@
+"""Features of the trained models, computed once per post and shared by every task.
+
+- **word n-grams** (TF-IDF, uni- and bigrams) of the normalised text with two kinds of marking:
+  report language ("no evidence of PE", "negative for", "no acute", "unremarkable") becomes the
+  token ``rptneg`` (or ``rptnormal``) and the words after it ``neg_pe`` (describing a finding is not the
+  author's negativity), and ordinary negation marks the next three words of its clause
+  (``not great`` → ``not_great``); hashtags are kept as ``#tag`` tokens beside their words;
+- **character n-grams** (TF-IDF, 2-5 characters within word boundaries) for spelling variants,
+  emoji and the non-English minority;
+- **lexicon scores**: the radiology-adapted VADER compound (`RadiologySentiment`, the
+  society-editable sentiment lexicon) and one log-count per topic label from the curated topic
+  lexicon (`Lexicon`), so editing either data file still moves the models.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from radpulse.analysis.lexicon import Lexicon
+from radpulse.analysis.sentiment import RadiologySentiment
+from radpulse.analysis.text import NormalisedText, normalise
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)?|[^\w\s]")
+_REPORT_NEG_RE = re.compile(
+    r"\b(?:no (?:evidence|signs?|features?) of|negative for|no acute|no new|no significant|"
+    r"no focal|free of|ruled out|rules out|rule out|r/o|without evidence of)\b",
+    re.IGNORECASE,
+)
+_REPORT_WORDS = re.compile(r"\b(?:unremarkable|within normal limits|normal study)\b", re.IGNORECASE)
+NEGATORS = frozenset(["no", "not", "never", "without", "none", "nobody", "nothing", "neither",
+                      "nor", "cannot", "isn't", "wasn't", "don't", "doesn't", "didn't", "can't",
+                      "won't", "aren't", "haven't", "hasn't", "shouldn't", "wouldn't"])
+CLAUSE_END = frozenset(".,;:!?")
+NEGATION_SCOPE = 3
+
+
+def marked_tokens(doc: NormalisedText) -> list[str]:
+    """Lower-case tokens with report-language and negation marking, plus #hashtags."""
+    text = _REPORT_WORDS.sub(" rptnormal ", _REPORT_NEG_RE.sub(" rptneg ", doc.clean))
+    out: list[str] = []
+    scope, prefix = 0, ""
+    for tok in _TOKEN_RE.findall(text.lower()):
+        if tok in CLAUSE_END:
+            scope = 0
+        elif scope:
+            out.append(prefix + tok)
+            scope -= 1
+            continue
+        out.append(tok)
+        if tok == "rptneg":
+            scope, prefix = NEGATION_SCOPE, "neg_"
+        elif tok in NEGATORS:
+            scope, prefix = NEGATION_SCOPE, "not_"
+    out.extend("#" + tag for tag in doc.hashtags)
+    return out
+
+
+def word_ngrams(tokens: Sequence[str]) -> list[str]:
+    """Unigrams and bigrams of a token list (module-level so a fitted model pickles)."""
+    return list(tokens) + [f"{a} {b}" for a, b in pairwise(tokens)]
+
+
+def as_docs(X) -> list[NormalisedText]:
+    """Normalise whatever is not normalised yet."""
+    return [d if isinstance(d, NormalisedText) else normalise(d or "", detect=False) for d in X]
+
+
+class PostFeatures(BaseEstimator, TransformerMixin):
+    """Word and character TF-IDF plus lexicon scores of normalised posts (see the module doc)."""
+
+    def __init__(self, word_max_features: int = 60_000, char_max_features: int = 60_000,
+                 char_ngram_range: tuple[int, int] = (2, 5), min_df: int = 2,
+                 lexicon_weight: float = 1.0):
+        self.word_max_features = word_max_features
+        self.char_max_features = char_max_features
+        self.char_ngram_range = char_ngram_range
+        self.min_df = min_df
+        self.lexicon_weight = lexicon_weight
+
+    def fit(self, X, y=None) -> PostFeatures:
+        """Learn both vocabularies; returns self."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabularies and return the feature matrix."""
+        docs = as_docs(X)
+        self.sentiment_ = RadiologySentiment().fit()
+        self.lexicon_ = Lexicon.load()
+        self.words_ = TfidfVectorizer(analyzer=word_ngrams, min_df=self.min_df, sublinear_tf=True,
+                                      max_features=self.word_max_features, dtype=np.float32)
+        self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range,
+                                      min_df=self.min_df, sublinear_tf=True,
+                                      max_features=self.char_max_features, dtype=np.float32)
+        w = self.words_.fit_transform([marked_tokens(d) for d in docs])
+        c = self.chars_.fit_transform([d.clean for d in docs])
+        # the pruned-term sets are only for introspection and make the file large
+        self.words_.stop_words_ = None
+        self.chars_.stop_words_ = None
+        return sparse.hstack([w, c, self._dense(docs)], format="csr")
+
+    def transform(self, X):
+        """Feature matrix of posts (rows in input order)."""
+        docs = as_docs(X)
+        w = self.words_.transform([marked_tokens(d) for d in docs])
+        c = self.chars_.transform([d.clean for d in docs])
+        return sparse.hstack([w, c, self._dense(docs)], format="csr")
+
+    def __getstate__(self) -> dict:
+        # the lexicons are read from the data files when loaded (they are the editable layer)
+        state = dict(self.__dict__)
+        state.pop("sentiment_", None)
+        state.pop("lexicon_", None)
+        return state
+
+    def _lexicons(self) -> None:
+        if not hasattr(self, "sentiment_"):
+            self.sentiment_ = RadiologySentiment().fit()
+            self.lexicon_ = Lexicon.load()
+
+    def _dense(self, docs: list[NormalisedText]):
+        self._lexicons()
+        rows = []
+        score = self.sentiment_.score_one
+        counts = self.lexicon_.counts
+        for d in docs:
+            s = score(d)
+            rows.append([s, float(s >= 0.05), float(s <= -0.05), float("?" in d.clean),
+                         float(_REPORT_NEG_RE.search(d.clean) is not None)] + counts(d))
+        dense = np.asarray(rows, dtype=np.float32).reshape(len(docs), -1)
+        dense[:, 5:] = np.log1p(dense[:, 5:])
+        return sparse.csr_matrix(dense * self.lexicon_weight)
+
+    def sentiment_scores(self, docs: list[NormalisedText]) -> np.ndarray:
+        """The lexicon sentiment score of each post (stored beside the trained label)."""
+        self._lexicons()
+        return np.array([self.sentiment_.score_one(d) for d in docs], dtype=float)
