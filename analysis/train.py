@@ -86,7 +86,12 @@ def tune(train, val, gen_texts, gen_labels) -> tuple[dict, dict]:
             theme[(C, th)] = f1_score(Yv, proba >= th, average="macro", zero_division=0)
     (best["C_themes"], best["theme_threshold"]), scores["themes"] = max(
         theme.items(), key=lambda kv: kv[1])
-    return best, {k: round(float(v), 3) for k, v in scores.items()}
+    scores["grid"] = {
+        "sentiment": {f"general_weight={gw} C={C}": round(float(v), 3) for (gw, C), v in sent.items()},
+        "subspecialty": {f"C={C}": round(float(v), 3) for C, v in sub.items()},
+        "themes": {f"C={C} threshold={th}": round(float(v), 3) for (C, th), v in theme.items()},
+    }
+    return best, {k: v if k == "grid" else round(float(v), 3) for k, v in scores.items()}
 
 
 def train(output: Path = MODELS_DIR, subset: int | None = None, do_tune: bool = True,
@@ -104,6 +109,8 @@ def train(output: Path = MODELS_DIR, subset: int | None = None, do_tune: bool = 
     if do_tune:
         settings, val_scores = tune(labelled(splits["train"], gold),
                                     labelled(splits["validation"], gold), gen_texts, gen_labels)
+    if settings["general_weight"] <= 0:
+        gen_texts, gen_labels = [], []
     fit_posts = splits["train"] + splits["validation"]
     X, S, B, T = labelled(fit_posts, gold)
     models = RadiologyModels(**{k: v for k, v in settings.items() if k != "general_weight"})
