@@ -35,8 +35,9 @@ from radpulse.analysis.models import MODELS_DIR, SENTIMENT_LABELS, SUBSPECIALTY_
 from radpulse.analysis.sentiment import PlainVader, RadiologySentiment
 from radpulse.analysis.topics import default_topic_classifier
 
-DEFAULT_TWEETS = (Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "sentiment"
-                  / "tweets_GroundTruth.txt")
+DEFAULT_TWEETS = (Path(os.environ.get("RADPULSE_FIXTURES")
+                       or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures")
+                  / "sentiment" / "tweets_GroundTruth.txt")
 FIGURES_FILE = MODELS_DIR / "evaluation.json"
 
 

@@ -67,6 +67,74 @@ def word_ngrams(tokens: Sequence[str]) -> list[str]:
     return list(tokens) + [f"{a} {b}" for a, b in pairwise(tokens)]
 
 
+def char_ngrams(text: str, lo: int = 2, hi: int = 5) -> list[str]:
+    """Character n-grams within word boundaries (as scikit-learn's ``char_wb``)."""
+    out: list[str] = []
+    for word in text.lower().split():
+        w = f" {word} "
+        out.extend(w[i:i + k] for k in range(lo, hi + 1) for i in range(len(w) - k + 1))
+    return out
+
+
+class CharNgrams(BaseEstimator, TransformerMixin):
+    """TF-IDF of character n-grams, fast at prediction time: each distinct word's n-gram ids
+    are computed once and cached, so a post costs one dictionary look-up per word."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2,
+                 max_features: int = 60_000):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def fit(self, texts: Sequence[str], y=None) -> CharNgrams:
+        """Learn the vocabulary and the idf weights (scikit-learn's TfidfVectorizer); returns self."""
+        lo, hi = self.ngram_range
+        vec = TfidfVectorizer(analyzer=lambda t: char_ngrams(t, lo, hi), min_df=self.min_df,
+                              max_features=self.max_features, sublinear_tf=True, dtype=np.float32)
+        vec.fit(texts)
+        self.vocabulary_ = dict(vec.vocabulary_)
+        self.idf_ = vec.idf_.astype(np.float32)
+        return self
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("cache_", None)
+        return state
+
+    def _ids(self, word: str) -> list[int]:
+        lo, hi = self.ngram_range
+        w = f" {word} "
+        vocab = self.vocabulary_
+        grams = (w[i:i + k] for k in range(lo, hi + 1) for i in range(len(w) - k + 1))
+        return [vocab[g] for g in grams if g in vocab]
+
+    def transform(self, texts: Sequence[str]):
+        """Sublinear-tf × idf rows, l2-normalised (CSR, float32)."""
+        cache = self.__dict__.setdefault("cache_", {})
+        if len(cache) > 500_000:
+            cache.clear()
+        indices: list[int] = []
+        indptr = [0]
+        for text in texts:
+            for word in text.lower().split():
+                ids = cache.get(word)
+                if ids is None:
+                    ids = cache[word] = self._ids(word)
+                indices.extend(ids)
+            indptr.append(len(indices))
+        m = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                              shape=(len(texts), len(self.idf_)))
+        m.sum_duplicates()
+        m.data = (1.0 + np.log(m.data)) * self.idf_[m.indices]
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sparse.diags((1.0 / norms).astype(np.float32)) @ m
+
+    def fit_transform(self, texts, y=None):
+        """Fit, then transform."""
+        return self.fit(texts).transform(texts)
+
+
 def as_docs(X) -> list[NormalisedText]:
     """Normalise whatever is not normalised yet."""
     return [d if isinstance(d, NormalisedText) else normalise(d or "", detect=False) for d in X]
@@ -75,7 +143,7 @@ def as_docs(X) -> list[NormalisedText]:
 class PostFeatures(BaseEstimator, TransformerMixin):
     """Word and character TF-IDF plus lexicon scores of normalised posts (see the module doc)."""
 
-    def __init__(self, word_max_features: int = 60_000, char_max_features: int = 60_000,
+    def __init__(self, word_max_features: int = 40_000, char_max_features: int = 40_000,
                  char_ngram_range: tuple[int, int] = (2, 5), min_df: int = 2,
                  lexicon_weight: float = 1.0):
         self.word_max_features = word_max_features
@@ -96,14 +164,11 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         self.lexicon_ = Lexicon.load()
         self.words_ = TfidfVectorizer(analyzer=word_ngrams, min_df=self.min_df, sublinear_tf=True,
                                       max_features=self.word_max_features, dtype=np.float32)
-        self.chars_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngram_range,
-                                      min_df=self.min_df, sublinear_tf=True,
-                                      max_features=self.char_max_features, dtype=np.float32)
+        self.chars_ = CharNgrams(self.char_ngram_range, self.min_df, self.char_max_features)
         w = self.words_.fit_transform([marked_tokens(d) for d in docs])
         c = self.chars_.fit_transform([d.clean for d in docs])
         # the pruned-term sets are only for introspection and make the file large
         self.words_.stop_words_ = None
-        self.chars_.stop_words_ = None
         return sparse.hstack([w, c, self._dense(docs)], format="csr")
 
     def transform(self, X):

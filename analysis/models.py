@@ -2,7 +2,11 @@
 
 `RadiologyModels` holds one fitted `PostFeatures` and three calibrated linear SVMs
 (`CalibratedClassifierCV(LinearSVC)`): sentiment (3 classes), subspecialty (11 classes,
-multiclass) and themes (one-vs-rest, multi-label, one probability threshold). Features are
+multiclass) and themes (one-vs-rest, multi-label, one probability threshold). Sentiment learns
+from radiology posts and general rated texts with "frustratingly easy" domain adaptation
+(Daumé III, 2007): every feature has a shared copy and a radiology copy, general texts fill only
+the shared one, so general sentiment helps without overriding radiology's conventions
+(informational posts are neutral, report language carries no stance). Features are
 computed once per post for all three; `pipeline(task)` gives each task as an ordinary
 scikit-learn `Pipeline` sharing the fitted features.
 
@@ -22,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
@@ -53,6 +58,13 @@ def _svm(C: float) -> CalibratedClassifierCV:
                                   method="sigmoid", cv=5, ensemble=False)
 
 
+def domain_features(X, n_radiology: int):
+    """[shared | radiology] copies of the features; rows from `n_radiology` on are general."""
+    rad = X[:n_radiology]
+    gen = sparse.csr_matrix((X.shape[0] - n_radiology, X.shape[1]), dtype=X.dtype)
+    return sparse.hstack([X, sparse.vstack([rad, gen])], format="csr")
+
+
 class RadiologyModels:
     """Sentiment, subspecialty and theme classifiers over one shared feature extractor."""
 
@@ -82,7 +94,7 @@ class RadiologyModels:
         if len(general):
             w[n:] = general_weight * n / len(general)
         self.sentiment_ = _svm(self.C_sentiment).fit(
-            X, list(sentiment) + list(general_sentiment), sample_weight=w)
+            domain_features(X, n), list(sentiment) + list(general_sentiment), sample_weight=w)
         Xr = X[:n]
         self.subspecialty_ = _svm(self.C_subspecialty).fit(Xr, list(subspecialty))
         self.binarizer_ = MultiLabelBinarizer(classes=list(THEMES)).fit([[]])
@@ -103,7 +115,7 @@ class RadiologyModels:
                     "subspecialty_proba": np.zeros((0, 11)), "themes": [],
                     "themes_proba": np.zeros((0, len(THEMES)))}
         F = self.features_.transform(docs)
-        sp = self.sentiment_.predict_proba(F)
+        sp = self.sentiment_.predict_proba(domain_features(F, F.shape[0]))
         bp = self.subspecialty_.predict_proba(F)
         tp = self.themes_.predict_proba(F)
         s_cls, b_cls = self.sentiment_.classes_, self.subspecialty_.classes_
