@@ -7,13 +7,15 @@
   (``not great`` → ``not_great``); hashtags are kept as ``#tag`` tokens beside their words;
 - **character n-grams** (TF-IDF, 2-5 characters within word boundaries) for spelling variants,
   emoji and the non-English minority;
-- **lexicon scores**: the radiology-adapted VADER compound (`RadiologySentiment`, the
-  society-editable sentiment lexicon) and one log-count per topic label from the curated topic
-  lexicon (`Lexicon`), so editing either data file still moves the models.
+- **lexicon scores**: negation-aware positive and negative valence sums over VADER's lexicon
+  with the radiology valences of `RadiologySentiment` (the society-editable sentiment lexicon,
+  general or clinical register), its sarcasm patterns, and one log-count per topic label from
+  the curated topic lexicon (`Lexicon`), so editing either data file still moves the models.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from itertools import pairwise
@@ -160,23 +162,25 @@ class PostFeatures(BaseEstimator, TransformerMixin):
     def fit_transform(self, X, y=None):
         """Learn the vocabularies and return the feature matrix."""
         docs = as_docs(X)
-        self.sentiment_ = RadiologySentiment().fit()
-        self.lexicon_ = Lexicon.load()
+        self.__dict__.pop("sentiment_", None)
+        self._lexicons()
         self.words_ = TfidfVectorizer(analyzer=word_ngrams, min_df=self.min_df, sublinear_tf=True,
                                       max_features=self.word_max_features, dtype=np.float32)
         self.chars_ = CharNgrams(self.char_ngram_range, self.min_df, self.char_max_features)
-        w = self.words_.fit_transform([marked_tokens(d) for d in docs])
+        marked = [marked_tokens(d) for d in docs]
+        w = self.words_.fit_transform(marked)
         c = self.chars_.fit_transform([d.clean for d in docs])
         # the pruned-term sets are only for introspection and make the file large
         self.words_.stop_words_ = None
-        return sparse.hstack([w, c, self._dense(docs)], format="csr")
+        return sparse.hstack([w, c, self._dense(docs, marked)], format="csr")
 
     def transform(self, X):
         """Feature matrix of posts (rows in input order)."""
         docs = as_docs(X)
-        w = self.words_.transform([marked_tokens(d) for d in docs])
+        marked = [marked_tokens(d) for d in docs]
+        w = self.words_.transform(marked)
         c = self.chars_.transform([d.clean for d in docs])
-        return sparse.hstack([w, c, self._dense(docs)], format="csr")
+        return sparse.hstack([w, c, self._dense(docs, marked)], format="csr")
 
     def __getstate__(self) -> dict:
         # the lexicons are read from the data files when loaded (they are the editable layer)
@@ -189,21 +193,43 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         if not hasattr(self, "sentiment_"):
             self.sentiment_ = RadiologySentiment().fit()
             self.lexicon_ = Lexicon.load()
+            rs = self.sentiment_
+            # VADER's lexicon with the radiology valences (general and clinical register)
+            self.valences_ = (rs.general_.lexicon, rs.clinical_.lexicon)
 
-    def _dense(self, docs: list[NormalisedText]):
+    def _valence(self, doc: NormalisedText, marked: list[str]) -> list[float]:
+        """Positive and negative valence sums of the VADER + radiology lexicon, negation-aware.
+
+        A dictionary look-up per word, not VADER's rule engine (which alone would cost more
+        than a third of the annotation's time budget); the n-grams learn the rest.
+        """
+        rs = self.sentiment_
+        general, clinical = self.valences_
+        lex = clinical if not rs.context_terms_.isdisjoint(doc.tokens) else general
+        pos = neg = 0.0
+        for tok in marked:
+            flip = tok.startswith("not_")
+            v = lex.get(tok[4:] if flip else tok)
+            if v is None or tok.startswith("neg_"):
+                continue
+            v = -0.74 * v if flip else v  # VADER's negation scalar
+            if v > 0:
+                pos += v
+            else:
+                neg -= v
+        n = max(1.0, float(len(marked))) ** 0.5
+        sarcasm = rs.sarcasm_re_ is not None and (
+            not rs.sarcasm_gate_.isdisjoint(doc.vocab or doc.tokens) or "🙃" in doc.clean
+        ) and rs.sarcasm_re_.search(doc.clean) is not None
+        return [pos / n, neg / n, math.tanh((pos - neg) / 4.0), float(sarcasm)]
+
+    def _dense(self, docs: list[NormalisedText], marked: list[list[str]]):
         self._lexicons()
         rows = []
-        score = self.sentiment_.score_one
         counts = self.lexicon_.counts
-        for d in docs:
-            s = score(d)
-            rows.append([s, float(s >= 0.05), float(s <= -0.05), float("?" in d.clean),
-                         float(_REPORT_NEG_RE.search(d.clean) is not None)] + counts(d))
+        for d, m in zip(docs, marked):
+            rows.append(self._valence(d, m) + [float("?" in d.clean), float("rptneg" in m)]
+                        + counts(d))
         dense = np.asarray(rows, dtype=np.float32).reshape(len(docs), -1)
-        dense[:, 5:] = np.log1p(dense[:, 5:])
+        dense[:, 6:] = np.log1p(dense[:, 6:])
         return sparse.csr_matrix(dense * self.lexicon_weight)
-
-    def sentiment_scores(self, docs: list[NormalisedText]) -> np.ndarray:
-        """The lexicon sentiment score of each post (stored beside the trained label)."""
-        self._lexicons()
-        return np.array([self.sentiment_.score_one(d) for d in docs], dtype=float)
