@@ -75,15 +75,42 @@ def bench_throughput(n: int) -> None:
             annotator.annotate([t for t, _ in batch])
             annotator.author_types([profile for _, profile in batch])
 
+    previous = _previous_pipeline(annotator)
+    previous(posts[:200])
+
+    def lexicon() -> None:
+        for i in range(0, n, 1000):
+            previous(posts[i : i + 1000])
+
     print(f"posts: {n:,} (mean {sum(map(len, texts)) / n:.0f} characters); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'':31}{'per CPU-second':>15}{'per wall-second':>17}")
-    for name, work in (("plain VADER alone", vader_only), ("full annotation (one core)", full)):
+    for name, work in (("plain VADER alone", vader_only), ("full annotation (one core)", full),
+                       ("previous lexicon models", lexicon)):
         cpu, wall = _timed(work)
         print(f"{name:<31}{n / cpu:>15,.0f}{n / wall:>17,.0f}  posts/s")
     print("full annotation = normalise, language, trained sentiment/subspecialty/themes "
           "(word+char n-grams, lexicon features), author type, flags. "
           "Per CPU-second is what one dedicated core does; wall time counts other load too.")
+
+
+def _previous_pipeline(annotator):
+    """The annotation as it was before the trained models (lexicon VADER + lexicon topics)."""
+    from radpulse.analysis.sentiment import RadiologySentiment
+    from radpulse.analysis.text import normalise
+    from radpulse.analysis.topics import default_topic_classifier
+
+    sentiment, topics = RadiologySentiment().fit(), default_topic_classifier()
+
+    def run(batch) -> None:
+        docs = [normalise(t) for t, _ in batch]
+        topics.predict_topics(docs)
+        for doc in docs:
+            sentiment.predict_one(doc)
+            annotator.flags.explain(doc, False)
+        annotator.author_types([profile for _, profile in batch])
+
+    return run
 
 
 def _timed(work) -> tuple[float, float]:

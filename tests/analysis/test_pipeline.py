@@ -14,15 +14,14 @@ ANNOTATOR = Annotator()
 
 
 def test_version_combines_the_models():
-    assert ANNOTATOR.version == "+".join(
-        m.version for m in (ANNOTATOR.sentiment, ANNOTATOR.topics, ANNOTATOR.flags))
+    assert ANNOTATOR.version == f"{ANNOTATOR.trained.version_tag}+{ANNOTATOR.flags.version}"
     assert len(ANNOTATOR.version) <= 50  # Annotation.model_version is String(50)
-    assert set(ANNOTATOR.models()) == {"radpulse-sentiment", "radpulse-topics", "radpulse-flags"}
+    assert set(ANNOTATOR.models()) == {"radpulse-models", "radpulse-flags"}
 
-    class Bumped(RadiologySentiment):
+    class Bumped(FlagDetector):
         version = "2.0.0"
 
-    assert Annotator(sentiment=Bumped().fit()).version != ANNOTATOR.version
+    assert Annotator(flags=Bumped().fit()).version != ANNOTATOR.version
 
 
 def test_author_types_are_cached():

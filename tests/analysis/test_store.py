@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME, Annotator
 from radpulse.analysis.review import decide, flagged_posts, held_post_ids
-from radpulse.analysis.sentiment import RadiologySentiment
+from radpulse.analysis.flags import FlagDetector
 from radpulse.analysis.store import analyze, count_due
 from radpulse.db.models import Annotation, Author, Post, ReviewDecision
 from radpulse.errors import InputError
@@ -79,11 +79,11 @@ def test_version_bump_reannotates_exactly_the_affected_posts(posts_db):
     after = _annotations(db)
     assert {k for k in after if after[k] != before[k]} == set(old_ids)
 
-    # bumping the sentiment model's version makes every post due, once
-    class Bumped(RadiologySentiment):
+    # bumping a model's version makes every post due, once
+    class Bumped(FlagDetector):
         version = "1.1.0"
 
-    bumped = Annotator(sentiment=Bumped().fit())
+    bumped = Annotator(flags=Bumped().fit())
     assert count_due(db, bumped) == len(TEXTS)
     assert analyze(db, bumped).outdated == len(TEXTS)
     assert {v[0] for v in _annotations(db).values()} == {bumped.version}
