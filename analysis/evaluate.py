@@ -175,10 +175,10 @@ def main(argv: list[str] | None = None) -> dict:
     report = {"corpus": evaluate_corpus(args.split, args.bootstrap, args.limit), "external": {}}
     if args.tweets is not None and args.tweets.exists():
         report["external"]["vader_tweets"] = evaluate_tweets(
-            args.tweets, args.bootstrap, args.limit, "VADER tweets_GroundTruth (not independent of VADER)")
+            args.tweets, args.bootstrap, args.limit, "VADER tweets (not independent of VADER)")
     if args.tweeteval is not None:
         report["external"]["tweeteval_test"] = evaluate_tweets(
-            args.tweeteval, args.bootstrap, args.limit, "TweetEval sentiment test split")
+            args.tweeteval, args.bootstrap, args.limit, "TweetEval sentiment test")
     report["authors"] = evaluate_authors(args.limit)
     if args.write:
         FIGURES_FILE.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -20,17 +20,18 @@ def _confusion(r: dict) -> None:
         for t, c in r["confusion"].items():
             print(f"    {t:<24}{c['tp']:>6}{c['fp']:>6}{c['fn']:>6}{c['tn']:>6}")
         return
-    labels = [lab[:5] for lab in r["labels"]]
-    print("    gold \\ predicted " + "".join(f"{lab:>6}" for lab in labels))
+    labels = [lab[:4] for lab in r["labels"]]
+    print("    gold \\ predicted" + "".join(f"{lab:>5}" for lab in labels))
     for lab, row in zip(r["labels"], r["confusion"]):
-        print(f"    {lab:<18}" + "".join(f"{v:>6}" for v in row))
+        print(f"    {lab:<17}" + "".join(f"{v:>5}" for v in row))
 
 
 def print_report(report: dict) -> None:
     """Print the report of `radpulse.analysis.evaluate.main`."""
     corpus = report["corpus"]
-    print(f"CORPUS, {corpus['split']} split (held out: authors and latest months); "
-          f"sizes {corpus['split_sizes']}")
+    sizes = ", ".join(f"{k} {v}" for k, v in corpus["split_sizes"].items())
+    print(f"CORPUS, {corpus['split']} split (held out: authors and latest months)")
+    print(f"  posts per split: {sizes}")
     for name, digest in corpus["split_sha256"].items():
         print(f"  split sha256 {name:<10} {digest}")
     for part in ("all", "unseen_authors"):
@@ -46,7 +47,7 @@ def print_report(report: dict) -> None:
                 print("  trained model, confusion:")
                 _confusion(models["trained"])
     for key, r in report.get("external", {}).items():
-        print(f"\nEXTERNAL SENTIMENT CHECK: {r['source']} (n={r['trained']['n']})")
+        print(f"\nEXTERNAL SENTIMENT CHECK (n={r['trained']['n']}): {r['source']}")
         for model in ("trained", "vader", "lexicon"):
             print(f"    {model:<10} {_ci(r[model])}")
         _per_class(r["trained"])
