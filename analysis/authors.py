@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from radpulse.analysis.data_files import data_text, load_toml
+from radpulse.analysis.data_files import data_bytes, data_text, digest, load_toml
 from radpulse.analysis.text import strip_html
 
 AUTHOR_TYPES = (
@@ -78,7 +79,8 @@ class AuthorTypeClassifier(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: Iterable, y: Iterable[str]) -> AuthorTypeClassifier:
         """Learn from profiles (Profile, (handle, name, bio) or dicts) and their types; returns self."""
-        rules = load_rules(self.rules_path)
+        raw = data_bytes("author_rules.toml", self.rules_path)
+        rules = tomllib.loads(raw.decode("utf-8"))
         self.rule_order_ = list(rules["order"])
         self.rules_ = {
             t: re.compile("|".join(f"(?:{p})" for p in rules["patterns"][t]), re.IGNORECASE)
@@ -86,6 +88,8 @@ class AuthorTypeClassifier(BaseEstimator, ClassifierMixin):
         }
         texts = [_as_profile(p).text() for p in X]
         labels = list(y)
+        # the version's data half: the rules file and the training set
+        self.data_digest_ = digest([raw, *(f"{t}\t{lab}" for t, lab in zip(texts, labels))])
         self.vectorizer_ = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True, min_df=1
         )

@@ -8,11 +8,12 @@ which is how a label is explained to a reader.
 
 from __future__ import annotations
 
+import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from radpulse.analysis.data_files import load_toml
+from radpulse.analysis.data_files import data_bytes, digest
 from radpulse.analysis.text import NormalisedText, tokenize
 
 SUBSPECIALTIES = (
@@ -40,14 +41,17 @@ class Lexicon:
     starts: frozenset[str] = frozenset()
     #: one-word terms by the word itself (the common case, without building tuples)
     words: dict[str, tuple[int, ...]] | None = None
+    #: content hash of the file it was read from ("" when built from a dict)
+    digest: str = ""
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
         """Read the packaged lexicon, or the TOML file at `path` (same shape)."""
-        return cls.from_dict(load_toml("topic_lexicon.toml", path))
+        raw = data_bytes("topic_lexicon.toml", path)
+        return cls.from_dict(tomllib.loads(raw.decode("utf-8")), digest=digest([raw]))
 
     @classmethod
-    def from_dict(cls, data: dict) -> Lexicon:
+    def from_dict(cls, data: dict, *, digest: str = "") -> Lexicon:
         """Build from {"subspecialty": {label: {terms, hashtags}}, "theme": {...}}."""
         sections = {**data.get("subspecialty", {}), **data.get("theme", {})}
         unknown = set(sections) - set(LABELS)
@@ -71,6 +75,7 @@ class Lexicon:
             max_n,
             frozenset(k[0] for k in terms if len(k) > 1),
             {k[0]: tuple(sorted(v)) for k, v in terms.items() if len(k) == 1},
+            digest,
         )
 
     def counts(self, doc: NormalisedText) -> list[int]:

@@ -33,7 +33,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 
-from radpulse.analysis.data_files import data_text
+from radpulse.analysis.data_files import data_bytes, digest
 from radpulse.analysis.features import PostFeatures, as_docs
 from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
 from radpulse.analysis.text import NormalisedText
@@ -141,11 +141,8 @@ class RadiologyModels:
 
 @lru_cache(maxsize=1)
 def lexicon_hash() -> str:
-    """sha256 of the editable data files the features read (they change predictions)."""
-    h = hashlib.sha256()
-    for name in LEXICON_FILES:
-        h.update(data_text(name).encode())
-    return h.hexdigest()
+    """Digest of the editable data files the features read (they change predictions)."""
+    return digest([data_bytes(name) for name in LEXICON_FILES])
 
 
 def sha256_file(path: Path) -> str:

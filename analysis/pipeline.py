@@ -6,16 +6,20 @@ run. Sentiment, subspecialty and themes come from the trained models shipped in
 ``data/models/`` (`radpulse.analysis.models`; their features include the editable lexicons);
 flags and author types from their rule-based models. Its `version` joins the versions of the
 models it holds, so a retrained model, an edited lexicon or a bumped flag version makes every
-post annotated by the old combination due again.
+post annotated by the old combination due again. A model's version is its code version plus
+a hash of the data it was built from (for the trained models: the model hash and a digest of
+the lexicon files they read), plus the digest of the text normalisation's data.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from radpulse.analysis.authors import AuthorTypeClassifier, Profile, default_author_classifier
+from radpulse.analysis.data_files import data_bytes, digest, versioned
 from radpulse.analysis.flags import FlagDetector
 from radpulse.analysis.lexicon import GENERAL
 from radpulse.analysis.models import RadiologyModels, default_models
@@ -27,6 +31,17 @@ ANNOTATOR_NAME = "radpulse-annotator"
 SECOND_SUBSPECIALTY = 0.3
 #: longer texts are analysed on their first MAX_CHARS characters (Reddit's own post limit)
 MAX_CHARS = 40_000
+
+
+def model_version(model: Any) -> str:
+    """A model's version: `version` (its code), plus the digest of its data once fitted."""
+    return versioned(model.version, getattr(model, "data_digest_", None))
+
+
+@functools.cache
+def normalisation_digest() -> str:
+    """Hash of the data the text normalisation reads (the hashtag segmentation words)."""
+    return digest([data_bytes("hashtag_words.txt")])
 
 
 @dataclass(slots=True)
@@ -72,17 +87,18 @@ class Annotator:
 
     @property
     def version(self) -> str:
-        """Combined version, e.g. '2.0.0.1a2b3c4d.5e6f7a8b+1.0.0' (trained models+flags)."""
-        return f"{self.trained.version_tag}+{self.flags.version}"
+        """Combined version of trained models+flags+text normalisation, e.g.
+        '2.0.0.9d9b27e9.5e6f7a8b+1.0.0+c0ffee12' (at most 50 characters)."""
+        return f"{self.trained.version_tag}+{model_version(self.flags)}+{normalisation_digest()}"
 
     @property
     def author_model(self) -> str:
-        """What `Author.author_type_model` records, e.g. 'radpulse-authors@1.0.0'."""
-        return f"{self.authors.name}@{self.authors.version}"
+        """What `Author.author_type_model` records, e.g. 'radpulse-authors@1.0.0.5d41402a'."""
+        return f"{self.authors.name}@{model_version(self.authors)}"
 
     def models(self) -> dict[str, str]:
         """Name → version of every model used (stored in `Annotation.extra`)."""
-        return {self.trained.name: self.trained.version_tag, self.flags.name: self.flags.version}
+        return {self.trained.name: self.trained.version_tag, self.flags.name: model_version(self.flags)}
 
     def annotate(
         self,

@@ -18,6 +18,7 @@ from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Post, ReviewDecision
 from radpulse.db.queries.privacy import held_clause, held_post_ids  # noqa: F401  (the one held rule)
+from radpulse.db.rollups import day_of, refresh_rollups
 from radpulse.errors import InputError
 
 DECISIONS = ("confirmed", "dismissed")
@@ -118,4 +119,8 @@ def decide(
             reviewer=reviewer, decided_at=dt.datetime.now(dt.UTC),
         )
         session.add(row)
+        session.flush()
+        # the post leaves or rejoins the public counts: its day's rollups, in this transaction
+        created = session.execute(select(Post.created_at).where(Post.id == post_id)).scalar_one()
+        refresh_rollups(session.connection(), {day_of(created)})
     return row

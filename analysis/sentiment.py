@@ -16,6 +16,7 @@ Plain VADER stays available as `PlainVader` so evaluations can print both side b
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from radpulse.analysis.data_files import load_toml
+from radpulse.analysis.data_files import data_bytes, digest, load_toml
 from radpulse.analysis.text import NormalisedText, normalise
 
 LABELS = ("negative", "neutral", "positive")
@@ -124,7 +125,9 @@ class RadiologySentiment(BaseEstimator, ClassifierMixin):
 
     def fit(self, X: Iterable | None = None, y: Iterable | None = None) -> RadiologySentiment:
         """Build the two analyzers and the compiled rules from the lexicon file; returns self."""
-        lex = load_lexicon(self.lexicon_path)
+        raw = data_bytes("sentiment_radiology.toml", self.lexicon_path)
+        lex = tomllib.loads(raw.decode("utf-8"))
+        self.data_digest_ = digest([raw])  # an edited lexicon is a new model version
         phrases = {k.lower(): float(v) for k, v in lex.get("phrases", {}).items()}
         # each phrase becomes one pseudo-word that VADER looks up like any other word
         self.phrase_tokens_ = {p: f"rpphrase{i}" for i, p in enumerate(sorted(phrases))}

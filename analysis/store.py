@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from radpulse.analysis.pipeline import Annotator
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Author, Post
+from radpulse.db.rollups import day_of, mark_author_days, mark_days, refresh_stale_rollups
 
 
 @dataclass
@@ -52,7 +53,7 @@ def _due_posts(annotator: Annotator):
     ann = Annotation
     return (
         select(
-            Post.id, Post.title, Post.text, Post.has_media, Post.language.label("post_language"),
+            Post.id, Post.created_at, Post.title, Post.text, Post.has_media, Post.language.label("post_language"),
             ann.id.label("ann_id"), ann.model_version, ann.annotated_at, Post.text_changed_at,
         )
         .outerjoin(ann, and_(ann.post_id == Post.id, ann.model_name == annotator.name))
@@ -145,6 +146,7 @@ def annotate_posts(
                 conn.execute(
                     update(Annotation).where(Annotation.id == bindparam("b_id")), updates
                 )
+            mark_days(conn, {day_of(r.created_at) for r in rows})  # their rollups change
         if on_batch:
             on_batch(len(rows))
     return result
@@ -159,7 +161,7 @@ def type_authors(
     done = 0
     last_id = None
     base = (
-        select(Author.id, Author.handle, Author.display_name, Author.bio)
+        select(Author.id, Author.platform, Author.external_id, Author.handle, Author.display_name, Author.bio)
         .where(or_(Author.author_type_model.is_(None), Author.author_type_model != model))
         .order_by(Author.id)
     )
@@ -179,6 +181,7 @@ def type_authors(
         ]
         with db.engine.begin() as conn:
             conn.execute(update(Author).where(Author.id == bindparam("b_id")), updates)
+            mark_author_days(conn, [(r.platform, r.external_id) for r in rows])
         done += len(rows)
 
 
@@ -189,8 +192,9 @@ def analyze(
     batch_size: int = 1000,
     on_batch: Callable[[int], None] | None = None,
 ) -> AnalyzeResult:
-    """Annotate due posts and type due authors."""
+    """Annotate due posts and type due authors, then refresh the rollups of the days they changed."""
     annotator = annotator or Annotator()
     result = annotate_posts(db, annotator, batch_size=batch_size, on_batch=on_batch)
     result.authors = type_authors(db, annotator, batch_size=batch_size)
+    refresh_stale_rollups(db)
     return result

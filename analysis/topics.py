@@ -17,7 +17,6 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from itertools import pairwise
 
 import numpy as np
@@ -28,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from radpulse.analysis.data_files import data_text, digest
 from radpulse.analysis.lexicon import GENERAL, LABELS, SUBSPECIALTIES, THEMES, Lexicon
 from radpulse.analysis.text import NormalisedText, normalise
 
@@ -89,6 +89,9 @@ class TopicClassifier(BaseEstimator, ClassifierMixin):
         docs = _docs(X)
         labels = [[lab for lab in ys if lab != GENERAL] for ys in y]
         self.lexicon_ = Lexicon.load(self.lexicon_path)
+        # the version's data half: the lexicon file and the training set (texts and labels)
+        self.data_digest_ = digest([self.lexicon_.digest,
+                                    *(f"{d.raw}\t{','.join(ls)}" for d, ls in zip(docs, labels))])
         self.binarizer_ = MultiLabelBinarizer(classes=list(LABELS))
         Y = self.binarizer_.fit_transform(labels)
         self.vectorizer_ = TfidfVectorizer(
@@ -141,7 +144,7 @@ class TopicClassifier(BaseEstimator, ClassifierMixin):
 
 def read_labelled(name: str) -> tuple[list[str], list[list[str]]]:
     """Texts and label lists from a packaged ``subspecialties<TAB>themes<TAB>text`` file."""
-    raw = resources.files("radpulse.analysis").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    raw = data_text(name)
     texts, labels = [], []
     rows = csv.reader(raw.splitlines()[1:], delimiter="\t", quoting=csv.QUOTE_NONE)
     for subs, themes, text in rows:

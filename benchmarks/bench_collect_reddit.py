@@ -34,12 +34,13 @@ from typing import Any
 from pg import drop_pg, fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import Batch, SourceSpec, utcnow
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import RunSummary, consume
 from radpulse.config import DatabaseSettings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post, Source
+from radpulse.records import Batch, SourceSpec, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "reddit" / "TestSubredditListings.test_new.json"
@@ -161,7 +162,7 @@ def store(db: Database, batches: Iterator[Batch]) -> int:
     spec = source(db)
     summary = RunSummary(source=spec.name, platform="reddit")
     consume(db, batches, summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
     return summary.new
 
 

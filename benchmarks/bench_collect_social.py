@@ -39,17 +39,19 @@ import yaml
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.bluesky import CLIENT as BSKY_CLIENT
 from radpulse.collectors.bluesky.normalise import decode_posts as bsky_decode
 from radpulse.collectors.bluesky.normalise import normalise_page as bsky_page
 from radpulse.collectors.mastodon import CLIENT as MASTO_CLIENT
 from radpulse.collectors.mastodon.normalise import decode_statuses as masto_decode
 from radpulse.collectors.mastodon.normalise import normalise_page as masto_page
-from radpulse.collectors.runner import RunSummary, start_run, consume
+from radpulse.collectors.registry import get_collector
+from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
+from radpulse.records import Batch, SourceSpec, provenance, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -164,7 +166,8 @@ def bench_collect(url: str, platform: str, pages: list[bytes], normalise: Callab
 
     start = time.perf_counter()
     consume(db, batches(), summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items,  # as `radpulse collect`
+            merge_rule=get_collector(platform).merge_rule)
     seconds = time.perf_counter() - start
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()
@@ -182,7 +185,8 @@ def bench_storage(url: str, platform: str, normalised: list[tuple]) -> float:  #
     batches = [Batch(posts=posts, authors=authors, quarantined=bad, cursor={"page": k}, fetched=len(posts))
                for k, (posts, authors, bad) in enumerate(normalised)]
     start = time.perf_counter()
-    consume(db, iter(batches), summary, source=spec, commit_items=DatabaseSettings().commit_items)
+    consume(db, iter(batches), summary, source=spec, after_batch=after_batch_steps(),
+            commit_items=DatabaseSettings().commit_items, merge_rule=get_collector(platform).merge_rule)
     seconds = time.perf_counter() - start
     db.dispose()
     return seconds

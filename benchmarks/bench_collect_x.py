@@ -27,8 +27,8 @@ import orjson
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import Batch, SourceSpec, provenance, utcnow
-from radpulse.collectors.runner import RunSummary, start_run, consume
+from radpulse.collection import after_batch_steps
+from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.collectors.x.client import CLIENT
 from radpulse.collectors.x.normalise import normalise_page
 from radpulse.collectors.x.settings import SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS
@@ -36,6 +36,7 @@ from radpulse.config import DatabaseSettings
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post, Source
 from radpulse.db.store import upsert_authors, upsert_posts
+from radpulse.records import Batch, SourceSpec, provenance, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "x" / "v2-bodies"
@@ -115,7 +116,7 @@ def bench_collect(url: str, pages: list[bytes]) -> tuple[float, float]:
 
     start, cpu = time.perf_counter(), time.process_time()
     consume(db, batches(), summary, source=spec,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect`
     seconds = (time.perf_counter() - start, time.process_time() - cpu)
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Post)).scalar()

@@ -27,15 +27,16 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from radpulse.collectors.base import Batch, PostRecord, SourceSpec
+from radpulse.collection import after_batch_steps
 from radpulse.collectors.feeds.normalise import parse_feed
-from radpulse.collectors.runner import RunSummary, start_run, consume
+from radpulse.collectors.runner import RunSummary, consume, start_run
 from radpulse.config import DatabaseSettings
 from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import POST_COLUMNS, Values, post_rows
-from radpulse.literature.linking import link_all, register_hook
+from radpulse.literature.linking import link_all
 from radpulse.literature.links import extract_citations, might_cite
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 FEED_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
@@ -85,10 +86,9 @@ def bench_feeds(db: Database, items: int) -> tuple[float, float]:
             parsed = parse_feed(doc, feed_url=source.value, retrieved_at=now)
             yield Batch(articles=parsed.articles, quarantined=parsed.quarantined, warnings=parsed.warnings)
 
-    register_hook()  # as in production: the linker's after-batch hook runs on every batch
     start, cpu = time.perf_counter(), time.process_time()
     consume(db, batches(), summary, source=source,
-            commit_items=DatabaseSettings().commit_items)  # as `radpulse collect` commits
+            after_batch=after_batch_steps(), commit_items=DatabaseSettings().commit_items)  # as `radpulse collect`
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     with db.engine.connect() as conn:
         stored = conn.execute(select(func.count()).select_from(Article)).scalar()

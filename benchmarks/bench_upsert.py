@@ -19,9 +19,16 @@ from pathlib import Path
 from pg import fresh_pg  # benchmarks/pg.py
 from sqlalchemy import text
 
-from radpulse.collectors.base import AuthorRecord, PostRecord
 from radpulse.db.engine import open_database
-from radpulse.db.store import POST_COLUMNS, RAW_COLUMNS, Values, post_rows, upsert_authors, upsert_posts
+from radpulse.db.store import (
+    POST_COLUMNS,
+    RAW_COLUMNS,
+    Values,
+    post_rows,
+    upsert_authors,
+    upsert_posts,
+)
+from radpulse.records import AuthorRecord, PostRecord
 
 T0 = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

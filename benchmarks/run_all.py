@@ -25,6 +25,8 @@ QUICK = {
     "bench_literature.py": ["--items", "2000", "--posts", "50000"],
     "bench_hostile_import.py": ["--line-mb", "16"],
     "bench_export.py": ["--posts", "20000"],
+    "bench_rollups.py": ["--posts", "20000", "--new", "2000"],
+    "bench_scheduler.py": ["--seconds", "10"],
 }
 
 

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 
-from radpulse.collectors.base import PostRef, utcnow
-from radpulse.collectors.runner import RunSummary, refresh_platforms
+from radpulse.collectors.runner import AfterBatch, RunSummary, refresh_platforms
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Post
+from radpulse.records import PostRef, utcnow
 
 #: the platforms whose collectors can re-read posts by id
 SWEPT_PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
@@ -52,13 +52,16 @@ def posts_due_for_deletion_check(
 
 
 def sweep_deletions(
-    db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None
+    db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
-    """Re-check one batch of older posts per platform for deletion; one run summary per platform."""
+    """Re-check one batch of older posts per platform for deletion; one run summary per platform
+    (`after_batch`: the caller's steps, e.g. marking the days whose rollups changed)."""
     if settings.refresh.deletion_sweep_days <= 0:
         return []
     wanted = [p for p in platforms if p in SWEPT_PLATFORMS]
-    return refresh_platforms(db, settings, wanted, now=now, select_posts=posts_due_for_deletion_check, kind="sweep")
+    return refresh_platforms(db, settings, wanted, now=now, select_posts=posts_due_for_deletion_check, kind="sweep",
+                             after_batch=after_batch)
 
 
 __all__ = ["SWEPT_PLATFORMS", "posts_due_for_deletion_check", "sweep_deletions"]

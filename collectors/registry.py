@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from radpulse.collectors.base import Collector, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.errors import ConfigError, InputError
+from radpulse.records import SourceSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import tomlkit
@@ -76,6 +77,9 @@ class Platform:
     #: `radpulse sources add KIND` values this platform handles
     add_kinds: ClassVar[tuple[str, ...]] = ()
     rate_limit: ClassVar[RateLimit | None] = None
+    #: minutes between collections of each source unless `[schedule] source_intervals` says
+    #: otherwise (None: `[schedule] collect_every_minutes`)
+    default_interval_minutes: ClassVar[int | None] = None
     #: a colour for charts
     colour: ClassVar[str] = "#6b7280"
 

@@ -12,59 +12,32 @@ import gc
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select, update
 
-from radpulse.collectors.base import Batch, Collector, PostRef, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.registry import get_collector
+from radpulse.collectors.runs import (  # noqa: F401 - re-exported: the runner's public names
+    JOB_DEADLINE, RunSummary, check_budget, finish_run, interrupted_runs, mark_interrupted_runs,
+    record_job_failure, start_run,
+)
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import ApiUsage, CollectionRun, Post, Quarantine, SourceCursor
+from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
-from radpulse.errors import CollectorError
+from radpulse.errors import CollectorError, JobTimeout
+from radpulse.records import Batch, MergeRule, PostRef, SourceSpec, utcnow
 
 log = logging.getLogger(__name__)
 
-#: called after each batch is stored, in the same transaction: hook(conn, batch, post_ids)
-#: (the literature linker registers itself here to link posts to the papers they cite)
-AFTER_BATCH_HOOKS: list[Callable[[Connection, Batch, dict[Any, int]], None]] = []
-
-
-def _register_builtin_hooks() -> None:
-    from radpulse.literature.linking import link_batch  # posts citing papers become mentions
-
-    if link_batch not in AFTER_BATCH_HOOKS:
-        AFTER_BATCH_HOOKS.append(link_batch)
-
-
-_register_builtin_hooks()
-
-
-@dataclass
-class RunSummary:
-    """How one source's collection went (what `radpulse collect` prints)."""
-
-    source: str
-    platform: str
-    status: str = "running"
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
-    failed: int = 0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    cursor: dict[str, Any] | None = None
-    run_id: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("success", "warning")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+#: a step run after each batch is stored, in the batch's transaction: step(conn, batch, post_ids),
+#: post_ids mapping (platform, external_id) to the stored post's id. The caller (the CLI, the
+#: scheduler) passes the steps in, e.g. linking posts to the papers they cite and marking the days whose
+#: rollups the batch changed (radpulse.collection.after_batch_steps).
+AfterBatch = Callable[[Connection, Batch, dict[Any, int]], None]
 
 
 def current_period(now: dt.datetime | None = None) -> str:
@@ -85,11 +58,17 @@ def load_cursor(db: Database, source_id: int) -> dict[str, Any] | None:
         return conn.execute(select(SourceCursor.cursor).where(SourceCursor.source_id == source_id)).scalar()
 
 
-def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None) -> tuple[int, int]:
-    """Store one batch (authors, posts, articles, quarantined items, cursor); returns (new, updated)."""
+def write_batch(
+    conn: Connection, batch: Batch, *, source: SourceSpec | None, run_id: int | None,
+    after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
+) -> tuple[int, int]:
+    """Store one batch (authors, posts, articles, quarantined items, cursor), then run the
+    `after_batch` steps in the same transaction; returns (new, updated). `merge_rule` is the
+    collector's rule for posts already stored."""
     now = utcnow()
     upsert_authors(conn, batch.authors, now=now)
-    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None)
+    posts = upsert_posts(conn, batch.posts, now=now, source_id=source.id if source else None, rule=merge_rule)
     arts = upsert_articles(conn, batch.articles, now=now)
     if batch.quarantined:
         conn.execute(
@@ -115,30 +94,9 @@ def write_batch(conn: Connection, batch: Batch, *, source: SourceSpec | None, ru
                 index_elements=["platform", "period"], set_={"units": ApiUsage.__table__.c.units + ins.excluded.units}
             )
         )
-    for hook in AFTER_BATCH_HOOKS:
-        hook(conn, batch, posts.ids)
+    for step in after_batch:
+        step(conn, batch, posts.ids)
     return posts.new + arts.new, posts.updated + arts.updated
-
-
-def start_run(db: Database, name: str, source_id: int | None, task: str) -> int:
-    """Record the start of a collection, refresh or import run; its id."""
-    with db.session() as s:
-        run = CollectionRun(source_id=source_id, source_name=name, task=task, started_at=utcnow(), status="running")
-        s.add(run)
-        s.flush()
-        return run.id
-
-
-def finish_run(db: Database, summary: RunSummary) -> None:
-    """Record how a run ended, with its counts, cursor and error."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(CollectionRun)
-            .where(CollectionRun.id == summary.run_id)
-            .values(status=summary.status, finished_at=utcnow(), error=summary.error,
-                    warnings=summary.warnings, cursor_after=summary.cursor, fetched=summary.fetched,
-                    new=summary.new, updated=summary.updated, failed=summary.failed)
-        )
 
 
 def _json_text(raw: Any) -> bytes | None:
@@ -203,6 +161,8 @@ def consume(
     source: SourceSpec | None = None,
     on_batch: Callable[[RunSummary], None] | None = None,
     commit_items: int = 0,
+    after_batch: Sequence[AfterBatch] = (),
+    merge_rule: MergeRule = MergeRule(),
 ) -> None:
     """Write `batches`, counting into `summary` (which ends as success or warning).
 
@@ -211,10 +171,9 @@ def consume(
     the batches it had already yielded are committed first, so the cursor always stands at
     the last batch received and the next run resumes right after it.
     """
-    # Objects alive now (modules, settings, clients) never become garbage during a run: moving
-    # them out of the collector's reach makes each collection ~25-30% cheaper in bulk loads, and
-    # pages of freshly decoded JSON need far fewer young-generation passes than the default.
-    gc.freeze()
+    # Pages of freshly decoded JSON are tens of thousands of small objects: a larger first-generation
+    # threshold for the run (restored after it) spares most young-generation passes. No gc.freeze():
+    # it is never undone, so a long-running `radpulse run` would exempt more objects every run.
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     pending: list[Batch] = []
@@ -229,7 +188,8 @@ def consume(
         pending.clear()
         size = 0
         with db.engine.begin() as conn:
-            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id)
+            new, updated = write_batch(conn, batch, source=source, run_id=summary.run_id, after_batch=after_batch,
+                                       merge_rule=merge_rule)
             fetched = batch.fetched if batch.fetched is not None else len(batch.posts) + len(batch.articles) + len(batch.quarantined)
             conn.execute(
                 update(CollectionRun)
@@ -258,6 +218,7 @@ def consume(
                 size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
                 if size >= commit_items:
                     flush()
+                check_budget(summary.source)  # the batch received is stored before stopping
         finally:
             try:
                 flush()
@@ -272,6 +233,7 @@ def run_source(
     source: SourceSpec,
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> RunSummary:
     """Collect one source into `db`; never raises for a failure of the source itself."""
     summary = RunSummary(source=source.name, platform=source.platform)
@@ -279,12 +241,12 @@ def run_source(
     summary.cursor = load_cursor(db, source.id) if source.id is not None else None
     try:
         collector.check_configured(source)
-        collector.db = db
         collector.spent_this_period = api_units_spent(db, source.platform)
         consume(db, collector.collect(source, summary.cursor), summary, source=source, on_batch=on_batch,
-                commit_items=collector.settings.database.commit_items)
-    except CollectorError as exc:
-        summary.status, summary.error = exc.status, str(exc)
+                commit_items=collector.settings.database.commit_items, after_batch=after_batch,
+                merge_rule=collector.merge_rule)
+    except (CollectorError, JobTimeout) as exc:
+        summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
     except Exception as exc:  # one source failing never stops the others
         log.debug("collector crashed on %s", source.name, exc_info=True)
         summary.status = "failed"
@@ -301,10 +263,12 @@ def collect_sources(
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
     on_source: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Collect every source, one collector instance per platform; failures stay per source."""
     results: list[RunSummary] = []
     collectors: dict[str, Collector | Exception] = {}
+    mark_interrupted_runs(db)
     try:
         for source in sources:
             if source.platform not in collectors:
@@ -313,13 +277,17 @@ def collect_sources(
                 except Exception as exc:  # noqa: BLE001 - reported per source below
                     collectors[source.platform] = exc
             collector = collectors[source.platform]
+            try:
+                check_budget(source.name)
+            except JobTimeout as exc:  # not started: recorded, so `status` shows what was left
+                collector = exc
             if isinstance(collector, Exception):
                 summary = RunSummary(source=source.name, platform=source.platform, status=getattr(collector, "status", "failed"),
                                      error=str(collector))
                 summary.run_id = start_run(db, source.name, source.id, "collect")
                 finish_run(db, summary)
             else:
-                summary = run_source(db, collector, source, on_batch=on_batch)
+                summary = run_source(db, collector, source, on_batch=on_batch, after_batch=after_batch)
             results.append(summary)
             if on_source:
                 on_source(summary)
@@ -327,6 +295,7 @@ def collect_sources(
         for c in collectors.values():
             if isinstance(c, Collector):
                 c.close()
+    refresh_stale_rollups(db)  # the days every source's batches marked, once for the whole run
     return results
 
 
@@ -347,11 +316,13 @@ def refresh_platforms(
     db: Database, settings: Settings, platforms: Sequence[str], *, now: dt.datetime | None = None,
     select_posts: Callable[[Database, str, Settings, dt.datetime | None], list[PostRef]] | None = None,
     kind: str = "refresh",
+    after_batch: Sequence[AfterBatch] = (),
 ) -> list[RunSummary]:
     """Re-read engagement of recent posts per platform; deletions at the source are applied.
 
     `select_posts` picks other posts to re-read (the deletion sweep), `kind` names the runs.
     """
+    mark_interrupted_runs(db)
     results = []
     for platform in platforms:
         summary = RunSummary(source=f"{kind}:{platform}", platform=platform)
@@ -366,13 +337,15 @@ def refresh_platforms(
                         else stale_posts(db, platform, settings.refresh.max_age_days, now))
                 # the spec has no id: no cursor or source links, but billable reads are counted
                 consume(db, collector.refresh(refs), summary, source=spec,
-                        commit_items=settings.database.commit_items)
+                        commit_items=settings.database.commit_items, after_batch=after_batch,
+                        merge_rule=collector.merge_rule)
             finally:
                 collector.close()
-        except CollectorError as exc:
-            summary.status, summary.error = exc.status, str(exc)
+        except (CollectorError, JobTimeout) as exc:
+            summary.status, summary.error = getattr(exc, "status", "failed"), str(exc)
         except Exception as exc:  # noqa: BLE001
             summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
         finish_run(db, summary)
         results.append(summary)
+    refresh_stale_rollups(db)  # engagement and deletions change the rollups of the posts' days
     return results

@@ -1,130 +1,419 @@
-"""Queries behind the dashboard: aggregated in the database, returned as small DataFrames."""
+"""Every aggregate the dashboard and the report read, in one module: (db, PostFilters, ...) -> DataFrame.
+
+Volumes, accounts, totals, top accounts and hashtag volumes read the rollups
+(radpulse/db/queries/rollups.py: public posts per day, refreshed after every collection,
+analysis and review), so a panel costs the same at a million posts as at a thousand. What the
+rollups cannot answer (hourly buckets of a congress, drill-down clauses, distinct accounts of a
+few hashtags) reads public posts through the read layer (`public_where`, `engagement`,
+`author_key`), so held and deleted posts never count either way. Lists of posts (drill-down,
+examples) are indexed pages from `post_page`, never aggregates.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, and_, cast, func, literal_column, select, text
+from sqlalchemy import Date, String, and_, cast, func, literal, select, true, tuple_
 
-from radpulse.db.queries import PostFilters, author_key, public_where
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Author, Post
+from radpulse.db.models import (
+    Annotation,
+    Article,
+    Author,
+    CollectionRun,
+    Mention,
+    Post,
+    PostSource,
+    Source,
+)
+from radpulse.db.queries import PostFilters, author_key, engagement, public_where, rollups
+from radpulse.db.queries.privacy import ANNOTATOR_NAME
+
+P = Post.__table__.c
+PERIODS = ("day", "week", "month", "hour")
+DIMENSIONS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language")
+#: what a post without a value of a dimension is shown as
+MISSING = {"subspecialty": "not annotated", "sentiment": "not annotated", "theme": "no theme",
+           "author_type": "unknown", "language": "unknown", "source": "no source"}
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What the dashboard's controls select."""
-
-    start: dt.datetime
-    end: dt.datetime
-    platforms: tuple[str, ...] = ()
-
-    def where(self):  # type: ignore[no-untyped-def]
-        """Public posts of the window (the read layer's rule: no deleted, no held posts)."""
-        return public_where(PostFilters(start=self.start, end=self.end, platforms=self.platforms))
-
-
-def _day(db: Database):  # type: ignore[no-untyped-def]
+def period_expr(db: Database, period: str, column: Any = P.created_at) -> Any:
+    """SQL: the start of the UTC hour, day, ISO week (Monday) or month a time falls in, as text."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
     if db.dialect == "sqlite":
-        return func.substr(Post.created_at, 1, 10)
-    return cast(func.date_trunc("day", func.timezone("UTC", Post.created_at)), Date)
+        day = func.substr(column, 1, 10)
+        return {"hour": func.substr(column, 1, 13) + literal(":00"), "day": day,
+                "week": func.date(day, "-6 days", "weekday 1"), "month": func.substr(column, 1, 7) + literal("-01")}[period]
+    utc = func.timezone("UTC", column)
+    if period == "hour":
+        return func.to_char(func.date_trunc("hour", utc), "YYYY-MM-DD HH24:00")
+    return cast(cast(func.date_trunc(period, utc), Date), String)
 
 
-def date_bounds(db: Database) -> tuple[dt.datetime, dt.datetime] | None:
+def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str] = ()) -> pd.DataFrame:
     with db.engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(Post.created_at), func.max(Post.created_at))).one()
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+    for name in dates:
+        frame[name] = pd.to_datetime(frame[name])
+    return frame
+
+
+def _json_elements(db: Database, column: Any, name: str) -> Any:
+    """The elements of a JSON array column as a table-valued function with a `value` column."""
+    fn = func.json_each if db.dialect == "sqlite" else func.jsonb_array_elements_text
+    return fn(column).table_valued("value").alias(name)
+
+
+def _with_dims(db: Database, f: PostFilters, dims: Sequence[str]) -> tuple[Any, list[Any]]:
+    """FROM posts joined to what `dims` need, and the labelled dimension columns."""
+    unknown = [d for d in dims if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {unknown}; choose from {DIMENSIONS}")
+    source: Any = Post.__table__
+    cols: list[Any] = []
+    a = Annotation.__table__.c
+    if {"subspecialty", "theme", "sentiment"} & set(dims):
+        source = source.outerjoin(Annotation.__table__, and_(a.post_id == P.id, a.model_name == ANNOTATOR_NAME))
+    for d in dims:
+        missing = literal(MISSING.get(d, "unknown"))
+        if d == "platform":
+            cols.append(P.platform.label(d))
+        elif d == "language":
+            cols.append(func.coalesce(P.language, missing).label(d))
+        elif d in ("subspecialty", "sentiment"):
+            cols.append(func.coalesce(getattr(a, d), missing).label(d))
+        elif d == "author_type":
+            au = Author.__table__.c
+            source = source.outerjoin(Author.__table__, and_(au.platform == P.platform,
+                                                             au.external_id == P.author_external_id))
+            cols.append(func.coalesce(au.author_type, missing).label(d))
+        elif d == "source":
+            ps, s = PostSource.__table__.c, Source.__table__.c
+            source = source.outerjoin(PostSource.__table__, ps.post_id == P.id).outerjoin(Source.__table__, s.id == ps.source_id)
+            cols.append(func.coalesce(s.name, missing).label(d))
+        elif d == "theme":
+            elems = _json_elements(db, a.themes, "th")
+            source = source.outerjoin(elems, true())
+            cols.append(func.coalesce(elems.c.value, missing).label(d))
+    return source, cols
+
+
+def _on_rollups(f: PostFilters, period: str | None = "day") -> bool:
+    """True when the rollups answer for `f` (whole days, public posts, no drill-down clause)."""
+    return (period in (None, "day", "week", "month") and not f.extra and not f.include_held
+            and not f.include_deleted)
+
+
+def _labelled(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Rollup frames store a missing value as '': show it as the posts path does."""
+    for d in dims:
+        frame[d] = frame[d].replace("", MISSING.get(d, "unknown"))
+    if "period" in frame.columns:
+        frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+def volume_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequence[str] = ()) -> pd.DataFrame:
+    """Posts and engagement per period (and per value of each of `dims`): period, *dims, posts, engagement."""
+    if _on_rollups(f, period):
+        out = rollups.volume_by(db, f, period=period, dims=dims)[["period", *dims, "posts", "engagement"]]
+        return _labelled(out, dims)
+    source, cols = _with_dims(db, f, dims)
+    bucket = period_expr(db, period).label("period")
+    keys = [bucket, *cols]
+    q = (select(*keys, func.count().label("posts"), func.coalesce(func.sum(engagement(P)), 0).label("engagement"))
+         .select_from(source).where(public_where(f, P)).group_by(*keys).order_by(*keys))
+    out = _frame(db, q, ["period", *dims, "posts", "engagement"], dates=["period"])
+    return out.astype({"posts": "int64", "engagement": "int64"})
+
+
+def accounts_by(db: Database, f: PostFilters, *, period: str = "day", dims: Sequence[str] = ()) -> pd.DataFrame:
+    """Distinct accounts (platform + id) per period and per value of `dims`: period, *dims, accounts."""
+    if _on_rollups(f, period):
+        return _labelled(rollups.accounts_by(db, f, period=period, dims=dims), dims)
+    source, cols = _with_dims(db, f, dims)
+    bucket = period_expr(db, period).label("period")
+    keys = [bucket, *cols]
+    q = (select(*keys, func.count(func.distinct(author_key(P))).label("accounts"))
+         .select_from(source).where(public_where(f, P)).group_by(*keys).order_by(*keys))
+    return _frame(db, q, ["period", *dims, "accounts"], dates=["period"]).astype({"accounts": "int64"})
+
+
+def totals(db: Database, f: PostFilters) -> dict[str, int]:
+    """Posts, distinct accounts and engagement of the window."""
+    if _on_rollups(f):
+        t = rollups.totals(db, f)
+        return {"posts": t["posts"], "accounts": t["accounts"], "engagement": t["engagement"]}
+    q = select(func.count(), func.count(func.distinct(author_key(P))), func.coalesce(func.sum(engagement(P)), 0)
+               ).select_from(Post.__table__).where(public_where(f, P))
+    with db.engine.connect() as conn:
+        posts, accounts, eng = conn.execute(q).one()
+    return {"posts": int(posts), "accounts": int(accounts), "engagement": int(eng)}
+
+
+def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFrame:
+    """The accounts with most engagement: platform, author_id, handle, display_name, author_type, posts, engagement."""
+    columns = ["platform", "author_id", "handle", "display_name", "author_type", "posts", "engagement"]
+    if _on_rollups(f):
+        top = rollups.top_accounts(db, f, limit=limit)
+        if top.empty:
+            return pd.DataFrame(columns=columns)
+        au = Author.__table__.c
+        keys = list(zip(top["platform"], top["author_id"]))
+        q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
+            tuple_(au.platform, au.external_id).in_(keys))
+        with db.engine.connect() as conn:
+            labels = {(r[0], r[1]): r[2:] for r in conn.execute(q)}
+        for i, name in enumerate(("handle", "display_name", "author_type")):
+            top[name] = [labels.get(k, (None, None, None))[i] for k in keys]
+        return top[columns]
+    eng = func.sum(engagement(P)).label("engagement")
+    inner = (select(P.platform, P.author_external_id.label("author_id"), func.count().label("posts"), eng)
+             .select_from(Post.__table__).where(public_where(f, P), P.author_external_id.is_not(None))
+             .group_by(P.platform, P.author_external_id).order_by(eng.desc(), func.count().desc(), P.platform,
+                                                                  P.author_external_id).limit(limit).subquery())
+    au = Author.__table__.c
+    q = (select(inner.c.platform, inner.c.author_id, au.handle, au.display_name, au.author_type, inner.c.posts,
+                inner.c.engagement)
+         .select_from(inner.outerjoin(Author.__table__, and_(au.platform == inner.c.platform,
+                                                             au.external_id == inner.c.author_id)))
+         .order_by(inner.c.engagement.desc(), inner.c.posts.desc()))
+    return _frame(db, q, ["platform", "author_id", "handle", "display_name", "author_type", "posts", "engagement"])
+
+
+def _hashtag_rows(db: Database, f: PostFilters) -> tuple[Any, Any]:
+    elems = _json_elements(db, P.hashtags, "j")
+    return Post.__table__.join(elems, true()), func.lower(elems.c.value)
+
+
+def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: str | None = None,
+             limit: int = 20) -> pd.DataFrame:
+    """Posts and distinct accounts per hashtag (lower case, no '#'): the `limit` busiest, or `tags`;
+    per period when `period` is given. Columns: [period,] hashtag, posts, accounts.
+
+    With only dates and platforms chosen, the ranking and the post counts come from the hashtag
+    rollups and distinct accounts from the public posts of those few hashtags."""
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f, period) and not facets:
+        ranked = rollups.hashtags(db, f, tags=tags, period=period, limit=limit)
+        if ranked.empty:
+            return pd.DataFrame(columns=(["hashtag"] if period is None else ["period", "hashtag"]) + ["posts", "accounts"])
+        chosen = sorted(set(ranked["hashtag"]))
+        accounts = _hashtag_accounts(db, f, chosen, period)
+        keys = ["hashtag"] if period is None else ["period", "hashtag"]
+        ranked = _labelled(ranked, [])
+        out = ranked.drop(columns=["account_days"]).merge(accounts, on=keys, how="left")
+        out["accounts"] = out["accounts"].fillna(0).astype("int64")
+        return out
+    src, tag = _hashtag_rows(db, f)
+    keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
+    where = [public_where(f, P)]
+    if tags:
+        where.append(tag.in_([t.lstrip("#").lower() for t in tags]))
+    posts = func.count(func.distinct(P.id)).label("posts")
+    q = select(*keys, posts, func.count(func.distinct(author_key(P))).label("accounts")).select_from(src).where(*where)
+    q = q.group_by(*keys)
+    q = q.order_by(posts.desc(), keys[0]).limit(None if tags else limit) if period is None else q.order_by(*keys)
+    names = ["hashtag"] if period is None else ["period", "hashtag"]
+    return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
+
+
+def _hashtag_accounts(db: Database, f: PostFilters, tags: Sequence[str], period: str | None) -> pd.DataFrame:
+    """Distinct accounts of public posts carrying each of a few hashtags: [period,] hashtag, accounts."""
+    src, tag = _hashtag_rows(db, f)
+    keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
+    q = (select(*keys, func.count(func.distinct(author_key(P)))).select_from(src)
+         .where(public_where(f, P), tag.in_(list(tags))).group_by(*keys))
+    names = ["hashtag"] if period is None else ["period", "hashtag"]
+    return _frame(db, q, [*names, "accounts"], dates=[] if period is None else ["period"])
+
+
+def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,
+                  cells: int = 4) -> pd.DataFrame:
+    """The most engaged post per (sentiment, `by`) cell for the `cells` busiest values of `by`:
+    sentiment, <by>, id, platform, text, url, engagement."""
+    source, cols = _with_dims(db, f, ("sentiment", by))
+    busiest = volume_by(db, f, period="month", dims=(by,)).groupby(by)["posts"].sum().nlargest(cells).index.tolist()
+    if not busiest:
+        return pd.DataFrame(columns=["sentiment", by, "id", "platform", "text", "url", "engagement"])
+    eng = engagement(P)
+    rank = func.row_number().over(partition_by=[cols[0], cols[1]], order_by=[eng.desc(), P.id]).label("rank")
+    inner = (select(*cols, P.id, P.platform, func.coalesce(P.title, P.text).label("text"), P.url, eng.label("engagement"),
+                    rank).select_from(source).where(public_where(f, P), cols[1].in_(busiest)).subquery())
+    q = select(inner.c.sentiment, inner.c[by], inner.c.id, inner.c.platform, inner.c.text, inner.c.url,
+               inner.c.engagement).where(inner.c.rank <= per_cell).order_by(inner.c.sentiment, inner.c[by])
+    return _frame(db, q, ["sentiment", by, "id", "platform", "text", "url", "engagement"])
+
+
+def article_attention(db: Database, f: PostFilters, *, limit: int = 20, article_ids: Sequence[int] = ()) -> pd.DataFrame:
+    """Papers by attention score (the one "most-discussed" ranking) with mentions per platform.
+    The window and platforms of `f` apply."""
+    from radpulse.literature.attention import article_attention as attention
+
+    out = attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=None if article_ids else limit)
+    if article_ids:
+        out = out[out["article_id"].isin(list(article_ids))].reset_index(drop=True)
+    return out
+
+
+def article(db: Database, article_id: int) -> dict[str, Any] | None:
+    """One paper's stored metadata (title, journal, doi, pmid, url, published_date, authors)."""
+    a = Article.__table__.c
+    with db.engine.connect() as conn:
+        row = conn.execute(select(a.id, a.title, a.journal, a.doi, a.pmid, a.url, a.published_date, a.authors)
+                           .where(a.id == article_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def mentions_by(db: Database, f: PostFilters, *, article_id: int, period: str = "day") -> pd.DataFrame:
+    """Public posts citing one paper per period and platform: period, platform, posts."""
+    m = Mention.__table__.c
+    bucket = period_expr(db, period).label("period")
+    q = (select(bucket, P.platform, func.count().label("posts")).select_from(Post.__table__.join(Mention.__table__, m.post_id == P.id))
+         .where(public_where(f, P), m.article_id == article_id).group_by(bucket, P.platform).order_by(bucket))
+    return _frame(db, q, ["period", "platform", "posts"], dates=["period"])
+
+
+def new_articles(db: Database, f: PostFilters, *, limit: int = 15) -> pd.DataFrame:
+    """Papers first seen in the window (from the feeds, PubMed and links) per journal: journal, articles."""
+    a = Article.__table__.c
+    journal = func.coalesce(a.journal, literal("unknown journal")).label("journal")
+    day = func.coalesce(a.published_date, a.entrez_date)
+    seen = and_(day.is_(None), a.first_seen_at >= f.start, a.first_seen_at < f.end)
+    published = and_(day >= f.start.date(), day < f.end.date())
+    q = (select(journal, func.count().label("articles")).where(published | seen)
+         .group_by(journal).order_by(func.count().desc(), journal).limit(limit))
+    return _frame(db, q, ["journal", "articles"])
+
+
+def account(db: Database, platform: str, author_id: str) -> dict[str, Any] | None:
+    """One account's stored profile (handle, display name, bio, followers, type, url)."""
+    au = Author.__table__.c
+    with db.engine.connect() as conn:
+        row = conn.execute(select(au.platform, au.external_id, au.handle, au.display_name, au.bio, au.followers,
+                                  au.author_type, au.url)
+                           .where(au.platform == platform, au.external_id == author_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def top_articles_of(db: Database, f: PostFilters, *, limit: int = 10) -> pd.DataFrame:
+    """The papers cited most by the posts `f` selects (all its filters apply): article_id, title, journal, posts."""
+    m, a = Mention.__table__.c, Article.__table__.c
+    posts = func.count(func.distinct(P.id)).label("posts")
+    q = (select(a.id, a.title, a.journal, posts)
+         .select_from(Post.__table__.join(Mention.__table__, m.post_id == P.id).join(Article.__table__, a.id == m.article_id))
+         .where(public_where(f, P)).group_by(a.id, a.title, a.journal).order_by(posts.desc(), a.id).limit(limit))
+    return _frame(db, q, ["article_id", "title", "journal", "posts"])
+
+
+def date_bounds(db: Database) -> tuple[dt.date, dt.date] | None:
+    """The first and last day holding a post (None for an empty database)."""
+    with db.engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
     if lo is None:
         return None
-    as_dt = lambda v: v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))  # noqa: E731
-    lo, hi = as_dt(lo), as_dt(hi)
-    return (lo.replace(tzinfo=lo.tzinfo or dt.timezone.utc), hi.replace(tzinfo=hi.tzinfo or dt.timezone.utc))
+    as_day = lambda v: (v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(str(v))).date()  # noqa: E731
+    return as_day(lo), as_day(hi)
 
 
-def platforms(db: Database) -> list[str]:
+def options(db: Database) -> dict[str, tuple[str, ...]]:
+    """The values each global filter offers: stored platforms, sources and languages, the models' labels."""
+    from radpulse.analysis.authors import AUTHOR_TYPES
+    from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
+
     with db.engine.connect() as conn:
-        return sorted(conn.execute(select(Post.platform).distinct()).scalars())
+        platforms = tuple(sorted(conn.execute(select(P.platform).distinct()).scalars()))
+        sources = tuple(sorted(conn.execute(select(Source.name)).scalars()))
+        languages = tuple(sorted(v for v in conn.execute(select(P.language).distinct().limit(200)).scalars() if v))
+    return {"platform": platforms, "source": sources, "subspecialty": (*SUBSPECIALTIES, GENERAL),
+            "theme": THEMES, "language": languages, "author_type": AUTHOR_TYPES,
+            "sentiment": ("positive", "neutral", "negative")}
 
 
-def daily_volume(db: Database, f: Filters) -> pd.DataFrame:
-    """Posts and engagement per day and platform."""
-    day = _day(db).label("day")
-    q = (select(day, Post.platform, func.count().label("posts"),
-                func.coalesce(func.sum(Post.like_count), 0).label("likes"),
-                func.coalesce(func.sum(Post.repost_count), 0).label("reposts"),
-                func.count(func.distinct(author_key(Post))).label("authors"))
-         .where(f.where()).group_by(day, Post.platform).order_by(day))
+def annotated_posts(db: Database, f: PostFilters) -> int:
+    """How many of the window's public posts the analysis has annotated (0: "run radpulse analyze")."""
+    a = Annotation.__table__.c
+    q = (select(func.count()).select_from(Post.__table__.join(Annotation.__table__, a.post_id == P.id))
+         .where(public_where(f, P), a.model_name == ANNOTATOR_NAME))
     with db.engine.connect() as conn:
-        df = pd.DataFrame(conn.execute(q).all(), columns=["day", "platform", "posts", "likes", "reposts", "authors"])
-    df["day"] = pd.to_datetime(df["day"])
-    return df
+        return int(conn.execute(q).scalar_one())
 
 
-def top_hashtags(db: Database, f: Filters, limit: int = 20) -> pd.DataFrame:
-    """The most used hashtags (case-insensitive) with posts and authors."""
-    if db.dialect == "sqlite":
-        tag = func.lower(literal_column("j.value"))
-        source = select(tag.label("tag"), Post.author_external_id).select_from(
-            Post.__table__.join(text("json_each(posts.hashtags) AS j"), text("1=1"))).where(f.where())
-    else:
-        elems = func.jsonb_array_elements_text(Post.hashtags).table_valued("value").alias("j")
-        tag = func.lower(elems.c.value)
-        source = select(tag.label("tag"), Post.author_external_id).select_from(Post).join(elems, text("true")).where(f.where())
-    sub = source.subquery()
-    q = (select(sub.c.tag, func.count().label("posts"), func.count(func.distinct(sub.c.author_external_id)).label("authors"))
-         .group_by(sub.c.tag).order_by(func.count().desc()).limit(limit))
-    with db.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["tag", "posts", "authors"])
+def collection_gaps(db: Database, f: PostFilters) -> pd.DataFrame:
+    """Collection runs of the window that did not finish cleanly: source, started_at, status, error."""
+    r = CollectionRun.__table__.c
+    q = (select(r.source_name, r.started_at, r.status, r.error)
+         .where(r.started_at >= f.start, r.started_at < f.end, r.status.not_in(("ok", "success", "completed", "running")))
+         .order_by(r.started_at))
+    return _frame(db, q, ["source", "started_at", "status", "error"])
 
 
-def engagement_sample(db: Database, f: Filters, limit: int = 20000) -> pd.DataFrame:
-    """Likes per post for the engagement distribution (a bounded sample, newest first)."""
-    q = select(Post.platform, Post.like_count).where(f.where(), Post.like_count.is_not(None)).order_by(Post.created_at.desc()).limit(limit)
-    with db.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["platform", "likes"])
+def runs_summary(db: Database, f: PostFilters) -> pd.DataFrame:
+    """Collection runs per source and status in the window: source, status, runs."""
+    r = CollectionRun.__table__.c
+    q = (select(r.source_name, r.status, func.count()).where(r.started_at >= f.start, r.started_at < f.end)
+         .group_by(r.source_name, r.status).order_by(r.source_name, r.status))
+    return _frame(db, q, ["source", "status", "runs"])
 
 
-def topic_mix(db: Database, f: Filters) -> pd.DataFrame:
-    """Posts per subspecialty from the stored annotations (empty when nothing is annotated)."""
-    q = (select(Annotation.subspecialty, func.count().label("posts"), func.avg(Annotation.sentiment_score).label("sentiment"))
-         .join(Post, Post.id == Annotation.post_id).where(f.where(), Annotation.subspecialty.is_not(None))
-         .group_by(Annotation.subspecialty).order_by(func.count().desc()))
-    with db.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["subspecialty", "posts", "sentiment"])
+#: discovery is costly (text of thousands of posts): each window's result is kept while the app runs
+_DISCOVERY_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
 
 
-def author_mix(db: Database, f: Filters) -> pd.DataFrame:
-    """Posts by author type."""
-    atype = func.coalesce(Author.author_type, literal_column("'unknown'")).label("author_type")
-    q = (select(atype, func.count().label("posts"))
-         .select_from(Post)
-         .outerjoin(Author, and_(Author.platform == Post.platform, Author.external_id == Post.author_external_id))
-         .where(f.where()).group_by(atype).order_by(func.count().desc()))
-    with db.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["author_type", "posts"])
+def _cache_key(kind: str, db: Database, f: PostFilters) -> tuple[Any, ...]:
+    return (kind, id(db), f.start, f.end, f.platforms, f.sources, f.subspecialties, f.themes, f.languages,
+            f.author_types, f.sentiments, tuple(str(e) for e in f.extra))
 
 
-def top_articles(db: Database, f: Filters, limit: int = 10) -> pd.DataFrame:
-    """The most-discussed papers of the window by attention score (mentions and accounts beside it),
-    the same ranking as `articles top` and the digest; held and deleted posts never count."""
-    from radpulse.literature.attention import article_attention
-
-    top = article_attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=limit)
-    out = top.rename(columns={"unique_authors": "authors"})
-    return out[["title", "journal", "doi", "score", "mentions", "authors"]].reset_index(drop=True)
+def _cached(key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
+    if key not in _DISCOVERY_CACHE:
+        if len(_DISCOVERY_CACHE) > 256:
+            _DISCOVERY_CACHE.clear()
+        _DISCOVERY_CACHE[key] = compute()
+    return _DISCOVERY_CACHE[key]
 
 
-def totals(db: Database, f: Filters) -> dict[str, int]:
-    q = select(func.count(), func.count(func.distinct(author_key(Post))),
-               func.coalesce(func.sum(Post.like_count), 0)).where(f.where())
-    with db.engine.connect() as conn:
-        posts, authors, likes = conn.execute(q).one()
-    return {"posts": int(posts), "authors": int(authors), "likes": int(likes)}
+def _text_sample(db: Database, f: PostFilters, start: dt.datetime | None = None, limit: int = 20_000) -> pd.DataFrame:
+    """The newest public posts of the filters (from `start`): created_at, author, text, hashtags."""
+    import dataclasses
+
+    g = dataclasses.replace(f, start=start or f.start)
+    q = (select(P.created_at, author_key(P).label("author"), func.coalesce(P.title + literal("\n") + P.text, P.text, P.title),
+                P.hashtags).select_from(Post.__table__).where(public_where(g, P))
+         .order_by(P.created_at.desc()).limit(limit))
+    return _frame(db, q, ["created_at", "author", "text", "hashtags"])
 
 
-def default_filters(db: Database, days: int = 365, chosen: Sequence[str] = ()) -> Filters:
-    bounds = date_bounds(db)
-    end = (bounds[1] if bounds else dt.datetime.now(dt.timezone.utc)) + dt.timedelta(seconds=1)
-    return Filters(start=end - dt.timedelta(days=days), end=end, platforms=tuple(chosen))
+def emerging_terms(db: Database, f: PostFilters, *, top: int = 15) -> pd.DataFrame:
+    """Terms and hashtags bursting in the window's last 7 days against the 4 weeks before
+    (analysis/discovery.py): term, kind, authors, baseline, posts, score, new."""
+    from radpulse.analysis.discovery import emerging_terms as burst
+
+    def compute() -> pd.DataFrame:
+        posts = _text_sample(db, f, start=f.end - dt.timedelta(days=35))
+        return burst(posts, f.end, top=top)
+
+    return _cached(_cache_key("emerging", db, f), compute)
+
+
+def discovered_topics(db: Database, f: PostFilters, *, n_topics: int = 8, sample: int = 3000) -> pd.DataFrame:
+    """Topics discovered (NMF) in a sample of the window's newest posts: topic, terms, posts."""
+    from radpulse.analysis.discovery import TopicDiscovery
+
+    def compute() -> pd.DataFrame:
+        posts = _text_sample(db, f, limit=sample)
+        texts = [t for t in posts["text"] if t]
+        if len(texts) < 50:
+            return pd.DataFrame(columns=["topic", "terms", "posts"])
+        model = TopicDiscovery(n_topics=n_topics, random_state=0)
+        weights = model.fit_transform(texts)
+        counts = pd.Series(weights.argmax(axis=1)).value_counts()
+        rows = [{"topic": model.labels_[i], "terms": ", ".join(model.top_terms_[i]), "posts": int(counts.get(i, 0))}
+                for i in range(len(model.labels_))]
+        return pd.DataFrame(rows).sort_values("posts", ascending=False).reset_index(drop=True)
+
+    return _cached(_cache_key("topics", db, f), compute)

@@ -9,15 +9,26 @@ then the packaged defaults (`radpulse/default_config.toml`). Nothing else in rad
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from radpulse.errors import ConfigError
 from radpulse.safetext import Limits, set_limits
+
+log = logging.getLogger(__name__)
 
 #: every secret radpulse reads, all from environment variables, never from the file
 SECRET_ENV = (
@@ -29,6 +40,8 @@ SECRET_ENV = (
     "NCBI_API_KEY",
     "RADPULSE_SMTP_PASSWORD",
     "RADPULSE_EXPORT_KEY",
+    "RADPULSE_DASHBOARD_USER",
+    "RADPULSE_DASHBOARD_PASSWORD",
 )
 #: Mastodon access tokens are per instance: RADPULSE_MASTODON_TOKEN_<INSTANCE> with
 #: non-alphanumerics as '_', e.g. RADPULSE_MASTODON_TOKEN_MED_MASTODON_COM
@@ -56,11 +69,18 @@ class Section(BaseModel):
 class DatabaseSettings(Section):
     #: SQLAlchemy URL; empty means the embedded SQLite file in the data directory
     url: str = ""
-    #: rows per transaction in bulk writes
-    batch_size: int = Field(5000, ge=1, le=100_000)
     #: collected items written per transaction (whole API pages, with their cursor); a crash
     #: of the process loses at most this many items, which the next run fetches again
     commit_items: int = Field(1000, ge=0, le=100_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired_keys(cls, data: Any) -> Any:
+        """Files written by earlier `radpulse init`s have `batch_size`, which nothing ever read."""
+        if isinstance(data, dict) and "batch_size" in data:
+            log.warning("[database] batch_size is no longer used (nothing read it); remove it from the config file.")
+            data = {k: v for k, v in data.items() if k != "batch_size"}
+        return data
 
 
 #: longest feed or PubMed query name: it becomes the source name "feed:<name>" (VARCHAR(300))
@@ -82,6 +102,21 @@ class ScheduleSettings(Section):
     refresh_every_hours: int = Field(6, ge=1)
     analyze_every_minutes: int = Field(60, ge=5)
     digest_cron: str = "0 7 * * mon"
+    #: minutes between collections of a platform's sources ("x") or of one source ("x:#Radiology");
+    #: a platform not named here uses its own default (collectors/<p>/source.py)
+    source_intervals: dict[str, int] = {}
+    #: each collection starts up to this many seconds late, so sources and processes spread out
+    jitter_seconds: int = Field(60, ge=0, le=3600)
+
+    @field_validator("source_intervals")
+    @classmethod
+    def _positive_intervals(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, v in value.items() if v < 1]
+        if bad:
+            raise ValueError(f"intervals are whole minutes of at least 1 (not for {', '.join(bad)})")
+        return value
+    #: a scheduled job still running after this long is stopped and recorded as failed
+    job_budget_minutes: float = Field(50, gt=0, le=24 * 60, allow_inf_nan=False)
 
     @field_validator("timezone")
     @classmethod
@@ -120,6 +155,43 @@ class SmtpSettings(Section):
     from_address: str = "radpulse@localhost"
     #: a finite number of seconds (inf or nan would let one dead server hang a run)
     timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
+    #: a message the server could not take now (4xx, connection lost before DATA) is tried again
+    #: this many times, after retry_seconds, then twice that, ...; then recorded as failed
+    retries: int = Field(3, ge=0, le=10)
+    retry_seconds: float = Field(5, ge=0, le=600, allow_inf_nan=False)
+
+
+class AlertsSettings(Section):
+    """Operator alerts (a source failing again and again) and subscribers' spike alerts."""
+
+    #: addresses told when a job fails `failures_before_alert` times in a row, and when it recovers
+    operators: list[str] = []
+    failures_before_alert: int = Field(3, ge=1, le=1000)
+    #: spike alerts: a subject's daily volume against the median and MAD of the days before
+    spike_enabled: bool = True
+    baseline_days: int = Field(28, ge=7, le=365)
+    threshold: float = Field(3.5, gt=0, le=100, allow_inf_nan=False)
+    min_posts: int = Field(5, ge=1)
+    alerts_cron: str = "0 8 * * *"
+
+
+class HealthSettings(Section):
+    """`radpulse run` serves /healthz and /metrics here (port 0: not served)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9108, ge=0, le=65535)
+
+
+class NetworkSettings(Section):
+    """Deadlines of every request and the SSRF guard (collectors/http.py)."""
+
+    connect_timeout_seconds: float = Field(10, gt=0, le=600, allow_inf_nan=False)
+    read_timeout_seconds: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
+    #: the whole request, connecting to the last byte (a server dripping bytes is cut off here)
+    request_deadline_seconds: float = Field(120, gt=0, le=3600, allow_inf_nan=False)
+    #: follow URLs not written by the operator (redirects, links in posts) to private,
+    #: loopback and link-local addresses: only for tests and intranet feeds
+    allow_private_hosts: bool = False
 
 
 class DashboardSettings(Section):
@@ -144,6 +216,9 @@ class Settings(Section):
     smtp: SmtpSettings = SmtpSettings()
     dashboard: DashboardSettings = DashboardSettings()
     limits: LimitsSettings = LimitsSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    health: HealthSettings = HealthSettings()
+    network: NetworkSettings = NetworkSettings()
 
     # not from the file
     path: Path | None = Field(None, exclude=True)
@@ -238,7 +313,7 @@ def settings_from_dict(
         ) from None
     settings.path = path
     settings.env = _captured_env(environ)
-    # the caps every collected record is checked against as it is built (collectors.base)
+    # the caps every collected record is checked against as it is built (radpulse.records)
     set_limits(Limits(**settings.limits.model_dump()))
     return settings
 

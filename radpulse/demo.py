@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import delete, insert, select, text
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Mention, Meta, Post, PostSource, Source
+from radpulse.db.rollups import rebuild_rollups
 from radpulse.db.store import insert_for, upsert_articles, upsert_authors, upsert_posts
 from radpulse.demo_vocab import (
     AUTHOR_KINDS,
@@ -38,6 +38,7 @@ from radpulse.demo_vocab import (
     THEMES,
     TITLE_PATTERNS,
 )
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord, utcnow
 
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
 PLATFORM_SHARE = np.array([0.42, 0.16, 0.14, 0.28])
@@ -440,6 +441,7 @@ def build_demo(
 
     gen.posts(posts, store)
     _link_demo_sources(db, seed, now)
+    rebuild_rollups(db)  # the dashboard's daily counts (`analyze` refreshes the days it annotates)
     with db.engine.begin() as conn:
         meta = {"seed": seed, "posts": posts, "start": gen.start.isoformat(), "end": end.isoformat(),
                 "generated_at": now.isoformat(), "synthetic": True}

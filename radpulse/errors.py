@@ -1,17 +1,25 @@
-"""The radpulse exception tree. The CLI turns every RadpulseError into a message and exit code.
+"""The radpulse exception tree, in one module. The CLI turns every RadpulseError into a message
+and an exit code; the runner records a CollectorError as the run's status and goes on.
 
     RadpulseError                 base of everything radpulse raises on purpose (exit code 2)
     ├── ConfigError               a config file or value is missing or invalid
     ├── DatabaseError             the database is unreachable, locked, corrupt or too new
     ├── InputError                a file or argument given by the user cannot be used
+    ├── JobTimeout                a scheduled job ran past its time budget and was stopped
     └── CollectorError            a source could not be collected (one source; others go on)
         ├── NotConfigured         credentials or settings for the source are missing
         ├── AuthError             the service refused the credentials (401/403)
-        ├── NotFound              the tracked thing does not exist at the source (404)
+        ├── NotFound              the tracked thing does not exist at the source (404/410)
+        ├── BadRequest            the service rejected the request's parameters (400/422)
         ├── RateLimited           the service said to wait (429); carries reset time
         ├── BudgetExhausted       the configured read budget would be exceeded
+        ├── UnsafeURL             a URL not from the config leads to a private or metadata address
         ├── SourceUnavailable     timeouts, connection errors and 5xx after retries
+        │   ├── DeadlineExceeded  the whole request took longer than its deadline
+        │   └── RedirectLoop      the server redirected too many times
         └── BadPayload            the service answered with something unparseable
+
+HTTP statuses map onto this tree in one table, `radpulse.collectors.http.STATUS_EXCEPTIONS`.
 """
 
 from __future__ import annotations
@@ -85,6 +93,30 @@ class SourceUnavailable(CollectorError):
 
 class BadPayload(CollectorError):
     """The service answered with something that cannot be parsed."""
+
+
+class BadRequest(CollectorError):
+    """The service rejected the request's parameters (400); `detail` is its explanation."""
+
+    def __init__(self, message: str, *, detail: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.detail = detail
+
+
+class UnsafeURL(CollectorError):
+    """A URL that did not come from the operator's config resolves to a non-public address."""
+
+
+class DeadlineExceeded(SourceUnavailable):
+    """A request (connect, headers and the whole body) took longer than its deadline."""
+
+
+class RedirectLoop(SourceUnavailable):
+    """The server kept redirecting (a loop, or more hops than allowed)."""
+
+
+class JobTimeout(RadpulseError):
+    """A scheduled job ran past its time budget; it was stopped and recorded as failed."""
 
 
 #: how getaddrinfo failures read once a library has re-raised them as its own error

@@ -4,7 +4,7 @@ PostgreSQL refuses NUL in text and `jsonb`; terminals obey escape sequences; lon
 cannot be encoded as UTF-8 at all. `plain_text` keeps tab and newline and removes every other C0
 control, DEL, the C1 controls, lone surrogates and the non-characters U+FFFE/U+FFFF (a CR LF or
 lone CR becomes a newline). Every record a collector builds goes through it
-(`radpulse.collectors.base`), on SQLite exactly as on PostgreSQL, so what is stored does not
+(`radpulse.records`), on SQLite exactly as on PostgreSQL, so what is stored does not
 depend on the database.
 
 `Limits` caps what one record may hold (`[limits]` in the config, documented in the README):
@@ -15,9 +15,9 @@ into a quarantine entry, so the rest of its page or file is still stored.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from radpulse.terminal import strip_escape_sequences
-from dataclasses import dataclass
 
 __all__ = ["LIMITS", "Limits", "check_length", "plain_text", "plain_texts", "set_limits", "strip_markup"]
 

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
+from radpulse.records import SourceSpec, utcnow
 
 
 def expand_sources(settings: Settings) -> list[SourceSpec]:

@@ -14,12 +14,16 @@ from radpulse.db.models import (
     Article,
     Author,
     CollectionRun,
+    JobState,
     Mention,
     Meta,
     Post,
     PostSource,
     Quarantine,
+    SentAlert,
+    SentDigest,
     Source,
+    Subscriber,
 )
 
 
@@ -61,6 +65,8 @@ def source_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 def status_report(db: Database, settings: Settings) -> dict[str, Any]:
     """Counts, sources and their last runs, and API budgets."""
+    from radpulse.collectors.runner import interrupted_runs
+
     with db.engine.connect() as conn:
         posts = dict(conn.execute(select(Post.platform, func.count()).group_by(Post.platform)).all())
         totals = {
@@ -85,7 +91,48 @@ def status_report(db: Database, settings: Settings) -> dict[str, Any]:
         "budgets": budgets,
         "platforms": platforms,
         "sources": sources,
+        "jobs": job_overview(db, settings),
+        "deliveries": deliveries_needing_attention(db),
+        "interrupted_runs": interrupted_runs(db),
     }
+
+
+def deliveries_needing_attention(db: Database) -> list[dict[str, Any]]:
+    """Digests and alerts that failed or whose outcome is unknown (maybe delivered, not resent)."""
+    out = []
+    with db.engine.connect() as conn:
+        for kind, model, period in (("digest", SentDigest, SentDigest.period_start), ("alert", SentAlert, SentAlert.day)):
+            rows = conn.execute(
+                select(Subscriber.email, model.status, model.error, model.message_id, model.sent_at, period.label("period"))
+                .join(Subscriber, Subscriber.id == model.subscriber_id)
+                .where(model.status.in_(("failed", "unknown"))).order_by(period, Subscriber.email))
+            out += [{"kind": kind, "email": r.email, "period": r.period.isoformat(), "status": r.status,
+                     "error": r.error, "message_id": r.message_id,
+                     "at": r.sent_at.isoformat(timespec="seconds")} for r in rows]
+    return out
+
+
+def job_overview(db: Database, settings: Settings) -> list[dict[str, Any]]:
+    """Each scheduled job: its schedule, last run and outcome, last success, failures in a row."""
+    from radpulse.schedules import job_schedules
+
+    with db.engine.connect() as conn:
+        states = {r.name: r for r in conn.execute(select(JobState))}
+    rows = []
+    for name, schedule in job_schedules(settings).items():
+        st = states.pop(name, None)
+        rows.append(_job_row(name, schedule, st))
+    rows += [_job_row(name, "not scheduled now", st) for name, st in sorted(states.items())]
+    return rows
+
+
+def _job_row(name: str, schedule: str, st: Any) -> dict[str, Any]:
+    def when(value: Any) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
+
+    return {"job": name, "schedule": schedule, "last_run": when(st.last_started_at) if st else None,
+            "last_status": st.last_status if st else "never run", "last_success": when(st.last_success_at) if st else None,
+            "consecutive_failures": st.consecutive_failures if st else 0, "last_error": st.last_error if st else None}
 
 
 def _budgets(db: Database, settings: Settings, sources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -7,14 +7,15 @@ latest metrics kept) and counted into a RunSummary that the CLI prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from radpulse.collectors.archive.readers import Progress, read_twarc, read_x_archive
-from radpulse.collectors.base import Batch
-from radpulse.collectors.runner import RunSummary, finish_run, start_run, consume
+from radpulse.collectors.runner import AfterBatch, RunSummary, consume, finish_run, start_run
 from radpulse.db.engine import Database
+from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.errors import InputError, RadpulseError
+from radpulse.records import Batch
 
 __all__ = ["import_twarc", "import_x_archive", "run_import"]
 
@@ -32,12 +33,13 @@ def run_import(
     batches: Iterable[Batch],
     *,
     on_batch: Callable[[RunSummary], None] | None = None,
+    after_batch: Sequence[AfterBatch] = (),
 ) -> RunSummary:
     """Write `batches` as one collection run of task "import"; bad input ends the run as failed."""
     summary = RunSummary(source=name, platform="x")
     summary.run_id = start_run(db, name, None, "import")
     try:
-        consume(db, batches, summary, on_batch=on_batch)
+        consume(db, batches, summary, on_batch=on_batch, after_batch=after_batch)
     except RadpulseError as exc:
         summary.status, summary.error = "failed", str(exc)
         finish_run(db, summary)
@@ -47,16 +49,21 @@ def run_import(
         finish_run(db, summary)
         raise
     finish_run(db, summary)
+    refresh_stale_rollups(db)  # the days the imported batches marked
     return summary
 
 
-def import_twarc(db: Database, path: str | Path, *, progress: Progress | None = None) -> RunSummary:
+def import_twarc(
+    db: Database, path: str | Path, *, progress: Progress | None = None, after_batch: Sequence[AfterBatch] = ()
+) -> RunSummary:
     """Import a twarc2 JSONL file (response pages and/or flattened tweets)."""
     path = _check_file(Path(path))
-    return run_import(db, f"import:twarc:{path.name}", read_twarc(path, progress))
+    return run_import(db, f"import:twarc:{path.name}", read_twarc(path, progress), after_batch=after_batch)
 
 
-def import_x_archive(db: Database, path: str | Path, *, progress: Progress | None = None) -> RunSummary:
+def import_x_archive(
+    db: Database, path: str | Path, *, progress: Progress | None = None, after_batch: Sequence[AfterBatch] = ()
+) -> RunSummary:
     """Import the tweets file (data/tweets.js) of an X account data export."""
     path = _check_file(Path(path))
-    return run_import(db, f"import:x-archive:{path.name}", read_x_archive(path, progress))
+    return run_import(db, f"import:x-archive:{path.name}", read_x_archive(path, progress), after_batch=after_batch)

@@ -12,18 +12,22 @@ import gzip
 import json
 import re
 import zlib
-
-import orjson
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from radpulse import safetext
-from radpulse.collectors.base import AuthorRecord, Batch, PostRecord, Quarantined, provenance
 from radpulse.collectors.x.normalise import (
-    MissingField, normalise_page, normalise_v1_tweet, parse_time, quarantine,
+    MissingField,
+    normalise_page,
+    normalise_v1_tweet,
+    parse_time,
+    quarantine,
 )
 from radpulse.errors import InputError
+from radpulse.records import AuthorRecord, Batch, PostRecord, Quarantined, provenance
 
 #: posts per committed batch
 BATCH_POSTS = 1000

@@ -16,20 +16,12 @@ from typing import Any
 import orjson
 from atproto import models
 
-from radpulse.collectors.base import (
-    JSON,
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
+from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, SourceUnavailable
+from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 from .helpers import BlueskySession
 from .normalise import PLATFORM, decode_posts, normalise_page, sort_at
@@ -92,6 +84,7 @@ class BlueskyCollector(Collector):
                 self.settings.secret("BLUESKY_HANDLE"),
                 self.settings.secret("BLUESKY_APP_PASSWORD"),
                 raw_nsids=(SEARCH, GET_POSTS),
+                deadlines=Deadlines.from_settings(self.settings),
             )
         return self._session
 

@@ -4,8 +4,9 @@ The SDK refreshes the session itself shortly before the access token expires; wh
 still answers ExpiredToken/InvalidToken we log in again once and repeat the call. When an answer's
 RateLimit-Remaining is down to `RESERVE`, the next call first sleeps until its RateLimit-Reset. 429 answers
 are honoured from their RateLimit-Reset (or Retry-After) header with time.sleep, at most
-`RATE_LIMIT_RETRIES` times; 5xx answers, 502/409/413 and timeouts are retried with jittered
-exponential backoff, then reported as SourceUnavailable.
+`RATE_LIMIT_RETRIES` times; 5xx answers and timeouts are retried with the shared `RetryPolicy`
+(collectors/http.py), then reported as SourceUnavailable. The SDK's httpx client runs over
+`DeadlineTransport`: connect/read timeouts and a deadline for each answer.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from atproto_client.exceptions import (
     UnauthorizedError,
 )
 from atproto_client.request import Request, Response
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from radpulse.collectors.http import Deadlines, DeadlineTransport, RetryPolicy
 from radpulse.errors import (
     AuthError,
     BadPayload,
@@ -39,8 +40,8 @@ from radpulse.errors import (
 
 T = TypeVar("T")
 
-REQUEST_TIMEOUT = 30.0
-ATTEMPTS = 3
+RETRY = RetryPolicy(attempts=3, base=1.0, cap=30.0)
+ATTEMPTS = RETRY.attempts
 RATE_LIMIT_RETRIES = 2
 #: longest single wait for a rate-limit reset (Bluesky windows are 5 minutes)
 MAX_WAIT = 300.0
@@ -101,12 +102,14 @@ class BlueskySession:
     """A lazily logged-in atproto Client with radpulse's retry and error policy."""
 
     def __init__(
-        self, service_url: str, handle: str | None, password: str | None, raw_nsids: Iterable[str] = ()
+        self, service_url: str, handle: str | None, password: str | None, raw_nsids: Iterable[str] = (),
+        deadlines: Deadlines = Deadlines(),
     ) -> None:
         self.service_url = service_url
         self.handle = handle
         self.password = password
-        self.client = Client(base_url=service_url, request=RawQueries(raw_nsids, timeout=REQUEST_TIMEOUT))
+        self.client = Client(base_url=service_url, request=RawQueries(
+            raw_nsids, timeout=deadlines.timeout, transport=DeadlineTransport(deadlines)))
         self.logged_in = False
         self.logins = 0
         #: epoch seconds to wait for before the next call (the window is spent)
@@ -150,10 +153,7 @@ class BlueskySession:
 
     def _retrying(self, fn: Callable[[], T]) -> T:
         try:
-            for attempt in Retrying(stop=stop_after_attempt(ATTEMPTS), wait=wait_random_exponential(multiplier=1, max=30),
-                                    retry=retry_if_exception(_transient), reraise=True):
-                with attempt:
-                    return fn()
+            return RETRY.call(fn, retry_if=_transient)
         except InvokeTimeoutError:
             raise SourceUnavailable(
                 f"bluesky: {self.service_url} timed out {ATTEMPTS} times",
@@ -174,7 +174,6 @@ class BlueskySession:
             raise
         except ValueError as exc:  # pydantic_core.from_json on a body that is not JSON
             raise BadPayload(f"bluesky: {self.service_url} answered with something that is not JSON ({exc})") from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def call(self, what: str, fn: Callable[[Client], Any]) -> Any:
         """Run `fn(client)` logged in: paced on RateLimit-*, 429 waits, one re-login on ExpiredToken, retries."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import msgspec
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
 from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
+from radpulse.records import AuthorRecord, PostRecord, Quarantined
 
 from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, Embed, FeedPost, PostView
 

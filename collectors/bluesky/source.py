@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class BlueskySettings(Section):
@@ -35,6 +35,7 @@ class BlueskyPlatform(Platform):
     label = "Bluesky"
     social = True
     add_kinds = ("bluesky",)
+    default_interval_minutes = 15
     rate_limit = RateLimit(3000, 5 * 60, "per IP; paced on RateLimit-* headers")
     colour = "#1185fe"
 

@@ -1,36 +1,46 @@
 """Crossref enrichment: metadata for articles that have a DOI but little else.
 
-The one source `crossref:enrich` reads its work list from the database: articles with a DOI,
+A job, not a collector: `enrich_articles(db, settings)` reads its work list from the database
+(articles with a DOI,
 `crossref_status` still NULL, and either no title or a DOI first seen in a post (sources
-contain "mention"). Each is looked up at `api.crossref.org/works/{doi}` in the polite pool
+contain "mention") and records its own collection run, `crossref:enrich` of task "enrich".
+The CLI's `collect` and the scheduler's collect job run it after the collectors. Each DOI is
+looked up at `api.crossref.org/works/{doi}` in the polite pool
 (`mailto` from [crossref]); found works are stored with `crossref_status="found"`, a 404 marks
 the DOI `"not_registered"` (DataCite DOIs, typos), which is not an error and is not retried.
 
 Pacing follows the `X-Rate-Limit-Limit` / `X-Rate-Limit-Interval` headers of each answer; a
-429 is honoured through Retry-After. The database is `self.db` when the runner sets it, else it
-is opened from `settings.database_url` for the run (the Collector contract passes settings only).
+429 is honoured through Retry-After.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import quote
 
 import httpx
 from sqlalchemy import Text, cast, or_, select
 
-from radpulse.collectors.base import ArticleRecord, Batch, Collector, SourceSpec, chunked, utcnow
+from radpulse.collectors.base import chunked
 from radpulse.collectors.crossref.normalise import work_to_article
-from radpulse.collectors.registry import register
+from radpulse.collectors.runner import AfterBatch, RunSummary, consume, finish_run, start_run
 from radpulse.config import Settings
-from radpulse.db.engine import Database, open_database
+from radpulse.db.engine import Database
 from radpulse.db.models import Article
+from radpulse.db.rollups import refresh_stale_rollups
 from radpulse.errors import BadPayload, CollectorError
-from radpulse.literature.http import TIMEOUT, USER_AGENT, RateLimiter, RetryPolicy, new_client, send
+from radpulse.collectors.http import USER_AGENT, Deadlines, RateLimiter, RetryPolicy, new_client, send
+from radpulse.records import ArticleRecord, Batch, SourceSpec, utcnow
 
 CROSSREF = "https://api.crossref.org/"
 CLIENT = f"httpx/{httpx.__version__}"
+ENRICH = "crossref:enrich"  # the name of the job's collection runs
+#: DOIs looked up per run at most (at the polite pool's ~10 req/s: under 2 minutes)
+MAX_PER_RUN = 1000
+
+log = logging.getLogger(__name__)
 
 
 def rate_from_headers(headers: httpx.Headers) -> float | None:
@@ -63,27 +73,19 @@ def enrichment_candidates(db: Database, limit: int) -> list[str]:
         return [doi for (doi,) in conn.execute(query)]
 
 
-@register
-class CrossrefCollector(Collector):
-    """Looks up DOIs in Crossref for the single source `crossref:enrich`."""
+class CrossrefClient:
+    """Looks up DOIs in Crossref's polite pool, paced by the pool's own rate-limit headers."""
 
-    platform = "crossref"
-    kinds = ("enrichment",)
-    stores_posts = False
     base_url = CROSSREF
-    #: DOIs looked up per run at most (at the polite pool's ~10 req/s: under 2 minutes)
-    max_per_run = 1000
     retry = RetryPolicy()
 
-    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None,
-                 db: Database | None = None) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
         mailto = settings.crossref.mailto
         agent = USER_AGENT[:-1] + f"; mailto:{mailto})" if mailto else USER_AGENT
-        self.client = new_client(timeout=TIMEOUT, transport=transport, headers={"User-Agent": agent})
+        self.client = new_client(deadlines=Deadlines.from_settings(settings), transport=transport,
+                                 headers={"User-Agent": agent})
         self.limiter = RateLimiter(5)  # until the first answer tells the pool's real limit
-        #: the database to read candidates from; the runner may set it, else opened per run
-        self.db = db
 
     def lookup(self, doi: str, *, what: str) -> ArticleRecord:
         """The Crossref record of `doi`, or a not_registered marker on 404."""
@@ -102,20 +104,15 @@ class CrossrefCollector(Collector):
                              hint="The API may have changed or be failing; the next run tries again.") from None
         return work_to_article(work, endpoint=url, client=CLIENT, retrieved_at=utcnow())
 
-    def collect(self, source: SourceSpec, cursor: dict | None) -> Iterator[Batch]:
-        db = self.db or open_database(self.settings.database_url)
-        try:
-            dois = enrichment_candidates(db, self.max_per_run)
-        finally:
-            if db is not self.db:
-                db.dispose()
+    def batches(self, dois: list[str], *, what: str = ENRICH) -> Iterator[Batch]:
+        """Batches of looked-up DOIs; on a failure, what was looked up is yielded, then it raises."""
         done = 0
         for chunk in chunked(dois, self.settings.crossref.batch_size):
             records: list[ArticleRecord] = []
             error: CollectorError | None = None
             for doi in chunk:
                 try:
-                    records.append(self.lookup(doi, what=source.name))
+                    records.append(self.lookup(doi, what=what))
                 except CollectorError as exc:  # keep what was looked up, then report the failure
                     error = exc
                     break
@@ -132,4 +129,33 @@ class CrossrefCollector(Collector):
         self.client.close()
 
 
-__all__ = ["CROSSREF", "CrossrefCollector", "enrichment_candidates", "rate_from_headers"]
+def enrich_articles(
+    db: Database,
+    settings: Settings,
+    *,
+    after_batch: Sequence[AfterBatch] = (),
+    limit: int = MAX_PER_RUN,
+    transport: httpx.BaseTransport | None = None,
+) -> RunSummary:
+    """Look up stored articles' DOIs in Crossref, as one run of task "enrich"; never raises for
+    a failure of Crossref (the summary says what went wrong; what was looked up is kept)."""
+    summary = RunSummary(source=ENRICH, platform="crossref")
+    summary.run_id = start_run(db, ENRICH, None, "enrich")
+    spec = SourceSpec(ENRICH, "crossref", "enrichment", "articles missing metadata")  # no id: no cursor row
+    client = CrossrefClient(settings, transport=transport)
+    try:
+        consume(db, client.batches(enrichment_candidates(db, limit)), summary, source=spec,
+                commit_items=settings.database.commit_items, after_batch=after_batch)
+    except CollectorError as exc:
+        summary.status, summary.error = exc.status, str(exc)
+    except Exception as exc:  # noqa: BLE001 - reported in the run record and the summary
+        log.warning("Crossref enrichment failed", exc_info=True)
+        summary.status, summary.error = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    refresh_stale_rollups(db)  # any days the caller's steps marked
+    finish_run(db, summary)
+    return summary
+
+
+__all__ = ["CROSSREF", "ENRICH", "CrossrefClient", "enrich_articles", "enrichment_candidates", "rate_from_headers"]

@@ -7,8 +7,8 @@ import html
 import re
 from typing import Any
 
-from radpulse.collectors.base import ArticleRecord, provenance
 from radpulse.identifiers import canonical_article_url, normalise_doi
+from radpulse.records import ArticleRecord, provenance
 
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")

@@ -1,4 +1,5 @@
-"""What the Crossref platform declares: its [crossref] section and one enrichment source."""
+"""What the Crossref platform declares: its [crossref] section. Enrichment is a job run after the
+collectors (`radpulse.collectors.crossref.enrich_articles`), not a collector: no sources."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Any
 
 from pydantic import Field
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class CrossrefSettings(Section):
@@ -20,15 +21,14 @@ class CrossrefSettings(Section):
 class CrossrefPlatform(Platform):
     name = section = "crossref"
     label = "Crossref"
+    default_interval_minutes = 60
     rate_limit = RateLimit(50, 1, "polite pool; paced on X-Rate-Limit-* headers")
 
     def settings_type(self) -> Any:
         return CrossrefSettings
 
     def expand(self, section: CrossrefSettings) -> list[SourceSpec]:
-        if not section.enabled:
-            return []
-        return [SourceSpec("crossref:enrich", "crossref", "enrichment", "articles missing metadata", {})]
+        return []  # the enrichment job reads its work list from the database
 
 
 PLATFORM = register_platform(CrossrefPlatform())

@@ -1,6 +1,7 @@
 """Journal feeds (RSS 0.9x/1.0/2.0 and Atom): table-of-contents items as ArticleRecords.
 
-Fetching: httpx with radpulse's User-Agent, timeouts, redirects and a conditional GET (the
+Fetching: httpx through collectors/http.py (User-Agent, deadlines, retries, redirects checked by
+the SSRF guard, since a redirect target is not the operator's URL) and a conditional GET (the
 ETag and Last-Modified of the last answer are kept in the cursor; a 304 is a successful run
 with nothing new). Bodies are streamed with a size cap (`MAX_FEED_BYTES`, 5 MiB): a larger
 feed is cut after its last complete item within the cap, the items before the cut are kept
@@ -17,12 +18,13 @@ from dataclasses import dataclass
 
 import httpx
 
-from radpulse.collectors.base import Batch, Collector, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.feeds.normalise import ParsedFeed, parse_feed
 from radpulse.collectors.registry import register
 from radpulse.config import Settings
 from radpulse.errors import BadPayload
-from radpulse.literature.http import TIMEOUT, RetryPolicy, new_client, send
+from radpulse.collectors.http import Deadlines, RetryPolicy, new_client, send
+from radpulse.records import Batch, SourceSpec, utcnow
 
 #: largest feed body read (decoded bytes); the rest of a larger feed is skipped with a warning
 MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -59,7 +61,7 @@ class FeedCollector(Collector):
     kinds = ("feed",)
     stores_posts = False
     #: defaults for every instance (the runner builds collectors from settings alone)
-    timeout: httpx.Timeout | float = TIMEOUT
+    deadlines: Deadlines | None = None  # None: from [network] in the settings
     max_bytes: int = MAX_FEED_BYTES
     retry: RetryPolicy = RetryPolicy()
 
@@ -68,12 +70,14 @@ class FeedCollector(Collector):
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: httpx.Timeout | float | None = None,
+        deadlines: Deadlines | None = None,
         max_bytes: int | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__(settings)
-        self.client = new_client(timeout=timeout or self.timeout, transport=transport,
+        self.deadlines = deadlines or self.deadlines or Deadlines.from_settings(settings)
+        self.client = new_client(deadlines=self.deadlines, transport=transport,
+                                 allow_private=settings.network.allow_private_hosts,
                                  headers={"Accept": "application/rss+xml, application/atom+xml, "
                                           "application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"})
         self.max_bytes = max_bytes or self.max_bytes

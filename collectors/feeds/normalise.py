@@ -14,16 +14,15 @@ from typing import Any
 import feedparser
 from lxml import etree
 
-from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.collectors.feeds.fastparse import fast_parse
-from radpulse.safetext import strip_markup
-from radpulse.safeurl import safe_http_url
 from radpulse.identifiers import (
     canonical_article_url,
     find_doi,
     normalise_pmid,
 )
-
+from radpulse.records import ArticleRecord, Quarantined, provenance
+from radpulse.safetext import strip_markup
+from radpulse.safeurl import safe_http_url
 
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")

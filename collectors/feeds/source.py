@@ -15,10 +15,10 @@ import httpx
 from pydantic import AfterValidator, Field, field_validator
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import MAX_SOURCE_NAME, Section
 from radpulse.errors import InputError
+from radpulse.records import SourceSpec
 
 #: bytes read when looking for a feed's title at `sources add`
 TITLE_BYTES = 256 * 1024
@@ -112,6 +112,7 @@ class FeedsPlatform(Platform):
     prefix = "feed"
     label = "Journal feeds"
     add_kinds = ("feed",)
+    default_interval_minutes = 60
     rate_limit = RateLimit(1, 60 * 60, "conditional GET once per collection")
     colour = "#0f766e"
 

@@ -16,20 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from mastodon.errors import MastodonAPIError, MastodonNotFoundError, MastodonUnauthorizedError
 
-from radpulse.collectors.base import (
-    JSON,
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
+from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.config import mastodon_token_env
@@ -41,10 +33,21 @@ from radpulse.errors import (
     NotFound,
     SourceUnavailable,
 )
+from radpulse.records import (
+    JSON,
+    Batch,
+    MergeRule,
+    PostRecord,
+    PostRef,
+    SourceSpec,
+    provenance,
+    utcnow,
+)
 
 from .helpers import (
     InstanceClient,
     api_status,
+    base_url,
     is_paginated,
     local_status_ref,
     make_client,
@@ -75,6 +78,8 @@ class MastodonCollector(Collector):
     platform = PLATFORM
     kinds = ("tag",)
     required_env = ()  # most instances serve hashtag timelines anonymously
+    #: a status seen on several instances is stored once, with the best counts of any instance
+    merge_rule = MergeRule(per_community=True)
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
@@ -88,7 +93,8 @@ class MastodonCollector(Collector):
         """The paced client of `host`, with its access token when one is set."""
         if host not in self._clients:
             bare = host.split("://", 1)[-1]
-            self._clients[host] = make_client(host, self.settings.mastodon_token(bare), mastodon_token_env(bare))
+            self._clients[host] = make_client(host, self.settings.mastodon_token(bare), mastodon_token_env(bare),
+                                              Deadlines.from_settings(self.settings))
         return self._clients[host]
 
     def close(self) -> None:
@@ -233,23 +239,32 @@ class MastodonCollector(Collector):
     # -- engagement refresh --------------------------------------------------------------------
 
     def refresh(self, posts: Sequence[PostRef]) -> Iterator[Batch]:
-        """Re-read each status on its origin server; 404/410 there means deleted.
+        """Re-read each status on the instance it was collected from; 404/410 there means deleted.
 
-        The origin (the host of the status URI) holds the authoritative counts, and its local id
-        is the last segment of the URI, which the reading instance's local id is not.
+        Only the instance a status was read on (its `community`, an instance of the config) is
+        asked, never a host that a stored URI names: a status's URI is written by whoever runs its
+        origin server. The instance's local id is the URI's last segment when the status is native
+        to that instance; statuses federated from elsewhere have no local id radpulse keeps, so they
+        are not re-read here (collection refreshes them while they are on the hashtag timeline).
         """
-        down: dict[str, str] = {}  # origin hosts that failed this refresh: skipped, not retried per post
+        down: dict[str, str] = {}  # instances that failed this refresh: skipped, not retried per post
+        foreign = 0
         for chunk in chunked(posts, REFRESH_BATCH):
             batch = Batch(fetched=0)
             for ref in chunk:
+                instance = (ref.community or "").strip().lower()
                 origin = local_status_ref(ref.external_id, ref.url)
-                if origin is None:
-                    batch.warnings.append(f"mastodon: cannot refresh {ref.external_id} (not a Mastodon status URI)")
+                if origin is None or not instance:
+                    batch.warnings.append(f"mastodon: cannot refresh {ref.external_id[:200]} (not a Mastodon status URI)")
                     continue
-                host, local_id = origin
+                origin_url, local_id = origin
+                if urlsplit(origin_url).netloc.lower() != urlsplit(base_url(instance)).netloc.lower():
+                    foreign += 1
+                    continue
+                host = instance
                 if host in down:
                     continue
-                c = self.client(host if not host.startswith("https://") else host.removeprefix("https://"))
+                c = self.client(host)
                 now = utcnow()
                 try:
                     c.call(f"status {local_id}", lambda: c.api.status(local_id))
@@ -277,10 +292,15 @@ class MastodonCollector(Collector):
                 try:
                     post, author = normalise_status(c.last_body or b"null", ref.community or host, retrieved_at=now,
                                                     provenance=prov)
-                except (ValueError, TypeError, KeyError) as exc:
-                    batch.warnings.append(f"mastodon: could not read {ref.external_id}: {exc}")
+                except (ValueError, TypeError, KeyError) as exc:  # the reason, never the body
+                    batch.warnings.append(f"mastodon: could not read {ref.external_id[:200]} on {host} "
+                                          f"({type(exc).__name__})")
                     continue
                 post.external_id = ref.external_id
                 batch.posts.append(post)
                 batch.authors.append(author)
             yield batch
+        if foreign:
+            yield Batch(fetched=0, warnings=[
+                f"mastodon: {foreign} status(es) federated from other servers were not re-read: refresh asks "
+                "only the instance a status was collected from"])

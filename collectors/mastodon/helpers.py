@@ -5,7 +5,8 @@ client holds the instance's `X-RateLimit-Remaining` and `X-RateLimit-Reset` (def
 per 5 minutes); when the remainder is down to `RESERVE` we sleep until the reset before the next
 call, and a 429 sleeps until the reset and retries (at most `RATE_LIMIT_RETRIES` times, each wait
 capped at `MAX_WAIT`), then gives up with RateLimited. Server errors and timeouts are retried with
-jittered exponential backoff, then reported as SourceUnavailable.
+the shared `RetryPolicy` (collectors/http.py), then reported as SourceUnavailable. Requests go
+through a session from collectors/http.py: connect/read timeouts and a deadline for each answer.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from mastodon.errors import (
     MastodonRatelimitError,
     MastodonServerError,
 )
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from radpulse.errors import BadPayload, RateLimited, SourceUnavailable, network_reason
+from radpulse.collectors.http import Deadlines, RetryPolicy, deadline_session
+from radpulse.errors import BadPayload, CollectorError, RateLimited, SourceUnavailable, network_reason
 
 T = TypeVar("T")
 
@@ -37,9 +38,9 @@ RESERVE = 1
 #: longest single wait for a rate-limit reset (Mastodon windows are 5 minutes)
 MAX_WAIT = 300.0
 RATE_LIMIT_RETRIES = 2
-#: attempts for 5xx answers and network errors
-ATTEMPTS = 3
-REQUEST_TIMEOUT = 30.0
+#: 5xx answers and network errors: 3 attempts
+RETRY = RetryPolicy(attempts=3, base=1.0, cap=30.0)
+ATTEMPTS = RETRY.attempts
 
 #: the local id at the end of a Mastodon status URI or URL
 _STATUS_ID = re.compile(r"/(?:statuses|@[^/]+)/([0-9A-Za-z]+)/?$")
@@ -111,14 +112,7 @@ class InstanceClient:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             self.pace()
             try:
-                for retry in Retrying(
-                    stop=stop_after_attempt(ATTEMPTS),
-                    wait=wait_random_exponential(multiplier=1, max=30),
-                    retry=retry_if_exception_type((MastodonServerError, MastodonNetworkError)),
-                    reraise=True,
-                ):
-                    with retry:
-                        return fn()
+                return RETRY.call(fn, retry_if=_transient)
             except MastodonRatelimitError:
                 reset = self.api.ratelimit_reset
                 wait = (reset - time.time()) if reset else 0
@@ -135,24 +129,46 @@ class InstanceClient:
                     hint="The instance is having trouble; the next run resumes from the cursor.",
                 ) from None
             except MastodonNetworkError as exc:
+                if isinstance(cause := _collector_cause(exc), CollectorError):  # the deadline
+                    raise type(cause)(f"{self.host}: {what}: {cause.message}", hint=cause.hint) from None
                 raise SourceUnavailable(
                     f"{self.host}: could not reach the instance ({network_reason(exc)})",
                     hint="Check the instance name and the network; the next run resumes from the cursor.",
                 ) from None
             except MastodonAPIError as exc:
                 if api_status(exc) is None and "JSON" in str(exc):
-                    raise BadPayload(f"{self.host}: {what} answered with something that is not JSON: {exc}") from None
+                    # Mastodon.py's message quotes the body: a stranger's text, never echoed
+                    raise BadPayload(f"{self.host}: {what} answered with something that is not JSON") from None
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def make_client(host: str, token: str | None, token_env: str | None = None) -> InstanceClient:
+def _collector_cause(exc: BaseException) -> BaseException | None:
+    """The radpulse error (a deadline) Mastodon.py wrapped as a network error, if any."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, CollectorError):
+            return current
+        current, seen = current.__cause__ or current.__context__, seen + 1
+    return None
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, MastodonNetworkError) and _collector_cause(exc) is not None:
+        return False
+    return isinstance(exc, (MastodonServerError, MastodonNetworkError))
+
+
+def make_client(host: str, token: str | None, token_env: str | None = None,
+                deadlines: Deadlines = Deadlines()) -> InstanceClient:
     """A paced Mastodon.py client for `host` (anonymous when `token` is None)."""
     api = Mastodon(
         api_base_url=base_url(host),
         access_token=token or None,
         ratelimit_method="throw",
-        request_timeout=REQUEST_TIMEOUT,
+        request_timeout=deadlines.pair,
+        session=deadline_session(deadlines),
         user_agent=USER_AGENT,
         version_check_mode="none",
     )

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
 from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
+from radpulse.records import AuthorRecord, PostRecord, Quarantined
 from radpulse.safeurl import safe_http_url
 
 from .html import html_to_text, html_to_text_and_links

@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
 from radpulse.errors import InputError
+from radpulse.records import SourceSpec
 
 
 class Timeline(Section):
@@ -73,6 +73,7 @@ class MastodonPlatform(Platform):
     label = "Mastodon"
     social = True
     add_kinds = ("mastodon",)
+    default_interval_minutes = 15
     rate_limit = RateLimit(300, 5 * 60, "per instance")
     colour = "#6364ff"
 

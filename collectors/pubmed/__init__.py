@@ -17,11 +17,12 @@ from collections.abc import Iterator
 
 import httpx
 
-from radpulse.collectors.base import Batch, Collector, SourceSpec, utcnow
+from radpulse.collectors.base import Collector
 from radpulse.collectors.pubmed.normalise import SearchResult, parse_esearch, parse_pubmed_articles
 from radpulse.collectors.registry import register
 from radpulse.config import Settings
-from radpulse.literature.http import TIMEOUT, RateLimiter, RetryPolicy, new_client, send
+from radpulse.collectors.http import Deadlines, RateLimiter, RetryPolicy, new_client, send
+from radpulse.records import Batch, SourceSpec, utcnow
 
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 #: ESearch (and EFetch through the history server) reach only the first 10,000 records
@@ -48,7 +49,7 @@ class PubMedCollector(Collector):
                  base_url: str | None = None) -> None:
         super().__init__(settings)
         self.base_url = base_url or self.base_url
-        self.client = new_client(timeout=TIMEOUT, transport=transport)
+        self.client = new_client(deadlines=Deadlines.from_settings(settings), transport=transport)
         self.api_key = settings.secret("NCBI_API_KEY")
         self.limiter = RateLimiter(10 if self.api_key else 3)
 

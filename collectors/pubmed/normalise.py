@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from radpulse.collectors.base import ArticleRecord, Quarantined, provenance
 from radpulse.errors import BadPayload
-from radpulse.safetext import strip_markup
 from radpulse.identifiers import (
     normalise_doi,
     normalise_pmcid,
     normalise_pmid,
     pubmed_url,
 )
+from radpulse.records import ArticleRecord, Quarantined, provenance
+from radpulse.safetext import strip_markup
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
                           remove_blank_text=False)

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import MAX_SOURCE_NAME, Section
+from radpulse.records import SourceSpec
 
 
 class PubMedQuery(Section):
@@ -30,6 +30,7 @@ class PubMedPlatform(Platform):
     name = section = "pubmed"
     label = "PubMed"
     add_kinds = ("pubmed",)
+    default_interval_minutes = 1440
     rate_limit = RateLimit(3, 1, "10 with NCBI_API_KEY")
     colour = "#326599"
 

@@ -20,16 +20,7 @@ from typing import Any
 
 import praw
 
-from radpulse.collectors.base import (
-    Batch,
-    Collector,
-    PostRecord,
-    PostRef,
-    SourceSpec,
-    chunked,
-    provenance,
-    utcnow,
-)
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.reddit.client import CLIENT, call, make_reddit
 from radpulse.collectors.reddit.normalise import (
     keyword_pattern,
@@ -39,6 +30,7 @@ from radpulse.collectors.reddit.normalise import (
 )
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, CollectorError, RateLimited
+from radpulse.records import Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 JSON = dict[str, Any]
 PAGE_SIZE = 100

@@ -7,8 +7,11 @@ Three layers keep radpulse inside Reddit's 100 requests per minute per OAuth cli
    `Retry-After` (or `x-ratelimit-reset`) by sleeping and retrying a bounded number of times.
 2. prawcore's own `RateLimiter` paces on the `x-ratelimit-remaining/used/reset` headers over
    Reddit's 600-second window (`window_size`), and retries 5xx and timeouts twice with jitter.
-3. `call()` retries what is still failing (5xx, timeouts, connection errors) with bounded
-   jittered exponential backoff (tenacity), then raises `SourceUnavailable`.
+3. `call()` retries what is still failing (5xx, timeouts, connection errors) with the shared
+   `RetryPolicy` of collectors/http.py, then raises `SourceUnavailable`.
+
+Requests go through a session from collectors/http.py (connect/read timeouts from [network] and a
+deadline for the whole answer).
 
 Every prawcore/praw exception leaving `call()` is a radpulse `CollectorError` whose message
 names the problem and whose hint says what to do.
@@ -16,7 +19,6 @@ names the problem and whose hint says what to do.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import time
@@ -26,8 +28,8 @@ from typing import Any, TypeVar
 import praw
 import prawcore
 import requests
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from radpulse.collectors.http import Deadlines, RetryPolicy, deadline_session, retry_after
 from radpulse.config import Settings
 from radpulse.errors import (
     AuthError,
@@ -48,10 +50,8 @@ WINDOW_SECONDS = 600
 MAX_RATE_LIMIT_WAIT = 600.0
 #: 429 answers retried (after waiting) before giving up on the request
 RATE_LIMIT_RETRIES = 2
-#: attempts of one API call on 5xx/timeouts on top of prawcore's own two retries
-CALL_ATTEMPTS = 2
-#: 5-10 s before the second attempt (exponential with jitter, capped at a minute)
-RETRY_WAIT = wait_exponential_jitter(multiplier=5, max=60, jitter=5)
+#: attempts of one API call on 5xx/timeouts on top of prawcore's own two retries, 5-10 s apart
+RETRY = RetryPolicy(attempts=2, base=10.0, cap=60.0)
 
 
 class PacedRequestor(prawcore.Requestor):
@@ -93,14 +93,9 @@ class PacedRequestor(prawcore.Requestor):
 
 def retry_after_seconds(headers: Any) -> float | None:
     """Seconds to wait from `Retry-After` (seconds or HTTP date), else `x-ratelimit-reset`."""
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            if when is not None:
-                return max(0.0, when.timestamp() - time.time())
+    wait = retry_after(headers)
+    if wait is not None:
+        return wait
     reset = headers.get("x-ratelimit-reset")
     if reset:
         try:
@@ -127,29 +122,25 @@ def make_reddit(settings: Settings) -> praw.Reddit:
         # praw's own wait for API "RATELIMIT" errors (writes); radpulse only reads
         ratelimit_seconds=300,
         window_size=WINDOW_SECONDS,
-        timeout=30,
+        timeout=settings.network.read_timeout_seconds,
         check_for_updates=False,
         check_for_async=False,
         requestor_class=PacedRequestor,
-        requestor_kwargs={"requests_per_minute": cfg.requests_per_minute},
+        requestor_kwargs={"requests_per_minute": cfg.requests_per_minute,
+                          "session": deadline_session(Deadlines.from_settings(settings))},
     )
 
 
 def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, prawcore.RequestException) and isinstance(exc.original_exception, CollectorError):
+        return False  # the deadline or the SSRF guard, not a flaky network
     return isinstance(exc, (prawcore.ServerError, prawcore.RequestException))
 
 
-def call(fn: Callable[[], T], *, what: str, sleep: Callable[[float], None] | None = None) -> T:
+def call(fn: Callable[[], T], *, what: str) -> T:
     """Run one API call with bounded retries; translate every failure into a CollectorError."""
-    retrying = Retrying(
-        retry=retry_if_exception(_retryable),
-        stop=stop_after_attempt(CALL_ATTEMPTS),
-        wait=RETRY_WAIT,
-        sleep=sleep or (lambda seconds: time.sleep(seconds)),
-        reraise=True,
-    )
     try:
-        return retrying(fn)
+        return RETRY.call(fn, retry_if=_retryable)
     except CollectorError:
         raise
     except Exception as exc:
@@ -223,6 +214,8 @@ def translate(exc: Exception, what: str) -> CollectorError:
         )
     if isinstance(exc, prawcore.RequestException):
         original = exc.original_exception
+        if isinstance(original, CollectorError):
+            return type(original)(f"{what}: {original.message}", hint=original.hint)
         return SourceUnavailable(
             f"{what}: request failed after retries ({type(original).__name__}: {original}).",
             hint="Check the network connection; the next run resumes from the stored cursor.",

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from radpulse.collectors.base import AuthorRecord, PostRecord, Quarantined
+from radpulse.records import AuthorRecord, PostRecord, Quarantined
 
 JSON = dict[str, Any]
 

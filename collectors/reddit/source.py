@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class SubredditSettings(Section):
@@ -37,6 +37,7 @@ class RedditPlatform(Platform):
     label = "Reddit"
     social = True
     add_kinds = ("subreddit",)
+    default_interval_minutes = 30
     rate_limit = RateLimit(100, 60, "per OAuth client, averaged over 10 min")
     colour = "#ff4500"
 

@@ -12,15 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from radpulse.collectors.base import JSON, Batch, Collector, PostRecord, PostRef, SourceSpec, chunked, provenance, utcnow
+from radpulse.collectors.base import Collector, chunked
 from radpulse.collectors.registry import register
+from radpulse.collectors.http import Deadlines
 from radpulse.collectors.x.client import CLIENT, XApi, XBadRequest
 from radpulse.collectors.x.normalise import newest_id, normalise_page
 from radpulse.collectors.x.settings import (
-    EXPANSIONS, LOOKUP_BATCH, LOOKUP_ENDPOINT, MEDIA_FIELDS, SEARCH_ENDPOINT, TWEET_FIELDS, USER_FIELDS,
+    EXPANSIONS,
+    LOOKUP_BATCH,
+    LOOKUP_ENDPOINT,
+    MEDIA_FIELDS,
+    SEARCH_ENDPOINT,
+    TWEET_FIELDS,
+    USER_FIELDS,
     build_query,
 )
 from radpulse.errors import BudgetExhausted
+from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 __all__ = ["XCollector", "build_query"]
 
@@ -50,7 +58,7 @@ class XCollector(Collector):
     def api(self) -> XApi:
         """The X API session (built on first use from X_BEARER_TOKEN)."""
         if self._api is None:
-            self._api = XApi(self.settings.secret("X_BEARER_TOKEN") or "")
+            self._api = XApi(self.settings.secret("X_BEARER_TOKEN") or "", deadlines=Deadlines.from_settings(self.settings))
         return self._api
 
     def _check_budget(self, label: str, units_this_run: int, cost: int) -> None:

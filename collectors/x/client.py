@@ -1,27 +1,28 @@
 """The X API v2 through tweepy's Client: paced on rate-limit headers, retried, errors mapped.
 
-tweepy does the HTTP (`Client(return_type=requests.Response)`); this module adds what it lacks:
-a request timeout, pacing on `x-rate-limit-remaining`/`x-rate-limit-reset`, 429 waits that honour
-`Retry-After` and the reset time, bounded jittered retries of 5xx and timeouts, and X's error
-bodies turned into radpulse errors that say what to do. Sleeping goes through `time.sleep`.
+tweepy does the HTTP (`Client(return_type=requests.Response)`) over a session from
+collectors/http.py (connect/read timeouts and a deadline for the whole answer); this module adds
+X's side of the shared policy: pacing on `x-rate-limit-remaining`/`x-rate-limit-reset` with the
+shared RateLimiter, 429 waits that honour `Retry-After` and the reset time, the shared
+RetryPolicy's bounded jittered backoff for 5xx and timeouts, and X's error bodies turned into
+radpulse errors that say what to do. Sleeping goes through `time.sleep`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import requests
 import tweepy
 
-from radpulse.errors import (
-    AuthError, BadPayload, CollectorError, NotFound, RateLimited, SourceUnavailable,
+from radpulse.collectors.http import (
+    Deadlines, RateLimiter, RetryPolicy, deadline_session, error_for_status, retry_after,
 )
+from radpulse.errors import AuthError, BadPayload, BadRequest, CollectorError, NotFound, RateLimited, SourceUnavailable
 
 CLIENT = f"tweepy/{tweepy.__version__}"
 # tweepy's DEBUG log prints every request's headers, bearer token included: never let it through
@@ -31,74 +32,31 @@ MAX_RATE_WAIT = 15 * 60 + 1
 PORTAL = "https://developer.x.com/en/portal/dashboard"
 
 
-class XBadRequest(CollectorError):
-    """X rejected a request's parameters (400); `detail` is X's explanation."""
-
-    def __init__(self, message: str, *, detail: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.detail = detail
+#: X's 400 answer: the source's query is wrong (`detail` is X's explanation)
+XBadRequest = BadRequest
 
 
-class RateLimiter:
-    """Paces requests from X's `x-rate-limit-remaining` and `x-rate-limit-reset` headers."""
-
-    def __init__(self, clock: Callable[[], float] = time.time, max_wait: float = MAX_RATE_WAIT) -> None:
-        self.clock = clock
-        self.max_wait = max_wait
-        self.remaining: int | None = None
-        self.reset_at: float | None = None
-
-    def update(self, headers: Mapping[str, str]) -> None:
-        """Remember the window state a response reported."""
-        remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
-        if remaining is not None and str(remaining).isdigit():
-            self.remaining = int(remaining)
-        if reset is not None and str(reset).isdigit():
-            self.reset_at = float(reset)
-
-    def wait(self) -> None:
-        """Sleep until the window resets when the last response said none are left."""
-        if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
-            delay = self.reset_at - self.clock() + 1
-            if delay > 0:
-                time.sleep(min(delay, self.max_wait))
-            self.remaining = None
-
-    def delay_after_429(self, headers: Mapping[str, str]) -> float | None:
-        """Seconds to wait after a 429: Retry-After, else until x-rate-limit-reset (+1 s)."""
-        retry_after = headers.get("retry-after")
-        if retry_after is not None and retry_after.strip().isdigit():
-            return float(retry_after)
-        reset = headers.get("x-rate-limit-reset")
-        if reset is not None and reset.strip().isdigit():
-            return max(0.0, float(reset) - self.clock() + 1)
-        return None
+def new_limiter(clock: Callable[[], float] = time.time) -> RateLimiter:
+    """The pacer of one X session: X reports its window reset as epoch seconds."""
+    return RateLimiter(clock=clock, max_wait=MAX_RATE_WAIT)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries of server errors and timeouts with jittered exponential backoff."""
-
-    attempts: int = 4  # tries in total
-    base: float = 1.0
-    cap: float = 30.0
-
-    def delay(self, retry: int) -> float:
-        """Seconds before retry number `retry` (0-based): half fixed, half random."""
-        full = min(self.cap, self.base * 2**retry)
-        return full / 2 + random.uniform(0, full / 2)
+def update_limits(limiter: RateLimiter, headers: Mapping[str, str]) -> None:
+    """Remember the window state an answer reported in x-rate-limit-remaining/-reset."""
+    remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
+    limiter.update(int(remaining) if remaining is not None and str(remaining).isdigit() else None,
+                   reset_at=float(reset) if reset is not None and str(reset).isdigit() else None)
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default timeout (tweepy sets none)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(*args, **kwargs)
+def delay_after_429(limiter: RateLimiter, headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait after a 429: Retry-After, else until x-rate-limit-reset (+1 s)."""
+    wait = retry_after(headers)
+    if wait is not None:
+        return wait
+    reset = headers.get("x-rate-limit-reset")
+    if reset is not None and reset.strip().isdigit():
+        return max(0.0, float(reset) - limiter.clock() + 1)
+    return None
 
 
 def error_detail(response: requests.Response | None) -> dict[str, Any]:
@@ -168,7 +126,7 @@ def http_error(exc: tweepy.HTTPException, endpoint: str, label: str) -> Collecto
             detail=detail,
             hint="Check the query syntax of this source in [x].hashtags / [x].queries.",
         )
-    return SourceUnavailable(f"{label}: X answered {status} for {endpoint} ({detail}).")
+    return error_for_status(status or 0, f"{label}: X {endpoint}", detail)
 
 
 def decode(response: requests.Response, endpoint: str, label: str) -> dict[str, Any]:
@@ -197,16 +155,15 @@ class XApi:
         self,
         bearer_token: str,
         *,
-        timeout: float = 30.0,
+        deadlines: Deadlines = Deadlines(),
         retry: RetryPolicy = RetryPolicy(),
         limiter: RateLimiter | None = None,
-        rate_limit_retries: int = 2,
     ) -> None:
         self.client = tweepy.Client(bearer_token, return_type=requests.Response, wait_on_rate_limit=False)
-        self.client.session = _TimeoutSession(timeout)
+        self.client.session = deadline_session(deadlines)
         self.retry = retry
-        self.limiter = limiter or RateLimiter()
-        self.rate_limit_retries = rate_limit_retries
+        self.limiter = limiter or new_limiter()
+        self.rate_limit_retries = retry.rate_limit_retries
 
     def call(self, method: Callable[..., Any], endpoint: str, label: str, **params: Any) -> dict[str, Any]:
         """Call a tweepy Client method; the decoded JSON body, or a radpulse error."""
@@ -217,8 +174,8 @@ class XApi:
                 response = method(**params)
             except tweepy.TooManyRequests as exc:
                 headers = exc.response.headers
-                self.limiter.update(headers)
-                delay = self.limiter.delay_after_429(headers)
+                update_limits(self.limiter, headers)
+                delay = delay_after_429(self.limiter, headers)
                 reset = headers.get("x-rate-limit-reset")
                 reset_at = float(reset) if reset and reset.isdigit() else None
                 if delay is None or delay > self.limiter.max_wait or rate_waits >= self.rate_limit_retries:
@@ -229,8 +186,7 @@ class XApi:
                         hint="The next scheduled run resumes from the last stored page; if this is "
                         "the monthly cap, raise it in the X developer portal.",
                     ) from None
-                time.sleep(delay)
-                self.limiter.remaining = None  # that wait was the window's reset
+                self.limiter.pause(delay)  # that wait was the window's reset
                 rate_waits += 1
                 continue
             except tweepy.TwitterServerError as exc:
@@ -240,7 +196,7 @@ class XApi:
             except tweepy.HTTPException as exc:
                 raise http_error(exc, endpoint, label) from None
             else:
-                self.limiter.update(response.headers)
+                update_limits(self.limiter, response.headers)
                 return decode(response, endpoint, label)
             if retries + 1 >= self.retry.attempts:
                 raise SourceUnavailable(
@@ -248,8 +204,8 @@ class XApi:
                     hint="X or the network is having trouble; the next run resumes from the last "
                     "stored page.",
                 )
-            time.sleep(self.retry.delay(retries))
             retries += 1
+            time.sleep(self.retry.delay(retries))
 
     def close(self) -> None:
         self.client.session.close()

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from radpulse.collectors.base import JSON, AuthorRecord, PostRecord, Quarantined
+from radpulse.records import JSON, AuthorRecord, PostRecord, Quarantined
 
 PLATFORM = "x"
 #: X snowflake ids carry their creation time: milliseconds since this epoch in the bits above 22

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from radpulse.collectors.base import SourceSpec
+from radpulse.records import SourceSpec
 
 SEARCH_ENDPOINT = "GET /2/tweets/search/recent"
 LOOKUP_ENDPOINT = "GET /2/tweets"

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import Field
 
 from radpulse.collectors import toml_edit
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit, register_platform
 from radpulse.config import Section
+from radpulse.records import SourceSpec
 
 
 class XSettings(Section):
@@ -29,6 +29,7 @@ class XPlatform(Platform):
     label = "X"
     social = True
     add_kinds = ("hashtag", "query")
+    default_interval_minutes = 15
     rate_limit = RateLimit(450, 15 * 60, "recent search, per app; reads billed per post")
     colour = "#6b7280"
 

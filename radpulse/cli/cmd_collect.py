@@ -17,10 +17,13 @@ from radpulse.cli.params import COLLECTOR_PLATFORM
               help="Also re-read engagement of recent posts and apply deletions.")
 @click.option("--deletion-sweep", is_flag=True,
               help="Also re-check one batch of older posts for deletion at the source ([refresh] deletion_batch).")
+@click.option("--enrich/--no-enrich", default=None,
+              help="Crossref enrichment of articles after the collectors ([crossref] enabled): "
+                   "by default on a full collect, not when --source or --platform is given.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bool, deletion_sweep: bool,  # type: ignore[no-untyped-def]
-            as_json: bool) -> None:
+            enrich: bool | None, as_json: bool) -> None:
     """Collect new items from the tracked sources into the database.
 
     Prints a summary per source (fetched, new, updated, errors; --json adds each source's next
@@ -29,7 +32,8 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
     """
     from radpulse.collectors.registry import known_hint
     from radpulse.collectors.registry import platforms as known_platforms
-    from radpulse.collectors.runner import collect_sources, refresh_platforms
+    from radpulse.collection import collect as collect_all
+    from radpulse.collection import refresh as refresh_all
     from radpulse.errors import InputError
     from radpulse.sources import select_sources, sync_sources
 
@@ -39,21 +43,25 @@ def collect(app, names: tuple[str, ...], platforms: tuple[str, ...], refresh: bo
                          hint=known_hint("platforms", known_platforms(), unknown[0]))
     db = app.db()
     specs = select_sources(sync_sources(db, app.settings), names, platforms)
-    if not specs:
+    # Crossref enrichment is a job after the collectors (its own run), not a source
+    enrich = app.settings.crossref.enabled and (enrich if enrich is not None else not (names or platforms))
+    if not specs and not enrich:
         raise InputError("No tracked source matches.", hint="See `radpulse sources list`.")
     with progress() as bar:
-        task = bar.add_task("collecting", total=len(specs))
+        task = bar.add_task("collecting", total=len(specs) + enrich)
 
         def on_source(summary):  # type: ignore[no-untyped-def]
             bar.update(task, advance=1, description=summary.source)
 
-        results = collect_sources(db, app.settings, specs, on_source=on_source)
+        results = collect_all(db, app.settings, specs, enrich=enrich, on_source=on_source)
     if refresh:
-        results += refresh_platforms(db, app.settings, sorted({s.platform for s in specs}))
+        results += refresh_all(db, app.settings, sorted({s.platform for s in specs}))
     if deletion_sweep:
+        from radpulse.collection import after_batch_steps
         from radpulse.collectors.deletion_sweep import sweep_deletions
 
-        results += sweep_deletions(db, app.settings, sorted({s.platform for s in specs}))
+        results += sweep_deletions(db, app.settings, sorted({s.platform for s in specs}),
+                                   after_batch=after_batch_steps())
     if as_json:
         echo_json([r.as_dict() for r in results])
     else:

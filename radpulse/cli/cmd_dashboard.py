@@ -40,15 +40,26 @@ def check_port(host: str, port: int) -> None:
 
 
 @click.command()
-@click.option("--host", default=None, help="Interface to listen on (default from config: 127.0.0.1).")
+@click.option("--host", default=None, help="Interface to listen on (default from config: 127.0.0.1, this machine only).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default from config: 8050).")
+@click.option("--workers", default=0, type=click.IntRange(0, 64), show_default=True,
+              help="Serve with the waitress production server and this many threads (0: the Dash development server).")
 @click.pass_obj
-def dashboard(app, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
-    """Serve the Plotly/Dash dashboard: volume, hashtags, topics, engagement, voices, papers."""
+def dashboard(app, host: str | None, port: int | None, workers: int) -> None:  # type: ignore[no-untyped-def]
+    """Serve the dashboard: overview, topics, sentiment, people, papers, hashtags and congresses, posts, review.
+
+    The Review page needs RADPULSE_DASHBOARD_USER and RADPULSE_DASHBOARD_PASSWORD in the
+    environment (HTTP basic sign-in); without them it is disabled.
+    """
     app.db()  # fail early with a clear message when the database cannot be used
     host = host or app.settings.dashboard.host
     port = port or app.settings.dashboard.port
     check_port(host, port)
     from radpulse.dashboards.app import serve
 
-    serve(app.database_url, host=host, port=port)
+    user, password = app.settings.secret("RADPULSE_DASHBOARD_USER"), app.settings.secret("RADPULSE_DASHBOARD_PASSWORD")
+    if bool(user) != bool(password):
+        raise InputError("Only one of RADPULSE_DASHBOARD_USER and RADPULSE_DASHBOARD_PASSWORD is set.",
+                         hint="Set both to enable the Review page, or neither to leave it disabled.")
+    serve(app.database_url, host=host, port=port, workers=workers,
+          credentials=(user, password) if user and password else None)

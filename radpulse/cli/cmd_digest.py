@@ -67,10 +67,46 @@ def send(app, week: str | None, dry_run: bool, as_json: bool) -> None:  # type: 
     else:
         verb = "would be sent to" if dry_run else "sent to"
         console.print(f"Digest for the week of {result.start}: {verb} {len(result.sent)}, "
-                      f"already sent {len(result.skipped)}, failed {len(result.failed)}.", markup=False)
+                      f"already sent {len(result.skipped)}, failed {len(result.failed)}"
+                      + (f", outcome unknown {len(result.unknown)}" if result.unknown else "") + ".", markup=False)
         for email, error in result.failed.items():
             console.print(terminal_safe(f"- {email}: {error}"), markup=False)
+        for email in result.unknown:
+            console.print(terminal_safe(f"- {email}: maybe delivered, not resent (check the mail server's log; "
+                                        f"`radpulse digest resend {email} --week {result.start}`)"), markup=False)
     if result.failed:
+        raise SystemExit(1)
+
+
+@digest.command()
+@click.argument("email")
+@click.option("--week", "week", metavar="DATE", required=True, help="Any day of the week to send again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def resend(app, email: str, week: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Send one subscriber's digest of one week again, whatever was recorded.
+
+    For a delivery `radpulse status` shows as unknown (the connection to the SMTP server ended
+    after the message was handed over, so it may have arrived) or failed. Exits 1 when it could
+    not be sent.
+    """
+    from radpulse.digest import normalise_email, send_digests
+    from radpulse.digest.subscribers import list_subscribers
+
+    address = normalise_email(email)
+    known = {s["email"] for s in list_subscribers(app.db()) if s["active"]}
+    if address not in known:
+        raise InputError(f"{address} is not an active subscriber.",
+                         hint="See `radpulse subscribers list`; add it with `radpulse subscribers add`.")
+    result = send_digests(app.db(), app.settings, start=_week(week), emails=[address], force=True)
+    if as_json:
+        echo_json(result.as_dict())
+    elif result.sent:
+        console.print(f"Sent the digest of the week of {result.start} to {address} again.", markup=False)
+    else:
+        why = result.failed.get(address) or ("the outcome is unknown" if result.unknown else "another sender holds it now")
+        console.print(terminal_safe(f"Not sent to {address}: {why}."), markup=False)
+    if not result.sent:
         raise SystemExit(1)
 
 
@@ -84,12 +120,14 @@ def subscribers() -> None:
 @click.option("--name", help="How to greet them (optional).")
 @click.option("--topic", "topics", multiple=True, type=TOPIC,
               help="Only these subspecialties or themes in their digest (repeatable; default: everything).")
+@click.option("--alerts/--no-alerts", "alerts", default=None,
+              help="Also email them spike alerts (at most once a day per subject); default: unchanged, off for new.")
 @click.pass_obj
-def add(app, email: str, name: str | None, topics: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def add(app, email: str, name: str | None, topics: tuple[str, ...], alerts: bool | None) -> None:  # type: ignore[no-untyped-def]
     """Subscribe EMAIL to the weekly digest (again, if they had unsubscribed)."""
     from radpulse.digest import add_subscriber
 
-    row, created = add_subscriber(app.db(), email, name=name, topics=list(topics))
+    row, created = add_subscriber(app.db(), email, name=name, topics=list(topics), alerts=alerts)
     click.echo(f"{'Added' if created else 'Updated'} {row.email}" + (f" (topics: {', '.join(row.topics)})" if row.topics else "") + ".")
 
 

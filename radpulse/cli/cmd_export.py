@@ -47,7 +47,6 @@ def export_posts(app, fmt, out, since, until, platforms, sources, identified, in
     """Export posts with their engagement metrics."""
     from radpulse.api import post_filters
     from radpulse.exports.posts import count_posts, iter_post_frames
-
     from radpulse.timewindow import parse_window
 
     since, until = parse_window(since, until)

@@ -21,6 +21,8 @@ def import_group() -> None:
 
 
 def _run(app, path: Path, as_json: bool, label: str, importer: Callable) -> None:  # type: ignore[no-untyped-def]
+    from radpulse.collection import after_batch_steps
+
     db = app.db()
     with progress() as bar:
         task = bar.add_task(f"importing {path.name}", total=None)
@@ -28,7 +30,7 @@ def _run(app, path: Path, as_json: bool, label: str, importer: Callable) -> None
         def on_progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = importer(db, path, progress=on_progress)
+        summary = importer(db, path, progress=on_progress, after_batch=after_batch_steps())
     data = summary.as_dict()
     data["quarantined"] = summary.failed
     data["file"] = str(path)

@@ -36,7 +36,7 @@ def init(app, force: bool) -> None:  # type: ignore[no-untyped-def]
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade, downgrade, current revision; rebuild the network edges."""
+    """Database schema: upgrade, downgrade, current revision; rebuild the network edges and the rollups."""
 
 
 @db.command()
@@ -97,3 +97,30 @@ def rebuild_edges(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         echo_json({"edges": edges})
         return
     click.echo(f"Rebuilt the network: {edges:,} edges.")
+
+
+@db.command("rebuild-rollups")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def rebuild_rollups_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Recompute every rollup (the dashboard's daily counts) from the stored posts.
+
+    Collection, analysis and review decisions keep the rollups current on their own; run this
+    after restoring a backup, editing posts by hand, or relinking articles. One transaction:
+    the dashboard keeps reading the old rollups until the new ones are complete.
+    """
+    import time
+
+    from radpulse.cli.output import echo_json, progress
+    from radpulse.db.rollups import rebuild_rollups
+
+    database = app.db()
+    started = time.perf_counter()
+    with progress(transient=True) as bar:
+        task = bar.add_task("rebuilding rollups (days)", total=None)
+        days = rebuild_rollups(database, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    took = time.perf_counter() - started
+    if as_json:
+        echo_json({"days": days, "seconds": round(took, 2)})
+    else:
+        click.echo(f"Rebuilt the rollups of {days:,} days in {took:.1f}s.")

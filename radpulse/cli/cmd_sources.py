@@ -12,6 +12,7 @@ from radpulse.collectors.registry import AddRequest, add_kinds, known_hint, plat
 from radpulse.config import default_config_path, default_config_text, settings_from_dict
 from radpulse.errors import InputError
 
+
 class KindType(click.ParamType):
     """KIND of `sources add`: whatever the declared platforms handle (read when used)."""
 

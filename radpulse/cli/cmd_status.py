@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from radpulse.cli.output import console, echo_json, short_time, table
+from radpulse.terminal import terminal_safe
 
 
 @click.command()
@@ -34,3 +35,17 @@ def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         (s["name"], s["posts"], short_time(s["last_run"]), s["last_status"], " ".join((s["last_error"] or "").split()))
         for s in report["sources"]
     ]))
+    if report["jobs"]:
+        console.print(table("Scheduled jobs", ["job", "schedule", "last run", "status", "last success", "failures"], [
+            (j["job"], j["schedule"], short_time(j["last_run"]), j["last_status"], short_time(j["last_success"]),
+             j["consecutive_failures"] or "")
+            for j in report["jobs"]
+        ]))
+    for d in report["deliveries"]:
+        what = ("outcome unknown (maybe delivered; check the mail log for " + (d["message_id"] or "its Message-ID")
+                + f"; `radpulse digest resend {d['email']} --week {d['period']}`)" if d["status"] == "unknown"
+                else f"failed: {' '.join((d['error'] or '').split())}")
+        console.print(terminal_safe(f"{d['kind']} {d['period']} to {d['email']}: {what}"), markup=False)
+    for run in report["interrupted_runs"][:5]:
+        console.print(f"Interrupted run: {run['source']} started {run['started_at']} (run {run['run_id']}): "
+                      f"{run['reason']}", markup=False)

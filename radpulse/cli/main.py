@@ -35,9 +35,11 @@ COMMANDS: dict[str, str] = {
     "review": "radpulse.cli.cmd_analysis:review",
     "trends": "radpulse.cli.cmd_trends:trends",
     "dashboard": "radpulse.cli.cmd_dashboard:dashboard",
+    "report": "radpulse.cli.cmd_report:report",
     "digest": "radpulse.cli.cmd_digest:digest",
     "subscribers": "radpulse.cli.cmd_digest:subscribers",
     "run": "radpulse.cli.cmd_run:run",
+    "alerts": "radpulse.cli.cmd_alerts:alerts",
 }
 
 

@@ -18,7 +18,6 @@ import click
 
 from radpulse.errors import InputError, RadpulseError
 
-
 #: what people call a platform, for the suggestion only (a typo is never silently accepted)
 ALIASES = {"twitter": "x", "tweets": "x", "bsky": "bluesky", "toots": "mastodon", "fediverse": "mastodon",
            "rss": "feeds", "journals": "feeds", "medline": "pubmed"}

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, select, text
 from radpulse.db.engine import Database
 from radpulse.db.models import Interaction, Post
 
+
 class PostLike(Protocol):
     """What the writer reads of a post's record (radpulse's PostRecord)."""
 

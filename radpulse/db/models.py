@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     func,
     text,
 )
@@ -358,6 +359,9 @@ class CollectionRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[str]] = mapped_column(default=list)
     cursor_after: Mapped[dict[str, Any] | None]
+    #: the process running it (host name and process id): a run whose process is gone is interrupted
+    process_id: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
 
 
 class ApiUsage(Base):
@@ -385,6 +389,8 @@ class Subscriber(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     unsubscribe_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
+    #: opted in to spike alerts (radpulse/alerts)
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SentDigest(Base):
@@ -399,27 +405,140 @@ class SentDigest(Base):
     period_end: Mapped[dt.date] = mapped_column(Date)
     sent_at: Mapped[dt.datetime]
     message_id: Mapped[str | None] = mapped_column(String(300))
+    #: claimed | sending | sent | failed | unknown (radpulse/digest/claims.py)
     status: Mapped[str] = mapped_column(String(16), default="sent")
     error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class DailyRollup(Base):
-    """Per-day aggregates for dashboards: one row per (day, platform, dimension, value)."""
+class SentAlert(Base):
+    """A spike alert about one subject sent to one subscriber on one day (claimed like digests)."""
 
-    __tablename__ = "daily_rollups"
-    __table_args__ = (UniqueConstraint("day", "platform", "dimension", "value"),)
+    __tablename__ = "sent_alerts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "subject", "day"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(300))
     day: Mapped[dt.date] = mapped_column(Date)
-    platform: Mapped[str] = mapped_column(String(32))
-    dimension: Mapped[str] = mapped_column(String(32))  # all | hashtag | topic | subspecialty | source
-    value: Mapped[str] = mapped_column(String(300))
-    posts: Mapped[int] = mapped_column(Integer, default=0)
-    authors: Mapped[int] = mapped_column(Integer, default=0)
-    likes: Mapped[int] = mapped_column(BigInteger, default=0)
-    reposts: Mapped[int] = mapped_column(BigInteger, default=0)
-    replies: Mapped[int] = mapped_column(BigInteger, default=0)
-    computed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class JobState(Base):
+    """How a scheduled job (a source's collection, analyze, the digest...) last went."""
+
+    __tablename__ = "job_states"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_started_at: Mapped[dt.datetime | None]
+    last_finished_at: Mapped[dt.datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[dt.datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: when the operators were told it keeps failing (cleared by the recovery note)
+    alerted_at: Mapped[dt.datetime | None]
+    holder: Mapped[str | None] = mapped_column(String(100))
+
+
+#: the dimensions of a rollup row; "" is "none" (no source, not annotated, no subspecialty, ...)
+ROLLUP_DIMENSIONS = ("platform", "source", "subspecialty", "theme", "sentiment", "author_type", "language")
+
+
+class _RollupDims:
+    """The dimension columns shared by the post and author rollups (part of their primary key).
+
+    `source` and `theme` are multi-valued: a post is in one row per source that matched it and
+    per theme it carries. `first_source` / `first_theme` mark the rows of its first source and
+    first theme (by name / by position): a query that does not select or group by sources
+    keeps only `first_source` rows, so it counts each post once (the same for themes).
+    """
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subspecialty: Mapped[str] = mapped_column(String(32), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_source: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    first_theme: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class RollupDaily(_RollupDims, Base):
+    """Public posts and their engagement per day and dimensions (radpulse/db/rollups.py).
+
+    Every count is additive across days and across the values of any single dimension except
+    `source` and `theme`: a post with two themes is in both theme rows (shares by theme can
+    exceed 100%); a total reads the `first_theme` rows only.
+    """
+
+    __tablename__ = "rollup_daily"
+
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAuthorDaily(_RollupDims, Base):
+    """Which accounts posted publicly on a day, per dimensions: distinct accounts over any window
+    are a COUNT(DISTINCT platform, author_id) here (posts without a known author are left out)."""
+
+    __tablename__ = "rollup_author_daily"
+
+    author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupHashtagDaily(Base):
+    """Public posts and distinct accounts per hashtag (lower-cased), day and platform."""
+
+    __tablename__ = "rollup_hashtag_daily"
+    __table_args__ = (Index("ix_rollup_hashtag_daily_hashtag", "hashtag", "day"),)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hashtag: Mapped[str] = mapped_column(String(300), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    #: distinct accounts of that day (summed over days: account-days)
+    authors: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupArticleDaily(Base):
+    """Public posts citing an article, and their distinct accounts, per day and platform."""
+
+    __tablename__ = "rollup_article_daily"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    mentions: Mapped[int] = mapped_column(BigInteger)
+    #: distinct accounts of that day (summed over days: account-days)
+    authors: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupStaleDay(Base):
+    """A day whose rollups wait for a refresh (marked in a writer's transaction, so never lost)."""
+
+    __tablename__ = "rollup_stale_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
 class Meta(Base):

@@ -9,16 +9,17 @@ a transaction; one call is one batch, so a failure leaves nothing of the batch h
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     Connection,
+    LargeBinary,
     Table,
     Text,
-    LargeBinary,
     and_,
     bindparam,
     case,
@@ -33,10 +34,10 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.dialects import postgresql, sqlite
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord, utcnow
 from radpulse.db.edges import resolve_pending_mentions, write_edges
 from radpulse.db.models import Article, Author, Post, PostSource
 from radpulse.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
+from radpulse.records import ArticleRecord, AuthorRecord, MergeRule, PostRecord, utcnow
 
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -45,6 +46,7 @@ AUTHORS: Table = Author.__table__  # type: ignore[assignment]
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 POST_SOURCES: Table = PostSource.__table__  # type: ignore[assignment]
 
+DEFAULT_RULE = MergeRule()
 METRICS = ("reply_count", "like_count", "repost_count", "quote_count", "view_count", "score")
 #: rows per INSERT statement; SQLite allows 32,766 bound parameters per statement
 CHUNK = 500
@@ -146,7 +148,7 @@ class Values:
         `RAW_COLUMNS`), sparing a decode to str and the driver's encode back of every payload."""
         if value is None:
             return None
-        # bytes are the payload's JSON text as the service sent it (see collectors.base)
+        # bytes are the payload's JSON text as the service sent it (see radpulse.records)
         data = value if isinstance(value, bytes) else orjson.dumps(value, default=str)
         # a bytearray binds without the driver's adapter lookup that bytes go through
         return bytearray(data) if self.sqlite else data.decode()
@@ -191,23 +193,26 @@ def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, s
     return rows
 
 
-def _post_changes(ex: Any) -> dict[str, Any]:
-    """ON CONFLICT assignments for posts: newest metrics win, deletions stick, gaps keep old values."""
+def _post_changes(ex: Any, rule: MergeRule = DEFAULT_RULE) -> dict[str, Any]:
+    """ON CONFLICT assignments for posts: newest metrics win, deletions stick, gaps keep old values;
+    `rule` is the collector's MergeRule (see radpulse.records)."""
     t = POSTS.c
     newer = or_(t.metrics_read_at.is_(None), ex.metrics_read_at >= t.metrics_read_at)
     deleted = or_(t.is_deleted, ex.is_deleted)
-    # Mastodon: one status is read on several instances, each seeing its own counts. A reading
-    # from another instance than the stored one only ever raises a count; a reading from the same
-    # instance (a rerun, or the refresh, which keeps the stored community) replaces it as usual.
-    other_instance = and_(t.platform == literal_column("'mastodon'"), ex.community.is_distinct_from(t.community))
     changes: dict[str, Any] = {
-        name: case(
-            (other_instance, case((or_(t[name].is_(None), ex[name] > t[name]), ex[name]), else_=t[name])),
-            (newer, func.coalesce(ex[name], t[name])),
-            else_=t[name],
-        )
-        for name in METRICS
+        name: case((newer, func.coalesce(ex[name], t[name])), else_=t[name]) for name in METRICS
     }
+    if rule.per_community:
+        # a reading from another community than the stored one only ever raises a count; one from
+        # the same community (a rerun, or the refresh, which keeps the stored community) replaces it
+        elsewhere = ex.community.is_distinct_from(t.community)
+        changes = {
+            name: case(
+                (elsewhere, case((or_(t[name].is_(None), ex[name] > t[name]), ex[name]), else_=t[name])),
+                else_=changes[name],
+            )
+            for name in METRICS
+        }
     changes.update(
         metrics_read_at=case((newer, func.coalesce(ex.metrics_read_at, t.metrics_read_at)), else_=t.metrics_read_at),
         text=case((deleted, None), else_=func.coalesce(ex.text, t.text)),
@@ -238,10 +243,15 @@ def _post_changes(ex: Any) -> dict[str, Any]:
     for name in ("url", "language", "community", "in_reply_to_id", "quoted_id", "reposted_id",
                  "conversation_id"):
         changes[name] = func.coalesce(ex[name], t[name])
-    # the instance a Mastodon post was first read on stays its community (the refresh keeps it)
-    changes["community"] = case((t.platform == literal_column("'mastodon'"), func.coalesce(t.community, ex.community)),
-                                else_=changes["community"])
+    if rule.per_community:  # the community a post was first read in stays its community
+        changes["community"] = func.coalesce(t.community, ex.community)
     return changes
+
+
+@functools.cache
+def _post_changes_for(rule: MergeRule) -> Callable[[Any], dict[str, Any]]:
+    """`_post_changes` under `rule`, one function per rule (the compiled SQL is cached on it)."""
+    return functools.partial(_post_changes, rule=rule)
 
 
 def _author_changes(ex: Any) -> dict[str, Any]:
@@ -409,11 +419,13 @@ def upsert_posts(
     source_id: int | None = None,
     synthetic: bool = False,
     returning: bool = True,
+    rule: MergeRule = DEFAULT_RULE,
 ) -> UpsertResult:
     """Insert or refresh posts; link them to `source_id`; write their network edges (replies,
     quotes, reposts, mentions: radpulse.db.edges). Returns new/updated counts and ids.
 
-    `returning` is kept for callers; the ids are always read back, as the edges need them.
+    `rule` is how readings of stored posts merge (the collector's `merge_rule`). `returning` is
+    kept for callers; the ids are always read back, as the edges need them.
     """
     now = now or utcnow()
     latest = _latest_posts(records)
@@ -421,7 +433,7 @@ def upsert_posts(
         return UpsertResult()
     result = bulk_upsert(
         conn, POSTS, POST_COLUMNS, post_rows(latest, now, Values(conn), synthetic),
-        ("platform", "external_id"), _post_changes, want_ids=True,
+        ("platform", "external_id"), _post_changes_for(rule), want_ids=True,
     )
     if source_id is not None and result.ids:
         link_posts_to_source(conn, result.ids.values(), source_id, now=now)

@@ -12,7 +12,12 @@ from radpulse.digest.addresses import AddressError, normalise_email
 from radpulse.digest.content import Digest, build_digest, last_full_week, week_of
 from radpulse.digest.delivery import DeliveryError, SendResult, compose, send_digests
 from radpulse.digest.render import render
-from radpulse.digest.subscribers import add_subscriber, list_subscribers, remove_subscriber, unsubscribe
+from radpulse.digest.subscribers import (
+           add_subscriber,
+           list_subscribers,
+           remove_subscriber,
+           unsubscribe,
+)
 from radpulse.digest.unsubscribe_page import unsubscribe_response
 
 __all__ = ["AddressError", "DeliveryError", "Digest", "SendResult", "add_subscriber", "build_digest", "compose",

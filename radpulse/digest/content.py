@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
-from radpulse.db.queries import PostFilters, author_key, public_where
-from radpulse.db.queries import engagement as post_engagement
-from radpulse.db.queries.filters import JsonArrayHasAny
-from radpulse.collectors.base import utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Meta, Post
+from radpulse.db.queries import PostFilters, author_key, public_where
+from radpulse.db.queries import engagement as post_engagement
+from radpulse.db.queries.filters import JsonArrayHasAny
 from radpulse.literature.attention import article_attention
+from radpulse.records import utcnow
 
 SNIPPET = 280
 PLATFORM_NAMES = {"x": "X", "reddit": "Reddit", "mastodon": "Mastodon", "bluesky": "Bluesky"}

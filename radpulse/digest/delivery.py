@@ -1,6 +1,7 @@
 """Sending the digest: one email per subscriber over SMTP, never the same week twice.
 
-A row in `sent_digests` per (subscriber, week) makes a rerun send only to those who did not get it
+A row in `sent_digests` per (subscriber, week), claimed before sending (claims.py), makes
+concurrent senders send each message once and a rerun send only to those who did not get it
 yet, so a failed or interrupted send is simply run again. Mail leaves through the SMTP server of
 `[smtp]` (password in RADPULSE_SMTP_PASSWORD) with a `List-Unsubscribe` header naming the
 dashboard's `/unsubscribe/<token>` page and `List-Unsubscribe-Post` for one-click (RFC 8058).
@@ -14,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import email.policy
 import re
-import smtplib
-import ssl
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -23,27 +22,22 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from radpulse.collectors.base import utcnow
 from radpulse.config import Settings
 from radpulse.db.engine import Database
 from radpulse.db.models import SentDigest, Subscriber
 from radpulse.digest.addresses import AddressError, envelope_address
+from radpulse.digest.claims import Claims, new_holder
 from radpulse.digest.content import Digest, build_digest, last_full_week, week_of
 from radpulse.digest.render import render
-from radpulse.errors import ConfigError, RadpulseError, network_reason
+from radpulse.digest.smtp import DeliveryError, Mailer  # noqa: F401 - DeliveryError is re-exported
+from radpulse.errors import ConfigError
 from radpulse.terminal import terminal_safe
 
 POLICY = email.policy.SMTP.clone(max_line_length=998)
 MAX_URL = 900
 _HEADER_SAFE = re.compile(r"[!-~]+")  # printable ASCII, no space
-
-
-class DeliveryError(RadpulseError):
-    """The SMTP server could not be reached or refused the login."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -53,10 +47,12 @@ class SendResult:
     sent: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: the connection ended during DATA, now or in an earlier run: maybe delivered, not resent
+    unknown: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"week_start": self.start.isoformat(), "week_end": self.end.isoformat(), "sent": self.sent,
-                "already_sent": self.skipped, "failed": self.failed}
+                "already_sent": self.skipped, "failed": self.failed, "unknown": self.unknown}
 
 
 def compose(settings: Settings, digest: Digest, to: str, token: str) -> EmailMessage:
@@ -119,47 +115,36 @@ def one_line(text: str) -> str:
     return " ".join(terminal_safe(text).split())
 
 
-def _connect(settings: Settings) -> smtplib.SMTP:
-    conf = settings.smtp
-    where = f"{conf.host}:{conf.port}"
-    try:
-        if conf.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(conf.host, conf.port, timeout=conf.timeout_seconds,
-                                                   context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(conf.host, conf.port, timeout=conf.timeout_seconds)
-            if conf.starttls:
-                server.starttls(context=ssl.create_default_context())
-        if conf.username:
-            server.login(conf.username, settings.secret("RADPULSE_SMTP_PASSWORD") or "")
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"the SMTP server {where} refused the login of {conf.username!r} ({exc.smtp_code})",
-                            hint="Check [smtp] username and RADPULSE_SMTP_PASSWORD.") from None
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"could not reach the SMTP server {where} ({network_reason(exc)})",
-                            hint="Check [smtp] host, port, ssl and starttls; nothing was sent, run again later.") from None
-    return server
-
-
 def send_digests(
     db: Database, settings: Settings, *, start: dt.date | None = None, dry_run: bool = False,
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, emails: list[str] | None = None, force: bool = False,
+    mailer: Mailer | None = None,
 ) -> SendResult:
-    """Send the week's digest to every active subscriber who has not had it; never twice."""
+    """Send the week's digest to every active subscriber who has not had it; never twice.
+
+    Each (subscriber, week) is claimed in the database before its message is composed and
+    marked 'sending' with its Message-ID right before DATA (radpulse/digest/claims.py), so any
+    number of concurrent senders send it once. `emails` limits it to those subscribers,
+    `force` resends a week already 'sent' or 'unknown' (the operator's `digest resend`).
+    """
     if start is None:
         start, end = last_full_week(now)
     else:
         start, end = week_of(start)
     result = SendResult(start, end)
+    claims = Claims(db, SentDigest, new_holder())
+    claims.settle()
+    query = (select(Subscriber.id, Subscriber.email, Subscriber.topics, Subscriber.unsubscribe_token)
+             .where(Subscriber.active.is_(True), Subscriber.frequency == "weekly").order_by(Subscriber.email))
+    if emails is not None:
+        query = query.where(Subscriber.email.in_(emails))
     with db.engine.connect() as conn:
-        subscribers = conn.execute(
-            select(Subscriber.id, Subscriber.email, Subscriber.topics, Subscriber.unsubscribe_token)
-            .where(Subscriber.active.is_(True), Subscriber.frequency == "weekly").order_by(Subscriber.email)
-        ).all()
-        done = set(conn.execute(select(SentDigest.subscriber_id).where(
-            SentDigest.period_start == start, SentDigest.status == "sent")).scalars())
-    result.skipped = [sub.email for sub in subscribers if sub.id in done]
-    todo = [sub for sub in subscribers if sub.id not in done]
+        subscribers = conn.execute(query).all()
+    states = claims.states({"period_start": start}, [sub.id for sub in subscribers])
+    finished = () if force else ("sent", "unknown", "sending")
+    result.skipped = [sub.email for sub in subscribers if states.get(sub.id) in finished]
+    result.unknown = [sub.email for sub in subscribers if states.get(sub.id) == "unknown" and not force]
+    todo = [sub for sub in subscribers if states.get(sub.id) not in finished]
     if dry_run:  # who would get it, nothing sent or recorded
         result.sent = [sub.email for sub in todo]
         return result
@@ -167,48 +152,41 @@ def send_digests(
         return result
     check_headers(settings)
     digests: dict[tuple[str, ...], Digest] = {}
-    server = _connect(settings)
+    mailer = mailer or Mailer(settings)
+    mailer.connect()  # an unreachable server or a refused login: DeliveryError, nothing claimed
     try:
-        for i, sub in enumerate(todo):
+        for sub in todo:
             key = tuple(sorted(sub.topics or []))
             if key not in digests:
                 digests[key] = build_digest(db, settings, start, end, topics=list(key))
+            row = {"subscriber_id": sub.id, "period_start": start}
+            if not claims.claim(row, {"period_end": end}, force=force):
+                result.skipped.append(sub.email)  # another sender has it, or has just sent it
+                continue
             try:
                 msg = compose(settings, digests[key], sub.email, sub.unsubscribe_token)
             except AddressError as exc:
                 result.failed[sub.email] = f"the stored address cannot be used ({exc.message}); remove it and add it again"
-                _record(db, sub.id, start, end, status="failed", error=result.failed[sub.email], message_id=None)
+                claims.mark(row, "failed", error=result.failed[sub.email])
                 continue
-            try:
-                server.send_message(msg, from_addr=msg["From"].addresses[0].addr_spec,
-                                    to_addrs=[msg["To"].addresses[0].addr_spec])
-            except (OSError, smtplib.SMTPException) as exc:
-                error = network_reason(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
-                result.failed[sub.email] = error
-                _record(db, sub.id, start, end, status="failed", error=error, message_id=msg["Message-ID"])
-                if isinstance(exc, (OSError, smtplib.SMTPServerDisconnected)):
-                    for rest in todo[i + 1:]:
-                        result.failed[rest.email] = "not sent: the SMTP connection was lost"
-                    break
-                continue
-            _record(db, sub.id, start, end, status="sent", error=None, message_id=msg["Message-ID"])
-            result.sent.append(sub.email)
+            message_id = msg["Message-ID"]
+            outcome = mailer.deliver(msg, before_data=lambda: claims.mark(row, "sending", message_id=message_id),
+                                     after_refusal=lambda: claims.mark(row, "claimed"))
+            if outcome.status == "sent":
+                record_sent(claims, row, message_id)
+                result.sent.append(sub.email)
+            elif outcome.status == "lost":
+                result.skipped.append(sub.email)
+            else:
+                claims.mark(row, outcome.status, error=outcome.error)
+                (result.unknown.append(sub.email) if outcome.status == "unknown"
+                 else result.failed.__setitem__(sub.email, outcome.error or "failed"))
     finally:
-        try:
-            server.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
+        mailer.close()
     return result
 
 
-def _record(db: Database, subscriber_id: int, start: dt.date, end: dt.date, *, status: str, error: str | None,
-            message_id: str | None) -> None:
-    """Remember what happened to one subscriber's digest of one week (a later success replaces a failure)."""
-    with db.engine.begin() as conn:
-        found = conn.execute(select(SentDigest.id).where(SentDigest.subscriber_id == subscriber_id,
-                                                         SentDigest.period_start == start)).scalar()
-        values = {"period_end": end, "sent_at": utcnow(), "status": status, "error": error, "message_id": message_id}
-        if found is None:
-            conn.execute(SentDigest.__table__.insert().values(subscriber_id=subscriber_id, period_start=start, **values))
-        else:
-            conn.execute(update(SentDigest).where(SentDigest.id == found).values(**values))
+def record_sent(claims: Claims, row: dict[str, Any], message_id: str) -> None:
+    """The server accepted the message: the delivery is done (a crash before this leaves it 'sending',
+    which becomes 'unknown' and is never resent automatically)."""
+    claims.mark(row, "sent", message_id=message_id)

@@ -10,15 +10,17 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from radpulse.collectors.base import utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Subscriber
 from radpulse.digest.addresses import normalise_email
 from radpulse.errors import InputError
+from radpulse.records import utcnow
 
 
-def add_subscriber(db: Database, email: str, *, name: str | None = None, topics: list[str] | None = None) -> tuple[Subscriber, bool]:
-    """Add (or re-activate and update) a subscriber; (row, created)."""
+def add_subscriber(db: Database, email: str, *, name: str | None = None, topics: list[str] | None = None,
+                   alerts: bool | None = None) -> tuple[Subscriber, bool]:
+    """Add (or re-activate and update) a subscriber; (row, created). `alerts`: opt in to spike
+    alerts (None: unchanged; off for a new subscriber)."""
     from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
 
     address = normalise_email(email)
@@ -37,6 +39,10 @@ def add_subscriber(db: Database, email: str, *, name: str | None = None, topics:
         row.name = name or row.name
         row.topics = list(topics or row.topics or [])
         row.active = True
+        if alerts is not None:
+            row.alerts = alerts
+        elif created:
+            row.alerts = False
         s.flush()
         s.expunge(row)
     return row, created

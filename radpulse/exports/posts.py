@@ -14,8 +14,8 @@ from radpulse.db.queries.filters import PostFilters
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import stream_posts
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
-from radpulse.safeurl import safe_http_url, safe_http_urls
 from radpulse.exports.deidentify import Pseudonymiser, scrub_community, scrub_links, scrub_text
+from radpulse.safeurl import safe_http_url, safe_http_urls
 
 P, A, N = Post.__table__.c, Author.__table__.c, Annotation.__table__.c
 

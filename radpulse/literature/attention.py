@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
+from radpulse.db.queries import PostFilters, public_where
 
 #: an original post's weight per source, after Altmetric's defaults (news 8, blogs 5, X 1,
 #: Reddit 0.25): Reddit below X, news and blogs above; Bluesky and Mastodon as X

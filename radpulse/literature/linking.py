@@ -1,6 +1,6 @@
 """Linking posts to the papers they cite: `mentions` rows, stub articles, and reconciliation.
 
-- `link_batch` is the runner's after-batch hook: posts just stored are linked in the same
+- `link_batch` is an after-batch step the CLI and the scheduler give the runner: posts just stored are linked in the same
   transaction, and articles just collected absorb stubs created earlier from mentions.
 - `link_posts(conn, post_ids)` links stored posts by id; `link_all(db)` is the bulk pass over
   every stored post (streamed in id order, one transaction per chunk).
@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, Text, cast, delete, select, update
 
-from radpulse.collectors.base import ArticleRecord, Batch, utcnow
 from radpulse.db.engine import Database
 from radpulse.db.models import Article, Mention, Post
 from radpulse.db.store import chunks, insert_for, upsert_articles
@@ -33,6 +32,7 @@ from radpulse.identifiers import (
     pubmed_url,
 )
 from radpulse.literature.links import Citation, extract_citations, might_cite
+from radpulse.records import ArticleRecord, Batch, utcnow
 
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 MENTIONS: Table = Mention.__table__  # type: ignore[assignment]
@@ -196,7 +196,7 @@ def reconcile_articles(conn: Connection, records: Sequence[ArticleRecord]) -> in
 
 
 def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None:
-    """After-batch hook for collectors.runner: link the batch's posts, fold stubs into its articles."""
+    """After-batch step (see collectors.runner.AfterBatch): link the batch's posts, fold stubs into its articles."""
     if batch.posts and post_ids:
         cited: dict[int, list[Citation]] = {}
         for post in batch.posts:
@@ -214,7 +214,10 @@ def link_batch(conn: Connection, batch: Batch, post_ids: dict[Any, int]) -> None
 
 
 def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> LinkResult:
-    """Link every stored post (id > since_id), streamed in id order, one transaction per chunk."""
+    """Link every stored post (id > since_id), streamed in id order, one transaction per chunk;
+    the rollups of the days that gained mentions are refreshed at the end."""
+    from radpulse.db.rollups import mark_post_days, refresh_stale_rollups
+
     total = LinkResult()
     p = POSTS.c
     last = since_id
@@ -231,19 +234,15 @@ def link_all(db: Database, *, chunk_size: int = 50_000, since_id: int = 0) -> Li
                 if found := _cite(title, text, links):
                     cited[post_id] = found
             result = store_mentions(conn, cited)
+            if result.mentions:  # the article rollups of those days change
+                mark_post_days(conn, cited)
             result.posts = len(rows)
             total += result
             last = rows[-1][0]
+    if total.mentions:
+        refresh_stale_rollups(db)
     return total
 
 
-def register_hook() -> None:
-    """Add `link_batch` to the runner's AFTER_BATCH_HOOKS (idempotent)."""
-    from radpulse.collectors.runner import AFTER_BATCH_HOOKS
-
-    if link_batch not in AFTER_BATCH_HOOKS:
-        AFTER_BATCH_HOOKS.append(link_batch)
-
-
-__all__ = ["LinkResult", "link_all", "link_batch", "link_posts", "reconcile_articles", "register_hook",
+__all__ = ["LinkResult", "link_all", "link_batch", "link_posts", "reconcile_articles",
            "resolve_citations", "store_mentions"]

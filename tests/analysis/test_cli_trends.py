@@ -10,10 +10,10 @@ from sqlalchemy import insert
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation
 from radpulse.db.store import upsert_posts
+from radpulse.records import PostRecord
 
 END = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)
 

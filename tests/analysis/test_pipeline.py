@@ -7,14 +7,18 @@ from sklearn.base import clone
 from radpulse.analysis.discovery import TopicDiscovery
 from radpulse.analysis.flags import FLAGS, FlagDetector
 from radpulse.analysis.lexicon import GENERAL, SUBSPECIALTIES, THEMES
-from radpulse.analysis.pipeline import MAX_CHARS, Annotator
+from radpulse.analysis.pipeline import MAX_CHARS, Annotator, model_version, normalisation_digest
 from radpulse.analysis.sentiment import RadiologySentiment
 
 ANNOTATOR = Annotator()
 
 
 def test_version_combines_the_models():
-    assert ANNOTATOR.version == f"{ANNOTATOR.trained.version_tag}+{ANNOTATOR.flags.version}"
+    assert ANNOTATOR.version == "+".join(
+        [ANNOTATOR.trained.version_tag, model_version(ANNOTATOR.flags), normalisation_digest()])
+    # the trained models carry their model hash and the digest of the lexicons they read
+    assert ANNOTATOR.trained.model_hash[:8] in ANNOTATOR.trained.version_tag
+    assert model_version(ANNOTATOR.flags) == ANNOTATOR.flags.version
     assert len(ANNOTATOR.version) <= 50  # Annotation.model_version is String(50)
     assert set(ANNOTATOR.models()) == {"radpulse-models", "radpulse-flags"}
 

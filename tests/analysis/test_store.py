@@ -8,10 +8,12 @@ import pytest
 from analysis_helpers import TEXTS, add_posts
 from sqlalchemy import select, update
 
-from radpulse.analysis.pipeline import ANNOTATOR_NAME, Annotator
+from radpulse.analysis.data_files import data_bytes
+from radpulse.analysis.pipeline import ANNOTATOR_NAME, Annotator, model_version
 from radpulse.analysis.review import decide, flagged_posts, held_post_ids
 from radpulse.analysis.flags import FlagDetector
 from radpulse.analysis.store import analyze, count_due
+from radpulse.analysis.topics import TopicClassifier, default_topic_classifier, read_labelled
 from radpulse.db.models import Annotation, Author, Post, ReviewDecision
 from radpulse.errors import InputError
 
@@ -91,6 +93,44 @@ def test_version_bump_reannotates_exactly_the_affected_posts(posts_db):
     # new posts alone are due afterwards
     add_posts(db, ["Another #NeuroRad case"], start=100)
     assert analyze(db, bumped).new == 1
+
+
+def test_an_edited_lexicon_is_a_new_model_version_and_posts_are_annotated_again(posts_db, tmp_path):
+    """A society that edits a lexicon (here a copy of it) gets its posts re-annotated by `analyze`."""
+    db = posts_db
+    shipped = Annotator()
+    analyze(db, shipped)
+    copy = tmp_path / "sentiment_radiology.toml"
+    copy.write_bytes(data_bytes("sentiment_radiology.toml"))
+    same = Annotator(sentiment=RadiologySentiment(lexicon_path=str(copy)).fit())
+    assert same.version == shipped.version  # the content is versioned, not the path
+    assert count_due(db, same) == 0
+
+    with db.session() as s:
+        embolized = s.scalar(select(Post.id).where(Post.text.like("Embolized%")))
+    assert _annotations(db)[embolized][2] != "positive"
+    copy.write_text(copy.read_text(encoding="utf-8").replace("[lexicon]\n", "[lexicon]\nembolized = 3.0\n", 1),
+                    encoding="utf-8")
+    edited = Annotator(sentiment=RadiologySentiment(lexicon_path=str(copy)).fit())
+    assert edited.version != shipped.version and len(edited.version) <= 50
+    assert edited.models()["radpulse-sentiment"] != shipped.models()["radpulse-sentiment"]
+    assert edited.models()["radpulse-topics"] == shipped.models()["radpulse-topics"]
+    assert count_due(db, edited) == len(TEXTS)
+    assert analyze(db, edited).outdated == len(TEXTS)
+    after = _annotations(db)
+    assert {v[0] for v in after.values()} == {edited.version}
+    assert after[embolized][2] == "positive"  # the edit took effect
+
+
+def test_an_edited_topic_lexicon_or_training_set_changes_the_topic_version(tmp_path):
+    texts, labels = read_labelled("topics_train.tsv")
+    shipped = default_topic_classifier()
+    copy = tmp_path / "topic_lexicon.toml"
+    copy.write_bytes(data_bytes("topic_lexicon.toml"))
+    assert model_version(TopicClassifier(lexicon_path=str(copy)).fit(texts, labels)) == model_version(shipped)
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n# a society's note\n", encoding="utf-8")
+    assert model_version(TopicClassifier(lexicon_path=str(copy)).fit(texts, labels)) != model_version(shipped)
+    assert model_version(TopicClassifier().fit(texts[:-1], labels[:-1])) != model_version(shipped)
 
 
 def test_deleted_posts_are_skipped(posts_db):

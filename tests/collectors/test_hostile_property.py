@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.collectors.bluesky.normalise import normalise_page as bluesky_page
 from radpulse.collectors.feeds.normalise import parse_feed
 from radpulse.collectors.mastodon.normalise import normalise_page as mastodon_page
@@ -29,6 +28,8 @@ from radpulse.dashboards import figures
 from radpulse.dashboards.app import articles_table
 from radpulse.digest import Digest, render
 from radpulse.errors import BadPayload
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
+from radpulse.safetext import plain_text
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -185,6 +186,7 @@ def _placeholder(records: list) -> list:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile)
+@example("\x1b0a:")  # an escape sequence removed in front of "a:" makes no link
 def test_hostile_text_is_stored_plain_and_rendered_inert(s):
     records = [r for normalise in NORMALISERS for r in normalise(s)]
     for record in records:
@@ -202,7 +204,7 @@ def test_hostile_text_is_stored_plain_and_rendered_inert(s):
     # the text part is plain text (a post may quote markup as its author typed it); its only URLs
     # are the stored ones, checked above, and the template's own
     assert set(re.findall(r"(?m)^\s*([a-z]+):", text_doc)) <= {"https", "http", "Sentiment", "Unsubscribe",
-                                                                 "Dashboard"} | set(re.findall(r"(?m)^\s*([a-z]+):", s))
+                                                                 "Dashboard"} | set(re.findall(r"(?m)^\s*([a-z]+):", plain_text(s) or ""))
 
     columns = ["title", "journal", "doi", "score", "mentions", "authors"]
     table = articles_table(pd.DataFrame([{"title": a.title, "journal": a.journal, "doi": a.doi, "score": 1.0,

@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
+from radpulse.collectors.mastodon import MastodonCollector
 from radpulse.db.models import Article, Author, Post
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
+from radpulse.records import ArticleRecord, AuthorRecord, MergeRule, PostRecord
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -163,22 +164,40 @@ def test_idempotency_property(db, batches):
         assert rows[ext][0] == likes
 
 
-def test_mastodon_status_seen_on_two_instances_keeps_the_best_counts(db):
+@pytest.mark.parametrize("platform", ["mastodon", "toy-fediverse"])
+def test_a_per_community_merge_rule_keeps_the_best_counts(db, platform):
+    """The rule the Mastodon collector declares; the store applies it to any platform given it."""
+    rule = MastodonCollector.merge_rule
+    assert rule == MergeRule(per_community=True)
+
     def toot(instance: str, likes: int, hours: int) -> PostRecord:
-        return post(1, likes, hours, platform="mastodon", community=instance)
+        return post(1, likes, hours, platform=platform, community=instance)
 
     with db.engine.begin() as conn:
-        upsert_posts(conn, [toot("med-mastodon.com", 30, 0)])
+        upsert_posts(conn, [toot("med-mastodon.com", 30, 0)], rule=rule)
     with db.engine.begin() as conn:  # a small instance sees fewer favourites, later
-        upsert_posts(conn, [toot("small.example", 4, 5)])
+        upsert_posts(conn, [toot("small.example", 4, 5)], rule=rule)
     with db.engine.connect() as conn:
         assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (30, "med-mastodon.com")
     with db.engine.begin() as conn:  # another instance that sees more raises the count
-        upsert_posts(conn, [toot("mastodon.social", 45, 6)])
+        upsert_posts(conn, [toot("mastodon.social", 45, 6)], rule=rule)
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (45, "med-mastodon.com")
     with db.engine.begin() as conn:  # the refresh on the first instance replaces as usual
-        upsert_posts(conn, [toot("med-mastodon.com", 41, 7)])
+        upsert_posts(conn, [toot("med-mastodon.com", 41, 7)], rule=rule)
     with db.engine.connect() as conn:
         assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (41, "med-mastodon.com")
+
+
+def test_without_a_rule_the_newest_reading_wins_whatever_the_platform(db):
+    """No platform name is special-cased in the store: Mastodon posts written without the rule
+    (the demo, a tool) merge like any other."""
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [post(1, 30, 0, platform="mastodon", community="med-mastodon.com")])
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [post(1, 4, 5, platform="mastodon", community="small.example")])
+    with db.engine.connect() as conn:
+        assert tuple(conn.execute(select(Post.like_count, Post.community)).one()) == (4, "small.example")
 
 
 def test_raw_payloads_are_stored_as_json_text_and_read_back_whole(db):

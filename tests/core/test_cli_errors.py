@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.models import Post
 from radpulse.db.store import upsert_posts
 from radpulse.demo import build_demo
 from radpulse.errors import InputError
+from radpulse.records import PostRecord
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
@@ -159,8 +159,8 @@ def test_usage_errors_are_one_paragraph_too():
     assert run("nosuchcommand").exit_code == 2
 
 
-def test_the_dead_report_command_is_gone():
+def test_report_is_the_real_board_pack_command():
     from radpulse.cli.main import COMMANDS
 
-    assert "report" not in COMMANDS
-    assert run("report").exit_code == 2
+    assert COMMANDS["report"] == "radpulse.cli.cmd_report:report"
+    assert run("report").exit_code == 2  # --from, --to and --out are required

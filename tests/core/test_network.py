@@ -11,13 +11,13 @@ import networkx as nx
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from radpulse.collectors.base import AuthorRecord, PostRecord
 from radpulse.db.edges import rebuild_edges
 from radpulse.db.models import Annotation, Interaction, Post, ReviewDecision
 from radpulse.db.queries import network
 from radpulse.db.queries.filters import PostFilters
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.db.store import upsert_authors, upsert_posts
+from radpulse.records import AuthorRecord, PostRecord
 
 T = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
 WEEK = PostFilters(start=T - dt.timedelta(days=3), end=T + dt.timedelta(days=4))

@@ -59,7 +59,7 @@ def install(wheel: Path, target: Path) -> None:
 
 CHECK = """
 import importlib, sys
-for name in ("radpulse", "radpulse.collectors", "radpulse.collectors.base", "radpulse.analysis", "radpulse.dashboards", "radpulse.cli.main"):
+for name in ("radpulse", "radpulse.collectors", "radpulse.collectors.base", "radpulse.records", "radpulse.analysis", "radpulse.dashboards", "radpulse.cli.main"):
     mod = importlib.import_module(name)
     print(name, mod.__file__)
 for generic in ("collectors", "analysis", "dashboards"):

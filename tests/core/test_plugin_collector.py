@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from radpulse.cli.main import cli
 from radpulse.collectors import registry, toml_edit
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.collectors.registry import AddRequest, Platform, RateLimit
 from radpulse.config import Section, default_config_data, load_settings, settings_from_dict
 from radpulse.errors import ConfigError
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 T0 = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
 

@@ -10,17 +10,18 @@ import pytest
 from sqlalchemy import insert
 
 from radpulse.analysis.discovery import discovery_frame
+from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.api import iter_posts, posts_frame, public_posts
-from radpulse.collectors.base import ArticleRecord, AuthorRecord, PostRecord
 from radpulse.dashboards import data
 from radpulse.db.models import Annotation, Mention, ReviewDecision
-from radpulse.db.queries import held_post_ids
+from radpulse.db.queries import PostFilters, held_post_ids
 from radpulse.db.queries.privacy import ANNOTATOR_NAME as READ_LAYER_ANNOTATOR
+from radpulse.db.rollups import rebuild_rollups
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
 from radpulse.digest import build_digest
 from radpulse.exports.deidentify import is_platform_link, scrub_text
 from radpulse.literature.attention import article_attention, mention_frame
-from radpulse.analysis.pipeline import ANNOTATOR_NAME
+from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
 from tests.conftest import make_settings
 
 T = dt.datetime(2026, 11, 17, 12, tzinfo=dt.UTC)
@@ -55,6 +56,7 @@ def _seed(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
             {"post_id": by_name["dismissed"], "flag": "privacy_risk", "decision": "dismissed", "reason": "no data",
              "decided_at": earlier},
         ])
+    rebuild_rollups(db)  # the decisions were written behind `decide`'s back: the dashboard reads rollups
     return by_name
 
 
@@ -67,13 +69,15 @@ def test_every_public_output_agrees_on_held_posts(db):
     public = {ids["dismissed"], ids["clean"]}
     assert held_post_ids(db, ids.values()) == {ids["reconfirmed"], ids["pending"]}
 
-    f = data.Filters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
+    f = PostFilters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
     assert data.totals(db, f)["posts"] == 2
-    assert int(data.daily_volume(db, f)["posts"].sum()) == 2
-    assert set(data.top_hashtags(db, f)["posts"]) == {2}
-    assert int(data.topic_mix(db, f)["posts"].sum()) == 2
-    assert int(data.author_mix(db, f)["posts"].sum()) == 2
-    assert data.top_articles(db, f)["mentions"].tolist() == [2]
+    assert int(data.volume_by(db, f, period="day", dims=("platform",))["posts"].sum()) == 2
+    assert int(data.accounts_by(db, f, period="day")["accounts"].sum()) == data.totals(db, f)["accounts"]
+    assert set(data.hashtags(db, f)["posts"]) == {2}
+    assert int(data.volume_by(db, f, period="day", dims=("subspecialty",))["posts"].sum()) == 2
+    assert int(data.volume_by(db, f, period="day", dims=("author_type",))["posts"].sum()) == 2
+    assert int(data.top_accounts(db, f)["posts"].sum()) == 2
+    assert data.article_attention(db, f)["mentions"].tolist() == [2]
 
     with db.engine.connect() as conn:
         assert set(mention_frame(conn)["post_id"]) == public
@@ -130,9 +134,9 @@ def _seed_identifiable(db) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_a_deidentified_export_contains_no_known_handle_id_or_profile_url(db, tmp_path, fmt):
+    from radpulse.db.queries import PostFilters
     from radpulse.exports.posts import iter_post_frames
     from radpulse.exports.writers import write_frames
-    from radpulse.db.queries import PostFilters
 
     _seed_identifiable(db)
     out = tmp_path / f"posts.{fmt}"

@@ -43,6 +43,10 @@ NOT_RUN = {
     "radpulse digest send": "sends mail through the configured SMTP server (the --dry-run form runs)",
     "radpulse run": "runs the scheduler until interrupted",
     "radpulse run --once --job collect": "collects from the platforms' APIs (network, credentials)",
+    "radpulse digest resend EMAIL --week DATE": "sends mail (tests/ops/test_digest_once.py runs it on loopback)",
+    "radpulse digest resend EMAIL --week DATE --json": "sends mail (tests/ops/test_digest_once.py)",
+    "radpulse alerts send": "sends mail (tests/ops/test_spike_alerts.py sends on loopback)",
+    "radpulse alerts send --day DATE --json": "sends mail (tests/ops/test_spike_alerts.py)",
 }
 NOT_RUN_PREFIXES = ("radpulse collect ",)  # every form of collect needs the network
 

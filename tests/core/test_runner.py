@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 
 from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, Collector, PostRecord, Quarantined, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.collectors.runner import collect_sources, load_cursor, run_source
 from radpulse.db.models import Author, CollectionRun, Post, PostSource, Quarantine, Source
 from radpulse.errors import RateLimited
+from radpulse.records import Batch, PostRecord, Quarantined, SourceSpec
 
 T0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
 
@@ -132,9 +134,7 @@ def test_one_failing_source_never_stops_the_others(db, settings, fake_platforms)
     assert count_posts(db) == 13
 
 
-def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_the_group(db, settings, fake_platforms, monkeypatch):
-    from radpulse.collectors import runner
-
+def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_the_group(db, settings, fake_platforms):
     src = make_source(db, "fake:q", "fake")
     grouped = settings.model_copy(deep=True)
     grouped.database.commit_items = 6  # two pages of 3 per transaction
@@ -145,12 +145,10 @@ def test_pages_are_grouped_into_commits_and_a_crash_in_storage_rolls_back_only_t
         if len(commits) == 2:
             raise RuntimeError("disk full while storing")
 
-    monkeypatch.setattr(runner, "AFTER_BATCH_HOOKS", [crash_on_second_commit])
-    summary = run_source(db, FakeCollector(grouped), src)
+    summary = run_source(db, FakeCollector(grouped), src, after_batch=[crash_on_second_commit])
     assert summary.status == "failed" and "disk full" in summary.error
     assert commits == [{"page": 1}, {"page": 3}]  # each commit carries its last page's cursor
     assert load_cursor(db, src.id) == {"page": 1} and count_posts(db) == 6
-    monkeypatch.setattr(runner, "AFTER_BATCH_HOOKS", [])
     again = run_source(db, FakeCollector(grouped), src)
     assert again.status == "success" and again.new == 6 and count_posts(db) == 12
 
@@ -168,7 +166,7 @@ def test_pages_received_before_a_collector_error_are_committed(db, settings, fak
 
 def test_an_author_on_many_pages_is_written_once_per_run_unless_the_profile_changed(db, settings, fake_platforms, monkeypatch):
     from radpulse.collectors import runner
-    from radpulse.collectors.base import AuthorRecord
+    from radpulse.records import AuthorRecord
 
     class Authored(FakeCollector):
         def collect(self, source, cursor):  # type: ignore[no-untyped-def]
@@ -226,3 +224,15 @@ def test_collection_checkpoints_the_wal_into_the_database_file_as_it_goes(tmp_pa
 def test_background_checkpoints_are_a_no_op_off_sqlite_files(db):
     with db.background_checkpoints() as checkpoint:
         checkpoint()  # PostgreSQL, or SQLite in memory: nothing to do, nothing raised
+
+
+def test_runs_leave_the_garbage_collector_as_they_found_it(db, settings, fake_platforms):
+    """No gc.freeze(): a long-running scheduler would exempt more objects after every run."""
+    src = make_source(db, "fake:q", "fake")
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    crashing = FakeCollector(settings)
+    crashing.crash_after = 2
+    for collector in (FakeCollector(settings), crashing, FakeCollector(settings)):
+        run_source(db, collector, src)
+        assert gc.get_freeze_count() == frozen
+        assert gc.get_threshold() == thresholds

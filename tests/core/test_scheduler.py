@@ -13,7 +13,8 @@ from radpulse.cli.main import cli
 from radpulse.collectors import registry
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation, CollectionRun, Post
-from radpulse.scheduler import JOBS, build_scheduler
+from radpulse.records import Batch
+from radpulse.scheduler import JOBS, build_scheduler, run_once
 from tests.conftest import make_settings
 from tests.core.test_runner import FakeCollector
 
@@ -23,7 +24,8 @@ class XLike(FakeCollector):
 
 
 ONLY_X = {"x": {"hashtags": ["#Radiology"]}, "reddit": {"enabled": False}, "mastodon": {"enabled": False},
-          "bluesky": {"enabled": False}, "pubmed": {"enabled": False}, "crossref": {"enabled": False}, "feeds": []}
+          "bluesky": {"enabled": False}, "pubmed": {"enabled": False}, "crossref": {"enabled": False}, "feeds": [],
+          "schedule": {"jitter_seconds": 0}}
 
 
 def wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
@@ -47,9 +49,10 @@ def test_scheduler_collects_then_analyzes_and_survives_a_failing_job(tmp_path, m
         failures.append("refresh")
         raise RuntimeError("refresh exploded")
 
-    monkeypatch.setitem(JOBS, "refresh", broken_refresh)
+    monkeypatch.setattr("radpulse.scheduler.refresh_job", broken_refresh)
     scheduler = build_scheduler(settings, url, blocking=False)
-    assert {j.id for j in scheduler.get_jobs()} == {"collect", "refresh", "analyze", "digest", "sweep"}
+    assert {j.id for j in scheduler.get_jobs()} == {"collect:x:#Radiology", "refresh", "analyze", "digest", "sweep",
+                                                    "alerts"}
     scheduler.start()
     try:
         scheduler.get_job("refresh").modify(next_run_time=datetime.now(timezone.utc))
@@ -96,6 +99,62 @@ def test_the_weekly_digest_is_scheduled_on_its_crontab_line(tmp_path):
     first = job.trigger.get_next_fire_time(None, datetime(2026, 11, 28, tzinfo=timezone.utc))
     assert (first.isoformat(), first.tzinfo.key) == ("2026-12-01T06:30:00+01:00", "Europe/Paris")
     off = build_scheduler(make_settings({"digest": {"enabled": False}}), url, blocking=False)
-    assert off.get_job("digest") is None and off.get_job("collect") is not None
+    assert off.get_job("digest") is None and off.get_job("analyze") is not None
     with pytest.raises(ConfigError, match=r"\[schedule\] digest_cron 'every monday' is not a crontab line"):
         build_scheduler(make_settings({"schedule": {"digest_cron": "every monday"}}), url, blocking=False)
+
+
+class EndlessX(FakeCollector):
+    """An X source that never ends: a page every 0.2 s, for ever (a slow or endless source)."""
+
+    platform = "x"
+
+    def collect(self, source, cursor):  # type: ignore[no-untyped-def]
+        yield from super().collect(source, cursor)  # 12 posts
+        n = 0
+        while True:
+            threading.Event().wait(0.2)  # time.sleep is patched in tests; Event.wait really waits
+            n += 1
+            yield Batch(cursor={"page": 3, "tick": n}, fetched=0)
+
+
+def test_a_job_past_its_budget_is_stopped_recorded_and_later_jobs_run(tmp_path, monkeypatch):
+    registry._load()
+    monkeypatch.setitem(registry._REGISTRY, "x", EndlessX)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    data = {**ONLY_X, "x": {"hashtags": ["#Radiology", "#RadTwitter"]}, "schedule": {"job_budget_minutes": 1 / 60}}
+    outcome = run_once(make_settings(data), url, ["collect", "analyze"])
+
+    assert outcome["collect"] == {"x:#Radiology": "failed", "x:#RadTwitter": "failed"}
+    assert outcome["analyze"]["new"] == 12  # the next job ran, on what was stored before the stop
+    db = open_database(url)
+    with db.engine.connect() as conn:
+        runs = conn.execute(select(CollectionRun.source_name, CollectionRun.status, CollectionRun.error,
+                                   CollectionRun.cursor_after).order_by(CollectionRun.id)).all()
+    assert [(r.source_name, r.status) for r in runs] == [("x:#Radiology", "failed"), ("x:#RadTwitter", "failed")]
+    assert all("ran past its time budget" in r.error for r in runs)
+    assert runs[0].cursor_after["tick"] >= 1  # pages received before the stop were committed
+    db.dispose()
+
+
+def test_a_job_that_does_not_stop_by_itself_is_recorded_as_failed(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_database(url).dispose()
+    release = threading.Event()
+
+    def stuck(settings, database_url):  # type: ignore[no-untyped-def]
+        release.wait(30)
+        return {"done": True}
+
+    monkeypatch.setitem(JOBS, "analyze", stuck)
+    monkeypatch.setattr("radpulse.scheduler.GRACE_SECONDS", 0.1)
+    settings = make_settings({**ONLY_X, "x": {"enabled": False}, "schedule": {"job_budget_minutes": 0.5 / 60}})
+    outcome = run_once(settings, url, ["analyze", "collect"])
+    release.set()
+    assert outcome["analyze"]["status"] == "failed" and "job_budget_minutes" in outcome["analyze"]["error"]
+    assert outcome["collect"] == {}  # the later job ran
+    db = open_database(url)
+    with db.engine.connect() as conn:
+        (run,) = conn.execute(select(CollectionRun.source_name, CollectionRun.task, CollectionRun.status)).all()
+    assert tuple(run) == ("job:analyze", "analyze", "failed")
+    db.dispose()

@@ -10,10 +10,10 @@ import socket
 from sqlalchemy import insert
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
-from radpulse.collectors.base import ArticleRecord, PostRecord
 from radpulse.config import default_config_data, settings_from_dict
 from radpulse.db.models import Annotation, Mention
 from radpulse.db.store import upsert_articles, upsert_posts
+from radpulse.records import ArticleRecord, PostRecord
 
 MONDAY = dt.date(2026, 11, 16)
 IN_WEEK = dt.datetime(2026, 11, 18, 12, tzinfo=dt.timezone.utc)

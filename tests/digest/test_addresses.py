@@ -7,10 +7,16 @@ from click.testing import CliRunner
 from digest_helpers import IN_WEEK, MONDAY, seed, settings_for
 from sqlalchemy import insert, select
 
-from radpulse.db.engine import open_database
 from radpulse.cli.main import cli
+from radpulse.db.engine import open_database
 from radpulse.db.models import SentDigest, Subscriber
-from radpulse.digest import AddressError, add_subscriber, normalise_email, remove_subscriber, send_digests
+from radpulse.digest import (
+    AddressError,
+    add_subscriber,
+    normalise_email,
+    remove_subscriber,
+    send_digests,
+)
 
 INJECTION = '"a@b.co>\nBcc: x@y.z"@evil.org'
 REFUSED = {

@@ -12,7 +12,6 @@ from sqlalchemy import insert, select
 
 from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.models import Annotation, SentDigest, Subscriber
 from radpulse.db.store import upsert_posts
 from radpulse.digest import (
@@ -26,6 +25,7 @@ from radpulse.digest import (
     week_of,
 )
 from radpulse.errors import InputError
+from radpulse.records import PostRecord
 
 
 def test_the_week_is_monday_to_monday():

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import PostRecord
 from radpulse.db.engine import open_database
 from radpulse.db.store import upsert_posts
+from radpulse.records import PostRecord
 from radpulse.terminal import terminal_safe
 
 ESC, BEL, ST = "\x1b", "\x07", "\x1b\\"

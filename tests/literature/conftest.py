@@ -7,16 +7,21 @@ from collections.abc import Callable
 
 import pytest
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
-from radpulse.literature.http import RateLimiter
+from radpulse.collectors.http import RateLimiter
+from radpulse.records import SourceSpec, utcnow
 
 
 def literature_settings(data: dict | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Default settings updated section by section (as tests/conftest.py's make_settings)."""
+    """Default settings updated section by section (as tests/conftest.py's make_settings).
+
+    The test servers listen on loopback, which the SSRF guard refuses for redirects unless
+    [network] allow_private_hosts is set: these settings set it explicitly.
+    """
     base = default_config_data()
+    base["network"] = {**base.get("network", {}), "allow_private_hosts": True}
     for key, value in (data or {}).items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             base[key] = {**base[key], **value}

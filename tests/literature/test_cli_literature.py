@@ -39,7 +39,7 @@ mailto = "team@example.org"
 """)
     runner = CliRunner()
     open_database(f"sqlite:///{tmp_path / 'r.db'}").dispose()  # only init and demo create a database
-    result = runner.invoke(cli, ["--config", str(config), "collect", "--platform", "feeds", "--platform", "crossref",
+    result = runner.invoke(cli, ["--config", str(config), "collect", "--platform", "feeds", "--enrich",
                                  "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = {r["source"]: r for r in json.loads(result.stdout)}

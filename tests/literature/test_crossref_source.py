@@ -1,4 +1,5 @@
-"""Crossref enrichment replaying habanero's recorded polite-pool answer through httpx (respx)."""
+"""Crossref enrichment (a job, not a collector) replaying habanero's recorded polite-pool answer
+through httpx (respx)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,11 @@ import respx
 import yaml
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import ArticleRecord
-from radpulse.collectors.crossref import (
-    CROSSREF,
-    CrossrefCollector,
-    enrichment_candidates,
-    rate_from_headers,
-)
-from radpulse.collectors.runner import collect_sources
-from radpulse.db.models import Article
+from radpulse.collectors.crossref import CROSSREF, ENRICH, enrich_articles, enrichment_candidates, rate_from_headers
+from radpulse.collectors.registry import platforms
+from radpulse.db.models import Article, CollectionRun, Source, SourceCursor
 from radpulse.db.store import upsert_articles
+from radpulse.records import ArticleRecord
 
 CHAPTER = "10.1007/978-3-658-17671-6_18-1"
 
@@ -51,7 +47,7 @@ def seed(db, records: list[ArticleRecord]) -> None:  # type: ignore[no-untyped-d
         upsert_articles(conn, records)
 
 
-def test_enrichment_found_not_registered_and_pacing(db, add_source, lit_settings, cassette, sleeps) -> None:
+def test_enrichment_found_not_registered_and_pacing(db, lit_settings, cassette, sleeps) -> None:
     works, headers = cassette
     seed(db, [
         ArticleRecord(doi=CHAPTER.upper(), source="mention"),  # a DOI seen in a post
@@ -65,10 +61,14 @@ def test_enrichment_found_not_registered_and_pacing(db, add_source, lit_settings
         found = mock.get(CROSSREF + f"works/{CHAPTER}").mock(return_value=work_response(works["message"]["items"][0], headers))
         mock.get(CROSSREF + "works/10.5555/not-in-crossref").mock(
             return_value=httpx.Response(404, text="Resource not found.", headers=headers))
-        source = add_source("crossref:enrich", "crossref", "enrichment", "articles missing metadata")
-        (summary,) = collect_sources(db, settings, [source])
+        summary = enrich_articles(db, settings)
 
-    assert (summary.status, summary.fetched, summary.error) == ("success", 2, None)
+    assert (summary.source, summary.status, summary.fetched, summary.error) == (ENRICH, "success", 2, None)
+    with db.session() as s:  # its own run record; no source row or cursor of a pseudo-collector
+        run = s.get(CollectionRun, summary.run_id)
+        assert (run.task, run.source_name, run.source_id, run.status, run.fetched) == ("enrich", ENRICH, None, "success", 2)
+        assert s.scalar(select(func.count()).select_from(Source)) == 0
+        assert s.scalar(select(func.count()).select_from(SourceCursor)) == 0
     request = found.calls[0].request
     assert request.url.params["mailto"] == "team@example.org"
     assert "mailto:team@example.org" in request.headers["User-Agent"]
@@ -91,7 +91,7 @@ def test_enrichment_found_not_registered_and_pacing(db, add_source, lit_settings
     assert enrichment_candidates(db, 10) == []  # nothing asked twice
 
 
-def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, add_source, lit_settings, cassette, sleeps) -> None:
+def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, lit_settings, cassette, sleeps) -> None:
     works, headers = cassette
     item = works["message"]["items"][1]
     seed(db, [ArticleRecord(doi=item["DOI"], source="mention"), ArticleRecord(doi="10.5555/later", source="mention")])
@@ -100,8 +100,7 @@ def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, add
         mock.get(CROSSREF + f"works/{item['DOI']}").mock(side_effect=[
             httpx.Response(429, headers={"Retry-After": "7"}), work_response(item, headers)])
         mock.get(CROSSREF + "works/10.5555/later").mock(return_value=httpx.Response(503))
-        source = add_source("crossref:enrich", "crossref", "enrichment", "articles missing metadata")
-        (summary,) = collect_sources(db, settings, [source])
+        summary = enrich_articles(db, settings)
     assert 7 in sleeps
     assert summary.status == "failed" and "HTTP 503 after 4 attempts" in summary.error
     assert summary.new == 0 and summary.updated == 1  # the found work was stored before the failure
@@ -113,7 +112,7 @@ def test_429_waits_retry_after_then_server_error_fails_keeping_done_work(db, add
     # the next run picks up where this one stopped: only the DOI left, no duplicate, no gap
     with respx.mock() as mock:
         again = mock.get(CROSSREF + "works/10.5555/later").mock(return_value=httpx.Response(404))
-        (resumed,) = collect_sources(db, settings, [source])
+        resumed = enrich_articles(db, settings)
     assert resumed.status == "success" and resumed.fetched == 1 and again.call_count == 1
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 2
@@ -126,8 +125,9 @@ def test_rate_from_headers(limit: str, interval: str, rate: float | None) -> Non
     assert rate_from_headers(httpx.Headers({"X-Rate-Limit-Limit": limit, "X-Rate-Limit-Interval": interval})) == rate
 
 
-def test_collector_uses_a_database_given_by_the_runner(db, lit_settings) -> None:
-    collector = CrossrefCollector(lit_settings(), db=db)
-    (batch,) = list(collector.collect(None, None))  # type: ignore[arg-type]
-    collector.close()
-    assert batch.cursor["looked_up"] == 0 and batch.articles == []
+def test_crossref_is_a_job_not_a_registered_collector(db, lit_settings) -> None:
+    assert "crossref" not in platforms()
+    with respx.mock(assert_all_called=False) as mock:  # nothing to look up: no request at all
+        summary = enrich_articles(db, lit_settings())
+        assert not mock.calls
+    assert (summary.status, summary.fetched, summary.cursor["looked_up"]) == ("success", 0, 0)

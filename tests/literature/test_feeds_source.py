@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from werkzeug import Response
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.feeds import FeedCollector, cut_at_last_item
 from radpulse.collectors.feeds.normalise import parse_date, split_authors
 from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, Quarantine, SourceCursor
-from radpulse.literature.http import USER_AGENT, RetryPolicy
+from radpulse.collectors.http import USER_AGENT, Deadlines, RetryPolicy
+from radpulse.records import SourceSpec
 
 RSS_ITEM = """<item><title>{title}</title><link>https://pubs.rsna.org/doi/10.1148/radiol.{n}?af=R</link>
 <description>{summary}</description><dc:creator>Ann Author, Bob Writer</dc:creator>
@@ -123,7 +122,7 @@ def _slow(delay: float):  # type: ignore[no-untyped-def]
 
 def test_bad_feeds_fail_or_warn_with_reason_and_others_still_run(lit_settings, db, add_source, httpserver, monkeypatch, sleeps) -> None:
     # a short read timeout only (connects and the other feeds' reads are quick on loopback)
-    monkeypatch.setattr(FeedCollector, "timeout", httpx.Timeout(10.0, read=0.75))
+    monkeypatch.setattr(FeedCollector, "deadlines", Deadlines(connect=10.0, read=0.75, total=30.0))
     monkeypatch.setattr(FeedCollector, "retry", RetryPolicy(attempts=2, base=0.5))
     monkeypatch.setattr(FeedCollector, "max_bytes", 1024 * 1024)
     big_summary = "x" * 2000

@@ -8,12 +8,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from radpulse.collectors.base import PostRecord, utcnow
 from radpulse.db.models import Article, Mention
 from radpulse.db.store import upsert_posts
-from radpulse.identifiers import article_key, canonical_article_url, canonical_url, is_tracking_param
+from radpulse.identifiers import (
+    article_key,
+    canonical_article_url,
+    canonical_url,
+    is_tracking_param,
+)
 from radpulse.literature.linking import link_posts
 from radpulse.literature.links import extract_citations, is_truncated
+from radpulse.records import PostRecord, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 

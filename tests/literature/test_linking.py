@@ -15,31 +15,25 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
-from radpulse.collectors.crossref import CROSSREF
+from radpulse.collection import after_batch_steps
+from radpulse.collectors.base import Collector
+from radpulse.collectors.crossref import CROSSREF, enrich_articles
 from radpulse.collectors.pubmed import EUTILS
-from radpulse.collectors.runner import AFTER_BATCH_HOOKS, collect_sources, run_source
+from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Annotation, Article, Mention, Post
 from radpulse.db.store import upsert_posts
+from radpulse.identifiers import article_key, normalise_doi
 from radpulse.literature import evaluate as evaluation
 from radpulse.literature.attention import article_attention
-from radpulse.identifiers import article_key, normalise_doi
-from radpulse.literature.linking import link_all, link_batch, link_posts, register_hook
+from radpulse.literature.linking import link_all, link_posts
 from radpulse.literature.links import extract_citations
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 T0 = dt.datetime(2025, 11, 20, 9, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def linking_hook() -> Iterator[None]:
-    """The linker registered as the runner's after-batch hook (left as found afterwards)."""
-    was_registered = link_batch in AFTER_BATCH_HOOKS
-    register_hook()
-    register_hook()  # idempotent
-    assert AFTER_BATCH_HOOKS.count(link_batch) == 1
-    yield
-    if not was_registered:
-        AFTER_BATCH_HOOKS.remove(link_batch)
+#: what the CLI and the scheduler pass the runner (radpulse.collection.after_batch_steps)
+STEPS = after_batch_steps()
 
 
 class PostsCollector(Collector):
@@ -92,7 +86,7 @@ def test_doi_forms_normalise_to_one_key() -> None:
 
 # -- mentions through the runner hook ----------------------------------------------------------
 
-def test_runner_hook_links_posts_creates_stubs_once(db, add_source, lit_settings, linking_hook) -> None:
+def test_runner_hook_links_posts_creates_stubs_once(db, add_source, lit_settings) -> None:
     batches = [
         [post(1, "Great paper doi:10.1148/radiol.230456 #radres"),
          post(2, "See https://t.co/abc", links=["https://pubs.rsna.org/doi/full/10.1148/radiol.230456"]),
@@ -101,9 +95,9 @@ def test_runner_hook_links_posts_creates_stubs_once(db, add_source, lit_settings
         [post(5, "Again https://doi.org/10.1148/RADIOL.230456", author="u1")],
     ]
     source = add_source("x:#test", "x", "test", "#test")
-    summary = run_source(db, PostsCollector(lit_settings(), batches), source)
+    summary = run_source(db, PostsCollector(lit_settings(), batches), source, after_batch=STEPS)
     assert summary.status == "success"
-    again = run_source(db, PostsCollector(lit_settings(), batches), source)  # same posts: no new mentions
+    again = run_source(db, PostsCollector(lit_settings(), batches), source, after_batch=STEPS)  # same posts: no new mentions
     assert again.status == "success"
     with db.session() as s:
         arts = {a.key: a for a in s.scalars(select(Article))}
@@ -118,6 +112,21 @@ def test_runner_hook_links_posts_creates_stubs_once(db, add_source, lit_settings
                                        ("4", "pmid:27797938", "pmid"),
                                        ("4", "url:https://pmc.ncbi.nlm.nih.gov/articles/PMC5442267", "pmcid"),
                                        ("5", "doi:10.1148/radiol.230456", "doi")])
+
+
+def test_the_runner_links_only_when_its_caller_passes_the_step(db, add_source, lit_settings) -> None:
+    batches = [[post(1, "Great paper doi:10.1148/radiol.230456")]]
+    source = add_source("x:#test", "x", "test", "#test")
+    assert run_source(db, PostsCollector(lit_settings(), batches), source).status == "success"
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Mention)) == 0  # no step given: nothing linked
+    calls = []
+    steps = [*STEPS, lambda conn, batch, ids: calls.append(sorted(ids.values()))]
+    assert run_source(db, PostsCollector(lit_settings(), batches), source, after_batch=steps).status == "success"
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Mention)) == 1
+        (post_id,) = s.scalars(select(Post.id)).all()
+    assert calls == [[post_id]]  # every step ran, in order, with the stored posts' ids
 
 
 def test_link_posts_and_bulk_link_all_are_idempotent(db) -> None:
@@ -143,7 +152,7 @@ GUT = "10.1136/gutjnl-2016-312510"
 
 
 def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
-    db, add_source, lit_settings, linking_hook, httpserver, fixtures_dir, monkeypatch
+    db, add_source, lit_settings, httpserver, fixtures_dir, monkeypatch
 ) -> None:
     import radpulse.collectors.pubmed as pubmed_mod
 
@@ -154,7 +163,7 @@ def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
              post(2, "doi:10.1136/GUTJNL-2016-312510", platform="mastodon"),
              post(3, "PMID: 27797938", platform="reddit"),
              post(4, "full text", platform="bluesky", links=["https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5442267/"])]
-    run_source(db, PostsCollector(lit_settings(), [posts]), add_source("x:#t", "x", "test", "#t"))
+    run_source(db, PostsCollector(lit_settings(), [posts]), add_source("x:#t", "x", "test", "#t"), after_batch=STEPS)
     # 2. a journal feed lists it with an upper-case doi: identifier
     feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
             "<title>Gut</title><item><title>Leucocyte telomere length and pancreatic cancer</title>"
@@ -162,7 +171,8 @@ def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
             "<dc:identifier>doi:10.1136/GUTJNL-2016-312510</dc:identifier></item></channel></rss>")
     httpserver.expect_request("/gut.rss").respond_with_data(feed, content_type="application/rss+xml")
     settings = lit_settings({"pubmed": {"initial_days": 10}}, {"RADPULSE_DATABASE_URL": db.url})
-    (feed_run,) = collect_sources(db, settings, [add_source("feed:Gut", "feeds", "feed", httpserver.url_for("/gut.rss"))])
+    (feed_run,) = collect_sources(db, settings, [add_source("feed:Gut", "feeds", "feed", httpserver.url_for("/gut.rss"))],
+                                  after_batch=STEPS)
     # 3. PubMed returns it with DOI, PMID and PMC id; 4. Crossref answers with a mixed-case DOI
     work = json.loads(gzip.decompress(yaml.safe_load((lit / "crossref_works_rows2.yaml").read_text())
                                       ["interactions"][0]["response"]["body"]["string"]))["message"]["items"][0]
@@ -173,9 +183,9 @@ def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
         mock.get(EUTILS + "efetch.fcgi").mock(return_value=httpx.Response(200, content=(lit / "pubmed_pubmed4.xml").read_bytes()))
         crossref = mock.get(CROSSREF + f"works/{GUT}").mock(
             return_value=httpx.Response(200, json={"status": "ok", "message": work}))
-        pubmed_run, crossref_run = collect_sources(db, settings, [
-            add_source("pubmed:gut", "pubmed", "pubmed_query", "telomere"),
-            add_source("crossref:enrich", "crossref", "enrichment", "articles missing metadata")])
+        (pubmed_run,) = collect_sources(db, settings, [add_source("pubmed:gut", "pubmed", "pubmed_query", "telomere")],
+                                        after_batch=STEPS)
+        crossref_run = enrich_articles(db, settings, after_batch=STEPS)
     assert [r.status for r in (feed_run, pubmed_run, crossref_run)] == ["success"] * 3
     assert crossref.called
 
@@ -191,7 +201,7 @@ def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
 
 # -- attention and the CLI ---------------------------------------------------------------------
 
-def test_attention_weights_topics_and_cli(db, add_source, lit_settings, linking_hook) -> None:
+def test_attention_weights_topics_and_cli(db, add_source, lit_settings) -> None:
     a_doi, b_doi = "10.1148/radiol.111", "10.2214/ajr.22.222"
     posts = [
         post(1, f"doi:{a_doi}", author="alice", like_count=2, repost_count=1, reply_count=0, minutes=0),
@@ -200,7 +210,7 @@ def test_attention_weights_topics_and_cli(db, add_source, lit_settings, linking_
         post(4, f"https://doi.org/{a_doi}", platform="reddit", author="carol", minutes=20),
         post(5, f"reply doi:{b_doi}", platform="mastodon", author="dan", in_reply_to_id="99", minutes=30),
     ]
-    run_source(db, PostsCollector(lit_settings(), [posts]), add_source("x:#t", "x", "test", "#t"))
+    run_source(db, PostsCollector(lit_settings(), [posts]), add_source("x:#t", "x", "test", "#t"), after_batch=STEPS)
     frame = article_attention(db)
     assert list(frame["doi"]) == [a_doi, b_doi]
     a, b = frame.iloc[0], frame.iloc[1]

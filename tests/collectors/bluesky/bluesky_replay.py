@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from radpulse.config import Settings, default_config_data, settings_from_dict
-
 import httpx
 import jsonschema
 import yaml
+
+from radpulse.config import Settings, default_config_data, settings_from_dict
 
 SERVICE = "https://bsky.social"
 XRPC = f"{SERVICE}/xrpc"

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import time
 
+import bluesky_replay as br
 import httpx
 import pytest
 import respx
-
-import bluesky_replay as br
 from bluesky_replay import make_settings
-from radpulse.collectors.base import PostRef, SourceSpec
+
 from radpulse.collectors.bluesky import BlueskyCollector
 from radpulse.collectors.bluesky.normalise import sort_at
-from radpulse.errors import AuthError, BadPayload, CollectorError, NotConfigured, RateLimited, SourceUnavailable
+from radpulse.errors import (
+    AuthError,
+    BadPayload,
+    CollectorError,
+    NotConfigured,
+    RateLimited,
+    SourceUnavailable,
+)
+from radpulse.records import PostRef, SourceSpec
 
 ENV = {"BLUESKY_HANDLE": "radpulse.test", "BLUESKY_APP_PASSWORD": "app-pass-1234"}
 SEARCH = f"{br.XRPC}/app.bsky.feed.searchPosts"

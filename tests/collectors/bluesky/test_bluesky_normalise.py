@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
-import datetime as dt
 
+import bluesky_replay as br
 import jsonschema
 import orjson
 import pytest
 
-import bluesky_replay as br
-from radpulse.collectors.bluesky.normalise import decode_posts, normalise_page, normalise_post, parse_time, sort_at
+from radpulse.collectors.bluesky.normalise import (
+    decode_posts,
+    normalise_page,
+    normalise_post,
+    parse_time,
+    sort_at,
+)
 
 NOW = dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)
 

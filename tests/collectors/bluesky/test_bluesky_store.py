@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import bluesky_replay as br
 import httpx
 import pytest
 import respx
+from bluesky_replay import make_settings
 from sqlalchemy import func, select
 
-import bluesky_replay as br
-from bluesky_replay import make_settings
-from radpulse.collectors.base import Batch
 from radpulse.collectors.bluesky import BlueskyCollector
 from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post
+from radpulse.records import Batch
 from radpulse.sources import sync_sources
 
 OFF = {"enabled": False}

@@ -13,12 +13,12 @@ import json
 import re
 from pathlib import Path
 from typing import Any
-
-from radpulse.config import Settings, default_config_data, settings_from_dict
 from urllib.parse import parse_qs, urlsplit
 
 import responses
 import yaml
+
+from radpulse.config import Settings, default_config_data, settings_from_dict
 
 #: response headers worth replaying (the rest describe the recording server)
 KEEP = ("content-type", "link", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "date",

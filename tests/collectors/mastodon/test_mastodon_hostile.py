@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import mastodon_replay as mr
 import pytest
 import responses
 from click.testing import CliRunner
+from mastodon_replay import make_settings
 from sqlalchemy import select
 
-import mastodon_replay as mr
-from mastodon_replay import make_settings
 from radpulse.cli.main import cli
 from radpulse.collectors.mastodon import MastodonCollector
 from radpulse.collectors.runner import load_cursor, run_source

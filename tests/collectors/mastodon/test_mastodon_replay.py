@@ -9,15 +9,22 @@ import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import mastodon_replay as mr
 import pytest
 import requests
 import responses
-
-import mastodon_replay as mr
-from radpulse.collectors.base import SourceSpec
-from radpulse.collectors.mastodon import MastodonCollector
-from radpulse.errors import AuthError, BadPayload, NotConfigured, NotFound, RateLimited, SourceUnavailable
 from mastodon_replay import make_settings
+
+from radpulse.collectors.mastodon import MastodonCollector
+from radpulse.errors import (
+    AuthError,
+    BadPayload,
+    NotConfigured,
+    NotFound,
+    RateLimited,
+    SourceUnavailable,
+)
+from radpulse.records import SourceSpec
 
 INSTANCE = "med-mastodon.com"
 BASE = f"https://{INSTANCE}"

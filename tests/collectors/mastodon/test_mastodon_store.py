@@ -7,16 +7,16 @@ import json
 import re
 from collections.abc import Iterator
 
+import mastodon_replay as mr
 import pytest
 import responses
+from mastodon_replay import make_settings
 from sqlalchemy import func, select
 
-import mastodon_replay as mr
-from mastodon_replay import make_settings
-from radpulse.collectors.base import Batch
 from radpulse.collectors.mastodon import MastodonCollector
 from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post, PostSource
+from radpulse.records import Batch
 from radpulse.sources import sync_sources
 
 OFF = {"enabled": False}
@@ -178,16 +178,16 @@ def test_restricted_instance_is_reported_and_the_others_go_on(db, fixtures_dir, 
     assert (by_name[f"mastodon:{A}#{TAG}"].status, by_name[f"mastodon:{A}#{TAG}"].new) == ("success", 3)
 
 
-def test_refresh_reads_counts_at_the_origin_and_applies_deletions(db, fixtures_dir, rsps):
+def test_refresh_reads_counts_on_the_collecting_instance_and_applies_deletions(db, fixtures_dir, rsps):
     template = mr.recorded_status(fixtures_dir)
-    statuses = mr.make_statuses(template, 3)
+    origin = f"https://{B}"  # statuses native to the instance they were collected from
+    statuses = mr.make_statuses(template, 3, origin=origin)
     serve(rsps, fixtures_dir, B, statuses)
     settings = settings_for([B], env=None)
     settings.refresh.max_age_days = 100_000
     collect_sources(db, settings, sync_sources(db, settings))
     assert count_posts(db) == 3
 
-    origin = "http://localhost:3000"  # the statuses' URIs point at the recording server
     alive, gone, _ = statuses
     fresh = {**alive, "favourites_count": 77, "replies_count": 5}
     rsps.add(responses.GET, f"{origin}/api/v1/statuses/{alive['id']}", json=fresh)
@@ -205,22 +205,58 @@ def test_refresh_reads_counts_at_the_origin_and_applies_deletions(db, fixtures_d
     assert json.loads(json.dumps(posts[alive["uri"]].provenance))["endpoint"].endswith(f"/api/v1/statuses/{alive['id']}")
 
 
-def test_refresh_skips_an_unreachable_origin_and_goes_on(db, fixtures_dir, rsps, sleeps):
+def test_refresh_never_asks_a_host_that_a_stored_uri_names(db, fixtures_dir, rsps):
+    """A status collected on B whose URI names an internal host: that host is never contacted."""
     template = mr.recorded_status(fixtures_dir)
-    down = mr.make_statuses(template, 3, origin="https://down.example")
-    up = mr.make_statuses(template, 2, start=117020700000000000)
-    serve(rsps, fixtures_dir, B, down + up)
+    internal = mr.make_statuses(template, 2, origin="http://169.254.169.254")
+    other = mr.make_statuses(template, 1, origin="http://127.0.0.1:8080", start=117020700000000000)
+    serve(rsps, fixtures_dir, B, internal + other)
     settings = settings_for([B])
     settings.refresh.max_age_days = 100_000
     collect_sources(db, settings, sync_sources(db, settings))
+    assert count_posts(db) == 3
+    rsps.add(responses.GET, re.compile(r"http://(169\.254\.169\.254|127\.0\.0\.1:8080)/.*"), body="internal admin page")
+
+    (summary,) = refresh_platforms(db, settings, ["mastodon"])
+    assert not [c for c in rsps.calls if "169.254" in c.request.url or "127.0.0.1" in c.request.url]
+    assert summary.warnings == ["mastodon: 3 status(es) federated from other servers were not re-read: refresh "
+                                "asks only the instance a status was collected from"]
+
+
+def test_refresh_warnings_never_echo_a_fetched_body(db, fixtures_dir, rsps, sleeps):
+    template = mr.recorded_status(fixtures_dir)
+    origin = f"https://{B}"
+    statuses = mr.make_statuses(template, 2, origin=origin)
+    serve(rsps, fixtures_dir, B, statuses)
+    settings = settings_for([B])
+    settings.refresh.max_age_days = 100_000
+    collect_sources(db, settings, sync_sources(db, settings))
+    secret = "INTERNAL-ADMIN-PAGE token=abc123"
+    for s in statuses:
+        rsps.add(responses.GET, f"{origin}/api/v1/statuses/{s['id']}", body=f"<html>{secret}</html>",
+                 content_type="application/json")
+    (summary,) = refresh_platforms(db, settings, ["mastodon"])
+    assert summary.warnings and all(secret not in w and "abc123" not in w for w in summary.warnings)
+    assert "not JSON" in summary.warnings[0]
+
+
+def test_refresh_skips_an_unreachable_instance_and_goes_on(db, fixtures_dir, rsps, sleeps):
+    template = mr.recorded_status(fixtures_dir)
+    down = mr.make_statuses(template, 3, origin=f"https://{A}")
+    up = mr.make_statuses(template, 2, start=117020700000000000, origin=f"https://{B}")
+    serve(rsps, fixtures_dir, A, down)
+    serve(rsps, fixtures_dir, B, up)
+    settings = settings_for([A, B])
+    settings.refresh.max_age_days = 100_000
+    collect_sources(db, settings, sync_sources(db, settings))
     for s in up:
-        rsps.add(responses.GET, f"http://localhost:3000/api/v1/statuses/{s['id']}", json={**s, "reblogs_count": 9})
-    rsps.add(responses.GET, re.compile(r"https://down\.example/api/v1/statuses/.*"), status=503, body="down")
+        rsps.add(responses.GET, f"https://{B}/api/v1/statuses/{s['id']}", json={**s, "reblogs_count": 9})
+    rsps.add(responses.GET, re.compile(rf"https://{re.escape(A)}/api/v1/statuses/.*"), status=503, body="down")
     (summary,) = refresh_platforms(db, settings, ["mastodon"])
     assert summary.status == "warning"
-    assert [w for w in summary.warnings if "down.example" in w] == [summary.warnings[0]]
+    assert [w for w in summary.warnings if A in w] == [summary.warnings[0]]
     assert "server error 503" in summary.warnings[0]
-    assert len([c for c in rsps.calls if "down.example" in c.request.url]) == 3  # one post, 3 attempts; then skipped
+    assert len([c for c in rsps.calls if "/api/v1/statuses/" in c.request.url and A in c.request.url]) == 3
     posts = stored(db)
     assert [posts[s["uri"]].repost_count for s in up] == [9, 9]
 

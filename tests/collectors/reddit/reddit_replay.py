@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
-from radpulse.collectors.base import SourceSpec, utcnow
 from radpulse.config import Settings, default_config_data, settings_from_dict
 from radpulse.db.engine import Database
 from radpulse.db.models import Source
+from radpulse.records import SourceSpec, utcnow
 
 CREDS = {"REDDIT_CLIENT_ID": "test-client-id", "REDDIT_CLIENT_SECRET": "test-client-secret"}
 ANY_REDDIT = re.compile(r"https://(www|oauth)\.reddit\.com/.*")

@@ -15,9 +15,9 @@ from reddit_replay import (
     subreddit_spec,
 )
 
-from radpulse.collectors.base import Batch
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.registry import get_collector
+from radpulse.records import Batch
 
 UTC = dt.UTC
 

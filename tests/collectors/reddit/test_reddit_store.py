@@ -21,10 +21,11 @@ from reddit_replay import (
 from sqlalchemy import func, select
 
 from radpulse.collectors import registry
-from radpulse.collectors.base import Batch, Collector, PostRecord, SourceSpec
+from radpulse.collectors.base import Collector
 from radpulse.collectors.reddit import RedditCollector
 from radpulse.collectors.runner import collect_sources, load_cursor, refresh_platforms, run_source
 from radpulse.db.models import Author, Post, Quarantine, SourceCursor
+from radpulse.records import Batch, PostRecord, SourceSpec
 
 NEW = "/r/Radiology/new"
 UTC = dt.UTC

@@ -6,10 +6,10 @@ import json
 
 import responses
 from click.testing import CliRunner
+from xreplay import TOKEN, body, query_params, serve_json
 
 from radpulse.cli.main import cli
 from radpulse.db.engine import open_database
-from xreplay import TOKEN, body, query_params, serve_json
 
 
 def test_collect_x_from_the_default_config(db_url, fixtures_dir, monkeypatch):

@@ -9,16 +9,25 @@ import json
 import pytest
 import responses
 from sqlalchemy import select
+from xreplay import (
+    TOKEN,
+    add_source,
+    body,
+    cassette,
+    cassette_json,
+    query_params,
+    search_page_with_metrics,
+    serve_cassette,
+    serve_json,
+    stored_posts,
+    x_settings,
+)
 
-from radpulse.collectors.base import SourceSpec
 from radpulse.collectors.runner import load_cursor, run_source
 from radpulse.collectors.x import XCollector, build_query
 from radpulse.collectors.x.normalise import parse_time, snowflake_time
 from radpulse.db.models import Author, PostSource
-from xreplay import (
-    TOKEN, add_source, body, cassette, cassette_json, query_params, search_page_with_metrics,
-    serve_cassette, serve_json, stored_posts, x_settings,
-)
+from radpulse.records import SourceSpec
 
 UTC = dt.timezone.utc
 

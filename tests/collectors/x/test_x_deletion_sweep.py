@@ -7,14 +7,14 @@ import datetime as dt
 import responses
 from click.testing import CliRunner
 from sqlalchemy import select
+from xreplay import LOOKUP_URL, add_source, body, query_params, serve_json, stored_posts, x_settings
 
 from radpulse.cli.main import cli
-from radpulse.collectors.base import utcnow
 from radpulse.collectors.deletion_sweep import posts_due_for_deletion_check, sweep_deletions
 from radpulse.collectors.runner import refresh_platforms, run_source
 from radpulse.collectors.x import XCollector
 from radpulse.db.models import CollectionRun
-from xreplay import LOOKUP_URL, add_source, body, query_params, serve_json, stored_posts, x_settings
+from radpulse.records import utcnow
 
 
 def _collect_old_posts(db, fixtures_dir) -> list[str]:  # type: ignore[no-untyped-def]

@@ -6,15 +6,23 @@ import pytest
 import requests
 import responses
 from sqlalchemy import select
+from xreplay import (
+    SEARCH_URL,
+    TOKEN,
+    add_source,
+    body,
+    cassette_json,
+    serve_cassette,
+    serve_json,
+    stored_posts,
+    x_settings,
+)
 
-from radpulse.collectors.base import Batch
 from radpulse.collectors.runner import load_cursor, run_source, write_batch
 from radpulse.collectors.x import XCollector
 from radpulse.collectors.x.client import RateLimiter, RetryPolicy, XApi
 from radpulse.db.models import CollectionRun, Quarantine
-from xreplay import (
-    SEARCH_URL, TOKEN, add_source, body, cassette_json, serve_cassette, serve_json, stored_posts, x_settings,
-)
+from radpulse.records import Batch
 
 NOW = 1_700_000_000.0
 
@@ -182,9 +190,15 @@ def test_timeouts_persisting(db, sleeps):
     assert "ConnectTimeout" in summary.error and "4 times" in summary.error
 
 
-def test_a_request_timeout_is_set():
-    api = XApi(TOKEN, timeout=12.5)
-    assert api.client.session.timeout == 12.5
+def test_requests_carry_the_configured_deadlines():
+    from radpulse.collectors.http import DeadlineAdapter, Deadlines
+
+    settings = x_settings()
+    settings.network.read_timeout_seconds = 12.5
+    api = XCollector(settings).api
+    adapter = api.client.session.get_adapter("https://api.x.com/2/tweets/search/recent")
+    assert isinstance(adapter, DeadlineAdapter)
+    assert adapter.deadlines == Deadlines(connect=10.0, read=12.5, total=120.0)
 
 
 @pytest.mark.parametrize("raw", ['{"data": [{"id": "1"', "<html>Over capacity</html>", "[1, 2]"])

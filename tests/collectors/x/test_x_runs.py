@@ -9,17 +9,32 @@ from collections.abc import Iterator
 
 import responses
 from sqlalchemy import func, select
+from xreplay import (
+    LOOKUP_URL,
+    SEARCH_URL,
+    SearchServer,
+    add_source,
+    body,
+    cassette_json,
+    query_params,
+    search_page_with_metrics,
+    serve_json,
+    stored_posts,
+    x_settings,
+)
 
 from radpulse.collectors import registry
-from radpulse.collectors import runner as runner_module
-from radpulse.collectors.base import Batch, Collector, PostRecord, PostRef
-from radpulse.collectors.runner import api_units_spent, collect_sources, load_cursor, refresh_platforms, run_source
+from radpulse.collectors.base import Collector
+from radpulse.collectors.runner import (
+    api_units_spent,
+    collect_sources,
+    load_cursor,
+    refresh_platforms,
+    run_source,
+)
 from radpulse.collectors.x import XCollector
 from radpulse.db.models import ApiUsage, CollectionRun, Post, PostSource
-from xreplay import (
-    LOOKUP_URL, SEARCH_URL, SearchServer, add_source, body, cassette_json, query_params,
-    search_page_with_metrics, serve_json, stored_posts, x_settings,
-)
+from radpulse.records import Batch, PostRecord, PostRef
 
 UTC = dt.timezone.utc
 
@@ -64,7 +79,7 @@ def test_two_runs_store_each_post_once_with_the_latest_metrics(db, fixtures_dir)
         assert s.scalar(select(ApiUsage.units).where(ApiUsage.platform == "x")) == 3
 
 
-def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir, monkeypatch):
+def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir):
     tweets, users = _real_tweets(fixtures_dir)
     assert len(tweets) == 19
     newest = max(tweets, key=lambda t: int(t["id"]))
@@ -77,12 +92,11 @@ def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir
         if len(writes) == 3:
             raise RuntimeError("injected crash while storing batch 3")
 
-    monkeypatch.setattr(runner_module, "AFTER_BATCH_HOOKS", [crash_on_third_batch])
     with responses.RequestsMock() as rsps:
         rsps.add_callback(responses.GET, SEARCH_URL, callback=server)
         per_page = x_settings()
         per_page.database.commit_items = 0  # commit every page: the crash hits the third commit
-        crashed = run_source(db, XCollector(per_page), spec)
+        crashed = run_source(db, XCollector(per_page), spec, after_batch=[crash_on_third_batch])
     assert crashed.status == "failed" and "injected crash" in crashed.error
     stored = stored_posts(db)
     ordered = sorted((t for t in tweets if t is not newest), key=lambda t: int(t["id"]), reverse=True)
@@ -93,7 +107,6 @@ def test_crash_after_n_batches_resumes_without_gap_or_duplicate(db, fixtures_dir
         run = s.get(CollectionRun, crashed.run_id)
         assert (run.status, run.new, run.cursor_after) == ("failed", 10, cursor)
 
-    monkeypatch.setattr(runner_module, "AFTER_BATCH_HOOKS", [])
     server.requests.clear()
     with responses.RequestsMock() as rsps:
         rsps.add_callback(responses.GET, SEARCH_URL, callback=server)

@@ -79,7 +79,7 @@ def x_settings(env: dict[str, str] | None = None, **x: Any) -> Settings:
 def add_source(db: Database, name: str = "x:#Radiology", kind: str = "hashtag", value: str = "#Radiology",
                platform: str = "x", settings: dict[str, Any] | None = None):
     """Insert a tracked source row; its SourceSpec (with id)."""
-    from radpulse.collectors.base import utcnow
+    from radpulse.records import utcnow
 
     with db.session() as s:
         row = Source(name=name, platform=platform, kind=kind, value=value,

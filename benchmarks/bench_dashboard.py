@@ -1,0 +1,136 @@
+"""Dashboard speed on the demo: server time of every page's callback, each page's render in Chromium,
+and the report for a year (targets: p95 <= 300 ms per callback, <= 2 s per page, report <= 20 s).
+
+    python benchmarks/bench_dashboard.py [--posts 1000000] [--db FILE] [--postgres URL] [--calls 20]
+
+A page's callback is the Dash Pages router rendering its layout (every query of the page), posted
+to `/_dash-update-component` as the browser does, with the window (30, 90 or 365 days ending on
+different days) and the platforms varied per call. `--db` reuses a demo database file (built when
+missing); `--postgres URL` builds the same demo on that server instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+END = dt.date(2026, 11, 27)
+PAGES = ("/", "/topics", "/sentiment", "/people", "/account", "/papers", "/paper", "/hashtags", "/posts")
+EXTRA = {"/account": "account=x:demo-42-a0", "/paper": "article=1",
+         "/hashtags": "congress=rsna2026&cfrom=2026-11-24&cto=2026-11-26"}
+PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
+
+
+def _query(rng: random.Random, path: str) -> str:
+    days = rng.choice((30, 90, 365))
+    end = END - dt.timedelta(days=rng.randrange(0, 60))
+    parts = [f"from={end - dt.timedelta(days=days - 1)}", f"to={end}"]
+    if rng.random() < 0.5:
+        parts.append("platform=" + ",".join(sorted(rng.sample(PLATFORMS, rng.randint(1, 3)))))
+    if path in EXTRA:
+        parts.append(EXTRA[path])
+    return "?" + "&".join(parts)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def time_callbacks(app, calls: int) -> None:  # type: ignore[no-untyped-def]
+    client = app.server.test_client()
+    client.get("/")
+    (router,) = [k for k in app.callback_map if "_pages_content.children" in k]
+    rng = random.Random(7)
+    print(f"{'callback (page render)':<26}{'p50 ms':>9}{'p95 ms':>9}  target p95 <= 300 ms")
+    for path in PAGES:
+        took = []
+        for _ in range(calls):
+            body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
+                                                  {"id": "_pages_store", "property": "data"}],
+                    "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                               {"id": "_pages_location", "property": "search", "value": _query(rng, path)}],
+                    "changedPropIds": ["_pages_location.search"], "state": []}
+            start = time.perf_counter()
+            answer = client.post("/_dash-update-component", json=body)
+            took.append(1000 * (time.perf_counter() - start))
+            assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+        p95 = _pct(took, 0.95)
+        print(f"{path:<26}{statistics.median(took):>9,.0f}{p95:>9,.0f}  {'ok' if p95 <= 300 else 'over'}")
+
+
+def time_browser(app) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    print(f"{'page in Chromium (90 days)':<26}{'s':>9}  target <= 2 s")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.goto(base + "/posts")  # warm the static assets once, as a returning user has them
+        for path in PAGES:
+            query = f"?from={END - dt.timedelta(days=89)}&to={END}" + ("&" + EXTRA[path] if path in EXTRA else "")
+            start = time.perf_counter()
+            page.goto(base + path + query)
+            page.wait_for_selector("#_pages_content > *", timeout=600_000)
+            page.wait_for_load_state("networkidle", timeout=600_000)
+            took = time.perf_counter() - start
+            print(f"{path:<26}{took:>9.2f}  {'ok' if took <= 2 else 'over'}")
+        browser.close()
+    server.shutdown()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument("--db", type=Path, help="demo SQLite file to reuse (built when missing)")
+    ap.add_argument("--postgres", metavar="URL", help="admin URL of a PostgreSQL server to build the demo on")
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args(argv)
+
+    from radpulse.dashboards.app import create_app
+    from radpulse.dashboards.report import build_report
+    from radpulse.db.engine import open_database
+    from radpulse.demo import build_demo
+
+    tmp = tempfile.TemporaryDirectory()
+    if args.postgres:
+        from pg import fresh_pg
+
+        url, fresh = fresh_pg(args.postgres, "radpulse_bench_dashboard"), True
+    else:
+        path = args.db or Path(tmp.name) / "demo.db"
+        url, fresh = f"sqlite:///{path}", not path.exists()
+    db = open_database(url, create=True)
+    if fresh:
+        start = time.perf_counter()
+        build_demo(db, posts=args.posts, seed=42, end=END)
+        print(f"demo of {args.posts:,} posts built in {time.perf_counter() - start:.0f} s ({db.dialect})")
+    start = time.perf_counter()
+    app = create_app(db)
+    print(f"{db.dialect}: app created in {time.perf_counter() - start:.2f} s")
+    time_callbacks(app, args.calls)
+    if not args.no_browser:
+        time_browser(app)
+    start = time.perf_counter()
+    html = build_report(db, END - dt.timedelta(days=364), END)
+    print(f"report for a year: {time.perf_counter() - start:.1f} s, {len(html) / 1e6:.1f} MB (target <= 20 s)")
+    db.dispose()
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

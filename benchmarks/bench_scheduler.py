@@ -1,0 +1,92 @@
+"""Scheduler figures: idle cost of 100 scheduled sources, and two workers against one on PostgreSQL.
+
+    python benchmarks/bench_scheduler.py [--seconds 60] [--pg URL]
+
+1. 100 sources (X hashtags, every 15 min, jittered) on one BackgroundScheduler, idle: CPU (% of
+   one core) and resident memory of this process, measured with psutil over --seconds.
+2. The same workload collected by one `run --once` worker and then by two at once, on a fresh
+   PostgreSQL database each time (tests/ops/slow_worker.py: 8 sources x 4 pages, a simulated
+   API latency of 0.1 s per page, so the figure measures how well the work is shared, not
+   parsing speed). Prints both wall times and their ratio (target <= 0.6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psutil
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def idle(seconds: float) -> None:
+    from radpulse.config import default_config_data, settings_from_dict
+    from radpulse.records import SourceSpec
+    from radpulse.scheduler import build_scheduler
+
+    tmp = Path(tempfile.mkdtemp())
+    settings = settings_from_dict(default_config_data(), environ={})
+    sources = [SourceSpec(f"x:#tag{i}", "x", "hashtag", f"#tag{i}") for i in range(100)]
+    scheduler = build_scheduler(settings, f"sqlite:///{tmp / 'bench.db'}", blocking=False, sources=sources)
+    scheduler.start(paused=True)
+    later = datetime.now(timezone.utc) + timedelta(days=1)
+    for job in scheduler.get_jobs():  # idle: nothing due during the measurement
+        job.modify(next_run_time=later)
+    scheduler.resume()
+    proc = psutil.Process()
+    proc.cpu_percent(None)
+    time.sleep(seconds)
+    cpu = proc.cpu_percent(None)
+    rss = proc.memory_info().rss / 2**20
+    jobs = len(scheduler.get_jobs())
+    scheduler.shutdown()
+    print(f"100 sources scheduled ({jobs} jobs), idle for {seconds:g} s: CPU {cpu:.2f}% of a core "
+          f"(target < 5%), memory {rss:.0f} MB RSS (target < 300 MB)")
+
+
+def workers(pg_admin: str, n: int) -> float:
+    name = f"radpulse_bench_sched_{os.getpid()}"
+    admin = create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_admin.rsplit("/", 1)[0] + f"/{name}"
+    from radpulse.db.engine import open_database
+
+    open_database(url).dispose()  # migrated before the clock starts
+    log = Path(tempfile.mkdtemp()) / "holders.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "tests/ops/slow_worker.py"), url, str(log)], env=env,
+                              stdout=subprocess.DEVNULL) for _ in range(n)]
+    assert all(p.wait() == 0 for p in procs)
+    took = time.perf_counter() - start
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--pg", default=os.environ.get("RADPULSE_TEST_PG_URL",
+                                                       "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    idle(args.seconds)
+    one, two = workers(args.pg, 1), workers(args.pg, 2)
+    print(f"8 sources x 4 pages on PostgreSQL: one worker {one:.2f} s, two workers {two:.2f} s, "
+          f"ratio {two / one:.2f} (target <= 0.6; includes each process's start-up)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Reading the rollups: small DataFrames for the dashboard, the report and notebooks.
+
+Every function reads only the rollup tables (radpulse/db/rollups.py), never `posts`, so its
+cost depends on the window and the facets, not on the number of posts. Filters are the read
+layer's `PostFilters`; rollups hold public posts only (`include_held` / `include_deleted` are
+refused) and whole UTC days (`start` and `end` are rounded to the days they fall in; `end` is
+exclusive at midnight).
+
+Counting rules: each post counts once in totals; grouped by source or theme, a post counts in
+each of its sources or themes (shares can add up to more than 100%), and a filter naming two
+themes (or sources) counts a post carrying both twice in post and engagement sums. Account
+counts are distinct accounts (platform + id) in every case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Date, and_, cast, func, select, true
+
+from radpulse.db.engine import Database
+from radpulse.db.models import (
+    ROLLUP_DIMENSIONS,
+    RollupArticleDaily,
+    RollupAuthorDaily,
+    RollupDaily,
+    RollupHashtagDaily,
+)
+from radpulse.db.queries.filters import PostFilters
+
+PERIODS = ("day", "week", "month")
+COUNTS = ("posts", "engagement", "likes", "reposts", "replies", "quotes", "score")
+#: the PostFilters field that narrows each dimension
+_FILTER_OF = {"platform": "platforms", "source": "sources", "subspecialty": "subspecialties", "theme": "themes",
+              "sentiment": "sentiments", "author_type": "author_types", "language": "languages"}
+
+
+def _check(filters: PostFilters, period: str = "day", dims: Sequence[str] = ()) -> None:
+    if filters.include_held or filters.include_deleted:
+        raise ValueError("Rollups hold public posts only: read held or deleted posts from `posts`.")
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}.")
+    unknown = [d for d in dims if d not in ROLLUP_DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown rollup dimension(s) {unknown}; choose from {ROLLUP_DIMENSIONS}.")
+
+
+def _day_bounds(filters: PostFilters) -> tuple[dt.date | None, dt.date | None]:
+    """First day in, first day out."""
+    first = filters.start.astimezone(dt.timezone.utc).date() if filters.start else None
+    last = None
+    if filters.end is not None:
+        end = filters.end.astimezone(dt.timezone.utc)
+        last = end.date() if end.time() == dt.time(0) else end.date() + dt.timedelta(days=1)
+    return first, last
+
+
+def _where(t: Any, filters: PostFilters, dims: Sequence[str] = (), *, facets: bool = True) -> Any:
+    """Conditions on a rollup table `t` for the window and (with `facets`) the filters."""
+    first, last = _day_bounds(filters)
+    clauses = []
+    if first is not None:
+        clauses.append(t.day >= first)
+    if last is not None:
+        clauses.append(t.day < last)
+    if not facets:
+        if filters.platforms:
+            clauses.append(t.platform.in_(filters.platforms))
+        return and_(true(), *clauses)
+    for dim, field in _FILTER_OF.items():
+        values = getattr(filters, field)
+        if values:
+            clauses.append(getattr(t, dim).in_(values))
+        elif dim in ("source", "theme") and dim not in dims:
+            clauses.append(getattr(t, f"first_{dim}").is_(True))  # each post once
+    return and_(true(), *clauses)
+
+
+def _period(day: Any, period: str, dialect: str) -> Any:
+    """SQL: the first day of the day, ISO week (Monday) or month that `day` falls in."""
+    if period == "day":
+        return day
+    if dialect == "sqlite":
+        # 'weekday 1' moves forward to the next Monday (or stays): step back a week first
+        return func.date(day, "-6 days", "weekday 1") if period == "week" else func.strftime("%Y-%m-01", day)
+    return cast(func.date_trunc(period, day), Date)
+
+
+def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str] = ()) -> pd.DataFrame:
+    with db.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+    for name in dates:
+        frame[name] = pd.to_datetime(frame[name]).dt.date
+    return frame
+
+
+def volume_by(db: Database, filters: PostFilters = PostFilters(), *, period: str = "day",
+              dims: Sequence[str] = ()) -> pd.DataFrame:
+    """Posts and engagement per period (and per value of each of `dims`)."""
+    _check(filters, period, dims)
+    t = RollupDaily
+    bucket = _period(t.day, period, db.dialect).label("period")
+    keys = [bucket, *(getattr(t, d) for d in dims)]
+    query = (select(*keys, *(func.sum(getattr(t, c)) for c in COUNTS))
+             .where(_where(t, filters, dims)).group_by(*keys).order_by(*keys))
+    frame = _frame(db, query, ["period", *dims, *COUNTS], dates=["period"])
+    return frame.astype({c: "int64" for c in COUNTS})
+
+
+def accounts_by(db: Database, filters: PostFilters = PostFilters(), *, period: str = "day",
+                dims: Sequence[str] = ()) -> pd.DataFrame:
+    """Distinct accounts per period (and per value of each of `dims`)."""
+    _check(filters, period, dims)
+    t = RollupAuthorDaily
+    bucket = _period(t.day, period, db.dialect).label("period")
+    keys = [bucket, *(getattr(t, d) for d in dims)]
+    inner = (select(*keys, t.platform.label("_p"), t.author_id.label("_a"))
+             .where(_where(t, filters, dims)).distinct().subquery())
+    outer_keys = [inner.c.period, *(inner.c[d] for d in dims)]
+    query = select(*outer_keys, func.count()).group_by(*outer_keys).order_by(*outer_keys)
+    frame = _frame(db, query, ["period", *dims, "accounts"], dates=["period"])
+    return frame.astype({"accounts": "int64"})
+
+
+def totals(db: Database, filters: PostFilters = PostFilters()) -> dict[str, int]:
+    """Posts, distinct accounts and engagement sums of the window."""
+    _check(filters)
+    t, a = RollupDaily, RollupAuthorDaily
+    with db.engine.connect() as conn:
+        sums = conn.execute(select(*(func.coalesce(func.sum(getattr(t, c)), 0) for c in COUNTS))
+                            .where(_where(t, filters))).one()
+        accounts = conn.execute(select(func.count()).select_from(
+            select(a.platform, a.author_id).where(_where(a, filters)).distinct().subquery())).scalar_one()
+    return {**{c: int(v) for c, v in zip(COUNTS, sums)}, "accounts": int(accounts)}
+
+
+def top_accounts(db: Database, filters: PostFilters = PostFilters(), *, limit: int = 20) -> pd.DataFrame:
+    """The accounts with most engagement in the window: platform, author_id, posts, engagement."""
+    _check(filters)
+    a = RollupAuthorDaily
+    posts, eng = func.sum(a.posts).label("posts"), func.sum(a.engagement).label("engagement")
+    query = (select(a.platform, a.author_id, posts, eng).where(_where(a, filters))
+             .group_by(a.platform, a.author_id).order_by(eng.desc(), posts.desc(), a.platform, a.author_id).limit(limit))
+    return _frame(db, query, ["platform", "author_id", "posts", "engagement"])
+
+
+def hashtags(db: Database, filters: PostFilters = PostFilters(), *, tags: Sequence[str] = (),
+             period: str | None = None, limit: int = 20) -> pd.DataFrame:
+    """Posts and account-days per hashtag (the `limit` busiest, or `tags`), per period if given.
+
+    Only the window and platforms of `filters` apply (hashtag rollups have no other facets).
+    `account_days` sums each day's distinct accounts: an account posting on three days counts 3.
+    """
+    _check(filters, period or "day")
+    h = RollupHashtagDaily
+    where = _where(h, filters, facets=False)
+    if tags:
+        where = and_(where, h.hashtag.in_([t.lstrip("#").lower() for t in tags]))
+    keys = [h.hashtag] if period is None else [_period(h.day, period, db.dialect).label("period"), h.hashtag]
+    posts = func.sum(h.posts).label("posts")
+    query = select(*keys, posts, func.sum(h.authors)).where(where).group_by(*keys)
+    if period is None:
+        query = query.order_by(posts.desc(), h.hashtag).limit(None if tags else limit)
+    else:
+        query = query.order_by(*keys)
+    names = ["hashtag"] if period is None else ["period", "hashtag"]
+    return _frame(db, query, [*names, "posts", "account_days"], dates=[] if period is None else ["period"])
+
+
+def articles(db: Database, filters: PostFilters = PostFilters(), *, limit: int = 20) -> pd.DataFrame:
+    """The most-mentioned articles of the window: article_id, mentions, one column per platform.
+
+    Only the window and platforms of `filters` apply.
+    """
+    _check(filters)
+    r = RollupArticleDaily
+    query = (select(r.article_id, r.platform, func.sum(r.mentions), func.sum(r.authors))
+             .where(_where(r, filters, facets=False)).group_by(r.article_id, r.platform))
+    long = _frame(db, query, ["article_id", "platform", "mentions", "account_days"])
+    if long.empty:
+        return pd.DataFrame(columns=["article_id", "mentions", "account_days"])
+    wide = long.pivot_table(index="article_id", columns="platform", values="mentions", fill_value=0, aggfunc="sum")
+    sums = long.groupby("article_id")[["mentions", "account_days"]].sum()
+    out = sums.join(wide).reset_index().sort_values(["mentions", "article_id"], ascending=[False, True])
+    return out.head(limit).reset_index(drop=True)

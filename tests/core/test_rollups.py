@@ -1,0 +1,142 @@
+"""Rollups: the migration with data, the CLI rebuild, the demo, and the days a refresh touches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import delete, func, insert, inspect, select
+
+from radpulse.cli.main import cli
+from radpulse.db.engine import downgrade, open_database, upgrade
+from radpulse.db.models import Post, RollupDaily, RollupHashtagDaily, RollupStaleDay
+from radpulse.db.queries import PostFilters
+from radpulse.db.queries.rollups import totals, volume_by
+from radpulse.db.rollups import rebuild_rollups, refresh_rollups, refresh_stale_rollups
+from radpulse.db.store import upsert_posts
+from radpulse.demo import build_demo
+from radpulse.records import PostRecord
+
+UTC = dt.timezone.utc
+
+
+def _post(n: int, when: dt.datetime, likes: int = 1) -> PostRecord:
+    return PostRecord(platform="x", external_id=f"m{n}", text=f"post {n} #RSNA", created_at=when,
+                      author_external_id=f"u{n % 2}", like_count=likes, hashtags=["RSNA"], metrics_read_at=when)
+
+
+def test_upgrading_a_database_with_posts_marks_their_days_for_the_next_refresh(db_url):
+    db = open_database(db_url, migrate=False)
+    downgrade(db.engine, "base")  # PostgreSQL's test database comes migrated
+    upgrade(db.engine, "0003")
+    days = [dt.datetime(2026, 3, 1, 23, 30, tzinfo=UTC), dt.datetime(2026, 3, 2, 0, 30, tzinfo=UTC)]
+    with db.engine.begin() as conn:  # the posts table as revision 0003 has it (no store: it writes newer tables)
+        conn.execute(insert(Post.__table__), [
+            {"platform": "x", "external_id": f"m{i}", "author_external_id": f"u{i}", "created_at": when,
+             "like_count": 1, "links": [], "hashtags": [], "mentions": [], "has_media": False, "is_deleted": False,
+             "synthetic": False, "first_seen_at": when, "collected_at": when, "text_changed_at": when}
+            for i, when in enumerate(days)])
+    upgrade(db.engine)
+    assert "daily_rollups" not in inspect(db.engine).get_table_names()
+    with db.engine.connect() as conn:
+        assert set(conn.execute(select(RollupStaleDay.day)).scalars()) == {dt.date(2026, 3, 1), dt.date(2026, 3, 2)}
+    assert refresh_stale_rollups(db) == 2
+    assert totals(db)["posts"] == 2 and totals(db)["accounts"] == 2
+    assert list(volume_by(db).posts) == [1, 1]
+    db.dispose()
+
+
+def test_a_refresh_recomputes_only_the_days_it_is_given(db):
+    when = dt.datetime(2026, 5, 10, 12, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [_post(1, when, likes=3), _post(2, when + dt.timedelta(days=1), likes=5)])
+    rebuild_rollups(db)
+    with db.engine.begin() as conn:  # a write that bypasses every hook
+        conn.execute(Post.__table__.update().values(like_count=100))
+    refresh_rollups(db, {when.date()})
+    by_day = volume_by(db)
+    assert dict(zip(by_day.period, by_day.likes)) == {when.date(): 100, when.date() + dt.timedelta(days=1): 5}
+    with db.engine.begin() as conn:  # in the caller's transaction: rolled back with it
+        refresh_rollups(conn, {when.date() + dt.timedelta(days=1)})
+        conn.rollback()
+    assert volume_by(db).likes.tolist() == [100, 5]
+
+
+def test_cli_rebuilds_the_rollups_with_json_output(db_url):
+    db = open_database(db_url)
+    when = dt.datetime(2026, 6, 1, 8, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [_post(1, when), _post(2, when + dt.timedelta(days=2))])
+    result = CliRunner().invoke(cli, ["--database-url", db_url, "db", "rebuild-rollups", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["days"] == 3  # first to last day, empty ones included
+    with db.engine.connect() as conn:
+        assert conn.execute(select(RollupHashtagDaily.hashtag, func.sum(RollupHashtagDaily.posts))
+                            .group_by(RollupHashtagDaily.hashtag)).all() == [("rsna", 2)]
+    with db.engine.begin() as conn:
+        conn.execute(delete(RollupDaily))
+    result = CliRunner().invoke(cli, ["--database-url", db_url, "db", "rebuild-rollups"])
+    assert result.exit_code == 0 and "Rebuilt the rollups of 3 days" in result.output
+    assert totals(db)["posts"] == 2
+    db.dispose()
+
+
+def test_the_demo_fills_the_rollups(db):
+    build_demo(db, posts=800, end=dt.date(2026, 11, 27))
+    with db.engine.connect() as conn:
+        public = conn.execute(select(func.count()).select_from(Post)).scalar_one()  # nothing annotated: none held
+    assert totals(db)["posts"] == public == 800
+    assert totals(db, PostFilters(platforms=("reddit",)))["posts"] > 0
+
+
+def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(db, settings, monkeypatch):
+    from radpulse.collectors import registry
+    from radpulse.collectors.base import Collector
+    from radpulse.collection import after_batch_steps
+    from radpulse.collectors.runner import collect_sources
+    from radpulse.db.models import Source
+    from radpulse.records import Batch, SourceSpec
+
+    class Pages(Collector):
+        platform = "fake"
+        kinds = ("query",)
+
+        def collect(self, source, cursor):  # type: ignore[no-untyped-def]
+            for page in range(3):
+                when = dt.datetime(2026, 5, 1 + page, 9, tzinfo=UTC)
+                yield Batch(posts=[_post(10 * page + k, when) for k in range(2)], cursor={"page": page})
+            raise RuntimeError("connection reset after the third page")
+
+    registry._load()
+    monkeypatch.setitem(registry._REGISTRY, "fake", Pages)
+    with db.session() as s:
+        row = Source(name="fake:q", platform="fake", kind="query", value="q", settings={},
+                     created_at=dt.datetime(2026, 5, 1, tzinfo=UTC))
+        s.add(row)
+        s.flush()
+        spec = SourceSpec("fake:q", "fake", "query", "q", {}, row.id)
+    [summary] = collect_sources(db, settings, [spec], after_batch=after_batch_steps())  # as the CLI and scheduler
+    assert summary.status == "failed" and summary.new == 6
+    frame = volume_by(db, dims=("source",))
+    assert frame.posts.tolist() == [2, 2, 2] and set(frame.source) == {"fake:q"}
+    with db.engine.connect() as conn:
+        assert conn.execute(select(RollupStaleDay.day)).all() == []
+
+
+def test_linking_stored_posts_afterwards_refreshes_the_article_rollups(db):
+    """`radpulse articles link` (after an import or an upgrade) adds mentions: their days are redone."""
+    from radpulse.db.queries.rollups import articles
+    from radpulse.literature.linking import link_all
+
+    when = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    posts = [PostRecord("x", f"c{i}", f"see doi:10.1148/radiol.2026{i % 2}", when, author_external_id=f"a{i}")
+             for i in range(5)]
+    with db.engine.begin() as conn:
+        upsert_posts(conn, posts)  # stored without the collection's linking step
+    rebuild_rollups(db)
+    assert articles(db, PostFilters()).empty
+    result = link_all(db)
+    assert result.mentions == 5
+    top = articles(db, PostFilters())
+    assert sorted(top["mentions"].tolist()) == [2, 3]
