@@ -191,8 +191,10 @@ class PostFeatures(BaseEstimator, TransformerMixin):
 
     def _lexicons(self) -> None:
         if not hasattr(self, "sentiment_"):
-            self.sentiment_ = RadiologySentiment().fit()
-            self.lexicon_ = Lexicon.load()
+            # a society's own copies of the lexicon files, when set (`RadiologyModels.with_lexicons`)
+            self.sentiment_ = RadiologySentiment(
+                lexicon_path=getattr(self, "sentiment_lexicon_path", None)).fit()
+            self.lexicon_ = Lexicon.load(getattr(self, "topic_lexicon_path", None))
             rs = self.sentiment_
             # VADER's lexicon with the radiology valences (general and clinical register)
             self.valences_ = (rs.general_.lexicon, rs.clinical_.lexicon)

@@ -19,6 +19,7 @@ across versions can silently change predictions.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Sequence
@@ -129,8 +130,24 @@ class RadiologyModels:
 
     @property
     def version_tag(self) -> str:
-        """Code version, model hash and lexicon-files hash, e.g. '2.0.0.1a2b3c4d.5e6f7a8b'."""
-        return f"{self.version}.{getattr(self, 'model_hash', 'unsaved')[:8]}.{lexicon_hash()[:8]}"
+        """Code version, model hash and lexicon-files digest, e.g. '2.0.0.1a2b3c4d.5e6f7a8b'."""
+        paths = (getattr(self.features_, "sentiment_lexicon_path", None),
+                 getattr(self.features_, "topic_lexicon_path", None))
+        lex = lexicon_hash() if paths == (None, None) else digest(
+            [data_bytes(LEXICON_FILES[0], paths[0]), data_bytes(LEXICON_FILES[1], paths[1]),
+             data_bytes(LEXICON_FILES[2])])
+        return f"{self.version}.{getattr(self, 'model_hash', 'unsaved')[:8]}.{lex}"
+
+    def with_lexicons(self, sentiment_path: str | None = None,
+                      topic_path: str | None = None) -> RadiologyModels:
+        """The same models reading a society's own sentiment and/or topic lexicon files."""
+        twin = copy.copy(self)
+        twin.features_ = copy.copy(self.features_)
+        for attr in ("sentiment_", "lexicon_", "valences_"):
+            twin.features_.__dict__.pop(attr, None)
+        twin.features_.sentiment_lexicon_path = sentiment_path
+        twin.features_.topic_lexicon_path = topic_path
+        return twin
 
     def pipeline(self, task: str) -> Pipeline:
         """One task as a fitted scikit-learn Pipeline (features, classifier)."""
