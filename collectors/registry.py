@@ -1,7 +1,8 @@
 """Where collectors are found, and what each platform declares about itself.
 
-A platform is one folder under `collectors/`: its `__init__.py` holds the collector class
-(decorated with `@register`) and its `source.py` a `Platform` declaration (registered with
+A platform is one folder under `collectors/`: its `collector.py` holds the collector class
+(decorated with `@register`, imported on first use through `Platform.collector_module`) and its
+`source.py` a `Platform` declaration (registered with
 `register_platform`): the config section (a pydantic model), how sources are named and expanded
 from it, how `radpulse sources add/remove` edits it, display metadata and rate limits. The CLI,
 the config loader, the scheduler and `radpulse status` iterate over `declared_platforms()`;
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from radpulse.config import Settings
 
-#: built-in platform declarations; importing one also imports (and registers) its collector
+#: built-in platform declarations (light: each names the module of its collector, imported on use)
 BUILTIN_MODULES = (
     "radpulse.collectors.x.source",
     "radpulse.collectors.reddit.source",
@@ -76,6 +77,11 @@ class Platform:
     social: ClassVar[bool] = False
     #: `radpulse sources add KIND` values this platform handles
     add_kinds: ClassVar[tuple[str, ...]] = ()
+    #: the module whose import registers the collector (imported on first use, so that declaring a
+    #: platform never loads its client library); None when it registers itself or has no collector
+    collector_module: ClassVar[str | None] = None
+    #: its collector stores posts (False for literature-only platforms: feeds, PubMed, Crossref)
+    stores_posts: ClassVar[bool] = True
     rate_limit: ClassVar[RateLimit | None] = None
     #: minutes between collections of each source unless `[schedule] source_intervals` says
     #: otherwise (None: `[schedule] collect_every_minutes`)
@@ -171,10 +177,15 @@ def platform(name: str) -> Platform:
         raise InputError(f"Unknown platform {name!r}.", hint=_known("platforms", list(_PLATFORMS), name)) from None
 
 
+def _has_collector(name: str) -> bool:
+    declared = _PLATFORMS.get(name)
+    return name in _REGISTRY or (declared is not None and declared.collector_module is not None)
+
+
 def platforms() -> list[str]:
-    """Names of every platform with a registered collector."""
+    """Names of every platform with a collector (registered, or declared to be imported on use)."""
     _load()
-    return sorted(_REGISTRY)
+    return sorted(name for name in {*_REGISTRY, *_PLATFORMS} if _has_collector(name))
 
 
 def social_platforms() -> list[str]:
@@ -199,12 +210,17 @@ def platform_for_source(name: str) -> Platform | None:
 def post_platforms() -> list[str]:
     """Names of the platforms whose collectors store posts (not literature-only ones)."""
     _load()
-    return sorted(name for name, cls in _REGISTRY.items() if cls.stores_posts)
+    declared = {name for name, p in _PLATFORMS.items() if p.stores_posts and _has_collector(name)}
+    registered = {name for name, cls in _REGISTRY.items() if cls.stores_posts and name not in _PLATFORMS}
+    return sorted(declared | registered)
 
 
 def get_collector(name: str) -> type[Collector]:
-    """The collector class for platform `name`."""
+    """The collector class for platform `name` (its module is imported now if it was not yet)."""
     _load()
+    declared = _PLATFORMS.get(name)
+    if name not in _REGISTRY and declared is not None and declared.collector_module:
+        importlib.import_module(declared.collector_module)
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -5,6 +5,7 @@
     >>> posts = ds.posts(since="2026-01-01", platforms=["x"], themes=["ai"])
     >>> for chunk in ds.iter_posts(chunksize=100_000): ...
     >>> ds.to_parquet("posts.parquet")
+    >>> ds.daily(by=["platform"]); ds.edges(); ds.graph()          # per day; the conversation network
 
 Every method returns a pandas DataFrame with documented dtypes: UTC datetimes
 (`datetime64[ns, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
@@ -179,6 +180,33 @@ class Dataset:
         frame["flags"] = [list(t or []) for t in frame["flags"]]
         frame["sentiment_score"] = frame["sentiment_score"].astype("Float64")
         return _typed(frame)
+
+    # -- aggregates and the network ------------------------------------------------------------
+
+    def daily(self, *, by: Sequence[str] = ("platform",), **filters: Any) -> pd.DataFrame:
+        """Public posts and engagement per UTC day and per value of each of `by` (platform,
+        subspecialty, sentiment, author_type, language): day, *by, posts, engagement, likes,
+        reposts, replies, quotes, score. Read from the rollups when the database has them."""
+        from radpulse.dataset_frames import daily_frame
+
+        return daily_frame(self.db, self.filters(**filters), by)
+
+    def edges(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
+        """The reply / quote / repost / mention network of the public posts selected: one row per
+        (platform, source, target, kind) with its weight. Accounts are pseudonyms (`a_...`, the same
+        as `authors()` and `posts()`) unless `identified=True` (then ``platform:external_id``)."""
+        from radpulse.dataset_frames import edge_frame
+        from radpulse.db.queries import network
+
+        f = self.filters(identified=identified, **filters)
+        return edge_frame(network.edges(self.db, f), None if identified else pseudonymiser(self.db, self._key))
+
+    def graph(self, *, identified: bool = False, **filters: Any) -> Any:
+        """`edges()` as a `networkx.DiGraph`: edge `weight` sums the kinds (each kind's count is kept
+        as an edge attribute), nodes carry their `platform`."""
+        from radpulse.dataset_frames import graph_of
+
+        return graph_of(self.edges(identified=identified, **filters))
 
 
 def open(target: str | Path | Database | None = None, *, config: str | None = None,  # noqa: A001

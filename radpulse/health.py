@@ -64,7 +64,7 @@ class RadpulseMetrics:
         with self.db.engine.connect() as conn:
             posts = conn.execute(select(Post.platform, func.count()).group_by(Post.platform)).all()
             failed = conn.execute(select(CollectionRun.source_name, func.count())
-                                  .where(CollectionRun.status.not_in(("success", "warning", "running")))
+                                  .where(CollectionRun.status.not_in(("success", "warning", "running", "stopped")))
                                   .group_by(CollectionRun.source_name)).all()
             waiting = conn.execute(select(func.count()).select_from(Post).where(
                 ~select(Annotation.id).where(Annotation.post_id == Post.id).exists())).scalar()

@@ -22,10 +22,13 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import os
 import random
+import socket
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -50,10 +53,6 @@ STOP = threading.Event()
 Job = Callable[[Settings, str], dict[str, Any]]
 _DATABASES: dict[str, Database] = {}
 _DB_GUARD = threading.Lock()
-
-
-class Stopping(Exception):
-    """radpulse was asked to stop while a collection ran."""
 
 
 def shared_database(url: str) -> Database:
@@ -86,19 +85,60 @@ def synced_sources(db: Database, settings: Settings) -> list[SourceSpec]:
     return sync_sources(db, settings)
 
 
-def _stop_check(summary: Any) -> None:
-    if STOP.is_set():
-        raise Stopping("radpulse was stopped (SIGTERM or SIGINT) after storing this batch; the next run "
-                       "continues from the cursor")
+def _until_stopped(batches: Iterator[Any], stopped: list[bool]) -> Iterator[Any]:
+    """The collector's batches until `STOP` is set: the batch in hand is still stored (with its
+    cursor), then the collector's generator is closed, so the next run continues from there."""
+    for batch in batches:
+        yield batch
+        if STOP.is_set():
+            stopped.append(True)
+            return
+
+
+def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, after_batch: Any) -> Any:
+    """`collect_sources` for one source, ending after the batch in hand when radpulse is stopped;
+    a stopped run is recorded as 'stopped' (not a failure: the next start continues it)."""
+    from radpulse.collectors.registry import get_collector
+    from radpulse.collectors.runner import (check_budget, collect_sources, finish_run, mark_interrupted_runs,
+                                            run_source)
+    from radpulse.db.rollups import refresh_stale_rollups
+
+    collector = None
+    try:
+        collector = get_collector(spec.platform)(settings)
+        check_budget(spec.name)
+    except Exception:  # noqa: BLE001 - collect_sources records why, per source
+        if collector is not None:
+            collector.close()
+        [summary] = collect_sources(db, settings, [spec], after_batch=after_batch)
+        return summary
+    mark_interrupted_runs(db)
+    stopped: list[bool] = []
+    inner = collector.collect
+    collector.collect = lambda source, cursor: _until_stopped(inner(source, cursor), stopped)  # type: ignore[method-assign]
+    try:
+        summary = run_source(db, collector, spec, after_batch=after_batch)
+    finally:
+        collector.close()
+    if stopped and summary.status in ("success", "warning"):
+        summary.status, summary.error = "stopped", STOPPED_NOTE
+        finish_run(db, summary)
+    refresh_stale_rollups(db)
+    return summary
+
+
+STOPPED_NOTE = "stopped (SIGTERM or SIGINT) after storing the batch in hand; the next run continues from the cursor"
 
 
 def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None) -> dict[str, Any]:
     """Collect source `name` unless another process holds it or collected it since `not_before`."""
-    from radpulse.collection import after_batch_steps
-    from radpulse.collectors.runner import collect_sources
     from radpulse.db.models import CollectionRun, Source
     from radpulse.sources import spec_of
 
+    from radpulse.collection import after_batch_steps
+
+    if STOP.is_set():  # queued before the stop: left for the next start
+        return {"status": "skipped", "reason": "radpulse is stopping"}
     db = shared_database(url)
     with job_lock(db, f"collect:{name}") as got:
         if not got:
@@ -106,7 +146,8 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
         with db.session() as s:
             if not_before is not None and s.scalar(select(exists().where(
                     CollectionRun.source_name == name, CollectionRun.task == "collect",
-                    CollectionRun.started_at >= not_before))):
+                    CollectionRun.started_at >= not_before,
+                    CollectionRun.status.not_in(("running", "stopped", "interrupted"))))):
                 return {"status": "skipped", "reason": "collected by another process"}
             row = s.scalar(select(Source).where(Source.name == name, Source.enabled.is_(True)))
             spec = spec_of(row) if row is not None else None
@@ -114,8 +155,9 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
             spec = next((s for s in synced_sources(db, settings) if s.name == name), None)
             if spec is None:
                 return {"status": "skipped", "reason": "no longer tracked"}
-        [summary] = collect_sources(db, settings, [spec], on_batch=_stop_check, after_batch=after_batch_steps())
+        summary = _collect_until_stopped(db, settings, spec, after_batch_steps())
     return {"status": summary.status, "new": summary.new, "fetched": summary.fetched, "error": summary.error}
+
 
 
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
@@ -248,6 +290,8 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
     from radpulse.alerts.operators import notify_operators
     from radpulse.job_states import record_finish, record_start
 
+    if STOP.is_set():  # queued in the executor before the stop: left for the next start
+        return {"status": "skipped", "reason": "radpulse is stopping"}
     db = shared_database(url)
     record_start(db, name, _HOLDER)
     try:
@@ -256,7 +300,7 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
         log.exception("radpulse %s failed; the next run is still scheduled", name)
         outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     status = outcome.get("status")
-    if status != "skipped":
+    if status not in ("skipped", "stopped"):  # a stop is neither a success nor a failure
         ok = status in (None, "success", "warning")
         change = record_finish(db, name, ok, outcome.get("error"), alert_after=settings.alerts.failures_before_alert)
         if change:
@@ -272,14 +316,20 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
 _HOLDER = ""
 
 
+def process_name() -> str:
+    """This process in `job_states.holder`: host and PID (as radpulse.digest.claims.new_holder,
+    which is not imported here: radpulse.digest pulls in the analysis models, pandas and
+    scikit-learn, ~200 MB that an idle scheduler does not need)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
 def build_scheduler(settings: Settings, database_url: str, *, blocking: bool = True,
                     sources: list[SourceSpec] | None = None) -> BaseScheduler:
     """A scheduler with one collection job per source and the analyze, refresh, sweep, digest and alert jobs."""
-    from radpulse.digest.claims import new_holder
     from radpulse.sources import expand_sources
 
     global _HOLDER
-    _HOLDER = _HOLDER or new_holder()
+    _HOLDER = _HOLDER or process_name()
     cls = BlockingScheduler if blocking else BackgroundScheduler
     tz = settings.schedule.timezone
     scheduler = cls(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})

@@ -31,6 +31,7 @@ class BlueskySettings(Section):
 
 
 class BlueskyPlatform(Platform):
+    collector_module = "radpulse.collectors.bluesky.collector"
     name = section = "bluesky"
     label = "Bluesky"
     social = True

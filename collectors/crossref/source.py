@@ -19,6 +19,7 @@ class CrossrefSettings(Section):
 
 
 class CrossrefPlatform(Platform):
+    stores_posts = False
     name = section = "crossref"
     label = "Crossref"
     default_interval_minutes = 60

@@ -107,6 +107,8 @@ def _same_url(a: str, b: str) -> bool:
 
 
 class FeedsPlatform(Platform):
+    collector_module = "radpulse.collectors.feeds.collector"
+    stores_posts = False
     name = "feeds"
     section = "feeds"
     prefix = "feed"

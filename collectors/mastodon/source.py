@@ -69,6 +69,7 @@ def _per_instance(mastodon: Any) -> Any:
 
 
 class MastodonPlatform(Platform):
+    collector_module = "radpulse.collectors.mastodon.collector"
     name = section = "mastodon"
     label = "Mastodon"
     social = True

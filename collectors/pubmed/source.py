@@ -27,6 +27,8 @@ class PubMedSettings(Section):
 
 
 class PubMedPlatform(Platform):
+    collector_module = "radpulse.collectors.pubmed.collector"
+    stores_posts = False
     name = section = "pubmed"
     label = "PubMed"
     add_kinds = ("pubmed",)

@@ -33,6 +33,7 @@ class RedditSettings(Section):
 
 
 class RedditPlatform(Platform):
+    collector_module = "radpulse.collectors.reddit.collector"
     name = section = "reddit"
     label = "Reddit"
     social = True

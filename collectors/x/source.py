@@ -25,6 +25,7 @@ class XSettings(Section):
 
 
 class XPlatform(Platform):
+    collector_module = "radpulse.collectors.x.collector"
     name = section = "x"
     label = "X"
     social = True

@@ -38,7 +38,8 @@ class AlertResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(),
-                "spikes": [{"subject": s.subject, "posts": s.count, "median": s.median, "mad": s.mad, "z": s.z}
+                "spikes": [{"subject": s.subject, "posts": s.count, "median": s.median, "mad": s.mad, "z": s.z,
+                            **({"attention": s.score} if s.score is not None else {})}
                            for s in self.spikes],
                 "sent": [list(x) for x in self.sent], "already_sent": [list(x) for x in self.skipped],
                 "failed": self.failed}
@@ -46,9 +47,16 @@ class AlertResult:
 
 def wants(topics: list[str] | None, subject: str) -> bool:
     """Whether a subscriber with `topics` (empty: everything) gets alerts about `subject`."""
-    if not topics or subject.startswith("#"):
+    if not topics or subject.startswith(("#", "paper:")):
         return True
     return subject.partition(":")[2] in topics
+
+
+def subject_label(db: Database, spike: Spike) -> str:
+    """How a subject reads in an email: a hashtag or topic as it is, a paper by title and DOI."""
+    from radpulse.alerts.attention_jumps import PREFIX, paper_label
+
+    return terminal_safe(paper_label(db, spike.subject)) if spike.subject.startswith(PREFIX) else spike.subject
 
 
 def alert_text(db: Database, spike: Spike) -> str:
@@ -58,8 +66,13 @@ def alert_text(db: Database, spike: Spike) -> str:
                              .order_by(Post.like_count.desc().nulls_last(), Post.id).limit(SHOWN_POSTS)).all()
         papers = conn.execute(select(Article.title, Article.doi).join(Mention, Mention.article_id == Article.id)
                               .where(Mention.post_id.in_(spike.post_ids)).distinct().limit(SHOWN_POSTS)).all()
-    lines = [f"{spike.subject}: {spike.count} public posts on {spike.day:%d %b %Y}, against a median of "
-             f"{spike.median:g} a day over the weeks before (robust z = {spike.z:g}).", "", "Posts:"]
+    if spike.score is not None:
+        lines = [f"{subject_label(db, spike)}: attention {spike.score:g} on {spike.day:%d %b %Y} from "
+                 f"{spike.count} public posts, against a median of {spike.median:g} a day over the weeks "
+                 f"before (robust z = {spike.z:g}).", "", "Posts:"]
+    else:
+        lines = [f"{spike.subject}: {spike.count} public posts on {spike.day:%d %b %Y}, against a median of "
+                 f"{spike.median:g} a day over the weeks before (robust z = {spike.z:g}).", "", "Posts:"]
     for p in posts:
         text = " ".join(terminal_safe(p.text or "").split())[:200]
         link = safe_http_url(p.url)
@@ -77,7 +90,9 @@ def send_alerts(db: Database, settings: Settings, *, day: dt.date | None = None,
     from radpulse.digest.smtp import Mailer
 
     day = day or (utcnow().date() - dt.timedelta(days=1))
-    result = AlertResult(day, find_spikes(db, settings, day))
+    from radpulse.alerts.attention_jumps import find_attention_jumps
+
+    result = AlertResult(day, find_spikes(db, settings, day) + find_attention_jumps(db, settings, day))
     with db.engine.connect() as conn:
         subs = conn.execute(select(Subscriber.id, Subscriber.email, Subscriber.topics)
                             .where(Subscriber.active.is_(True), Subscriber.alerts.is_(True))
@@ -105,7 +120,8 @@ def send_alerts(db: Database, settings: Settings, *, day: dt.date | None = None,
                 result.skipped.append((sub.email, spike.subject))
                 continue
             try:
-                msg = _compose(settings, sub.email, spike, alert_text(db, spike), POLICY, one_line, sender_address)
+                msg = _compose(settings, sub.email, spike, subject_label(db, spike), alert_text(db, spike), POLICY,
+                               one_line, sender_address)
             except AddressError as exc:
                 result.failed[f"{sub.email} {spike.subject}"] = exc.message
                 claims.mark(key, "failed", error=exc.message)
@@ -124,12 +140,14 @@ def send_alerts(db: Database, settings: Settings, *, day: dt.date | None = None,
     return result
 
 
-def _compose(settings: Settings, to: str, spike: Spike, body: str, policy: Any, one_line: Any, sender_of: Any) -> EmailMessage:
+def _compose(settings: Settings, to: str, spike: Spike, label: str, body: str, policy: Any, one_line: Any,
+             sender_of: Any) -> EmailMessage:
     from radpulse.digest.addresses import envelope_address
 
     sender = sender_of(settings)
     msg = EmailMessage(policy=policy)
-    msg["Subject"] = one_line(f"radpulse alert: {spike.subject} is busier than usual")
+    what = "draws more attention than usual" if spike.score is not None else "is busier than usual"
+    msg["Subject"] = one_line(f"radpulse alert: {label[:150]} {what}")
     msg["From"] = Address(addr_spec=sender)
     msg["To"] = Address(addr_spec=envelope_address(to))
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])

@@ -37,6 +37,8 @@ class Spike:
     mad: float
     z: float
     post_ids: list[int] = field(default_factory=list)
+    #: a paper's attention score on `day` (median and MAD are then of scores); None for volumes
+    score: float | None = None
 
 
 def robust_z(today: float, history: list[float] | np.ndarray) -> tuple[float, float, float]:

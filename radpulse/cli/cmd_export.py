@@ -71,3 +71,33 @@ def export_articles(app, fmt, out, since, until) -> None:  # type: ignore[no-unt
     n = _write(iter_articles(app.db(), since=since, until=until), fmt, out)
     if out:
         click.echo(f"Wrote {n} articles to {Path(out)}", err=True)
+
+
+@export.command("dataset")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="A new (or empty) folder.")
+@click.option("--since", type=WHEN, help="Posts from this time on (a date, an ISO time, or 7d / 12h / 4w ago).")
+@click.option("--until", type=WHEN, help="Posts before this time (same forms as --since).")
+@click.option("--platform", "-p", "platforms", multiple=True, type=POST_PLATFORM, help="Only this platform (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest (files, rows, checksums) as JSON.")
+@click.pass_obj
+def export_dataset(app, out, since, until, platforms, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Write a de-identified Parquet dataset for a data repository: posts, authors, mentions,
+    articles, annotations, daily and edges, with a data dictionary, the models' versions and
+    accuracy, the collection windows and gaps, and a README (licence and citation to fill in)."""
+    from radpulse.cli.output import echo_json, progress
+    from radpulse.dataset import Dataset
+    from radpulse.exports.dataset import TABLES, write_dataset
+    from radpulse.timewindow import parse_window
+
+    since, until = parse_window(since, until)
+    ds = Dataset(app.db(), key=app.settings.secret("RADPULSE_EXPORT_KEY"))
+    filters = {k: v for k, v in {"since": since, "until": until, "platforms": list(platforms)}.items() if v}
+    with progress() as bar:
+        task = bar.add_task("exporting", total=len(TABLES))
+        manifest = write_dataset(ds, out, filters=filters, progress=lambda name: bar.update(task, advance=1,
+                                                                                            description=name))
+    if as_json:
+        echo_json(manifest)
+        return
+    rows = ", ".join(f"{n:,} {name}" for name, n in manifest["rows"].items())
+    click.echo(f"Wrote {Path(out)}: {rows}. Fill in the licence and citation in its README.md before depositing.")

@@ -36,7 +36,8 @@ def init(app, force: bool) -> None:  # type: ignore[no-untyped-def]
 
 @click.group()
 def db() -> None:
-    """Database schema: upgrade, downgrade, current revision; rebuild the network edges and the rollups."""
+    """Database schema: upgrade, downgrade, current revision; rebuild the network edges and the rollups;
+    copy to PostgreSQL."""
 
 
 @db.command()
@@ -124,3 +125,44 @@ def rebuild_rollups_cmd(app, as_json: bool) -> None:  # type: ignore[no-untyped-
         echo_json({"days": days, "seconds": round(took, 2)})
     else:
         click.echo(f"Rebuilt the rollups of {days:,} days in {took:.1f}s.")
+
+
+@db.command("copy")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="An empty PostgreSQL database: postgresql+psycopg://user@host:5432/radpulse.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=20_000, show_default=True,
+              help="Rows per batch (one transaction each).")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-table row counts as JSON.")
+@click.pass_obj
+def copy(app, target: str, batch_size: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Copy every table of this database (by default the embedded SQLite; --database-url for
+    another) into an empty PostgreSQL database, migrated first, ids kept, row counts checked.
+    Interrupted? Run the same command again: it continues where it stopped, never copying a row
+    twice. Stop collection while copying; then point radpulse at the new database."""
+    from radpulse.cli.output import echo_json, progress, table
+    from radpulse.db.copy import copy_database
+    from radpulse.db.engine import refuse_missing
+
+    refuse_missing(app.database_url)
+    with progress() as bar:
+        task = bar.add_task("copying", total=None)
+
+        def started(remaining: dict[str, int]) -> None:
+            bar.update(task, total=sum(remaining.values()))
+
+        def copied(name: str, rows: int) -> None:
+            bar.update(task, advance=rows, description=f"copying {name}")
+
+        counts = copy_database(app.database_url, target, batch_size=batch_size, on_start=started, progress=copied)
+    if as_json:
+        echo_json([{"table": c.table, "source": c.source, "target": c.target, "copied": c.copied} for c in counts])
+        return
+    from radpulse.cli.output import console
+
+    console.print(table("Rows per table (source = target)", ["table", "source", "target", "copied"],
+                        [(c.table, c.source, c.target, c.copied) for c in counts if c.source]))
+    from sqlalchemy.engine import make_url
+
+    click.echo(f"Copied {sum(c.copied for c in counts):,} rows; counts match in every table. Next: set "
+               f"RADPULSE_DATABASE_URL={make_url(target).render_as_string(hide_password=True)} "
+               "(or [database] url) to use it.")

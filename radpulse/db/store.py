@@ -288,6 +288,9 @@ def bulk_upsert(
     columns, rows = _without_null_columns(table, tuple(columns), rows, len(conflict))
     # rows inserted get ids above the current maximum (SQLite's rowid allocation), so one
     # indexed range count after the write tells new from updated without a lookup per key
+    # the maximum is read holding the write lock (a write statement takes it, even one that
+    # matches nothing): read before it, another writer's rows would be counted (and linked) as ours
+    conn.exec_driver_sql(f"UPDATE {table.name} SET id = id WHERE 0")
     max_before = conn.execute(select(func.max(table.c.id))).scalar() or 0
     sql = _upsert_sql(conn, table, columns, tuple(conflict), changes)
     for chunk in chunks(rows, 10_000):

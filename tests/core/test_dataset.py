@@ -10,9 +10,11 @@ from sqlalchemy import insert
 
 import radpulse
 from radpulse.dataset import Dataset
+from radpulse.dataset_frames import DAILY_DIMENSIONS, daily_from_posts, typed_daily
 from radpulse.db.engine import open_database
 from radpulse.db.models import Annotation, Mention
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
+from radpulse.db.rollups import mark_days, rebuild_rollups
 from radpulse.db.store import upsert_articles, upsert_authors, upsert_posts
 from radpulse.errors import InputError
 from radpulse.records import ArticleRecord, AuthorRecord, PostRecord
@@ -38,6 +40,7 @@ def seed(db) -> None:  # type: ignore[no-untyped-def]
              "subspecialty": "chest" if n % 2 else "neuro", "subspecialties": [], "themes": ["ai"] if n % 4 == 0 else [],
              "flags": ["privacy_risk"] if n == 7 else []}
             for n, pid in enumerate(ids.values())])
+    rebuild_rollups(db)  # what collection and analysis keep current
 
 
 @pytest.fixture
@@ -98,3 +101,55 @@ def test_open_takes_a_path_or_url_and_refuses_a_missing_file(tmp_path):
         assert ds.count_posts() == 29
     with pytest.raises(InputError, match="No database file"):
         radpulse.open(tmp_path / "missing.db")
+
+
+def test_daily_edges_and_graph_are_the_same_on_both_databases(both):
+    lite, pg = both
+    day = lite.daily()
+    assert list(day.columns) == ["day", "platform", "posts", "engagement", "likes", "reposts", "replies",
+                                 "quotes", "score"]
+    assert str(day["day"].dt.tz) == "UTC" and day["posts"].dtype == "Int64"
+    assert isinstance(day["platform"].dtype, pd.CategoricalDtype)
+    posts = lite.posts()
+    assert int(day["posts"].sum()) == len(posts) == 29
+    assert int(day["engagement"].sum()) == int(posts["engagement"].sum())
+    per_day = posts.groupby(posts["created_at"].dt.floor("D"))["post"].count()
+    assert day.groupby("day")["posts"].sum().astype(int).to_dict() == per_day.to_dict()
+    _same(day, pg.daily(), ["day", "platform"])
+    by_label = lite.daily(by=["platform", "sentiment"], platforms=["x"])
+    _same(by_label, pg.daily(by=["platform", "sentiment"], platforms=["x"]), ["day", "platform", "sentiment"])
+    assert set(by_label["platform"]) == {"x"} and int(by_label["posts"].sum()) == len(lite.posts(platforms=["x"]))
+    with pytest.raises(ValueError, match="daily"):
+        lite.daily(by=["colour"])
+
+    edges = lite.edges()
+    assert list(edges.columns) == ["platform", "source", "target", "kind", "weight"]
+    assert len(edges) > 0 and set(edges["kind"]) == {"mention"}
+    assert edges["source"].str.startswith("a_").all() and edges["target"].str.startswith("a_").all()
+    x_edges = edges[edges["platform"] == "x"]
+    assert len(x_edges) and set(x_edges["source"]) <= set(lite.authors()["author"])  # authors()' pseudonyms
+    _same(edges, pg.edges(), ["source", "target", "kind"])
+    ident = lite.edges(identified=True)
+    assert ident["source"].str.match(r"^(x|bluesky):u\d$").all()
+    assert int(ident["weight"].sum()) == int(edges["weight"].sum())
+    # the held post (n == 7) is in no edge: its mention would be u2 -> u3 on its platform
+    held_only = lite.edges(identified=True, include_held=True)
+    assert int(held_only["weight"].sum()) == int(ident["weight"].sum()) + 1
+
+    g = lite.graph()
+    assert g.number_of_edges() == len(edges.groupby(["source", "target"]))
+    assert sum(w for *_, w in g.edges(data="weight")) == int(edges["weight"].sum())
+    assert all(n.startswith("a_") for n in g.nodes) and {d["platform"] for _, d in g.nodes(data=True)} <= {"x", "bluesky"}
+    gp = pg.graph()
+    assert sorted(g.edges(data=True)) == sorted(gp.edges(data=True))
+
+
+def test_daily_reads_the_rollups_and_equals_the_posts_or_reads_the_posts_while_a_day_is_stale(both):
+    for ds in both:
+        f = ds.filters()
+        for dim in DAILY_DIMENSIONS:
+            _same(ds.daily(by=[dim]), typed_daily(daily_from_posts(ds.db, f, [dim]), [dim]), ["day", dim])
+        with ds.db.engine.begin() as conn:  # a new post not yet in the rollups, its day marked stale
+            upsert_posts(conn, [PostRecord("x", "late", "late post", T, author_external_id="u1", like_count=5)])
+            mark_days(conn, [T.date()])
+        assert int(ds.daily()["posts"].sum()) == len(ds.posts()) == 30

@@ -182,7 +182,7 @@ def test_the_graph_sees_the_known_imports():
     graph = build_graph()
     assert "radpulse.records" in graph["radpulse.db.store"].top
     assert "radpulse.collectors.runner" in graph["radpulse.collection"].top
-    assert "radpulse.collectors.mastodon.helpers" in graph["radpulse.collectors.mastodon"].top  # from .helpers
+    assert "radpulse.collectors.mastodon.helpers" in graph["radpulse.collectors.mastodon.collector"].top  # from .helpers
     assert "radpulse.collectors.runner" in graph["radpulse.collectors.archive"].top  # and its packages:
     assert {"radpulse.db", "radpulse.db.store"} <= graph["radpulse.collectors.runner"].top
     assert "radpulse.collectors" not in graph["radpulse.collectors.base"].top  # its own package

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import re
 import shlex
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,8 @@ NOT_RUN = {
     "radpulse digest resend EMAIL --week DATE --json": "sends mail (tests/ops/test_digest_once.py)",
     "radpulse alerts send": "sends mail (tests/ops/test_spike_alerts.py sends on loopback)",
     "radpulse alerts send --day DATE --json": "sends mail (tests/ops/test_spike_alerts.py)",
+    "radpulse db copy --to URL": "needs a new, empty PostgreSQL database per run (tests/core/test_dbcopy.py runs it)",
+    "radpulse db copy --to URL --batch-size N --json": "the same (tests/core/test_dbcopy.py runs this form)",
 }
 NOT_RUN_PREFIXES = ("radpulse collect ",)  # every form of collect needs the network
 
@@ -71,6 +74,7 @@ PLACEHOLDERS: dict[str, dict[str, Value]] = {
     "annotate": {"IN": lambda s: str(_write_jsonl(s["tmp"] / "in.jsonl", [{"id": 1, "text": "CT negative for PE"}])),
                  "OUT": lambda s: str(s["tmp"] / "annotated.jsonl")},
     "subscribers add": {"N": "Ada"},
+    "export dataset": {"DIR": lambda s: tempfile.mkdtemp(dir=s["tmp"])},  # a new, empty folder each time
 }
 #: values for options the README shows without one
 OPTION_VALUES = {"--since": "2026-01-01", "--until": "2099-01-01", "--platform": "x", "--source": "demo:x",
@@ -188,7 +192,9 @@ def test_every_readme_example_runs_as_written(tmp_path, fixtures_dir, monkeypatc
     exec(compile(snippet, "README.md", "exec"), scope)  # noqa: S102 - our own README
     assert len(scope["posts"]) > 0 and set(scope["posts"]["platform"]) <= {"bluesky", "mastodon"}
     assert len(scope["papers"]) > 0
-    scope["db"].dispose()
+    assert len(scope["daily"]) > 0 and scope["g"].number_of_nodes() == len(set(scope["edges"]["source"])
+                                                                           | set(scope["edges"]["target"]))
+    scope["ds"].close()
 
 
 @pytest.mark.parametrize("synopsis", ["radpulse trends emerging [--days 7] [--until DATE] [--platform P ...]"])

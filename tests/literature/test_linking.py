@@ -154,7 +154,7 @@ GUT = "10.1136/gutjnl-2016-312510"
 def test_same_paper_from_posts_feed_pubmed_and_crossref_is_one_article(
     db, add_source, lit_settings, httpserver, fixtures_dir, monkeypatch
 ) -> None:
-    import radpulse.collectors.pubmed as pubmed_mod
+    import radpulse.collectors.pubmed.collector as pubmed_mod
 
     monkeypatch.setattr(pubmed_mod, "utcnow", lambda: T0)
     lit = fixtures_dir / "literature"

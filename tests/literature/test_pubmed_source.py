@@ -9,7 +9,7 @@ import pytest
 import respx
 from sqlalchemy import func, select
 
-import radpulse.collectors.pubmed as pubmed_mod
+import radpulse.collectors.pubmed.collector as pubmed_mod
 from radpulse.collectors.pubmed import EUTILS, PubMedCollector
 from radpulse.collectors.runner import collect_sources, run_source
 from radpulse.db.models import Article, CollectionRun, SourceCursor

@@ -1,0 +1,137 @@
+"""The researcher's dataset at scale: a year of posts into pandas, Parquet export, copy to PostgreSQL.
+
+    python benchmarks/bench_dataset.py [--posts 1000000] [--db PATH] [--postgres URL] [--keep]
+
+Builds (once; reused when it has the posts asked for) a demo database of N posts in its own SQLite
+file (`radpulse demo --posts N --no-serve --no-analyze`), then in a fresh process each:
+
+1. `radpulse.open(db).posts(since=..., until=...)` over one year: rows, seconds, peak memory
+   (targets at 1,000,000 posts: <= 10 s, <= 2 GB);
+2. `Dataset.to_parquet(path)` of every post: rows, seconds, peak memory (target <= 30 s);
+3. `radpulse db copy --to <fresh PostgreSQL database>`: rows, seconds, peak memory (target <= 3 min),
+   with the per-table counts checked by the command itself.
+
+Peak memory is the process's ru_maxrss (Python, pandas and the libraries included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg import DEFAULT_PG, drop_pg, fresh_pg  # noqa: E402
+
+END = "2026-11-27"
+
+YEAR = """
+import resource, sys, time, json
+import radpulse
+ds = radpulse.open(sys.argv[1], max_rows=5_000_000)
+t = time.perf_counter()
+frame = ds.posts(since="2025-11-28", until="2026-11-28")
+took = time.perf_counter() - t
+print(json.dumps({"rows": len(frame), "seconds": took, "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+PARQUET = """
+import resource, sys, time, json
+import radpulse
+ds = radpulse.open(sys.argv[1])
+t = time.perf_counter()
+rows = ds.to_parquet(sys.argv[2])
+took = time.perf_counter() - t
+print(json.dumps({"rows": rows, "seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+COPY = """
+import json, resource, sys, time
+from radpulse.db.copy import copy_database
+t = time.perf_counter()
+counts = copy_database(sys.argv[1], sys.argv[2])
+took = time.perf_counter() - t
+print(json.dumps({"rows": sum(c.copied for c in counts), "posts": next(c.copied for c in counts if c.table == "posts"),
+                  "seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(code: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def stored_posts(path: Path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as conn:
+        try:
+            return conn.execute("SELECT count(*) FROM posts").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+
+def build(path: Path, posts: int) -> None:
+    if stored_posts(path) == posts:
+        print(f"demo database {path}: {posts:,} posts (reused)")
+        return
+    path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "radpulse", "--database-url", f"sqlite:///{path}", "demo", "--posts",
+                    str(posts), "--no-serve", "--no-analyze", "--end", END], check=True, stdout=subprocess.DEVNULL)
+    print(f"demo database {path}: {posts:,} posts built in {time.perf_counter() - started:.0f} s")
+
+
+def verdict(value: float, limit: float, at_full: bool) -> str:
+    if not at_full:
+        return "(targets apply at 1,000,000 posts)"
+    return "meets the target" if value <= limit else "MISSES the target"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument("--db", type=Path, default=None, help="the demo database (default: in the temp folder)")
+    ap.add_argument("--postgres", default=os.environ.get("RADPULSE_TEST_PG_URL", DEFAULT_PG),
+                    help="an admin URL of the PostgreSQL server (a fresh database is made there)")
+    ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL copy")
+    args = ap.parse_args()
+    path = args.db or Path(tempfile.gettempdir()) / f"radpulse-bench-dataset-{args.posts}.db"
+    build(path, args.posts)
+    full = args.posts >= 1_000_000
+
+    year = run(YEAR, str(path))
+    print(f"posts() one year   {year['rows']:>10,} rows {year['seconds']:7.1f} s  peak {year['peak_mb']:6.0f} MB "
+          f"(frame {year['frame_mb']:.0f} MB)  targets 10 s, 2048 MB: "
+          f"{verdict(max(year['seconds'] / 10, year['peak_mb'] / 2048), 1, full)}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "posts.parquet"
+        pq = run(PARQUET, str(path), str(out))
+        size = out.stat().st_size / 2**20
+    print(f"to_parquet()       {pq['rows']:>10,} rows {pq['seconds']:7.1f} s  peak {pq['peak_mb']:6.0f} MB "
+          f"(file {size:.0f} MB)  target 30 s: {verdict(pq['seconds'], 30, full)}")
+
+    name = f"radpulse_bench_copy_{os.getpid()}"
+    target = fresh_pg(args.postgres, name)
+    try:
+        cp = run(COPY, f"sqlite:///{path}", target)
+    finally:
+        if not args.keep:
+            drop_pg(args.postgres, name)
+    print(f"db copy            {cp['rows']:>10,} rows {cp['seconds']:7.1f} s  peak {cp['peak_mb']:6.0f} MB "
+          f"({cp['posts']:,} posts)  target 180 s: {verdict(cp['seconds'], 180, full)}")
+
+
+if __name__ == "__main__":
+    main()
