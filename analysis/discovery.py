@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import pairwise
@@ -23,7 +24,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import NMF, LatentDirichletAllocation
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 
-from radpulse.analysis.text import NormalisedText, normalise
+from radpulse.analysis.text import NormalisedText, segment_hashtag, strip_html, tokenize
+
+_HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)")
 
 #: words too common in radiology posts to name a topic or an emerging theme
 DOMAIN_STOP_WORDS = frozenset(
@@ -32,12 +35,46 @@ DOMAIN_STOP_WORDS = frozenset(
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
 
 
-def _content_tokens(doc: NormalisedText) -> list[str]:
-    return [t for t in doc.tokens if len(t) > 2 and t not in STOP_WORDS and not t.isdigit()]
+#: a phrase never runs across these: sentence punctuation, brackets, quotes, dashes, line breaks
+_BOUNDARY_RE = re.compile(r"[.,;:!?()\[\]{}\"“”«»|/\\…—–\n\r]+|\s-\s")
+_SKIP_RE = re.compile(r"(?:https?://|www\.)\S+|(?<![\w@])@[\w.\-]+(?:@[\w.\-]+)?|(?<![\w&])#\w+",
+                      re.IGNORECASE)
 
 
-def _analyzer(tokens: Sequence[str]) -> list[str]:
-    return list(tokens) + [f"{a} {b}" for a, b in pairwise(tokens)]
+def _is_content(tok: str) -> bool:
+    return len(tok) > 2 and tok not in STOP_WORDS and not tok.isdigit()
+
+
+def term_runs(text: str) -> list[list[str]]:
+    """Runs of adjacent content words: phrases never cross a hashtag, link, @mention,
+    punctuation or a removed (stop) word, so "#HealthPolicy #RSNA2026" gives no words at all and
+    "policy of the RSNA" gives "policy" and "rsna", never "policy rsna"."""
+    runs: list[list[str]] = []
+    for piece in _SKIP_RE.split(strip_html(text or "")):
+        for chunk in _BOUNDARY_RE.split(piece):
+            run: list[str] = []
+            for tok in tokenize(chunk):
+                if _is_content(tok):
+                    run.append(tok)
+                elif run:
+                    runs.append(run)
+                    run = []
+            if run:
+                runs.append(run)
+    return runs
+
+
+def post_terms(text: str) -> list[str]:
+    """Words and within-run bigrams of a post (the tokenisation of topics and emerging terms)."""
+    out: list[str] = []
+    for run in term_runs(text):
+        out.extend(run)
+        out.extend(f"{a} {b}" for a, b in pairwise(run))
+    return out
+
+
+def _identity(terms: list[str]) -> list[str]:
+    return terms
 
 
 class TopicDiscovery(BaseEstimator, TransformerMixin):
@@ -47,17 +84,18 @@ class TopicDiscovery(BaseEstimator, TransformerMixin):
     version = "1.0.0"
 
     def __init__(self, n_topics: int = 10, method: str = "nmf", n_top_terms: int = 8,
-                 max_features: int = 20_000, min_df: int = 2, random_state: int = 0):
+                 max_features: int = 20_000, min_df: int = 2, random_state: int = 0,
+                 n_examples: int = 3):
         self.n_topics = n_topics
         self.method = method
         self.n_top_terms = n_top_terms
         self.max_features = max_features
         self.min_df = min_df
         self.random_state = random_state
+        self.n_examples = n_examples
 
     def _tokens(self, X) -> list[list[str]]:
-        return [_content_tokens(d if isinstance(d, NormalisedText) else normalise(d, detect=False))
-                for d in X]
+        return [post_terms(d.raw if isinstance(d, NormalisedText) else d) for d in X]
 
     def fit(self, X, y=None) -> TopicDiscovery:
         """Learn topics from posts (texts or NormalisedText); returns self."""
@@ -70,7 +108,7 @@ class TopicDiscovery(BaseEstimator, TransformerMixin):
             raise ValueError("method must be 'nmf' or 'lda'")
         tokens = self._tokens(X)
         vec_cls = TfidfVectorizer if self.method == "nmf" else CountVectorizer
-        self.vectorizer_ = vec_cls(analyzer=_analyzer, max_features=self.max_features,
+        self.vectorizer_ = vec_cls(analyzer=_identity, max_features=self.max_features,
                                    min_df=min(self.min_df, max(1, len(tokens) // 2)))
         matrix = self.vectorizer_.fit_transform(tokens)
         k = max(1, min(self.n_topics, matrix.shape[0], matrix.shape[1]))
@@ -87,7 +125,20 @@ class TopicDiscovery(BaseEstimator, TransformerMixin):
             for row in self.model_.components_
         ]
         self.labels_ = [", ".join(terms[:3]) for terms in self.top_terms_]
+        # example posts of each topic: the indexes of the posts it weighs most
+        self.examples_ = [
+            [int(i) for i in np.argsort(-weights[:, k], kind="stable")[: self.n_examples]
+             if weights[i, k] > 0] for k in range(weights.shape[1])
+        ]
         return weights
+
+    def describe(self, texts: Sequence[str]) -> pd.DataFrame:
+        """One row per topic: label, top terms and example posts (of the fitted `texts`)."""
+        return pd.DataFrame({
+            "topic": range(1, len(self.labels_) + 1), "label": self.labels_,
+            "terms": self.top_terms_,
+            "examples": [[texts[i] for i in ex] for ex in self.examples_],
+        })
 
     def transform(self, X) -> np.ndarray:
         """Post × topic weights for new posts."""
@@ -120,18 +171,27 @@ def emerging_terms(
     min_authors: int = 3,
     top: int = 20,
 ) -> pd.DataFrame:
-    """Terms and hashtags bursting in [end - window, end) against the trailing baseline.
+    """Terms and hashtags bursting in the window [end - window, end) against a baseline.
 
+    The baseline is the `baseline_windows` windows of the same length just before it.
     `posts` needs columns ``created_at``, ``author`` and ``text`` (``hashtags`` optional).
-    Score: (authors now - mean authors per baseline window) / sqrt(mean + 1), a Poisson-style
-    z-score on distinct authors. Returns term, kind, authors, baseline, posts, score, new.
+    Words and bigrams come from `post_terms` (no phrase across a hashtag, link, mention,
+    punctuation or removed word). Score: (authors now - mean authors per baseline window) /
+    sqrt(mean + 1), a Poisson-style z-score on distinct authors. A word or bigram whose words
+    all appear in a hashtag's segmentation and whose accounts in the window are all accounts of
+    that hashtag is folded into the hashtag (listed in its ``folded`` column), so one topic is
+    not listed twice. The result has columns term, kind, authors, baseline, posts, score, new,
+    folded; its ``attrs`` state the window and the baseline.
     """
-    if posts.empty:
-        return _empty_emerging()
-    created = pd.to_datetime(posts["created_at"], utc=True)
     end_ts = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
     start = end_ts - window
     base_start = start - window * baseline_windows
+    attrs = {"window_start": start.isoformat(), "window_end": end_ts.isoformat(),
+             "baseline_start": base_start.isoformat(), "baseline_windows": baseline_windows,
+             "window_days": window / dt.timedelta(days=1)}
+    if posts.empty:
+        return _empty_emerging(attrs)
+    created = pd.to_datetime(posts["created_at"], utc=True)
     now_authors: dict[tuple[str, str], set] = defaultdict(set)
     now_posts: dict[tuple[str, str], int] = defaultdict(int)
     base_authors: dict[tuple[str, str], set] = defaultdict(set)
@@ -140,10 +200,9 @@ def emerging_terms(
         created[mask], posts["author"][mask], posts["text"][mask],
         posts["hashtags"][mask] if "hashtags" in posts else [None] * int(mask.sum()),
     ):
-        doc = normalise(text or "", detect=False)
-        toks = _content_tokens(doc)
-        terms = {("term", t) for t in toks} | {("term", f"{a} {b}") for a, b in pairwise(toks)}
-        terms |= {("hashtag", "#" + h.lower().lstrip("#")) for h in (tags or doc.hashtags)}
+        terms = {("term", t) for t in post_terms(text or "")}
+        found_tags = tags if tags is not None and len(tags) else _HASHTAG_RE.findall(text or "")
+        terms |= {("hashtag", "#" + str(h).lower().lstrip("#")) for h in found_tags}
         current = ts >= start
         # baseline authors are counted per window: key includes the window index
         window_idx = None if current else int((start - ts) / window)
@@ -153,7 +212,7 @@ def emerging_terms(
                 now_posts[key] += 1
             else:
                 base_authors[key].add((window_idx, author))
-    rows = []
+    rows = {}
     for key, authors in now_authors.items():
         n = len(authors)
         if n < min_authors:
@@ -162,12 +221,30 @@ def emerging_terms(
         score = (n - base_mean) / math.sqrt(base_mean + 1.0)
         if score <= 0:
             continue
-        rows.append({"term": key[1], "kind": key[0], "authors": n, "baseline": round(base_mean, 2),
-                     "posts": now_posts[key], "score": round(score, 3), "new": base_mean == 0})
+        rows[key] = {"term": key[1], "kind": key[0], "authors": n, "baseline": round(base_mean, 2),
+                     "posts": now_posts[key], "score": round(score, 3), "new": base_mean == 0,
+                     "folded": []}
+    _fold_into_hashtags(rows, now_authors)
     if not rows:
-        return _empty_emerging()
-    frame = pd.DataFrame(rows).sort_values(["score", "authors", "term"], ascending=[False, False, True])
-    return frame.head(top).reset_index(drop=True)
+        return _empty_emerging(attrs)
+    frame = pd.DataFrame(list(rows.values())).sort_values(
+        ["score", "authors", "term"], ascending=[False, False, True])
+    frame = frame.head(top).reset_index(drop=True)
+    frame.attrs.update(attrs)
+    return frame
+
+
+def _fold_into_hashtags(rows: dict, now_authors: dict) -> None:
+    """Drop word terms covered by a hashtag with the same accounts; note them on the hashtag."""
+    tags = [k for k in rows if k[0] == "hashtag"]
+    words = {k: set(k[1].split()) for k in rows if k[0] == "term"}
+    tag_words = {k: set(segment_hashtag(k[1][1:]).split()) | {k[1][1:]} for k in tags}
+    for term, parts in words.items():
+        for tag in tags:
+            if parts <= tag_words[tag] and now_authors[term] <= now_authors[tag]:
+                rows[tag]["folded"].append(term[1])
+                del rows[term]
+                break
 
 
 def discovery_frame(
@@ -196,8 +273,11 @@ def discovery_frame(
     return pd.DataFrame(conn.execute(query).all(), columns=["created_at", "author", "text", "hashtags"])
 
 
-def _empty_emerging() -> pd.DataFrame:
-    return pd.DataFrame(columns=["term", "kind", "authors", "baseline", "posts", "score", "new"])
+def _empty_emerging(attrs: dict | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(columns=["term", "kind", "authors", "baseline", "posts", "score", "new",
+                                  "folded"])
+    frame.attrs.update(attrs or {})
+    return frame
 
 
 def plot_topic_volume(volume: pd.DataFrame, title: str = "Topic volume"):

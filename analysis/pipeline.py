@@ -2,10 +2,13 @@
 
 `Annotator` bundles the models (built with their defaults when not given, as BERTopic builds
 its sub-models) and is what both `radpulse analyze` (database) and `radpulse annotate` (files)
-run. Its `version` joins the versions of the models it holds and of the text normalisation;
-a model's version is its code version plus a hash of the data files it was built from
-(lexicons, rules, training sets). Bumping a model's code version, or editing one of its data
-files, makes every post annotated by the old combination due again.
+run. Sentiment, subspecialty and themes come from the trained models shipped in
+``data/models/`` (`radpulse.analysis.models`; their features include the editable lexicons);
+flags and author types from their rule-based models. Its `version` joins the versions of the
+models it holds, so a retrained model, an edited lexicon or a bumped flag version makes every
+post annotated by the old combination due again. A model's version is its code version plus
+a hash of the data it was built from (for the trained models: the model hash and a digest of
+the lexicon files they read), plus the digest of the text normalisation's data.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any
 from radpulse.analysis.authors import AuthorTypeClassifier, Profile, default_author_classifier
 from radpulse.analysis.data_files import data_bytes, digest, versioned
 from radpulse.analysis.flags import FlagDetector
-from radpulse.analysis.sentiment import RadiologySentiment
+from radpulse.analysis.lexicon import GENERAL
+from radpulse.analysis.models import RadiologyModels, default_models
 from radpulse.analysis.text import normalise
-from radpulse.analysis.topics import TopicClassifier, default_topic_classifier
 
 #: `Annotation.model_name` of the rows the annotator writes
 ANNOTATOR_NAME = "radpulse-annotator"
+#: a second subspecialty is listed when the model gives it at least this probability
+SECOND_SUBSPECIALTY = 0.3
 #: longer texts are analysed on their first MAX_CHARS characters (Reddit's own post limit)
 MAX_CHARS = 40_000
 
@@ -71,23 +76,20 @@ class Annotator:
 
     def __init__(
         self,
-        sentiment: RadiologySentiment | None = None,
-        topics: TopicClassifier | None = None,
+        models: RadiologyModels | None = None,
         flags: FlagDetector | None = None,
         authors: AuthorTypeClassifier | None = None,
     ):
-        self.sentiment = sentiment if sentiment is not None else RadiologySentiment().fit()
-        self.topics = topics if topics is not None else default_topic_classifier()
+        self.trained = models if models is not None else default_models()
         self.flags = flags if flags is not None else FlagDetector().fit()
         self.authors = authors if authors is not None else default_author_classifier()
         self._author_cache: dict[tuple[str, str, str], str] = {}
 
     @property
     def version(self) -> str:
-        """Combined version of sentiment+topics+flags+text normalisation, e.g.
-        '1.0.0.3f2a9c1d+1.0.0.8be01f44+1.0.0+c0ffee12' (at most 50 characters)."""
-        models = "+".join(model_version(m) for m in (self.sentiment, self.topics, self.flags))
-        return f"{models}+{normalisation_digest()}"
+        """Combined version of trained models+flags+text normalisation, e.g.
+        '2.0.0.9d9b27e9.5e6f7a8b+1.0.0+c0ffee12' (at most 50 characters)."""
+        return f"{self.trained.version_tag}+{model_version(self.flags)}+{normalisation_digest()}"
 
     @property
     def author_model(self) -> str:
@@ -96,7 +98,7 @@ class Annotator:
 
     def models(self) -> dict[str, str]:
         """Name → version of every model used (stored in `Annotation.extra`)."""
-        return {m.name: model_version(m) for m in (self.sentiment, self.topics, self.flags)}
+        return {self.trained.name: self.trained.version_tag, self.flags.name: model_version(self.flags)}
 
     def annotate(
         self,
@@ -107,19 +109,28 @@ class Annotator:
         """Annotate one batch of post texts."""
         truncated = [bool(t) and len(t) > MAX_CHARS for t in texts]
         docs = [normalise(t[:MAX_CHARS] if cut else t) for t, cut in zip(texts, truncated)]
-        topics = self.topics.predict_topics(docs)
+        pred = self.trained.predict_all(docs)
+        # score in [-1, 1]: P(positive) - P(negative) of the calibrated sentiment model
+        classes = list(self.trained.sentiment_.classes_)
+        proba = pred["sentiment_proba"]
+        scores = (proba[:, classes.index("positive")] - proba[:, classes.index("negative")]).tolist() \
+            if len(docs) else []
+        sub_classes = [str(c) for c in self.trained.subspecialty_.classes_]
         out = []
-        for i, (doc, top) in enumerate(zip(docs, topics)):
-            label, score = self.sentiment.predict_one(doc)
+        for i, doc in enumerate(docs):
             reasons = self.flags.explain(doc, bool(has_media[i]) if has_media else False)
+            best = pred["subspecialty"][i]
+            row = pred["subspecialty_proba"][i]
+            others = [sub_classes[j] for j in row.argsort()[::-1]
+                      if row[j] >= SECOND_SUBSPECIALTY and sub_classes[j] not in (best, GENERAL)]
             out.append(
                 PostAnnotation(
                     id=ids[i] if ids is not None else i,
-                    sentiment=label,
-                    sentiment_score=round(score, 4),
-                    subspecialty=top.subspecialty,
-                    subspecialties=top.subspecialties,
-                    themes=top.themes,
+                    sentiment=pred["sentiment"][i],
+                    sentiment_score=round(scores[i], 4),
+                    subspecialty=best,
+                    subspecialties=[best, *others],
+                    themes=pred["themes"][i],
                     flags=list(reasons),
                     language=doc.language,
                     flag_reasons=reasons,

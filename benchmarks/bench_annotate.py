@@ -5,7 +5,7 @@ annotating a database of 1,000,000 posts.
     .venv/bin/python benchmarks/bench_annotate.py --db-posts 0    # throughput only
     .venv/bin/python benchmarks/bench_annotate.py --posts 5000 --db-posts 20000   # quick
 
-Throughput: the same synthetic posts (the project's labelled radiology texts recombined with
+Throughput: the same synthetic posts (the corpus's radiology posts, analysis/data/corpus, recombined with
 URLs, mentions, hashtags, emoji and author profiles) go through plain VADER alone and through
 the full annotation (normalise, language, sentiment, topics, author type, flags), in one run.
 Memory: a fresh SQLite database is filled with --db-posts posts, then a child process runs the
@@ -34,15 +34,12 @@ EXTRAS = [" https://t.co/x{n}", " #RadRes", " #FOAMrad #NeuroRad", " ðŸ§ ", " ðŸ
 
 
 def synthetic_posts(n: int, seed: int = 0) -> list[tuple[str, tuple[str, str, str]]]:
-    """`n` (text, (handle, name, bio)) pairs built from the shipped labelled sets."""
+    """`n` (text, (handle, name, bio)) pairs built from the labelled corpus (issue 15)."""
     from radpulse.analysis.authors import read_authors
-    from radpulse.analysis.evaluate import read_sentiment_set
-    from radpulse.analysis.topics import read_labelled
+    from radpulse.analysis.corpus import read_posts
 
     rng = random.Random(seed)
-    texts = read_labelled("topics_train.tsv")[0] + read_labelled("topics_test.tsv")[0]
-    texts += read_sentiment_set("sentiment_radiology_train.tsv")[0]
-    texts += read_sentiment_set("sentiment_radiology_test.tsv")[0]
+    texts = [p.text for p in read_posts()]
     profiles = read_authors("authors_train.tsv")[0] + read_authors("authors_test.tsv")[0]
     # about ten posts per account, as in collected radiology conversation
     copies = max(1, n // 10 // len(profiles))
@@ -50,8 +47,8 @@ def synthetic_posts(n: int, seed: int = 0) -> list[tuple[str, tuple[str, str, st
     out = []
     for i in range(n):
         text = rng.choice(texts)
-        if rng.random() < 0.4:
-            text += rng.choice(texts)[:80]
+        if rng.random() < 0.2:
+            text += " " + rng.choice(texts)[:80]
         text += rng.choice(EXTRAS).format(n=i % 997) + rng.choice(EXTRAS).format(n=i % 991)
         out.append((text, rng.choice(authors)))
     return out
@@ -78,14 +75,42 @@ def bench_throughput(n: int) -> None:
             annotator.annotate([t for t, _ in batch])
             annotator.author_types([profile for _, profile in batch])
 
+    previous = _previous_pipeline(annotator)
+    previous(posts[:200])
+
+    def lexicon() -> None:
+        for i in range(0, n, 1000):
+            previous(posts[i : i + 1000])
+
     print(f"posts: {n:,} (mean {sum(map(len, texts)) / n:.0f} characters); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'':31}{'per CPU-second':>15}{'per wall-second':>17}")
-    for name, work in (("plain VADER alone", vader_only), ("full annotation (one core)", full)):
+    for name, work in (("plain VADER alone", vader_only), ("full annotation (one core)", full),
+                       ("previous lexicon models", lexicon)):
         cpu, wall = _timed(work)
         print(f"{name:<31}{n / cpu:>15,.0f}{n / wall:>17,.0f}  posts/s")
-    print("full annotation = normalise, language, sentiment, topics, author type, flags. "
+    print("full annotation = normalise, language, trained sentiment/subspecialty/themes "
+          "(word+char n-grams, lexicon features), author type, flags. "
           "Per CPU-second is what one dedicated core does; wall time counts other load too.")
+
+
+def _previous_pipeline(annotator):
+    """The annotation as it was before the trained models (lexicon VADER + lexicon topics)."""
+    from radpulse.analysis.sentiment import RadiologySentiment
+    from radpulse.analysis.text import normalise
+    from radpulse.analysis.topics import default_topic_classifier
+
+    sentiment, topics = RadiologySentiment().fit(), default_topic_classifier()
+
+    def run(batch) -> None:
+        docs = [normalise(t) for t, _ in batch]
+        topics.predict_topics(docs)
+        for doc in docs:
+            sentiment.predict_one(doc)
+            annotator.flags.explain(doc, False)
+        annotator.author_types([profile for _, profile in batch])
+
+    return run
 
 
 def _timed(work) -> tuple[float, float]:

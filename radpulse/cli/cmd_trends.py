@@ -47,12 +47,16 @@ def emerging(app, days: int, until: dt.datetime | None, baseline: int, min_autho
     terms = emerging_terms(frame, end, window=window, baseline_windows=baseline, min_authors=min_authors, top=top)
     rows = terms.to_dict("records")
     if as_json:
-        echo_json({"start": (end - window).isoformat(), "end": end.isoformat(), "posts": len(frame), "terms": rows})
+        echo_json({"start": (end - window).isoformat(), "end": end.isoformat(),
+                   "baseline_start": (end - window * (baseline + 1)).isoformat(), "baseline_windows": baseline,
+                   "posts": len(frame), "terms": rows})
         return
     if not rows:
         console.print(f"No emerging term in the {days} days to {end:%Y-%m-%d %H:%M} UTC "
                       f"({len(frame):,} posts read; try --min-authors or a longer --days).", markup=False)
         return
+    console.print(f"Window: the {days} days to {end:%Y-%m-%d %H:%M} UTC; baseline: the {baseline} windows of "
+                  f"{days} days before it (from {end - window * (baseline + 1):%Y-%m-%d}).", markup=False)
     console.print(table(f"Emerging in the {days} days to {end:%Y-%m-%d %H:%M} UTC",
                         ["term", "kind", "authors", "baseline", "posts", "score", "new"],
                         [(r["term"], r["kind"], r["authors"], r["baseline"], r["posts"], r["score"], "yes" if r["new"] else "")

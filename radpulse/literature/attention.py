@@ -1,12 +1,17 @@
 """Per-article attention: who talks about which paper, where, when, and a weighted score.
 
-The score (weights explained in radpulse/literature/README.md):
+The score (weights and how they compare with Altmetric's in radpulse/literature/README.md):
 
-    score = sum over distinct (platform, author) of  PLATFORM_WEIGHTS[platform] * KIND_FACTORS[kind]
-          + sum over those same counted posts of  min(ENGAGEMENT_CAP, ENGAGEMENT_WEIGHT * log2(1 + engagement))
+    social(article)     = sum over distinct (platform, author) of
+                          PLATFORM_WEIGHTS[platform] * KIND_FACTORS[kind] * account_modifier(author)
+    engagement(article) = sum over those counted posts of
+                          min(ENGAGEMENT_CAP, ENGAGEMENT_WEIGHT * log2(1 + engagement)) * post weight
+    score               = social + min(engagement, social * ENGAGEMENT_SHARE / (1 - ENGAGEMENT_SHARE))
 
-where `kind` is the author's strongest mention (original > reply > repost) and engagement is
-likes + reposts + replies of that post. An account repeating a link counts once.
+`kind` is the author's strongest mention (original > reply > repost); engagement is likes +
+reposts + replies of that post. An account repeating a link counts once. The account modifier
+lowers accounts that post (nearly) every paper of the window, as journals and bots do; the
+engagement part is at most ENGAGEMENT_SHARE of an article's score, however viral a post.
 """
 
 from __future__ import annotations
@@ -23,14 +28,22 @@ from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Article, Mention, Post
 from radpulse.db.queries import PostFilters, public_where
 
-#: an original post's weight per platform (Altmetric uses 1 for X, 0.25 for Reddit/Facebook;
-#: radpulse's Reddit sources are radiology subreddits where a linked paper is a discussion thread)
-PLATFORM_WEIGHTS: dict[str, float] = {"x": 1.0, "bluesky": 1.0, "mastodon": 1.0, "reddit": 1.0}
+#: an original post's weight per source, after Altmetric's defaults (news 8, blogs 5, X 1,
+#: Reddit 0.25): Reddit below X, news and blogs above; Bluesky and Mastodon as X
+PLATFORM_WEIGHTS: dict[str, float] = {"x": 1.0, "bluesky": 1.0, "mastodon": 1.0, "reddit": 0.25,
+                                      "news": 8.0, "blog": 5.0}
 DEFAULT_PLATFORM_WEIGHT = 0.5
 #: how much a mention counts by what it is: an original post, a reply in a thread, a bare repost
 KIND_FACTORS: dict[str, float] = {"original": 1.0, "reply": 0.5, "repost": 0.25}
 ENGAGEMENT_WEIGHT = 0.25
 ENGAGEMENT_CAP = 1.0
+#: the engagement part is at most this share of an article's score
+ENGAGEMENT_SHARE = 0.25
+#: an account mentioning at least PROLIFIC_MIN papers of the window is weighted by
+#: max(PROLIFIC_FLOOR, 1 - share of the window's papers it mentions): one posting every paper
+#: (a journal's feed, a bot) counts PROLIFIC_FLOOR, like Altmetric's most common tweet weight
+PROLIFIC_MIN = 5
+PROLIFIC_FLOOR = 0.25
 PLATFORMS = ("x", "reddit", "mastodon", "bluesky")
 
 COLUMNS = ["article_id", "key", "doi", "pmid", "title", "journal", "score", "mentions", "unique_authors",
@@ -98,15 +111,37 @@ def posts_with_topic(conn: Connection, post_ids: list[int], topic: str) -> set[i
     return hits
 
 
+def account_modifiers(frame: pd.DataFrame) -> pd.Series:
+    """Weight of each (platform, author): lower for accounts that mention most of the window's papers."""
+    papers = frame["article_id"].nunique()
+    per_account = frame.groupby(["platform", "author"])["article_id"].nunique()
+    share = per_account / max(1, papers)
+    modifier = (1.0 - share).clip(lower=PROLIFIC_FLOOR, upper=1.0)
+    return modifier.where(per_account >= PROLIFIC_MIN, 1.0).rename("modifier")
+
+
+def score_components(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per article_id of a `mention_frame`: social, engagement (bounded) and score."""
+    engagement = frame[["likes", "reposts", "replies"]].fillna(0).sum(axis=1)
+    modifier = account_modifiers(frame)
+    keys = pd.MultiIndex.from_arrays([frame["platform"], frame["author"]])
+    weight = (frame["platform"].map(PLATFORM_WEIGHTS).fillna(DEFAULT_PLATFORM_WEIGHT)
+              * frame["kind"].map(KIND_FACTORS) * modifier.reindex(keys).to_numpy())
+    bonus = (engagement.map(lambda e: math.log2(1 + e)) * ENGAGEMENT_WEIGHT).clip(upper=ENGAGEMENT_CAP)
+    scored = frame.assign(social=weight, engagement=bonus * weight, value=weight * (1 + bonus))
+    # each (article, platform, author) counts once: its best mention
+    best = scored.sort_values("value", kind="stable").groupby(
+        ["article_id", "platform", "author"]).tail(1)
+    out = best.groupby("article_id")[["social", "engagement"]].sum()
+    out["engagement"] = out["engagement"].clip(
+        upper=out["social"] * ENGAGEMENT_SHARE / (1 - ENGAGEMENT_SHARE))
+    out["score"] = out["social"] + out["engagement"]
+    return out
+
+
 def score_mentions(frame: pd.DataFrame) -> pd.Series:
     """The attention score per article_id of a `mention_frame`."""
-    engagement = frame[["likes", "reposts", "replies"]].fillna(0).sum(axis=1)
-    weight = frame["platform"].map(PLATFORM_WEIGHTS).fillna(DEFAULT_PLATFORM_WEIGHT) * frame["kind"].map(KIND_FACTORS)
-    bonus = (engagement.map(lambda e: math.log2(1 + e)) * ENGAGEMENT_WEIGHT).clip(upper=ENGAGEMENT_CAP)
-    scored = frame.assign(value=weight + bonus * (weight > 0))
-    # each (article, platform, author) counts once: its best mention
-    best = scored.groupby(["article_id", "platform", "author"])["value"].max()
-    return best.groupby(level="article_id").sum()
+    return score_components(frame)["score"]
 
 
 def article_attention(
@@ -157,5 +192,5 @@ def article_attention(
     return out[COLUMNS].reset_index(drop=True)
 
 
-__all__ = ["ENGAGEMENT_CAP", "ENGAGEMENT_WEIGHT", "KIND_FACTORS", "PLATFORM_WEIGHTS", "article_attention",
-           "mention_frame", "score_mentions"]
+__all__ = ["ENGAGEMENT_CAP", "ENGAGEMENT_SHARE", "ENGAGEMENT_WEIGHT", "KIND_FACTORS", "PLATFORM_WEIGHTS",
+           "account_modifiers", "article_attention", "mention_frame", "score_components", "score_mentions"]

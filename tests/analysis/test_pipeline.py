@@ -15,18 +15,17 @@ ANNOTATOR = Annotator()
 
 def test_version_combines_the_models():
     assert ANNOTATOR.version == "+".join(
-        [*(model_version(m) for m in (ANNOTATOR.sentiment, ANNOTATOR.topics, ANNOTATOR.flags)),
-         normalisation_digest()])
-    # models built from data files carry the files' digest; the rule-only flags do not
-    assert model_version(ANNOTATOR.sentiment) == f"{ANNOTATOR.sentiment.version}.{ANNOTATOR.sentiment.data_digest_}"
+        [ANNOTATOR.trained.version_tag, model_version(ANNOTATOR.flags), normalisation_digest()])
+    # the trained models carry their model hash and the digest of the lexicons they read
+    assert ANNOTATOR.trained.model_hash[:8] in ANNOTATOR.trained.version_tag
     assert model_version(ANNOTATOR.flags) == ANNOTATOR.flags.version
     assert len(ANNOTATOR.version) <= 50  # Annotation.model_version is String(50)
-    assert set(ANNOTATOR.models()) == {"radpulse-sentiment", "radpulse-topics", "radpulse-flags"}
+    assert set(ANNOTATOR.models()) == {"radpulse-models", "radpulse-flags"}
 
-    class Bumped(RadiologySentiment):
+    class Bumped(FlagDetector):
         version = "2.0.0"
 
-    assert Annotator(sentiment=Bumped().fit()).version != ANNOTATOR.version
+    assert Annotator(flags=Bumped().fit()).version != ANNOTATOR.version
 
 
 def test_author_types_are_cached():

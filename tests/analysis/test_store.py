@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 from radpulse.analysis.data_files import data_bytes
 from radpulse.analysis.pipeline import ANNOTATOR_NAME, Annotator, model_version
 from radpulse.analysis.review import decide, flagged_posts, held_post_ids
-from radpulse.analysis.sentiment import RadiologySentiment
+from radpulse.analysis.flags import FlagDetector
+from radpulse.analysis.models import default_models
 from radpulse.analysis.store import analyze, count_due
 from radpulse.analysis.topics import TopicClassifier, default_topic_classifier, read_labelled
 from radpulse.db.models import Annotation, Author, Post, ReviewDecision
@@ -81,11 +82,11 @@ def test_version_bump_reannotates_exactly_the_affected_posts(posts_db):
     after = _annotations(db)
     assert {k for k in after if after[k] != before[k]} == set(old_ids)
 
-    # bumping the sentiment model's version makes every post due, once
-    class Bumped(RadiologySentiment):
+    # bumping a model's version makes every post due, once
+    class Bumped(FlagDetector):
         version = "1.1.0"
 
-    bumped = Annotator(sentiment=Bumped().fit())
+    bumped = Annotator(flags=Bumped().fit())
     assert count_due(db, bumped) == len(TEXTS)
     assert analyze(db, bumped).outdated == len(TEXTS)
     assert {v[0] for v in _annotations(db).values()} == {bumped.version}
@@ -102,24 +103,28 @@ def test_an_edited_lexicon_is_a_new_model_version_and_posts_are_annotated_again(
     analyze(db, shipped)
     copy = tmp_path / "sentiment_radiology.toml"
     copy.write_bytes(data_bytes("sentiment_radiology.toml"))
-    same = Annotator(sentiment=RadiologySentiment(lexicon_path=str(copy)).fit())
+    same = Annotator(models=default_models().with_lexicons(sentiment_path=str(copy)))
     assert same.version == shipped.version  # the content is versioned, not the path
     assert count_due(db, same) == 0
 
     with db.session() as s:
         embolized = s.scalar(select(Post.id).where(Post.text.like("Embolized%")))
-    assert _annotations(db)[embolized][2] != "positive"
+    def score() -> float:
+        with db.session() as s:
+            return s.scalar(select(Annotation.sentiment_score).where(Annotation.post_id == embolized))
+
+    before = score()
     copy.write_text(copy.read_text(encoding="utf-8").replace("[lexicon]\n", "[lexicon]\nembolized = 3.0\n", 1),
                     encoding="utf-8")
-    edited = Annotator(sentiment=RadiologySentiment(lexicon_path=str(copy)).fit())
+    edited = Annotator(models=default_models().with_lexicons(sentiment_path=str(copy)))
     assert edited.version != shipped.version and len(edited.version) <= 50
-    assert edited.models()["radpulse-sentiment"] != shipped.models()["radpulse-sentiment"]
-    assert edited.models()["radpulse-topics"] == shipped.models()["radpulse-topics"]
+    assert edited.models()["radpulse-models"] != shipped.models()["radpulse-models"]
+    assert edited.models()["radpulse-flags"] == shipped.models()["radpulse-flags"]
     assert count_due(db, edited) == len(TEXTS)
     assert analyze(db, edited).outdated == len(TEXTS)
     after = _annotations(db)
     assert {v[0] for v in after.values()} == {edited.version}
-    assert after[embolized][2] == "positive"  # the edit took effect
+    assert score() > before  # the edit took effect: the lexicon's valence is a model feature
 
 
 def test_an_edited_topic_lexicon_or_training_set_changes_the_topic_version(tmp_path):
