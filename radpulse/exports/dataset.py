@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -43,23 +42,30 @@ def evaluation_path() -> Path:
     return Path(radpulse.analysis.__file__).with_name("EVALUATION.md")
 
 
-def measured_accuracy(text: str) -> dict[str, dict[str, float]]:
-    """The held-out figures of analysis/EVALUATION.md (empty when its layout changed)."""
+def measured_accuracy(text: str = "") -> dict[str, dict[str, float]]:
+    """The held-out figures the models were published with (analysis/data/models/evaluation.json,
+    the file EVALUATION.md is rendered from); `text` is accepted for older callers and unused."""
+    import json
+
+    import radpulse.analysis
+
+    path = Path(radpulse.analysis.__file__).with_name("data") / "models" / "evaluation.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
     out: dict[str, dict[str, float]] = {}
-    m = re.search(r"radiology_test\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", text)
-    if m:
-        out["sentiment (radiology, held out)"] = {"n": int(m[1]), "accuracy": float(m[4]), "macro_f1": float(m[5]),
-                                                  "plain_vader_macro_f1": float(m[3])}
-    for label in ("subspecialty", "themes"):
-        m = re.search(label + r" macro-F1: ([\d.]+)\s+\(95% bootstrap interval ([\d.]+)-([\d.]+)\)", text)
-        n = re.search(r"TOPICS " + ("SUBSPECIALTY" if label == "subspecialty" else "THEMES") + r" \(held-out n=(\d+)\)",
-                      text)
-        if m:
-            out[f"{label} (held out)"] = {"n": int(n[1]) if n else 0, "macro_f1": float(m[1]),
-                                          "ci95_low": float(m[2]), "ci95_high": float(m[3])}
-    m = re.search(r"both\s+n=(\d+)\s+accuracy ([\d.]+)\s+macro-F1 ([\d.]+)", text)
-    if m:
-        out["author type (held out)"] = {"n": int(m[1]), "accuracy": float(m[2]), "macro_f1": float(m[3])}
+    names = {"sentiment": "sentiment (radiology, held out)", "subspecialty": "subspecialty (held out)",
+             "themes": "themes (held out)"}
+    for task, label in names.items():
+        figures = data.get("corpus", {}).get("all", {}).get(task, {}).get("trained")
+        if figures:
+            low, high = figures.get("macro_f1_ci95", [None, None])
+            out[label] = {"n": int(figures["n"]), "macro_f1": float(figures["macro_f1"]),
+                          "ci95_low": low, "ci95_high": high}
+    both = data.get("authors", {}).get("both")
+    if both:
+        out["author type (held out)"] = {"n": int(both["n"]), "accuracy": float(both["accuracy"]),
+                                         "macro_f1": float(both["macro_f1"])}
     return out
 
 
