@@ -215,6 +215,20 @@ def post_platforms() -> list[str]:
     return sorted(declared | registered)
 
 
+def collector_attributes(package: str) -> Callable[[str], Any]:
+    """A module `__getattr__` for a platform package: names are looked up in its `collector`
+    module, imported on first use (so declaring the platform never loads its client library)."""
+
+    def __getattr__(name: str) -> Any:
+        collector = importlib.import_module(f"{package}.collector")
+        try:
+            return getattr(collector, name)
+        except AttributeError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    return __getattr__
+
+
 def get_collector(name: str) -> type[Collector]:
     """The collector class for platform `name` (its module is imported now if it was not yet)."""
     _load()

@@ -25,13 +25,12 @@ from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Meta, Source
 from radpulse.db.queries import PostFilters
 
-EVALUATION = Path(__file__).resolve().parents[1] / "analysis" / "EVALUATION.md"
-
-
-def measured_accuracy(path: Path = EVALUATION) -> list[str]:
+def measured_accuracy(path: Path | None = None) -> list[str]:
     """The summary bullets of the analysis evaluation (sentiment, topics, author types)."""
+    from radpulse.exports.dataset import evaluation_path  # the one place that locates it
+
     try:
-        body = path.read_text(encoding="utf-8")
+        body = (path or evaluation_path()).read_text(encoding="utf-8")
     except OSError:
         return ["The evaluation summary (analysis/EVALUATION.md) is not installed with this copy."]
     bullets = re.findall(r"^- ((?:Sentiment|Topics|Author types):.*?)(?=^\S|^- |\Z)", body, flags=re.M | re.S)

@@ -5,15 +5,6 @@ looked up here), so that reading the config, the CLI and the exports never load 
 library; `source.py` declares the platform.
 """
 
-from __future__ import annotations
+from radpulse.collectors.registry import collector_attributes
 
-import importlib
-from typing import Any
-
-
-def __getattr__(name: str) -> Any:
-    collector = importlib.import_module(f"{__name__}.collector")
-    try:
-        return getattr(collector, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = collector_attributes(__name__)

@@ -45,11 +45,7 @@ def evaluation_path() -> Path:
 def measured_accuracy(text: str = "") -> dict[str, dict[str, float]]:
     """The held-out figures the models were published with (analysis/data/models/evaluation.json,
     the file EVALUATION.md is rendered from); `text` is accepted for older callers and unused."""
-    import json
-
-    import radpulse.analysis
-
-    path = Path(radpulse.analysis.__file__).with_name("data") / "models" / "evaluation.json"
+    path = evaluation_path().with_name("data") / "models" / "evaluation.json"
     if not path.exists():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))

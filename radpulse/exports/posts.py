@@ -6,11 +6,11 @@ import secrets
 from collections.abc import Iterator
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Author, Meta, Post
-from radpulse.db.queries.filters import PostFilters
+from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import stream_posts
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
@@ -109,9 +109,5 @@ def _deidentified(r, pseudo: Pseudonymiser) -> tuple:  # type: ignore[no-untyped
 
 def count_posts(db: Database, f: PostFilters) -> int:
     """How many posts `f` selects (for progress bars)."""
-    from sqlalchemy import func
-
-    from radpulse.db.queries.filters import public_where
-
     with db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(Post.__table__).where(public_where(f, P))).scalar() or 0)
