@@ -33,8 +33,9 @@ def demo(app, posts: int, seed: int, end, analyze: bool | None, serve: bool, hos
     """Build a realistic, clearly SYNTHETIC year of radiology posts and papers, offline.
 
     The data goes to its own SQLite file (~/.local/share/radpulse/demo.db) unless
-    --database-url is given; every row is marked synthetic. A database that holds anything
-    else (collected posts, subscribers, ...) is refused: the demo never mixes into real data.
+    --database-url is given (before or after `demo`); every row is marked synthetic. A
+    database that holds anything else (collected posts, subscribers, ...) is refused: the
+    demo never mixes into real data.
     """
     from radpulse.db.engine import open_database
     from radpulse.demo import build_demo, refuse_foreign_data

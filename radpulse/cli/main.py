@@ -74,8 +74,45 @@ class App:
         return self._db
 
 
+#: the group's own options, also accepted after the command (`radpulse demo --database-url X`)
+GLOBAL_VALUE_OPTIONS = ("--database-url", "--config")
+GLOBAL_FLAGS = ("--debug",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move the group's long options found after the command name to the front.
+
+    Users type `radpulse status --database-url URL` as often as `radpulse --database-url URL
+    status`; both mean the same. Nothing after a `--` is touched, and no command defines an
+    option of these names, so the move never changes what a command receives.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUE_OPTIONS and "=" in arg:
+            front.append(arg)
+        elif arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(args):
+            front.extend(args[i:i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class LazyGroup(click.Group):
     """A click group whose commands are imported only when used or listed."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in COMMANDS if self.get_command(ctx, name) is not None)

@@ -164,3 +164,24 @@ def test_report_is_the_real_board_pack_command():
 
     assert COMMANDS["report"] == "radpulse.cli.cmd_report:report"
     assert run("report").exit_code == 2  # --from, --to and --out are required
+
+
+# the group's options are accepted after the command too, as users type them
+def test_global_options_after_the_command(tmp_path):
+    path = tmp_path / "radpulse.toml"
+    url = f"sqlite:///{tmp_path / 'after.db'}"
+    result = run("init", "--config", str(path), f"--database-url={url}")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "after.db").exists() and path.exists()
+    status = run("status", "--json", "--database-url", url, "--config", str(path))
+    assert status.exit_code == 0, status.output
+    missing = run("status", "--database-url", f"sqlite:///{tmp_path / 'nope.db'}")
+    assert missing.exit_code == 2 and "nope.db" in missing.output
+
+
+def test_hoisting_leaves_command_arguments_alone():
+    from radpulse.cli.main import hoist_global_options
+
+    assert hoist_global_options(["demo", "--debug", "-n", "5"]) == ["--debug", "demo", "-n", "5"]
+    assert hoist_global_options(["annotate", "--", "--debug"]) == ["annotate", "--", "--debug"]
+    assert hoist_global_options(["status", "--database-url"]) == ["status", "--database-url"]
