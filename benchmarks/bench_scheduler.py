@@ -84,12 +84,13 @@ def idle(seconds: float, posts: int) -> None:
         assert analyzed.wait(1800), "the analyze job did not finish"
         took = time.perf_counter() - start
         after = rss_mb(proc)
-        children = sum(rss_mb(c) for c in proc.children(recursive=True) if c.is_running())
+        children = [c for c in proc.children(recursive=True) if c.is_running()]
+        left = ", ".join(f"{' '.join(c.cmdline()[-2:])[:60]} {rss_mb(c):.0f} MB" for c in children) or "none"
         proc.cpu_percent(None)
         time.sleep(seconds / 3)
         cpu_after = proc.cpu_percent(None)
         print(f"analyze job on {posts} posts ({took:.1f} s): {outcome}; this process {after:.0f} MB RSS after it "
-              f"(was {rss:.0f} MB; target < 300 MB), {children:.0f} MB in child processes left running; "
+              f"(was {rss:.0f} MB; target < 300 MB); child processes left running: {left}; "
               f"idle CPU after it {cpu_after:.2f}% of a core")
     scheduler.shutdown()
 

@@ -123,7 +123,7 @@ def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, a
     if stopped and summary.status in ("success", "warning"):
         summary.status, summary.error = "stopped", STOPPED_NOTE
         finish_run(db, summary)
-    refresh_stale_rollups(db)
+    refresh_stale_rollups(db, wait=False)  # another process refreshing takes these days, or the next refresh
     return summary
 
 
@@ -163,6 +163,8 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
     """Collect every enabled source once, leaving to others the sources another process is
     collecting or collected within half its interval; then the Crossref enrichment job."""
+    from radpulse.db.rollups import refresh_stale_rollups
+
     db = shared_database(database_url)
     out = {}
     for spec in synced_sources(db, settings):
@@ -172,6 +174,7 @@ def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
         out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half)["status"]
     if settings.crossref.enabled and not STOP.is_set():
         out["crossref:enrich"] = enrich_job(settings, database_url).get("status")
+    refresh_stale_rollups(db)  # the days a refresh running elsewhere left marked, once at the end
     return out
 
 
