@@ -95,9 +95,11 @@ def _until_stopped(batches: Iterator[Any], stopped: list[bool]) -> Iterator[Any]
             return
 
 
-def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, after_batch: Any) -> Any:
+def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, after_batch: Any,
+                           refresh: bool = True) -> Any:
     """`collect_sources` for one source, ending after the batch in hand when radpulse is stopped;
-    a stopped run is recorded as 'stopped' (not a failure: the next start continues it)."""
+    a stopped run is recorded as 'stopped' (not a failure: the next start continues it). With
+    `refresh`, the rollups of the days it marked are refreshed (unless another process is at it)."""
     from radpulse.collectors.registry import get_collector
     from radpulse.collectors.runner import (check_budget, collect_sources, finish_run, mark_interrupted_runs,
                                             run_source)
@@ -123,15 +125,18 @@ def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, a
     if stopped and summary.status in ("success", "warning"):
         summary.status, summary.error = "stopped", STOPPED_NOTE
         finish_run(db, summary)
-    refresh_stale_rollups(db, wait=False)  # another process refreshing takes these days, or the next refresh
+    if refresh:  # another process refreshing takes these days, or the next refresh
+        refresh_stale_rollups(db, wait=False)
     return summary
 
 
 STOPPED_NOTE = "stopped (SIGTERM or SIGINT) after storing the batch in hand; the next run continues from the cursor"
 
 
-def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None) -> dict[str, Any]:
-    """Collect source `name` unless another process holds it or collected it since `not_before`."""
+def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None,
+                   refresh: bool = True) -> dict[str, Any]:
+    """Collect source `name` unless another process holds it or collected it since `not_before`;
+    `refresh=False` leaves the rollups to the caller (a job collecting many sources)."""
     from radpulse.db.models import CollectionRun, Source
     from radpulse.sources import spec_of
 
@@ -155,14 +160,15 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
             spec = next((s for s in synced_sources(db, settings) if s.name == name), None)
             if spec is None:
                 return {"status": "skipped", "reason": "no longer tracked"}
-        summary = _collect_until_stopped(db, settings, spec, after_batch_steps())
+        summary = _collect_until_stopped(db, settings, spec, after_batch_steps(), refresh)
     return {"status": summary.status, "new": summary.new, "fetched": summary.fetched, "error": summary.error}
 
 
 
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
     """Collect every enabled source once, leaving to others the sources another process is
-    collecting or collected within half its interval; then the Crossref enrichment job."""
+    collecting or collected within half its interval; then the Crossref enrichment job. The
+    rollups are refreshed once, at the end (as `radpulse collect` does)."""
     from radpulse.db.rollups import refresh_stale_rollups
 
     db = shared_database(database_url)
@@ -171,10 +177,11 @@ def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
         if STOP.is_set():
             break
         half = dt.timedelta(minutes=source_interval(settings, spec) / 2)
-        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half)["status"]
+        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half,
+                                        refresh=False)["status"]
     if settings.crossref.enabled and not STOP.is_set():
         out["crossref:enrich"] = enrich_job(settings, database_url).get("status")
-    refresh_stale_rollups(db)  # the days a refresh running elsewhere left marked, once at the end
+    refresh_stale_rollups(db)
     return out
 
 

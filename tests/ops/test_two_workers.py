@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from radpulse.cli.main import cli
 from radpulse.db.engine import open_database
-from radpulse.db.models import CollectionRun, Post
+from radpulse.db.models import CollectionRun, Post, RollupStaleDay
+from radpulse.db.queries.rollups import totals
 from radpulse.locks import ProcessLock, process_lock
 from tests.collectors.mastodon import mastodon_replay as mr
 from tests.conftest import _empty_pg
@@ -71,7 +72,10 @@ def test_two_runs_on_postgresql_collect_every_item_once_and_never_one_source_at_
         uris = list(conn.execute(select(Post.external_id)).scalars())
         runs = conn.execute(select(CollectionRun.source_name, CollectionRun.status, CollectionRun.process_id,
                                    CollectionRun.new)).all()
+        stale = conn.execute(select(func.count()).select_from(RollupStaleDay)).scalar()
+    posts_in_rollups = totals(db)["posts"]
     db.dispose()
+    assert (stale, posts_in_rollups) == (0, len(TAGS) * PER_TAG)  # the rollups count every post, none left stale
     assert sorted(uris) == sorted(s["uri"] for tag in TAGS for s in statuses[tag])  # every item, once
     assert sorted((r.source_name, r.status, r.new) for r in runs) == sorted((n, "success", PER_TAG) for n in names)
     assert set(Counter(r.process_id for r in runs)) == {w.pid for w in workers}
