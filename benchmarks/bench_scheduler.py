@@ -131,10 +131,17 @@ def workers(pg_admin: str, n: int, config: Path) -> tuple[float, float, list[int
     open_database(url).dispose()  # migrated before the clock starts
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = datetime.now(timezone.utc)
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "radpulse", "--config", str(config), "--database-url", url, "run",
                                "--once", "--job", "collect"], env=env, stdout=subprocess.DEVNULL) for _ in range(n)]
-    assert all(p.wait() == 0 for p in procs)
+    ended: dict[int, datetime] = {}
+    while len(ended) < n:  # when each one exits
+        for p in procs:
+            if p.pid not in ended and p.poll() is not None:
+                assert p.returncode == 0, f"worker exited with {p.returncode}"
+                ended[p.pid] = datetime.now(timezone.utc)
+        time.sleep(0.02)
     took = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     db = open_database(url)
@@ -146,6 +153,11 @@ def workers(pg_admin: str, n: int, config: Path) -> tuple[float, float, list[int
     assert len(runs) == SOURCES and posts == SOURCES * PER_SOURCE, f"{len(runs)} sources, {posts} posts collected"
     span = (max(r.finished_at for r in runs) - min(r.started_at for r in runs)).total_seconds()
     per_worker = sorted(Counter(r.process_id for r in runs).values(), reverse=True)
+    for pid, end in ended.items():  # where the time outside collection goes
+        mine = [r for r in runs if r.process_id == pid]
+        first, last = min(r.started_at for r in mine), max(r.finished_at for r in mine)
+        print(f"    worker {pid}: first source {(first - started).total_seconds():.1f} s after the start, last one "
+              f"done {(last - started).total_seconds():.1f} s, exit {(end - started).total_seconds():.1f} s")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
