@@ -16,6 +16,11 @@
    <= 0.6), the ratio of the collection spans alone (first source started to last finished, from
    collection_runs), how many sources each worker took, and the workers' CPU seconds;
    --repeat N runs N pairs and prints the median ratio (the machine is shared: figures are noisy).
+   Each worker starts in a session of its own, as two containers run in cgroups of their own:
+   with the kernel's autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled) the CPU is
+   shared between sessions, so two workers in one session would share one slice of a machine
+   busy with other sessions' work and their start-up and parsing would not run side by side
+   (--same-session measures that: on a 2-core machine at load 11, about 0.65 instead of 0.56).
 """
 
 from __future__ import annotations
@@ -116,7 +121,7 @@ def replay_instances() -> tuple[list, str]:
     return instances, worker_config(instances, limit=LIMIT)
 
 
-def workers(pg_admin: str, n: int, config: Path) -> tuple[float, float, list[int], float]:
+def workers(pg_admin: str, n: int, config: Path, own_session: bool = False) -> tuple[float, float, list[int], float]:
     """(wall time, collection span, sources per worker, CPU seconds of the workers) of `n`
     `radpulse run --once --job collect` processes on a fresh database."""
     from radpulse.db.engine import open_database
@@ -134,7 +139,8 @@ def workers(pg_admin: str, n: int, config: Path) -> tuple[float, float, list[int
     started = datetime.now(timezone.utc)
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-m", "radpulse", "--config", str(config), "--database-url", url, "run",
-                               "--once", "--job", "collect"], env=env, stdout=subprocess.DEVNULL) for _ in range(n)]
+                               "--once", "--job", "collect"], env=env, stdout=subprocess.DEVNULL,
+                              start_new_session=own_session) for _ in range(n)]
     ended: dict[int, datetime] = {}
     while len(ended) < n:  # when each one exits
         for p in procs:
@@ -174,6 +180,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000, help="posts the analyze job annotates (0: no analyze run)")
     parser.add_argument("--skip-workers", action="store_true", help="only the idle and analyze figures")
     parser.add_argument("--repeat", type=int, default=1, help="one-worker/two-worker pairs to run (median printed)")
+    parser.add_argument("--same-session", action="store_true",
+                        help="start the workers in this benchmark's session (see the docstring)")
     parser.add_argument("--pg", default=os.environ.get("RADPULSE_TEST_PG_URL",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -189,7 +197,8 @@ def main() -> None:
     ratios = []
     try:
         for _ in range(args.repeat):
-            (one, span1, _, cpu1), (two, span2, shares, cpu2) = workers(args.pg, 1, config), workers(args.pg, 2, config)
+            (one, span1, _, cpu1), (two, span2, shares, cpu2) = (workers(args.pg, 1, config, not args.same_session),
+                                                                  workers(args.pg, 2, config, not args.same_session))
             ratios.append(two / one)
             print(f"  one worker {one:.2f} s, two workers {two:.2f} s, ratio {two / one:.2f} (target <= 0.6; wall "
                   f"time, start-up included); collection span alone: one {span1:.2f} s, two {span2:.2f} s, ratio "
