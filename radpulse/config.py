@@ -237,6 +237,11 @@ class Settings(Section):
         """The access token for a Mastodon instance, if one is set."""
         return self.secret(mastodon_token_env(instance))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its data (its class is built at run time by `settings_model()`), so a child
+        process (radpulse/child_jobs.py) gets the same settings."""
+        return (_settings_again, (self.model_dump(), self.path, self.env))
+
     @property
     def database_url(self) -> str:
         """The effective database URL: RADPULSE_DATABASE_URL, then the file, then SQLite."""
@@ -262,6 +267,10 @@ def settings_model() -> type[Settings]:
         }
         _MODEL.append(create_model("Settings", __base__=Settings, __module__=__name__, **fields))
     return _MODEL[0]
+
+
+def _settings_again(data: dict[str, Any], path: Path | None, env: dict[str, str]) -> Settings:
+    return settings_from_dict(data, path=path, environ=env)
 
 
 def _reset() -> None:

@@ -6,6 +6,8 @@ and an exit code; the runner records a CollectorError as the run's status and go
     ├── DatabaseError             the database is unreachable, locked, corrupt or too new
     ├── InputError                a file or argument given by the user cannot be used
     ├── JobTimeout                a scheduled job ran past its time budget and was stopped
+    ├── JobFailed                 a job run in a child process raised there, or the child died
+    ├── JobStopped                a job's child process was stopped (SIGTERM) before it finished
     └── CollectorError            a source could not be collected (one source; others go on)
         ├── NotConfigured         credentials or settings for the source are missing
         ├── AuthError             the service refused the credentials (401/403)
@@ -117,6 +119,14 @@ class RedirectLoop(SourceUnavailable):
 
 class JobTimeout(RadpulseError):
     """A scheduled job ran past its time budget; it was stopped and recorded as failed."""
+
+
+class JobFailed(RadpulseError):
+    """A job run in a child process (radpulse/child_jobs.py) raised there, or the child died."""
+
+
+class JobStopped(RadpulseError):
+    """A job's child process was stopped (SIGTERM) before it finished; its transaction rolled back."""
 
 
 #: how getaddrinfo failures read once a library has re-raised them as its own error

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 
 from radpulse.config import Settings
 from radpulse.db.engine import Database, open_database
-from radpulse.errors import ConfigError, JobTimeout
+from radpulse.errors import ConfigError, JobFailed, JobStopped, JobTimeout
 from radpulse.locks import job_lock
 from radpulse.records import SourceSpec, utcnow
 from radpulse.schedules import collect_job_name, source_interval
@@ -95,9 +95,11 @@ def _until_stopped(batches: Iterator[Any], stopped: list[bool]) -> Iterator[Any]
             return
 
 
-def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, after_batch: Any) -> Any:
+def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, after_batch: Any,
+                           refresh: bool = True) -> Any:
     """`collect_sources` for one source, ending after the batch in hand when radpulse is stopped;
-    a stopped run is recorded as 'stopped' (not a failure: the next start continues it)."""
+    a stopped run is recorded as 'stopped' (not a failure: the next start continues it). With
+    `refresh`, the rollups of the days it marked are refreshed (unless another process is at it)."""
     from radpulse.collectors.registry import get_collector
     from radpulse.collectors.runner import (check_budget, collect_sources, finish_run, mark_interrupted_runs,
                                             run_source)
@@ -123,15 +125,18 @@ def _collect_until_stopped(db: Database, settings: Settings, spec: SourceSpec, a
     if stopped and summary.status in ("success", "warning"):
         summary.status, summary.error = "stopped", STOPPED_NOTE
         finish_run(db, summary)
-    refresh_stale_rollups(db)
+    if refresh:  # another process refreshing takes these days, or the next refresh
+        refresh_stale_rollups(db, wait=False)
     return summary
 
 
 STOPPED_NOTE = "stopped (SIGTERM or SIGINT) after storing the batch in hand; the next run continues from the cursor"
 
 
-def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None) -> dict[str, Any]:
-    """Collect source `name` unless another process holds it or collected it since `not_before`."""
+def collect_source(settings: Settings, url: str, name: str, not_before: dt.datetime | None = None,
+                   refresh: bool = True) -> dict[str, Any]:
+    """Collect source `name` unless another process holds it or collected it since `not_before`;
+    `refresh=False` leaves the rollups to the caller (a job collecting many sources)."""
     from radpulse.db.models import CollectionRun, Source
     from radpulse.sources import spec_of
 
@@ -155,36 +160,58 @@ def collect_source(settings: Settings, url: str, name: str, not_before: dt.datet
             spec = next((s for s in synced_sources(db, settings) if s.name == name), None)
             if spec is None:
                 return {"status": "skipped", "reason": "no longer tracked"}
-        summary = _collect_until_stopped(db, settings, spec, after_batch_steps())
+        summary = _collect_until_stopped(db, settings, spec, after_batch_steps(), refresh)
     return {"status": summary.status, "new": summary.new, "fetched": summary.fetched, "error": summary.error}
 
 
 
 def collect_job(settings: Settings, database_url: str) -> dict[str, Any]:
     """Collect every enabled source once, leaving to others the sources another process is
-    collecting or collected within half its interval; then the Crossref enrichment job."""
+    collecting or collected within half its interval; then the Crossref enrichment job. The
+    rollups are refreshed once, at the end (as `radpulse collect` does)."""
+    from radpulse.db.rollups import refresh_stale_rollups
+
     db = shared_database(database_url)
     out = {}
     for spec in synced_sources(db, settings):
         if STOP.is_set():
             break
         half = dt.timedelta(minutes=source_interval(settings, spec) / 2)
-        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half)["status"]
+        out[spec.name] = collect_source(settings, database_url, spec.name, not_before=utcnow() - half,
+                                        refresh=False)["status"]
     if settings.crossref.enabled and not STOP.is_set():
         out["crossref:enrich"] = enrich_job(settings, database_url).get("status")
+    refresh_stale_rollups(db)
     return out
 
 
-def _locked(name: str, work: Callable[[Database, Settings], dict[str, Any]]) -> Job:
+def _locked(name: str, work: Callable[[Database, Settings], dict[str, Any]], *, in_child: bool = False) -> Job:
+    """The job `name`: `work` under its lock; with `in_child`, in a child process (the heavy jobs)."""
     def job(settings: Settings, database_url: str) -> dict[str, Any]:
         db = shared_database(database_url)
         with job_lock(db, name) as got:
             if not got:
                 return {"status": "skipped", "reason": "another process is running it"}
+            if in_child:
+                return _in_child(name, work, settings, database_url)
             return work(db, settings)
 
     job.__name__ = f"{name}_job"
     return job
+
+
+def _in_child(name: str, work: Callable[[Database, Settings], dict[str, Any]], settings: Settings,
+              url: str) -> dict[str, Any]:
+    """`work` in a child process (radpulse/child_jobs.py) while this process holds its lock: the
+    analysis models, pandas and scikit-learn never load into the long-running scheduler. A stop
+    ends the child (its transaction rolls back); a failure there raises JobFailed here."""
+    from radpulse.child_jobs import run_in_child, with_database
+    from radpulse.collectors.runner import JOB_DEADLINE
+
+    try:
+        return run_in_child(name, with_database, work, url, settings, stop=STOP, deadline=JOB_DEADLINE.get())
+    except JobStopped as exc:
+        return {"status": "stopped", "error": str(exc)}
 
 
 def _refresh(db: Database, settings: Settings) -> dict[str, Any]:
@@ -264,12 +291,16 @@ def within_budget(name: str, job: Callable[[Settings, str], dict[str, Any]], set
         record_job_failure(url, name, reason)
         raise JobTimeout(reason)
     if "error" in result:
+        if isinstance(result["error"], JobTimeout):  # a child stopped at the deadline: recorded the same way
+            record_job_failure(url, name, str(result["error"]))
         raise result["error"]
     return result["outcome"]
 
 
 refresh_job, sweep_job, enrich_job = _locked("refresh", _refresh), _locked("sweep", _sweep), _locked("enrich", _enrich)
-analyze_job, digest_job, alerts_job = _locked("analyze", _analyze), _locked("digest", _digest), _locked("alerts", _alerts)
+#: analysis, the digest and the spike alerts load pandas, scikit-learn and the models: child processes
+analyze_job, digest_job = _locked("analyze", _analyze, in_child=True), _locked("digest", _digest, in_child=True)
+alerts_job = _locked("alerts", _alerts, in_child=True)
 
 JOBS: dict[str, Job] = {"collect": collect_job, "refresh": refresh_job, "analyze": analyze_job}
 ON_DEMAND: dict[str, Job] = {"digest": digest_job, "sweep": sweep_job, "alerts": alerts_job}
@@ -287,7 +318,6 @@ class CollectSource:
 
 def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseScheduler | None = None) -> dict[str, Any]:
     """Run one job, record its outcome in `job_states`, tell the operators when it keeps failing."""
-    from radpulse.alerts.operators import notify_operators
     from radpulse.job_states import record_finish, record_start
 
     if STOP.is_set():  # queued in the executor before the stop: left for the next start
@@ -297,20 +327,38 @@ def run_job(name: str, job: Job, settings: Settings, url: str, scheduler: BaseSc
     try:
         outcome = within_budget(name, job, settings, url)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded; the schedule goes on
-        log.exception("radpulse %s failed; the next run is still scheduled", name)
-        outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        if isinstance(exc, JobFailed):  # names the child's exception; its traceback is logged already
+            log.warning("radpulse %s failed: %s; the next run is still scheduled", name, exc)
+            outcome = {"status": "failed", "error": str(exc)}
+        else:
+            log.exception("radpulse %s failed; the next run is still scheduled", name)
+            outcome = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
     status = outcome.get("status")
     if status not in ("skipped", "stopped"):  # a stop is neither a success nor a failure
         ok = status in (None, "success", "warning")
         change = record_finish(db, name, ok, outcome.get("error"), alert_after=settings.alerts.failures_before_alert)
         if change:
-            notify_operators(settings, name, change, outcome.get("error"))
+            _tell_operators(settings, name, change, outcome.get("error"))
     log.warning("radpulse %s finished: %s", name, outcome)
     if scheduler is not None and name.startswith("collect:") and outcome.get("new") and not STOP.is_set():
         job_ = scheduler.get_job("analyze")  # analysis after every collection that added posts
         if job_ is not None:
             job_.modify(next_run_time=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2))
     return outcome
+
+
+def _tell_operators(settings: Settings, name: str, change: str, error: str | None) -> None:
+    """Email the operators that job `name` is failing or works again, from a child process (the
+    mail code loads the digest package, and with it pandas and scikit-learn)."""
+    from radpulse.alerts.operators import notify_operators
+    from radpulse.child_jobs import run_in_child
+
+    if not settings.alerts.operators:
+        return
+    try:
+        run_in_child("operator-alert", notify_operators, settings, name, change, error, stop=STOP)
+    except (JobFailed, JobStopped) as exc:
+        log.warning("the operators were not told that %s is %s: %s", name, change, exc)
 
 
 _HOLDER = ""

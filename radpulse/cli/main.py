@@ -7,6 +7,8 @@ Exit code 1 means the command ran but part of the work failed (e.g. one source o
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import logging
 import sys
@@ -178,6 +180,11 @@ def cli(ctx: click.Context, config: str | None, database_url: str | None, debug:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    # At exit, CPython's last garbage collections walk every object the command loaded
+    # (SQLAlchemy, pydantic, the models: ~0.3 CPU-second, a quarter of a short command); frozen
+    # objects are not walked. Registered after logging's handler, so it runs before it; files are
+    # closed by their `with` blocks and the standard streams are flushed regardless.
+    atexit.register(gc.freeze)
     try:
         cli.main(args=argv, prog_name="radpulse")
     except KeyboardInterrupt:

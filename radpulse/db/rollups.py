@@ -310,14 +310,20 @@ def _as_dates(values: Iterable[Any]) -> set[dt.date]:
 ROLLUP_LOCK_KEY = 0x7261647075_6C7365
 
 
-def refresh_stale_rollups(db: Database) -> int:
+def refresh_stale_rollups(db: Database, *, wait: bool = True) -> int:
     """Refresh every day marked stale, in one transaction; the number of days refreshed.
 
     On PostgreSQL one process at a time (a transaction-level advisory lock): two `radpulse run`
-    refreshing the same days at once would collide on the rows they both rewrite."""
+    refreshing the same days at once would collide on the rows they both rewrite. With
+    `wait=False` (after each source the scheduler collects) a refresh running in another process
+    is not waited for: this returns 0 at once, and the marks that refresh did not see stay for the
+    next one (two workers would otherwise take turns, each waiting for the other's refresh)."""
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY})
+            if wait:
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY})
+            elif not conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY}).scalar():
+                return 0
         days = _as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
         refresh_rollups(conn, days)
     return len(days)

@@ -161,3 +161,28 @@ def test_linking_stored_posts_afterwards_refreshes_the_article_rollups(db):
     assert result.mentions == 5
     top = articles(db, PostFilters())
     assert sorted(top["mentions"].tolist()) == [2, 3]
+
+
+def test_a_refresh_that_would_wait_for_another_process_leaves_the_days_marked_for_the_next(pg_url):
+    from sqlalchemy import text
+
+    from radpulse.db.rollups import ROLLUP_LOCK_KEY, mark_days
+    from tests.conftest import _empty_pg
+
+    _empty_pg(pg_url)
+    db, other = open_database(pg_url), open_database(pg_url)
+    day = dt.datetime(2026, 3, 1, 9, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [_post(1, day)], now=day)
+        mark_days(conn, [day.date()])
+    with other.engine.connect() as holder:  # another process is refreshing
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ROLLUP_LOCK_KEY})
+        assert refresh_stale_rollups(db, wait=False) == 0  # not waited for
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ROLLUP_LOCK_KEY})
+        holder.commit()
+    with db.engine.connect() as conn:
+        assert list(conn.execute(select(RollupStaleDay.day)).scalars()) == [day.date()]  # still marked
+    assert refresh_stale_rollups(db, wait=False) == 1  # nobody else refreshing: done
+    assert totals(db)["posts"] == 1
+    db.dispose()
+    other.dispose()

@@ -4,6 +4,7 @@ continues from the cursors and stores every item once."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -124,3 +125,74 @@ def test_sigterm_during_collection_stores_whole_batches_exits_fast_and_the_next_
     assert total == distinct == len(TAGS) * PAGES * PER_PAGE  # every item once
     assert {r.source_name: r.fetched for r in resumed} == {
         name: PAGES * PER_PAGE - n for name, (n, _) in stored.items()}  # only what was left was read
+
+
+ANALYZE_ONLY = """feeds = []
+[x]
+enabled = false
+[reddit]
+enabled = false
+[mastodon]
+enabled = false
+[bluesky]
+enabled = false
+[pubmed]
+enabled = false
+[crossref]
+enabled = false
+[digest]
+enabled = false
+[alerts]
+spike_enabled = false
+[refresh]
+deletion_sweep_days = 0
+[health]
+port = 0
+"""
+POSTS = 1500  # two batches (of 1,000 and 500): the stop comes after the first
+
+
+def test_sigterm_during_analysis_stops_its_child_rolls_back_the_batch_and_the_next_run_finishes(tmp_path):
+    import psutil
+
+    from radpulse.db.engine import open_database
+    from radpulse.db.models import Annotation
+    from radpulse.db.store import upsert_posts
+    from radpulse.records import PostRecord
+    from tests.core.test_runner import T0
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    db = open_database(url)
+    words = ["CT", "MRI", "chest", "stroke", "AI", "résidents", "burnout", "mammography", "PE", "liver"]
+    with db.engine.begin() as conn:
+        upsert_posts(conn, [PostRecord("x", str(i), f"{words[i % 10]} {words[i * 7 % 10]} case {i} #radiology", T0)
+                            for i in range(POSTS)], now=T0)
+    config = tmp_path / "radpulse.toml"
+    config.write_text(ANALYZE_ONLY)
+
+    def annotated() -> int:
+        with db.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(Annotation)).scalar()
+
+    proc = subprocess.Popen([sys.executable, "-m", "radpulse", "--config", str(config), "--database-url", url, "run"],
+                            env={**os.environ, "PYTHONPATH": os.getcwd()}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: annotated() > 0, 300)  # analysis runs 5 s after the start, in a child
+        children = psutil.Process(proc.pid).children()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # exit code 0: every job stopped within the stop budget (else `radpulse run` exits 1)
+    assert proc.returncode == 0, err[-3000:]
+    assert "stopping" in err and "did not stop in time" not in err
+    assert [c.pid for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] == []
+    done = annotated()
+    assert 0 < done < POSTS and done % 1000 == 0  # whole batches: the one in hand was rolled back
+
+    again = CliRunner().invoke(cli, ["--config", str(config), "--database-url", url, "run", "--once", "--job", "analyze"])
+    assert again.exit_code == 0, again.output
+    assert annotated() == POSTS and json.loads(again.output)["analyze"]["new"] == POSTS - done
+    db.dispose()

@@ -3,14 +3,19 @@
 The cassettes were recorded against http://localhost:3000 (Mastodon 4.6). `serve` registers an
 exchange's recorded status, headers (Link, X-RateLimit-*) and body for the URL radpulse calls on
 the instance under test; `TagServer` is a small hashtag-timeline server over statuses built from
-the recorded ones, answering max_id/min_id/since_id with Link headers as Mastodon does.
+the recorded ones, answering max_id/min_id/since_id with Link headers as Mastodon does;
+`LoopbackInstance` serves both from a real HTTP server on 127.0.0.1, for tests and benchmarks that
+run radpulse in other processes.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import logging
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -146,3 +151,58 @@ def make_settings(data: dict[str, Any] | None = None, env: dict[str, str] | None
     for key, value in (data or {}).items():
         base[key] = {**base[key], **value} if isinstance(value, dict) and isinstance(base.get(key), dict) else value
     return settings_from_dict(base, environ=env or {})
+
+
+class Rendezvous:
+    """Requests wait here until `parties` have arrived, once: with one process per party that asks
+    one thing at a time, the first request is held until the other processes are asking too."""
+
+    def __init__(self, parties: int, timeout: float = 120.0) -> None:
+        self.parties, self.timeout = parties, timeout
+        self.arrived = 0
+        self._cond = threading.Condition()
+
+    def wait(self) -> None:
+        with self._cond:
+            self.arrived += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self.arrived >= self.parties, self.timeout)
+
+
+class LoopbackInstance:
+    """A Mastodon instance on 127.0.0.1 that other processes (`radpulse run`) can collect from: a
+    real threaded HTTP server (pytest_httpserver) answering the recorded GET /api/v2/instance/
+    and, per tag, a TagServer over statuses built from the recorded one, each timeline page
+    after `latency` seconds (a slow API). Configure it as `instance = <LoopbackInstance>.base`."""
+
+    def __init__(self, fixtures_dir: Path, timelines: dict[str, list[dict[str, Any]]], *, latency: float = 0.0,
+                 rendezvous: Rendezvous | None = None) -> None:
+        from pytest_httpserver import HTTPServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server.start()
+        self.base = f"http://127.0.0.1:{self.server.port}"
+        self.latency, self.rendezvous = latency, rendezvous
+        exchange = find(load(fixtures_dir, "test_hashtag_tl.yaml"), "GET", "/api/v2/instance")
+        instance = json.loads(body_of(exchange))
+        instance["configuration"]["timelines_access"]["hashtag_feeds"] = {"local": "public", "remote": "public"}
+        for path in ("/api/v2/instance", "/api/v2/instance/"):
+            self.server.expect_request(path).respond_with_json(instance)
+        self.timelines = {tag: TagServer(statuses, self.base, tag) for tag, statuses in timelines.items()}
+        for tag, timeline in self.timelines.items():
+            self.server.expect_request(f"/api/v1/timelines/tag/{tag}").respond_with_handler(
+                functools.partial(self._page, timeline))
+
+    def _page(self, timeline: TagServer, request: Any) -> Any:
+        from werkzeug import Response
+
+        if self.rendezvous is not None:
+            self.rendezvous.wait()
+        threading.Event().wait(self.latency)  # time.sleep is recorded, not slept, in the tests
+        status, headers, body = timeline(request)
+        return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
+
+    def stop(self) -> None:
+        self.server.clear()
+        self.server.stop()
