@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, literal, select, tuple_
+from sqlalchemy import Row, String, TypeDecorator, literal, select, tuple_, type_coerce
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Post
@@ -21,13 +21,24 @@ from radpulse.db.queries.metrics import engagement
 P = Post.__table__.c
 
 
+class AsStored(TypeDecorator[object]):
+    """A column read back exactly as the driver returns it (SQLite's time text, its 0/1 for
+    booleans), for readers that convert whole columns at once."""
+
+    impl = String
+    cache_ok = True
+
+
+AS_STORED = AsStored()
+
+
 def stream_posts(
     db: Database, f: PostFilters, columns: Sequence[Any], *, chunksize: int = 10_000, from_obj: Any = None,
 ) -> Iterator[list[Row]]:
     """Chunks of rows of `columns` (Core columns of `posts`, or expressions over them and over the
     tables joined in `from_obj`) for the posts `f` selects, ordered by (created_at, id). Each row
-    also carries `_created_at` and `_id`."""
-    keys = [P.created_at.label("_created_at"), P.id.label("_id")]
+    also carries `_created_at` (as stored) and `_id`."""
+    keys = [type_coerce(P.created_at, AS_STORED).label("_created_at"), P.id.label("_id")]
     source = from_obj if from_obj is not None else Post.__table__
     base = select(*columns, *keys).select_from(source).where(public_where(f, P))
     if db.dialect == "postgresql":
@@ -41,7 +52,8 @@ def stream_posts(
     while True:
         q = base
         if last is not None:
-            q = q.where(tuple_(P.created_at, P.id) > tuple_(literal(last[0], P.created_at.type), literal(last[1], P.id.type)))
+            # the stored text of the last time, compared as SQLite compares the column (as text)
+            q = q.where(tuple_(P.created_at, P.id) > tuple_(literal(last[0], AS_STORED), literal(last[1], P.id.type)))
         with db.engine.connect() as conn:
             rows = conn.execute(q.order_by(P.created_at, P.id).limit(chunksize)).all()
         if not rows:
