@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func, select
 
@@ -28,7 +29,7 @@ from radpulse.db.models import Annotation, Author, Mention, Post
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
-from radpulse.exports.posts import count_posts, iter_post_frames, pseudonymiser
+from radpulse.exports.posts import count_posts, empty_frame, gc_paused, iter_post_frames, pseudonymiser
 from radpulse.timewindow import parse_when
 
 #: a `posts()` call over this many rows asks for `iter_posts` or `to_parquet` instead
@@ -79,7 +80,8 @@ class Dataset:
                            include_held=include_held)
 
     def iter_posts(self, *, chunksize: int = 50_000, identified: bool = False, **filters: Any) -> Iterator[pd.DataFrame]:
-        """Posts in chunks of at most `chunksize` rows (constant memory on any size)."""
+        """Posts in chunks of at most `chunksize` rows (constant memory on any size), in time order
+        (on SQLite reading most of the table: in the order they were stored)."""
         f = self.filters(identified=identified, **filters)
         for frame in iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=chunksize):
             yield _typed(frame)
@@ -88,19 +90,26 @@ class Dataset:
         return count_posts(self.db, self.filters(**filters))
 
     def posts(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
-        """Posts as one DataFrame; refuses more than `max_rows` (use `iter_posts` or `to_parquet`)."""
-        n = count_posts(self.db, self.filters(identified=identified, **filters))
-        if n > self.max_rows:
+        """Posts as one DataFrame ordered by time; refuses more than `max_rows` (use `iter_posts`
+        or `to_parquet`)."""
+        f = self.filters(identified=identified, **filters)
+        # posts in the dates and platforms, held or deleted or not: an upper bound read from the
+        # index alone; the exact count (the held rule per post) only when that bound is too high
+        bound = PostFilters(start=f.start, end=f.end, platforms=f.platforms, include_held=True, include_deleted=True)
+        if count_posts(self.db, bound) > self.max_rows and (n := count_posts(self.db, f)) > self.max_rows:
             raise InputError(
                 f"{n:,} posts match: more than this dataset's max_rows ({self.max_rows:,}) in one DataFrame.",
                 hint="Narrow the filters, stream with iter_posts(chunksize=...), write with to_parquet(path), "
                      "or open with radpulse.open(..., max_rows=N).")
-        frames = list(self.iter_posts(identified=identified, chunksize=100_000, **filters))
-        if not frames:
-            from radpulse.exports.posts import empty_frame
-
-            return _typed(empty_frame(identified))
-        return _typed(pd.concat(frames, ignore_index=True))
+        with gc_paused():
+            frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=100_000,
+                                           order_key=True))
+            frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
+            del frames
+            # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
+            order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].to_numpy()))
+            frame = frame.drop(columns="_order").take(order).reset_index(drop=True)
+            return _typed(frame)
 
     def to_parquet(self, path: str | Path, *, identified: bool = False, **filters: Any) -> int:
         """Write the posts to a Parquet file in chunks; returns the rows written."""

@@ -170,7 +170,7 @@ _SEP = "\n\x00\n"
 #: characters can occur in a text only if its lower case occurs in the text lower-cased and then
 #: translated by this (tests/core/test_deidentify_columns.py checks the four against `re`).
 _FOLD = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
-_FOLDED = ("\u0131", "\u017f", "\u0307")
+_FOLDED = re.compile("[\u0131\u017f\u0307]")
 
 
 def _sub_where(texts: list, anchor: Callable[[str], bool], pattern: re.Pattern[str],
@@ -189,27 +189,21 @@ def _sub_where(texts: list, anchor: Callable[[str], bool], pattern: re.Pattern[s
         texts[i] = piece
 
 
-def _lower_names(handles: Sequence[object], cache: dict[object, str | None]) -> list[str | None] | None:
-    """The lower-cased names of `handles` (None for a non-ASCII one); None when none is usable."""
-    names: list[str | None] = []
-    for handle in handles:
-        if handle not in cache:
-            name = _handle_name(handle) if isinstance(handle, str) and handle else None
-            cache[handle] = "" if name is None else (name.lower() if name.isascii() else None)
-        lower = cache[handle]
-        if lower != "":
-            names.append(lower)
-    return names or None
+def _folded_lower(texts: list[str | None]) -> list[str]:
+    """Each text lower-cased, and translated by `_FOLD` where that changes it."""
+    lows = [t.lower() if t else "" for t in texts]
+    for i in [i for i, low in enumerate(lows) if not low.isascii() and _FOLDED.search(low)]:
+        lows[i] = lows[i].translate(_FOLD)
+    return lows
 
 
-def _may_name(text: str, names: list[str | None]) -> bool:
-    """False only when none of the handle `names` (from `_lower_names`) can occur in `text`."""
-    if None in names:
-        return True  # a non-ASCII name: let its pattern decide
-    low = text.lower()
-    if not text.isascii() and any(c in low for c in _FOLDED):
-        low = low.translate(_FOLD)
-    return any(name in low for name in names)  # type: ignore[operator]
+def _name_of(handle: str) -> str | None:
+    """A handle's name lower-cased, as `scrub_texts` looks for it in a `_folded_lower` text: ""
+    when it has none (under two characters), None when it is not ASCII (only its pattern can tell)."""
+    name = _handle_name(handle) if handle else None
+    if name is None:
+        return ""
+    return name.lower() if name.isascii() else None
 
 
 def scrub_texts(texts: Sequence[str | None], handles: Sequence[Sequence[str]]) -> list[str | None]:
@@ -218,10 +212,16 @@ def scrub_texts(texts: Sequence[str | None], handles: Sequence[Sequence[str]]) -
     _sub_where(out, lambda t: "://" in t, _URL, _link_mark)
     _sub_where(out, lambda t: "@" in t, _MENTION, MENTION_MARK)
     _sub_where(out, lambda t: "u/" in t or "U/" in t, _REDDIT_USER, REDDIT_MARK)
-    cache: dict[object, str | None] = {}
-    for i, (text, row) in enumerate(zip(out, handles)):
-        if text and row and (names := _lower_names(row, cache)) and _may_name(text, names):
-            out[i] = _scrub_handles(text, [h for h in row if isinstance(h, str)])
+    # a row's handle patterns run only when one of its names can occur in its text
+    names: dict[str, str | None] = {}
+    pairs = [(i, h) for i, row in enumerate(handles) if row and out[i] for h in row if isinstance(h, str)]
+    for _, handle in pairs:
+        if handle not in names:
+            names[handle] = _name_of(handle)
+    lows = _folded_lower(out) if pairs else []
+    rows = sorted({i for i, handle in pairs if (name := names[handle]) is None or (name and name in lows[i])})
+    for i in rows:
+        out[i] = _scrub_handles(out[i], [h for h in handles[i] if isinstance(h, str)])  # type: ignore[arg-type]
     return out
 
 

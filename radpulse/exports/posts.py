@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import numpy as np
 import orjson
 import pandas as pd
 from sqlalchemy import Text, and_, cast, func, select, type_coerce
@@ -95,10 +96,13 @@ def empty_frame(identified: bool = False) -> pd.DataFrame:
 
 def iter_post_frames(
     db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
+    order_key: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 
-    A de-identified export never includes held posts, whatever `f` says. Each chunk is read as
+    A de-identified export never includes held posts, whatever `f` says. `order_key` adds an
+    `_order` column (the database's row id, to sort by after created_at; never for a file). Chunks
+    come in the order of `stream_posts`. Each chunk is read as
     columns and converted a column at a time (`_frame`); de-identification works on whole
     columns too (`radpulse.exports.deidentify.scrub_texts`, `link_lists`, `Pseudonymiser.many`).
     """
@@ -110,6 +114,8 @@ def iter_post_frames(
     for chunk in read_ahead(stream_posts(db, f, columns, chunksize=chunksize, from_obj=_FROM)):
         with gc_paused():
             frame = _frame(dict(zip(names, zip(*chunk))), pseudo)
+            if order_key:
+                frame["_order"] = np.fromiter((row._id for row in chunk), dtype=np.int64, count=len(chunk))
         del chunk
         yield frame
 
