@@ -107,7 +107,7 @@ class Dataset:
             frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
             del frames
             # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
-            order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].to_numpy()))
+            order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
             frame = frame.drop(columns="_order").take(order).reset_index(drop=True)
             return _typed(frame)
 

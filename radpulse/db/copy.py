@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Column, Engine, Integer, MetaData, String, Table, Text, cast, func, inspect, select, tuple_
+from sqlalchemy import (JSON, Column, Engine, Integer, MetaData, String, Table, Text, cast, func, inspect, literal,
+                        select, tuple_, type_coerce)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from radpulse.db.engine import Database, create_db_engine, open_database, upgrade
-from radpulse.db.models import Base
+from radpulse.db.models import AS_STORED, Base
 from radpulse.errors import DatabaseError, InputError
 
 STATE_TABLE = "radpulse_copy_state"
@@ -121,17 +122,21 @@ def prepare_target(target_url: str, source_url: str) -> tuple[Engine, bool]:
 
 
 def _readable(table: Table) -> list[Any]:
-    """Columns to read: JSON as its text (kept exactly as stored, written as text by COPY)."""
-    return [cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in table.columns]
+    """Columns to read as stored, converted by nothing in Python: JSON as its text, times as
+    SQLite's UTC text, booleans as 0/1 (PostgreSQL reads each from COPY's text as it is)."""
+    return [cast(c, Text).label(c.name) if isinstance(c.type, JSON) else type_coerce(c, AS_STORED).label(c.name)
+            for c in table.columns]
 
 
 def _resume_key(source: Database, target: Engine, table: Table, done: int) -> tuple[Any, ...] | None:
-    """The source key of the last row already in the target (None: start from the first row)."""
+    """The source key (as stored) of the last row already in the target (None: from the first row)."""
     if done == 0:
         return None
     pk = list(table.primary_key.columns)
     with source.engine.connect() as conn:
         key = conn.execute(select(*pk).order_by(*pk).offset(done - 1).limit(1)).first()
+        stored = conn.execute(select(*(type_coerce(c, AS_STORED) for c in pk)).order_by(*pk)
+                              .offset(done - 1).limit(1)).first()
     with target.connect() as conn:
         there = key is not None and conn.execute(
             select(func.count()).select_from(table).where(*(c == v for c, v in zip(pk, key)))).scalar_one()
@@ -140,34 +145,41 @@ def _resume_key(source: Database, target: Engine, table: Table, done: int) -> tu
             f"Cannot resume the copy of {table.name}: the source changed since the copy began "
             f"(its row {done:,} in key order is not in the target).",
             hint="Drop and recreate the target database and copy again, with collection stopped.")
-    return tuple(key)
+    return tuple(stored)  # type: ignore[arg-type]
 
 
 def _batches(source: Database, table: Table, after: tuple[Any, ...] | None, size: int) -> Iterator[list[tuple]]:
     pk = list(table.primary_key.columns)
     columns = _readable(table)
+    index = [table.columns.keys().index(c.name) for c in pk]
     while True:
         query = select(*columns).order_by(*pk).limit(size)
-        if after is not None:
-            query = query.where(tuple_(*pk) > tuple_(*after) if len(pk) > 1 else pk[0] > after[0])
+        if after is not None:  # keys as stored, compared as the source compares them
+            stored = [literal(v, AS_STORED) for v in after]
+            query = query.where(tuple_(*pk) > tuple_(*stored) if len(pk) > 1 else pk[0] > stored[0])
         with source.engine.connect() as conn:
-            rows = [tuple(r) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
         if not rows:
             return
         yield rows
-        index = [table.columns.keys().index(c.name) for c in pk]
         after = tuple(rows[-1][i] for i in index)
 
 
-def _write(target: Engine, table: Table, rows: list[tuple]) -> None:
-    """One batch in one transaction, through COPY."""
+def _write(target: Engine, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    """One batch in one transaction, through COPY (text format: the values as the source stores
+    them, times read in UTC as radpulse stores them; a commit need not wait for the disk, as a
+    batch lost in a crash is copied again when the copy resumes)."""
     quote = target.dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in table.columns)
     with target.begin() as conn:
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with raw.cursor() as cur:
+            cur.execute("SET LOCAL TIME ZONE 'UTC'")
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
+            with cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
 
 
 def _fix_sequences(target: Engine, copied: Sequence[Table]) -> None:

@@ -90,7 +90,9 @@ class Pseudonymiser:
         """`self(prefix, platform, id)` for each pair; with `repeated` (authors), each distinct
         pair is hashed once."""
         if not repeated:
-            return [self(prefix, platform, ident) for platform, ident in zip(platforms, ids)]
+            digest = self._hex
+            return [None if ident is None or ident == "" else f"{prefix}_{digest(f'{prefix}:{platform}:{ident}'.encode())[:16]}"
+                    for platform, ident in zip(platforms, ids)]
         seen: dict[tuple[str, str | None], str | None] = {}
         out: list[str | None] = []
         append = out.append

@@ -12,13 +12,14 @@ from typing import TypeVar
 import numpy as np
 import orjson
 import pandas as pd
-from sqlalchemy import Text, and_, cast, func, select, type_coerce
+import pyarrow as pa
+from sqlalchemy import Text, and_, cast, func, literal, select, type_coerce
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Author, Meta, Post
+from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
-from radpulse.db.queries.posts import AS_STORED, stream_posts
+from radpulse.db.queries.posts import stream_posts
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.exports.deidentify import Pseudonymiser, link_lists, scrub_community, scrub_texts
 from radpulse.safeurl import safe_http_url
@@ -49,8 +50,8 @@ _LISTS = ("hashtags", "links", "mentions", "themes")
 def _read(column, name: str):  # type: ignore[no-untyped-def]
     """`column` read as the driver gives it (no per-value conversion in Python): JSON as its text,
     booleans as stored, times as stored; whole columns are converted at once in `_frame`."""
-    if name in _LISTS:
-        return cast(column, Text).label(name)
+    if name in _LISTS:  # NULL as JSON's null: the column's values join into one array unchanged
+        return func.coalesce(cast(column, Text), literal("null")).label(name)
     if name in _BOOLS or name == "created_at":
         return type_coerce(column, AS_STORED).label(name)
     return column.label(name)
@@ -148,11 +149,12 @@ def read_ahead(chunks: Iterator[T_]) -> Iterator[T_]:
 
 
 def _json_lists(values: Sequence[str | None]) -> list[list]:
-    """JSON arrays stored as text, parsed in one call per column (NULL and non-arrays: [])."""
+    """JSON arrays stored as text ("null" for NULL), parsed in one call per column (null and
+    anything but an array: [])."""
     parsed = None
     if values:
         try:
-            parsed = orjson.loads("[" + ",".join("null" if v is None else v for v in values) + "]")
+            parsed = orjson.loads("[" + ",".join(values) + "]")
         except (orjson.JSONDecodeError, TypeError):
             parsed = None
         if parsed is None or len(parsed) != len(values):  # a malformed value: each on its own
@@ -164,6 +166,21 @@ def _times(values: Sequence[object]) -> pd.Series:
     """UTC times from SQLite's text or PostgreSQL's datetimes, as `datetime64[us, UTC]`."""
     series = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
     return series.astype("datetime64[us, UTC]")
+
+
+#: this pandas' default string dtype (pandas 3: Arrow-backed "str"; pandas 2: object)
+_STR = pd.Series([""]).dtype
+
+
+def _strings(values: Sequence[object]) -> object:
+    """A text column: straight to Arrow when pandas keeps text there (much faster than letting
+    pandas check each value), else as given (a value that is not text: pandas decides)."""
+    if isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow":
+        try:
+            return pd.array(pa.array(values, type=pa.large_string()), dtype=_STR)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    return values
 
 
 def _bools(values: Sequence[object]) -> object:
@@ -207,6 +224,9 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
                subspecialty=c["subspecialty"], themes=lists["themes"], sentiment=c["sentiment"],
                is_deleted=_bools(c["is_deleted"]), synthetic=_bools(c["synthetic"]))
     columns = DEIDENTIFIED_COLUMNS if pseudo is not None else IDENTIFIED_COLUMNS
+    for name in columns:
+        if isinstance(out[name], list | tuple) and name not in _LISTS:
+            out[name] = _strings(out[name])  # type: ignore[arg-type]
     frame = pd.DataFrame(out, columns=columns)
     for name in ("hashtags", "links", "themes"):
         frame[name] = frame[name].astype(object)

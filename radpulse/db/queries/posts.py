@@ -11,25 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, String, TypeDecorator, func, literal, select, tuple_, type_coerce
+from sqlalchemy import Row, func, literal, select, tuple_, type_coerce
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Post
+from radpulse.db.models import AS_STORED, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 
 P = Post.__table__.c
-
-
-class AsStored(TypeDecorator[object]):
-    """A column read back exactly as the driver returns it (SQLite's time text, its 0/1 for
-    booleans), for readers that convert whole columns at once."""
-
-    impl = String
-    cache_ok = True
-
-
-AS_STORED = AsStored()
 
 
 #: on SQLite, a read selecting more than this share of the posts goes in storage order
