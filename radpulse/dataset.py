@@ -44,6 +44,23 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def post_filters(
+    *, since: Any = None, until: Any = None, platforms: Sequence[str] = (), sources: Sequence[str] = (),
+    subspecialties: Sequence[str] = (), themes: Sequence[str] = (), sentiments: Sequence[str] = (),
+    languages: Sequence[str] = (), author_types: Sequence[str] = (), include_held: bool = False,
+    include_deleted: bool = False, identified: bool = False,
+) -> PostFilters:
+    """The read layer's filters for these arguments (dates: `7d`, `2026-01-01`, ISO, datetime).
+    Held posts only with `identified`; deleted posts (text purged) only with `include_deleted`."""
+    if include_held and not identified:
+        raise InputError("Held posts are only available identified.",
+                         hint="Pass identified=True as well (for reviewers and approved research only).")
+    return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"),
+                       platforms=platforms, sources=sources, subspecialties=subspecialties, themes=themes,
+                       sentiments=sentiments, languages=languages, author_types=author_types,
+                       include_held=include_held, include_deleted=include_deleted)
+
+
 class Dataset:
     """A radpulse database seen as DataFrames (see the module docstring)."""
 
@@ -64,20 +81,9 @@ class Dataset:
 
     # -- posts -------------------------------------------------------------------------------
 
-    def filters(
-        self, *, since: Any = None, until: Any = None, platforms: Sequence[str] = (), sources: Sequence[str] = (),
-        subspecialties: Sequence[str] = (), themes: Sequence[str] = (), sentiments: Sequence[str] = (),
-        languages: Sequence[str] = (), author_types: Sequence[str] = (), include_held: bool = False,
-        identified: bool = False,
-    ) -> PostFilters:
-        """The read layer's filters for these arguments (dates: `7d`, `2026-01-01`, ISO, datetime)."""
-        if include_held and not identified:
-            raise InputError("Held posts are only available identified.",
-                             hint="Pass identified=True as well (for reviewers and approved research only).")
-        return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"),
-                           platforms=platforms, sources=sources, subspecialties=subspecialties, themes=themes,
-                           sentiments=sentiments, languages=languages, author_types=author_types,
-                           include_held=include_held)
+    def filters(self, *, identified: bool = False, **filters: Any) -> PostFilters:
+        """The read layer's filters for these arguments (see `post_filters`)."""
+        return post_filters(identified=identified, **filters)
 
     def iter_posts(self, *, chunksize: int = 50_000, identified: bool = False, **filters: Any) -> Iterator[pd.DataFrame]:
         """Posts in chunks of at most `chunksize` rows (constant memory on any size), in time order
@@ -102,7 +108,7 @@ class Dataset:
                 hint="Narrow the filters, stream with iter_posts(chunksize=...), write with to_parquet(path), "
                      "or open with radpulse.open(..., max_rows=N).")
         with gc_paused():
-            frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=100_000,
+            frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=50_000,
                                            order_key=True))
             frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
             del frames
@@ -144,11 +150,19 @@ class Dataset:
             frame[name] = pd.to_datetime(frame[name], utc=True)
         return _typed(frame)
 
-    def articles(self) -> pd.DataFrame:
-        """Papers with their identifiers and metadata."""
-        from radpulse.api import articles_frame
+    def iter_articles(self, *, since: Any = None, until: Any = None, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Articles (first seen in [since, until)) in chunks, as stored (see `articles`)."""
+        from radpulse.dataset_frames import iter_article_frames
 
-        frame = articles_frame(self.db)
+        return iter_article_frames(self.db, since=parse_when(since, name="since"), until=parse_when(until, name="until"),
+                                   chunksize=chunksize)
+
+    def articles(self, *, since: Any = None, until: Any = None) -> pd.DataFrame:
+        """Papers with their identifiers and metadata (first seen in [since, until))."""
+        from radpulse.dataset_frames import ARTICLE_COLUMNS
+
+        frames = list(self.iter_articles(since=since, until=until))
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ARTICLE_COLUMNS)
         frame["published_date"] = pd.to_datetime(frame["published_date"], errors="coerce")
         frame["id"] = frame["id"].astype("Int64")
         return frame
