@@ -29,7 +29,8 @@ from radpulse.db.models import Annotation, Author, Mention, Post
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
-from radpulse.exports.posts import count_posts, empty_frame, gc_paused, iter_post_frames, pseudonymiser
+from radpulse.db.reading import gc_paused
+from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser
 from radpulse.timewindow import parse_when
 
 #: a `posts()` call over this many rows asks for `iter_posts` or `to_parquet` instead

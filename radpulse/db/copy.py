@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from radpulse.db.engine import Database, create_db_engine, open_database, upgrade
 from radpulse.db.models import AS_STORED, Base
+from radpulse.db.reading import read_ahead
 from radpulse.errors import DatabaseError, InputError
 
 STATE_TABLE = "radpulse_copy_state"
@@ -216,7 +217,7 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 20_000,
             for table in order:
                 n = 0
                 after = _resume_key(source, target, table, done[table.name])
-                for rows in _batches(source, table, after, batch_size):
+                for rows in read_ahead(_batches(source, table, after, batch_size)):  # read while COPY writes
                     _write(target, table, rows)
                     n += len(rows)
                     if progress:

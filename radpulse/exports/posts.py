@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import secrets
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
 
 import numpy as np
 import orjson
@@ -20,11 +16,11 @@ from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import stream_posts
+from radpulse.db.reading import gc_paused, read_ahead
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.exports.deidentify import Pseudonymiser, link_lists, scrub_community, scrub_texts
 from radpulse.safeurl import safe_http_url
 
-T_ = TypeVar("T_")
 P, A, N = Post.__table__.c, Author.__table__.c, Annotation.__table__.c
 
 #: columns of a de-identified export, in order (the data dictionary is in the README)
@@ -119,33 +115,6 @@ def iter_post_frames(
                 frame["_order"] = np.fromiter((row._id for row in chunk), dtype=np.int64, count=len(chunk))
         del chunk
         yield frame
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: building a chunk allocates millions of lists and
-    strings (never cycles), and each full collection would walk every live object again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def read_ahead(chunks: Iterator[T_]) -> Iterator[T_]:
-    """`chunks`, the next one read in a worker thread while the caller works on this one (the
-    database drivers let other threads run while a query executes). The generator `chunks` runs
-    and is closed in that one thread, also when the caller stops early."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="radpulse-read") as pool:
-        try:
-            pending = pool.submit(next, chunks, None)
-            while (chunk := pending.result()) is not None:
-                pending = pool.submit(next, chunks, None)
-                yield chunk
-        finally:
-            pool.submit(chunks.close).result()  # after the pending read: one worker, in order
 
 
 def _json_lists(values: Sequence[str | None]) -> list[list]:
