@@ -142,6 +142,40 @@ def test_an_interrupted_copy_resumes_without_duplicates(demo_url, empty_pg, monk
         pd.testing.assert_frame_equal(lite[name], pg[name], check_categorical=False, obj=name)
 
 
+def test_a_copy_interrupted_in_a_table_keyed_by_day_and_text_resumes_after_its_last_row(demo_url, empty_pg,
+                                                                                           monkeypatch):
+    """Keys are read and compared as the source stores them (SQLite's date text): a resumed copy
+    of a composite (day, platform, hashtag) key continues exactly after the last committed row."""
+    real_write, written = dbcopy._write, []
+
+    def failing_write(target, table, rows):  # type: ignore[no-untyped-def]
+        if table.name == "rollup_hashtag_daily" and written:
+            raise ConnectionError("server closed the connection")
+        real_write(target, table, rows)
+        if table.name == "rollup_hashtag_daily":
+            written.append(len(rows))
+
+    monkeypatch.setattr(dbcopy, "_write", failing_write)
+    with pytest.raises(ConnectionError):
+        dbcopy.copy_database(demo_url, empty_pg, batch_size=40)
+    monkeypatch.setattr(dbcopy, "_write", real_write)
+    counts = {c.table: c for c in dbcopy.copy_database(demo_url, empty_pg, batch_size=40)}
+    tags = counts["rollup_hashtag_daily"]
+    assert written == [40] and tags.source > 80
+    assert tags.copied == tags.source - 40 and tags.target == tags.source
+    assert counts["posts"].copied == 0 and all(c.source == c.target for c in counts.values())
+    source, target = open_database(demo_url), open_database(empty_pg)
+    query = text("SELECT day, platform, hashtag, posts FROM rollup_hashtag_daily ORDER BY day, platform, hashtag")
+    try:
+        with source.engine.connect() as a, target.engine.connect() as b:
+            lite = [(str(d)[:10], p, h, n) for d, p, h, n in a.execute(query)]
+            pg = [(str(d)[:10], p, h, n) for d, p, h, n in b.execute(query)]
+    finally:
+        source.dispose()
+        target.dispose()
+    assert lite == pg
+
+
 def test_copy_refuses_a_target_that_is_not_postgresql(demo_url, tmp_path):
     result = run("--database-url", demo_url, "db", "copy", "--to", f"sqlite:///{tmp_path / 'b.db'}")
     assert result.exit_code == 2 and "PostgreSQL URL" in result.output
