@@ -8,10 +8,14 @@
     >>> ds.daily(by=["platform"]); ds.edges(); ds.graph()          # per day; the conversation network
 
 Every method returns a pandas DataFrame with documented dtypes: UTC datetimes
-(`datetime64[ns, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
+(`datetime64[us, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
 counts. Posts come through the read layer (`radpulse.db.queries`): deleted and held posts are
 left out, and rows are de-identified unless `identified=True` (see the README's *Data
 protection*). Held posts are only available identified, with `include_held=True`.
+
+Posts are read a chunk at a time as columns (the next chunk read in a thread while this one is
+converted), de-identified a column at a time (`radpulse.exports.deidentify.scrub_texts`), and
+`posts()` sorts them by (created_at, id) once at the end; `radpulse.api` is a thin layer over this.
 """
 
 from __future__ import annotations
@@ -115,7 +119,9 @@ class Dataset:
             del frames
             # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
             order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
-            frame = frame.drop(columns="_order").take(order).reset_index(drop=True)
+            frame = frame.drop(columns="_order")
+            if (order != np.arange(len(order))).any():
+                frame = frame.take(order).reset_index(drop=True)
             return _typed(frame)
 
     def to_parquet(self, path: str | Path, *, identified: bool = False, **filters: Any) -> int:
