@@ -6,6 +6,11 @@ read by keyset on the primary key and written with PostgreSQL's COPY, one transa
 ids kept as they are. Sequences are set past the copied ids at the end, and every table's row
 count is compared with the source's.
 
+While copying, the target's plain indexes and foreign keys are set aside (dropped, their exact
+definitions kept in `radpulse_copy_deferred`) and made again at the end, each in one pass: that
+is several times less work for PostgreSQL than updating them row by row. The source's own
+constraints keep its rows consistent; unique keys and primary keys stay in place throughout.
+
 Resuming: while a copy is under way the target holds a small table, `radpulse_copy_state`,
 naming the source. Running the same copy again continues each table after the rows already
 there: a table's committed batches are a prefix of the source's rows in key order, so the
@@ -32,10 +37,24 @@ from radpulse.db.reading import read_ahead
 from radpulse.errors import DatabaseError, InputError
 
 STATE_TABLE = "radpulse_copy_state"
-#: tables Alembic owns; never counted as data
-BOOKKEEPING = {"alembic_version", STATE_TABLE}
+#: the indexes and foreign keys set aside while copying, as the statements that make them again
+DEFERRED_TABLE = "radpulse_copy_deferred"
+#: tables Alembic owns, and the copy's bookkeeping; never counted as data
+BOOKKEEPING = {"alembic_version", STATE_TABLE, DEFERRED_TABLE}
 _state = Table(STATE_TABLE, MetaData(), Column("id", Integer, primary_key=True), Column("source", String(2000)),
                Column("started_at", String(40)))
+_deferred = Table(DEFERRED_TABLE, MetaData(), Column("id", Integer, primary_key=True), Column("statement", Text))
+#: the target's plain (not unique, not primary key) indexes and its foreign keys: (re-create, drop)
+_DEFERRABLE = """
+SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %I', ic.relname)
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+WHERE t.relnamespace = current_schema()::regnamespace AND NOT i.indisprimary AND NOT i.indisunique
+  AND t.relname NOT IN ('alembic_version', 'radpulse_copy_state', 'radpulse_copy_deferred')
+UNION ALL
+SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, pg_get_constraintdef(c.oid)),
+       format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname)
+FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+"""
 
 #: called after each committed batch: (table name, rows in the batch)
 Progress = Callable[[str, int], None]
@@ -116,10 +135,27 @@ def prepare_target(target_url: str, source_url: str) -> tuple[Engine, bool]:
     upgrade(engine)
     if not resuming:
         _state.create(engine, checkfirst=True)
+        _deferred.create(engine, checkfirst=True)
         with engine.begin() as conn:
             conn.execute(_state.insert().values(id=1, source=_shown(source_url),
                                                 started_at=dt.datetime.now(dt.UTC).isoformat()))
+            raw = conn.connection.driver_connection  # no parameters: the SQL's % are format()'s
+            statements = raw.execute(_DEFERRABLE).fetchall()
+            # indexes come first in the query, so they are made again before the foreign keys
+            if statements:
+                conn.execute(_deferred.insert(), [{"id": i, "statement": make} for i, (make, _) in enumerate(statements)])
+            for _, drop in statements:
+                raw.execute(drop)
     return engine, resuming
+
+
+def _restore_deferred(target: Engine) -> None:
+    """Make the indexes and foreign keys set aside for the copy again, in one transaction."""
+    with target.begin() as conn:
+        raw = conn.connection.driver_connection
+        for (statement,) in conn.execute(select(_deferred.c.statement).order_by(_deferred.c.id)).all():
+            raw.execute(statement)
+        _deferred.drop(conn)
 
 
 def _readable(table: Table) -> list[Any]:
@@ -224,6 +260,7 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 20_000,
                         progress(table.name, len(rows))
                 copied[table.name] = n
             _fix_sequences(target, order)
+            _restore_deferred(target)
             after_counts = count_rows(target, [t.name for t in order])
             result = [TableCount(t.name, totals[t.name], after_counts[t.name], copied[t.name]) for t in order]
             wrong = [r for r in result if r.source != r.target]

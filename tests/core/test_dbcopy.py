@@ -79,7 +79,35 @@ def frames(url: str) -> dict[str, pd.DataFrame]:
         db.dispose()
 
 
-def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empty_pg):
+def _schema(url: str) -> list[tuple[str, str]]:
+    """Every index and constraint of a PostgreSQL database, by table, with its definition."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(conn.execute(text(
+                "SELECT t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'alembic_version' "
+                "UNION ALL SELECT c.conrelid::regclass::text, c.conname || ' ' || pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace")).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_pg(empty_pg):  # type: ignore[no-untyped-def]
+    """A second empty PostgreSQL database, migrated the ordinary way."""
+    url = empty_pg.rsplit("/", 1)[0] + "/" + empty_pg.rsplit("/", 1)[1] + "_fresh"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+    open_database(url).dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empty_pg, fresh_pg):
     lite = frames(demo_url)  # before the copy: the pseudonym salt it stores is copied too
     result = run("--database-url", demo_url, "db", "copy", "--to", empty_pg, "--batch-size", "500", "--json")
     assert result.exit_code == 0, result.output
@@ -89,7 +117,10 @@ def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empt
     for name in lite:
         pd.testing.assert_frame_equal(lite[name], pg[name], check_categorical=False, obj=name)
     db = open_database(empty_pg)
-    assert dbcopy.STATE_TABLE not in inspect(db.engine).get_table_names()  # finished: bookkeeping gone
+    names = inspect(db.engine).get_table_names()
+    assert dbcopy.STATE_TABLE not in names and dbcopy.DEFERRED_TABLE not in names  # finished: bookkeeping gone
+    schema = _schema(fresh_pg)
+    assert len(schema) > 40 and _schema(empty_pg) == schema  # the indexes and foreign keys set aside are back
     with db.engine.begin() as conn:  # sequences continue after the copied ids
         top = conn.execute(select(func.max(Source.id))).scalar_one()
         new = conn.execute(insert(Source).values(name="x:#new", platform="x", kind="hashtag", value="new",
@@ -137,6 +168,7 @@ def test_an_interrupted_copy_resumes_without_duplicates(demo_url, empty_pg, monk
                              .having(func.count() > 1)).all()
     db.dispose()
     assert dupes == []
+    assert dbcopy.DEFERRED_TABLE not in inspect(create_engine(empty_pg)).get_table_names()
     pg = frames(empty_pg)
     for name in ("posts", "annotations", "edges", "daily"):
         pd.testing.assert_frame_equal(lite[name], pg[name], check_categorical=False, obj=name)
