@@ -1,9 +1,11 @@
 """The researcher's dataset at scale: a year of posts into pandas, Parquet export, copy to PostgreSQL.
 
-    python benchmarks/bench_dataset.py [--posts 1000000] [--db PATH] [--postgres URL] [--keep]
+    python benchmarks/bench_dataset.py [--posts 1000000] [--db PATH] [--postgres URL] [--pg-name NAME] [--keep]
 
 Builds (once; reused when it has the posts asked for) a demo database of N posts in its own SQLite
-file (`radpulse demo --posts N --no-serve --no-analyze`), then in a fresh process each:
+file (`radpulse demo --posts N --no-serve --no-analyze`); `--db PATH` of an existing file uses that
+database as it is (never rebuilt or deleted; the export writes its pseudonym key there when it has
+none, so pass a copy of a shared file). Then in a fresh process each:
 
 1. `radpulse.open(db).posts(since=..., until=...)` over one year: rows, seconds, peak memory
    (targets at 1,000,000 posts: <= 10 s, <= 2 GB);
@@ -11,7 +13,9 @@ file (`radpulse demo --posts N --no-serve --no-analyze`), then in a fresh proces
 3. `radpulse db copy --to <fresh PostgreSQL database>`: rows, seconds, peak memory (target <= 3 min),
    with the per-table counts checked by the command itself.
 
-Peak memory is the process's ru_maxrss (Python, pandas and the libraries included).
+Peak memory is the process's ru_maxrss (Python, pandas and the libraries included). CPU is the
+process's user + system time (all its threads): on a shared machine the wall time grows with the
+load average (printed), the CPU time much less.
 """
 
 from __future__ import annotations
@@ -30,35 +34,35 @@ from pg import DEFAULT_PG, drop_pg, fresh_pg  # noqa: E402
 
 END = "2026-11-27"
 
-YEAR = """
-import resource, sys, time, json
+HEAD = """
+import json, os, resource, sys, time
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+def report(**figures):
+    print(json.dumps({**figures, "seconds": time.perf_counter() - t, "cpu": cpu() - c,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "load": os.getloadavg()[0]}))
+"""
+
+YEAR = HEAD + """
 import radpulse
 ds = radpulse.open(sys.argv[1], max_rows=5_000_000)
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 frame = ds.posts(since="2025-11-28", until="2026-11-28")
-took = time.perf_counter() - t
-print(json.dumps({"rows": len(frame), "seconds": took, "frame_mb": frame.memory_usage(deep=True).sum() / 2**20,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+report(rows=len(frame), frame_mb=frame.memory_usage(deep=True).sum() / 2**20)
 """
 
-PARQUET = """
-import resource, sys, time, json
+PARQUET = HEAD + """
 import radpulse
 ds = radpulse.open(sys.argv[1])
-t = time.perf_counter()
-rows = ds.to_parquet(sys.argv[2])
-took = time.perf_counter() - t
-print(json.dumps({"rows": rows, "seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+t, c = time.perf_counter(), cpu()
+report(rows=ds.to_parquet(sys.argv[2]))
 """
 
-COPY = """
-import json, resource, sys, time
+COPY = HEAD + """
 from radpulse.db.copy import copy_database
-t = time.perf_counter()
+t, c = time.perf_counter(), cpu()
 counts = copy_database(sys.argv[1], sys.argv[2])
-took = time.perf_counter() - t
-print(json.dumps({"rows": sum(c.copied for c in counts), "posts": next(c.copied for c in counts if c.table == "posts"),
-                  "seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+report(rows=sum(x.copied for x in counts), posts=next(x.copied for x in counts if x.table == "posts"))
 """
 
 
@@ -81,7 +85,10 @@ def stored_posts(path: Path) -> int:
             return 0
 
 
-def build(path: Path, posts: int) -> None:
+def build(path: Path, posts: int, given: bool) -> None:
+    if given and path.exists():
+        print(f"demo database {path}: {stored_posts(path):,} posts (as given)")
+        return
     if stored_posts(path) == posts:
         print(f"demo database {path}: {posts:,} posts (reused)")
         return
@@ -104,33 +111,41 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None, help="the demo database (default: in the temp folder)")
     ap.add_argument("--postgres", default=os.environ.get("RADPULSE_TEST_PG_URL", DEFAULT_PG),
                     help="an admin URL of the PostgreSQL server (a fresh database is made there)")
+    ap.add_argument("--pg-name", default=None, help="the PostgreSQL database to create, copy into and drop "
+                    "(default radpulse_bench_copy_PID)")
     ap.add_argument("--keep", action="store_true", help="keep the PostgreSQL copy")
+    ap.add_argument("--only", choices=["year", "parquet", "copy"], action="append",
+                    help="run only these measurements (repeatable)")
     args = ap.parse_args()
     path = args.db or Path(tempfile.gettempdir()) / f"radpulse-bench-dataset-{args.posts}.db"
-    build(path, args.posts)
+    build(path, args.posts, args.db is not None)
     full = args.posts >= 1_000_000
 
-    year = run(YEAR, str(path))
-    print(f"posts() one year   {year['rows']:>10,} rows {year['seconds']:7.1f} s  peak {year['peak_mb']:6.0f} MB "
-          f"(frame {year['frame_mb']:.0f} MB)  targets 10 s, 2048 MB: "
-          f"{verdict(max(year['seconds'] / 10, year['peak_mb'] / 2048), 1, full)}")
+    only = set(args.only or ["year", "parquet", "copy"])
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "posts.parquet"
-        pq = run(PARQUET, str(path), str(out))
-        size = out.stat().st_size / 2**20
-    print(f"to_parquet()       {pq['rows']:>10,} rows {pq['seconds']:7.1f} s  peak {pq['peak_mb']:6.0f} MB "
-          f"(file {size:.0f} MB)  target 30 s: {verdict(pq['seconds'], 30, full)}")
+    def line(label: str, r: dict, extra: str, target: str, ok: str) -> None:
+        print(f"{label:18} {r['rows']:>10,} rows {r['seconds']:7.1f} s  cpu {r['cpu']:6.1f} s  "
+              f"peak {r['peak_mb']:6.0f} MB  load {r['load']:4.1f}  ({extra})  {target}: {ok}")
 
-    name = f"radpulse_bench_copy_{os.getpid()}"
-    target = fresh_pg(args.postgres, name)
-    try:
-        cp = run(COPY, f"sqlite:///{path}", target)
-    finally:
-        if not args.keep:
-            drop_pg(args.postgres, name)
-    print(f"db copy            {cp['rows']:>10,} rows {cp['seconds']:7.1f} s  peak {cp['peak_mb']:6.0f} MB "
-          f"({cp['posts']:,} posts)  target 180 s: {verdict(cp['seconds'], 180, full)}")
+    if "year" in only:
+        year = run(YEAR, str(path))
+        line("posts() one year", year, f"frame {year['frame_mb']:.0f} MB", "targets 10 s, 2048 MB",
+             verdict(max(year["seconds"] / 10, year["peak_mb"] / 2048), 1, full))
+    if "parquet" in only:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "posts.parquet"
+            pq = run(PARQUET, str(path), str(out))
+            size = out.stat().st_size / 2**20
+        line("to_parquet()", pq, f"file {size:.0f} MB", "target 30 s", verdict(pq["seconds"], 30, full))
+    if "copy" in only:
+        name = args.pg_name or f"radpulse_bench_copy_{os.getpid()}"
+        target = fresh_pg(args.postgres, name)
+        try:
+            cp = run(COPY, f"sqlite:///{path}", target)
+        finally:
+            if not args.keep:
+                drop_pg(args.postgres, name)
+        line("db copy", cp, f"{cp['posts']:,} posts", "target 180 s", verdict(cp["seconds"], 180, full))
 
 
 if __name__ == "__main__":

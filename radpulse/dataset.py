@@ -8,10 +8,14 @@
     >>> ds.daily(by=["platform"]); ds.edges(); ds.graph()          # per day; the conversation network
 
 Every method returns a pandas DataFrame with documented dtypes: UTC datetimes
-(`datetime64[ns, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
+(`datetime64[us, UTC]`), categoricals for platforms and labels, nullable integers (`Int64`) for
 counts. Posts come through the read layer (`radpulse.db.queries`): deleted and held posts are
 left out, and rows are de-identified unless `identified=True` (see the README's *Data
 protection*). Held posts are only available identified, with `include_held=True`.
+
+Posts are read a chunk at a time as columns (the next chunk read in a thread while this one is
+converted), de-identified a column at a time (`radpulse.exports.deidentify.scrub_texts`), and
+`posts()` sorts them by (created_at, id) once at the end; `radpulse.api` is a thin layer over this.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func, select
 
@@ -28,7 +33,8 @@ from radpulse.db.models import Annotation, Author, Mention, Post
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
-from radpulse.exports.posts import count_posts, iter_post_frames, pseudonymiser
+from radpulse.db.reading import gc_paused
+from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser
 from radpulse.timewindow import parse_when
 
 #: a `posts()` call over this many rows asks for `iter_posts` or `to_parquet` instead
@@ -41,6 +47,23 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if name in frame.columns:
             frame[name] = frame[name].astype("category")
     return frame
+
+
+def post_filters(
+    *, since: Any = None, until: Any = None, platforms: Sequence[str] = (), sources: Sequence[str] = (),
+    subspecialties: Sequence[str] = (), themes: Sequence[str] = (), sentiments: Sequence[str] = (),
+    languages: Sequence[str] = (), author_types: Sequence[str] = (), include_held: bool = False,
+    include_deleted: bool = False, identified: bool = False,
+) -> PostFilters:
+    """The read layer's filters for these arguments (dates: `7d`, `2026-01-01`, ISO, datetime).
+    Held posts only with `identified`; deleted posts (text purged) only with `include_deleted`."""
+    if include_held and not identified:
+        raise InputError("Held posts are only available identified.",
+                         hint="Pass identified=True as well (for reviewers and approved research only).")
+    return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"),
+                       platforms=platforms, sources=sources, subspecialties=subspecialties, themes=themes,
+                       sentiments=sentiments, languages=languages, author_types=author_types,
+                       include_held=include_held, include_deleted=include_deleted)
 
 
 class Dataset:
@@ -63,23 +86,13 @@ class Dataset:
 
     # -- posts -------------------------------------------------------------------------------
 
-    def filters(
-        self, *, since: Any = None, until: Any = None, platforms: Sequence[str] = (), sources: Sequence[str] = (),
-        subspecialties: Sequence[str] = (), themes: Sequence[str] = (), sentiments: Sequence[str] = (),
-        languages: Sequence[str] = (), author_types: Sequence[str] = (), include_held: bool = False,
-        identified: bool = False,
-    ) -> PostFilters:
-        """The read layer's filters for these arguments (dates: `7d`, `2026-01-01`, ISO, datetime)."""
-        if include_held and not identified:
-            raise InputError("Held posts are only available identified.",
-                             hint="Pass identified=True as well (for reviewers and approved research only).")
-        return PostFilters(start=parse_when(since, name="since"), end=parse_when(until, name="until"),
-                           platforms=platforms, sources=sources, subspecialties=subspecialties, themes=themes,
-                           sentiments=sentiments, languages=languages, author_types=author_types,
-                           include_held=include_held)
+    def filters(self, *, identified: bool = False, **filters: Any) -> PostFilters:
+        """The read layer's filters for these arguments (see `post_filters`)."""
+        return post_filters(identified=identified, **filters)
 
     def iter_posts(self, *, chunksize: int = 50_000, identified: bool = False, **filters: Any) -> Iterator[pd.DataFrame]:
-        """Posts in chunks of at most `chunksize` rows (constant memory on any size)."""
+        """Posts in chunks of at most `chunksize` rows (constant memory on any size), in time order
+        (on SQLite reading most of the table: in the order they were stored)."""
         f = self.filters(identified=identified, **filters)
         for frame in iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=chunksize):
             yield _typed(frame)
@@ -88,19 +101,28 @@ class Dataset:
         return count_posts(self.db, self.filters(**filters))
 
     def posts(self, *, identified: bool = False, **filters: Any) -> pd.DataFrame:
-        """Posts as one DataFrame; refuses more than `max_rows` (use `iter_posts` or `to_parquet`)."""
-        n = count_posts(self.db, self.filters(identified=identified, **filters))
-        if n > self.max_rows:
+        """Posts as one DataFrame ordered by time; refuses more than `max_rows` (use `iter_posts`
+        or `to_parquet`)."""
+        f = self.filters(identified=identified, **filters)
+        # posts in the dates and platforms, held or deleted or not: an upper bound read from the
+        # index alone; the exact count (the held rule per post) only when that bound is too high
+        bound = PostFilters(start=f.start, end=f.end, platforms=f.platforms, include_held=True, include_deleted=True)
+        if count_posts(self.db, bound) > self.max_rows and (n := count_posts(self.db, f)) > self.max_rows:
             raise InputError(
                 f"{n:,} posts match: more than this dataset's max_rows ({self.max_rows:,}) in one DataFrame.",
                 hint="Narrow the filters, stream with iter_posts(chunksize=...), write with to_parquet(path), "
                      "or open with radpulse.open(..., max_rows=N).")
-        frames = list(self.iter_posts(identified=identified, chunksize=100_000, **filters))
-        if not frames:
-            from radpulse.exports.posts import empty_frame
-
-            return _typed(empty_frame(identified))
-        return _typed(pd.concat(frames, ignore_index=True))
+        with gc_paused():
+            frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=50_000,
+                                           order_key=True))
+            frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
+            del frames
+            # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
+            order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
+            frame = frame.drop(columns="_order")
+            if (order != np.arange(len(order))).any():
+                frame = frame.take(order).reset_index(drop=True)
+            return _typed(frame)
 
     def to_parquet(self, path: str | Path, *, identified: bool = False, **filters: Any) -> int:
         """Write the posts to a Parquet file in chunks; returns the rows written."""
@@ -135,11 +157,19 @@ class Dataset:
             frame[name] = pd.to_datetime(frame[name], utc=True)
         return _typed(frame)
 
-    def articles(self) -> pd.DataFrame:
-        """Papers with their identifiers and metadata."""
-        from radpulse.api import articles_frame
+    def iter_articles(self, *, since: Any = None, until: Any = None, chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Articles (first seen in [since, until)) in chunks, as stored (see `articles`)."""
+        from radpulse.dataset_frames import iter_article_frames
 
-        frame = articles_frame(self.db)
+        return iter_article_frames(self.db, since=parse_when(since, name="since"), until=parse_when(until, name="until"),
+                                   chunksize=chunksize)
+
+    def articles(self, *, since: Any = None, until: Any = None) -> pd.DataFrame:
+        """Papers with their identifiers and metadata (first seen in [since, until))."""
+        from radpulse.dataset_frames import ARTICLE_COLUMNS
+
+        frames = list(self.iter_articles(since=since, until=until))
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ARTICLE_COLUMNS)
         frame["published_date"] = pd.to_datetime(frame["published_date"], errors="coerce")
         frame["id"] = frame["id"].astype("Int64")
         return frame

@@ -8,7 +8,8 @@ tests' oracle for the rollups) while some day waits for its refresh. `edge_frame
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import networkx as nx
@@ -16,11 +17,17 @@ import pandas as pd
 from sqlalchemy import Date, and_, cast, func, literal, select
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Author, Post
+from radpulse.db.models import Annotation, Article, Author, Post
 from radpulse.db.queries import PostFilters, engagement, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
+from radpulse.safeurl import safe_http_url
 
 COUNTS = ("posts", "engagement", "likes", "reposts", "replies", "quotes", "score")
+#: the columns of `articles()` and `radpulse export articles`
+ARTICLE_COLUMNS = [
+    "id", "key", "doi", "pmid", "pmcid", "url", "title", "journal", "authors", "published_date",
+    "mesh_terms", "sources", "crossref_status", "synthetic",
+]
 #: the dimensions `daily(by=...)` can split a day by (single-valued per post)
 DAILY_DIMENSIONS = ("platform", "subspecialty", "sentiment", "author_type", "language")
 
@@ -111,6 +118,22 @@ def edge_frame(raw: pd.DataFrame, pseudo: Callable[[str, str, str | None], str |
     frame["kind"] = frame["kind"].astype("category")
     frame["weight"] = frame["weight"].astype("int64")
     return frame
+
+
+def iter_article_frames(db: Database, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
+                        chunksize: int = 50_000) -> Iterator[pd.DataFrame]:
+    """Articles (first seen in [since, until)) as DataFrames of at most `chunksize` rows; links
+    stored before only http(s) was kept pass `safe_http_url` again."""
+    q = select(*[getattr(Article, c) for c in ARTICLE_COLUMNS]).order_by(Article.id)
+    if since is not None:
+        q = q.where(Article.first_seen_at >= since)
+    if until is not None:
+        q = q.where(Article.first_seen_at < until)
+    with db.engine.connect().execution_options(yield_per=chunksize, stream_results=True) as conn:
+        for part in conn.execute(q).partitions(chunksize):
+            frame = pd.DataFrame.from_records([tuple(r) for r in part], columns=ARTICLE_COLUMNS)
+            frame["url"] = frame["url"].map(safe_http_url)
+            yield frame
 
 
 def graph_of(edges: pd.DataFrame) -> nx.DiGraph:

@@ -45,7 +45,7 @@ def export() -> None:
 @click.pass_obj
 def export_posts(app, fmt, out, since, until, platforms, sources, identified, include_deleted) -> None:  # type: ignore[no-untyped-def]
     """Export posts with their engagement metrics."""
-    from radpulse.api import post_filters
+    from radpulse.dataset import post_filters
     from radpulse.exports.posts import count_posts, iter_post_frames
     from radpulse.timewindow import parse_window
 
@@ -64,11 +64,11 @@ def export_posts(app, fmt, out, since, until, platforms, sources, identified, in
 @click.pass_obj
 def export_articles(app, fmt, out, since, until) -> None:  # type: ignore[no-untyped-def]
     """Export articles (first seen in the date range)."""
-    from radpulse.api import iter_articles
+    from radpulse.dataset_frames import iter_article_frames
     from radpulse.timewindow import parse_window
 
     since, until = parse_window(since, until)
-    n = _write(iter_articles(app.db(), since=since, until=until), fmt, out)
+    n = _write(iter_article_frames(app.db(), since=since, until=until), fmt, out)
     if out:
         click.echo(f"Wrote {n} articles to {Path(out)}", err=True)
 

@@ -64,6 +64,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
+class AsStored(TypeDecorator[object]):
+    """A column read back exactly as the driver returns it (SQLite's UTC time text, its 0/1 for
+    booleans), for readers that convert whole columns at once or pass values on (`db copy`)."""
+
+    impl = String
+    cache_ok = True
+
+
+AS_STORED = AsStored()
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
+import numpy as np
+import orjson
 import pandas as pd
-from sqlalchemy import and_, func, select
+import pyarrow as pa
+from sqlalchemy import Text, and_, cast, func, literal, select, type_coerce
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Author, Meta, Post
+from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import stream_posts
+from radpulse.db.reading import gc_paused, read_ahead
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
-from radpulse.exports.deidentify import Pseudonymiser, scrub_community, scrub_links, scrub_text
-from radpulse.safeurl import safe_http_url, safe_http_urls
+from radpulse.exports.deidentify import Pseudonymiser, link_lists, scrub_community, scrub_texts
+from radpulse.safeurl import safe_http_url
 
 P, A, N = Post.__table__.c, Author.__table__.c, Annotation.__table__.c
 
@@ -35,13 +39,36 @@ IDENTIFIED_COLUMNS = [
 ]
 COUNTS = ["reply_count", "like_count", "repost_count", "quote_count", "view_count", "score", "engagement"]
 
-_COLUMNS = [
-    P.id, P.platform, P.external_id, P.url, P.author_external_id, A.handle.label("author_handle"),
-    A.author_type, P.created_at, P.text, P.title, P.language, P.community, P.reply_count, P.like_count,
-    P.repost_count, P.quote_count, P.view_count, P.score, engagement(P).label("engagement"), P.has_media,
-    P.in_reply_to_id, P.quoted_id, P.reposted_id, P.hashtags, P.links, P.mentions, N.subspecialty, N.themes,
-    N.sentiment, P.is_deleted, P.synthetic,
-]
+_BOOLS = ("has_media", "is_deleted", "synthetic")
+_LISTS = ("hashtags", "links", "mentions", "themes")
+
+
+def _read(column, name: str):  # type: ignore[no-untyped-def]
+    """`column` read as the driver gives it (no per-value conversion in Python): JSON as its text,
+    booleans as stored, times as stored; whole columns are converted at once in `_frame`."""
+    if name in _LISTS:  # NULL as JSON's null: the column's values join into one array unchanged
+        return func.coalesce(cast(column, Text), literal("null")).label(name)
+    if name in _BOOLS or name == "created_at":
+        return type_coerce(column, AS_STORED).label(name)
+    return column.label(name)
+
+
+_SOURCES = {
+    "id": P.id, "platform": P.platform, "external_id": P.external_id, "url": P.url,
+    "author_external_id": P.author_external_id, "author_handle": A.handle, "author_type": A.author_type,
+    "created_at": P.created_at, "text": P.text, "title": P.title, "language": P.language, "community": P.community,
+    "reply_count": P.reply_count, "like_count": P.like_count, "repost_count": P.repost_count,
+    "quote_count": P.quote_count, "view_count": P.view_count, "score": P.score, "engagement": engagement(P),
+    "has_media": P.has_media, "in_reply_to_id": P.in_reply_to_id, "quoted_id": P.quoted_id,
+    "reposted_id": P.reposted_id, "hashtags": P.hashtags, "links": P.links, "mentions": P.mentions,
+    "subspecialty": N.subspecialty, "themes": N.themes, "sentiment": N.sentiment, "is_deleted": P.is_deleted,
+    "synthetic": P.synthetic,
+}
+#: what each kind of export reads (a de-identified one never reads post URLs)
+_READ = {
+    True: [n for n in _SOURCES if n not in ("id", "url")],
+    False: [n for n in _SOURCES if n != "mentions"],
+}
 _FROM = (Post.__table__
          .outerjoin(Author.__table__, and_(A.platform == P.platform, A.external_id == P.author_external_id))
          .outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME)))
@@ -61,50 +88,118 @@ def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
 
 def empty_frame(identified: bool = False) -> pd.DataFrame:
     """A frame with no posts and the export's columns and dtypes."""
-    return _frame([], IDENTIFIED_COLUMNS if identified else DEIDENTIFIED_COLUMNS)
-
-
-def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
-    for name in COUNTS:
-        frame[name] = frame[name].astype("Int64")
-    return frame
+    return _frame({n: [] for n in _READ[not identified]}, None if identified else Pseudonymiser(b""))
 
 
 def iter_post_frames(
-    db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 5_000,
+    db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
+    order_key: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 
-    A de-identified export never includes held posts, whatever `f` says.
+    A de-identified export never includes held posts, whatever `f` says. `order_key` adds an
+    `_order` column (the database's row id, to sort by after created_at; never for a file). Chunks
+    come in the order of `stream_posts`. Each chunk is read as
+    columns and converted a column at a time (`_frame`); de-identification works on whole
+    columns too (`radpulse.exports.deidentify.scrub_texts`, `link_lists`, `Pseudonymiser.many`).
     """
     if deidentify and f.include_held:
         f = PostFilters(**{**f.__dict__, "include_held": False})
     pseudo = pseudonymiser(db, key) if deidentify else None
-    columns = DEIDENTIFIED_COLUMNS if deidentify else IDENTIFIED_COLUMNS
-    for chunk in stream_posts(db, f, _COLUMNS, chunksize=chunksize, from_obj=_FROM):
-        records = [_deidentified(r, pseudo) if pseudo is not None else _identified(r) for r in chunk]
-        yield _frame(records, columns)
+    names = _READ[deidentify]
+    columns = [_read(_SOURCES[n], n) for n in names]
+    for chunk in read_ahead(stream_posts(db, f, columns, chunksize=chunksize, from_obj=_FROM)):
+        with gc_paused():
+            frame = _frame(dict(zip(names, zip(*chunk))), pseudo)
+            if order_key:
+                frame["_order"] = np.fromiter((row._id for row in chunk), dtype=np.int64, count=len(chunk))
+        del chunk
+        yield frame
 
 
-def _identified(r) -> tuple:  # type: ignore[no-untyped-def]
-    return (r.id, r.external_id, safe_http_url(r.url), r.platform, r.author_external_id, r.author_handle, r.author_type,
-            r.created_at, r.text, r.title, r.language, r.community, r.reply_count, r.like_count, r.repost_count,
-            r.quote_count, r.view_count, r.score, r.engagement, r.has_media, r.in_reply_to_id, r.quoted_id,
-            r.reposted_id, list(r.hashtags or []), safe_http_urls(r.links), r.subspecialty, list(r.themes or []),
-            r.sentiment, r.is_deleted, r.synthetic)
+def _json_lists(values: Sequence[str | None]) -> list[list]:
+    """JSON arrays stored as text ("null" for NULL), parsed in one call per column (null and
+    anything but an array: [])."""
+    parsed = None
+    if values:
+        try:
+            parsed = orjson.loads("[" + ",".join(values) + "]")
+        except (orjson.JSONDecodeError, TypeError):
+            parsed = None
+        if parsed is None or len(parsed) != len(values):  # a malformed value: each on its own
+            parsed = [None if v is None else orjson.loads(v) for v in values]
+    return [v if isinstance(v, list) else [] for v in (parsed or [])]
 
 
-def _deidentified(r, pseudo: Pseudonymiser) -> tuple:  # type: ignore[no-untyped-def]
-    handles = [h for h in [r.author_handle, *(r.mentions or [])] if isinstance(h, str)]
-    return (pseudo("p", r.platform, r.external_id), r.platform, pseudo("a", r.platform, r.author_external_id),
-            r.author_type, r.created_at, scrub_text(r.text, handles), scrub_text(r.title, handles), r.language,
-            scrub_community(r.community), r.reply_count, r.like_count, r.repost_count, r.quote_count,
-            r.view_count, r.score, r.engagement, r.has_media, pseudo("p", r.platform, r.in_reply_to_id),
-            pseudo("p", r.platform, r.quoted_id), pseudo("p", r.platform, r.reposted_id),
-            list(r.hashtags or []), scrub_links(safe_http_urls(r.links)), r.subspecialty, list(r.themes or []), r.sentiment,
-            r.is_deleted, r.synthetic)
+def _times(values: Sequence[object]) -> pd.Series:
+    """UTC times from SQLite's text or PostgreSQL's datetimes, as `datetime64[us, UTC]`."""
+    series = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return series.astype("datetime64[us, UTC]")
+
+
+#: this pandas' default string dtype (pandas 3: Arrow-backed "str"; pandas 2: object)
+_STR = pd.Series([""]).dtype
+
+
+def _strings(values: Sequence[object]) -> object:
+    """A text column: straight to Arrow when pandas keeps text there (much faster than letting
+    pandas check each value), else as given (a value that is not text: pandas decides)."""
+    if isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow":
+        try:
+            return pd.array(pa.array(values, type=pa.large_string()), dtype=_STR)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    return values
+
+
+def _bools(values: Sequence[object]) -> object:
+    array = pd.array(list(values), dtype="boolean")
+    return array if array.isna().any() else array.to_numpy(dtype=bool)
+
+
+def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame:
+    """A chunk's columns as the export's frame: typed, and de-identified when `pseudo` is given."""
+    out: dict[str, object] = {}
+    lists = {n: _json_lists(c[n]) for n in _LISTS if n in c}
+    platforms = c["platform"]
+    if pseudo is None:
+        out.update(id=pd.array(c["id"], dtype="int64"), external_id=c["external_id"],
+                   url=[safe_http_url(u) for u in c["url"]], platform=platforms,
+                   author_external_id=c["author_external_id"], author_handle=c["author_handle"])
+    else:
+        out.update(post=pseudo.many("p", platforms, c["external_id"]), platform=platforms,
+                   author=pseudo.many("a", platforms, c["author_external_id"], repeated=True))
+    out["author_type"] = c["author_type"]
+    out["created_at"] = _times(c["created_at"]).array
+    if pseudo is None:
+        out.update(text=c["text"], title=c["title"], language=c["language"], community=c["community"])
+    else:
+        handles = [[h, *m] if h is not None else m for h, m in zip(c["author_handle"], lists["mentions"])]
+        communities: dict[str | None, str | None] = {}
+        out.update(text=scrub_texts(c["text"], handles), title=scrub_texts(c["title"], handles),
+                   language=c["language"],
+                   community=[communities[v] if v in communities else communities.setdefault(v, scrub_community(v))
+                              for v in c["community"]])
+    for name in COUNTS:
+        out[name] = pd.array(c[name], dtype="Int64")
+    out["has_media"] = _bools(c["has_media"])
+    if pseudo is None:
+        out.update(in_reply_to_id=c["in_reply_to_id"], quoted_id=c["quoted_id"], reposted_id=c["reposted_id"])
+    else:
+        out.update(in_reply_to=pseudo.many("p", platforms, c["in_reply_to_id"]),
+                   quoted=pseudo.many("p", platforms, c["quoted_id"]),
+                   reposted=pseudo.many("p", platforms, c["reposted_id"]))
+    out.update(hashtags=lists["hashtags"], links=link_lists(lists["links"], deidentify=pseudo is not None),
+               subspecialty=c["subspecialty"], themes=lists["themes"], sentiment=c["sentiment"],
+               is_deleted=_bools(c["is_deleted"]), synthetic=_bools(c["synthetic"]))
+    columns = DEIDENTIFIED_COLUMNS if pseudo is not None else IDENTIFIED_COLUMNS
+    for name in columns:
+        if isinstance(out[name], list | tuple) and name not in _LISTS:
+            out[name] = _strings(out[name])  # type: ignore[arg-type]
+    frame = pd.DataFrame(out, columns=columns)
+    for name in ("hashtags", "links", "themes"):
+        frame[name] = frame[name].astype(object)
+    return frame
 
 
 def count_posts(db: Database, f: PostFilters) -> int:

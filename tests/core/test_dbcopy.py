@@ -79,7 +79,35 @@ def frames(url: str) -> dict[str, pd.DataFrame]:
         db.dispose()
 
 
-def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empty_pg):
+def _schema(url: str) -> list[tuple[str, str]]:
+    """Every index and constraint of a PostgreSQL database, by table, with its definition."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(conn.execute(text(
+                "SELECT t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'alembic_version' "
+                "UNION ALL SELECT c.conrelid::regclass::text, c.conname || ' ' || pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace")).all())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_pg(empty_pg):  # type: ignore[no-untyped-def]
+    """A second empty PostgreSQL database, migrated the ordinary way."""
+    url = empty_pg.rsplit("/", 1)[0] + "/" + empty_pg.rsplit("/", 1)[1] + "_fresh"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+    open_database(url).dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empty_pg, fresh_pg):
     lite = frames(demo_url)  # before the copy: the pseudonym salt it stores is copied too
     result = run("--database-url", demo_url, "db", "copy", "--to", empty_pg, "--batch-size", "500", "--json")
     assert result.exit_code == 0, result.output
@@ -89,7 +117,10 @@ def test_copy_gives_identical_query_results_and_working_sequences(demo_url, empt
     for name in lite:
         pd.testing.assert_frame_equal(lite[name], pg[name], check_categorical=False, obj=name)
     db = open_database(empty_pg)
-    assert dbcopy.STATE_TABLE not in inspect(db.engine).get_table_names()  # finished: bookkeeping gone
+    names = inspect(db.engine).get_table_names()
+    assert dbcopy.STATE_TABLE not in names and dbcopy.DEFERRED_TABLE not in names  # finished: bookkeeping gone
+    schema = _schema(fresh_pg)
+    assert len(schema) > 40 and _schema(empty_pg) == schema  # the indexes and foreign keys set aside are back
     with db.engine.begin() as conn:  # sequences continue after the copied ids
         top = conn.execute(select(func.max(Source.id))).scalar_one()
         new = conn.execute(insert(Source).values(name="x:#new", platform="x", kind="hashtag", value="new",
@@ -137,9 +168,44 @@ def test_an_interrupted_copy_resumes_without_duplicates(demo_url, empty_pg, monk
                              .having(func.count() > 1)).all()
     db.dispose()
     assert dupes == []
+    assert dbcopy.DEFERRED_TABLE not in inspect(create_engine(empty_pg)).get_table_names()
     pg = frames(empty_pg)
     for name in ("posts", "annotations", "edges", "daily"):
         pd.testing.assert_frame_equal(lite[name], pg[name], check_categorical=False, obj=name)
+
+
+def test_a_copy_interrupted_in_a_table_keyed_by_day_and_text_resumes_after_its_last_row(demo_url, empty_pg,
+                                                                                           monkeypatch):
+    """Keys are read and compared as the source stores them (SQLite's date text): a resumed copy
+    of a composite (day, platform, hashtag) key continues exactly after the last committed row."""
+    real_write, written = dbcopy._write, []
+
+    def failing_write(target, table, rows):  # type: ignore[no-untyped-def]
+        if table.name == "rollup_hashtag_daily" and written:
+            raise ConnectionError("server closed the connection")
+        real_write(target, table, rows)
+        if table.name == "rollup_hashtag_daily":
+            written.append(len(rows))
+
+    monkeypatch.setattr(dbcopy, "_write", failing_write)
+    with pytest.raises(ConnectionError):
+        dbcopy.copy_database(demo_url, empty_pg, batch_size=40)
+    monkeypatch.setattr(dbcopy, "_write", real_write)
+    counts = {c.table: c for c in dbcopy.copy_database(demo_url, empty_pg, batch_size=40)}
+    tags = counts["rollup_hashtag_daily"]
+    assert written == [40] and tags.source > 80
+    assert tags.copied == tags.source - 40 and tags.target == tags.source
+    assert counts["posts"].copied == 0 and all(c.source == c.target for c in counts.values())
+    source, target = open_database(demo_url), open_database(empty_pg)
+    query = text("SELECT day, platform, hashtag, posts FROM rollup_hashtag_daily ORDER BY day, platform, hashtag")
+    try:
+        with source.engine.connect() as a, target.engine.connect() as b:
+            lite = [(str(d)[:10], p, h, n) for d, p, h, n in a.execute(query)]
+            pg = [(str(d)[:10], p, h, n) for d, p, h, n in b.execute(query)]
+    finally:
+        source.dispose()
+        target.dispose()
+    assert lite == pg
 
 
 def test_copy_refuses_a_target_that_is_not_postgresql(demo_url, tmp_path):

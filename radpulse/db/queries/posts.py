@@ -1,9 +1,9 @@
 """Pages and streams of public posts.
 
 Streams run in constant memory on both databases and never go through the ORM identity map:
-PostgreSQL reads through a server-side cursor; SQLite pages by key (`(created_at, id) > last`)
-on the `ix_posts_created_at` index, one short read transaction per page, so a long export never
-holds the database's write lock.
+PostgreSQL reads through a server-side cursor; SQLite pages by key (`(created_at, id) > last`
+on the `ix_posts_created_at` index, or `id > last` when most of the table is read), one short
+read transaction per page, so a long export never holds the database's write lock.
 """
 
 from __future__ import annotations
@@ -11,37 +11,52 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, literal, select, tuple_
+from sqlalchemy import Row, func, literal, select, tuple_, type_coerce
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Post
+from radpulse.db.models import AS_STORED, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 
 P = Post.__table__.c
 
 
+#: on SQLite, a read selecting more than this share of the posts goes in storage order
+STORAGE_ORDER_SHARE = 1 / 16
+
+
 def stream_posts(
     db: Database, f: PostFilters, columns: Sequence[Any], *, chunksize: int = 10_000, from_obj: Any = None,
 ) -> Iterator[list[Row]]:
     """Chunks of rows of `columns` (Core columns of `posts`, or expressions over them and over the
-    tables joined in `from_obj`) for the posts `f` selects, ordered by (created_at, id). Each row
-    also carries `_created_at` and `_id`."""
-    keys = [P.created_at.label("_created_at"), P.id.label("_id")]
+    tables joined in `from_obj`) for the posts `f` selects. Each row also carries `_created_at`
+    (as stored) and `_id`.
+
+    Chunks come ordered by (created_at, id), except on SQLite when the posts selected are a large
+    share of the table (`storage_order`): then by id, which reads the table's pages in order
+    instead of one random page per post (for a year of a million posts, several times faster).
+    """
+    keys = [type_coerce(P.created_at, AS_STORED).label("_created_at"), P.id.label("_id")]
     source = from_obj if from_obj is not None else Post.__table__
-    base = select(*columns, *keys).select_from(source).where(public_where(f, P))
     if db.dialect == "postgresql":
+        base = select(*columns, *keys).select_from(source).where(public_where(f, P))
         with db.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(
                 base.order_by(P.created_at, P.id))
             for part in result.partitions(chunksize):
                 yield list(part)
         return
+    if storage_order(db, f):
+        yield from _by_id(db, select(*columns, *keys).select_from(source).where(public_where(f, _ByRowid())),
+                          chunksize)
+        return
+    base = select(*columns, *keys).select_from(source).where(public_where(f, P))
     last: tuple[Any, Any] | None = None
     while True:
         q = base
         if last is not None:
-            q = q.where(tuple_(P.created_at, P.id) > tuple_(literal(last[0], P.created_at.type), literal(last[1], P.id.type)))
+            # the stored text of the last time, compared as SQLite compares the column (as text)
+            q = q.where(tuple_(P.created_at, P.id) > tuple_(literal(last[0], AS_STORED), literal(last[1], P.id.type)))
         with db.engine.connect() as conn:
             rows = conn.execute(q.order_by(P.created_at, P.id).limit(chunksize)).all()
         if not rows:
@@ -50,6 +65,48 @@ def stream_posts(
         if len(rows) < chunksize:
             return
         last = (rows[-1]._created_at, rows[-1]._id)
+
+
+def storage_order(db: Database, f: PostFilters) -> bool:
+    """True when `stream_posts` reads SQLite in id order: the posts in `f`'s dates and platforms
+    (counted on their index alone) are more than `STORAGE_ORDER_SHARE` of all posts."""
+    if db.dialect != "sqlite":
+        return False
+    window = [c for c in (P.created_at >= f.start if f.start else None, P.created_at < f.end if f.end else None,
+                          P.platform.in_(f.platforms) if f.platforms else None) if c is not None]
+    with db.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(Post.__table__)).scalar_one()
+        if not window:
+            return True
+        within = conn.execute(select(func.count()).select_from(Post.__table__).where(*window)).scalar_one()
+    return within > total * STORAGE_ORDER_SHARE
+
+
+class _ByRowid:
+    """`posts`' columns for `public_where`, those SQLite has indexes on wrapped in likely() (which
+    returns its argument) so that its planner keeps to the rowid range instead of an index."""
+
+    _WRAPPED = frozenset({"created_at", "platform", "language"})
+
+    def __getattr__(self, name: str) -> Any:
+        column = getattr(P, name)
+        return func.likely(column, type_=column.type) if name in self._WRAPPED else column
+
+
+def _by_id(db: Database, base: Any, chunksize: int) -> Iterator[list[Row]]:
+    """Keyset pages by id over the ids there were when the read began."""
+    with db.engine.connect() as conn:
+        low, high = conn.execute(select(func.min(P.id), func.max(P.id))).one()
+    if low is None:
+        return
+    last = low - 1
+    while last < high:
+        with db.engine.connect() as conn:
+            rows = conn.execute(base.where(P.id > last, P.id <= high).order_by(P.id).limit(chunksize)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1]._id
 
 
 def post_page(
