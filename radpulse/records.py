@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from radpulse import safetext
 from radpulse.identifiers import article_key
-from radpulse.safetext import check_length, plain_text, plain_texts
+from radpulse.safetext import check_length, is_plain, plain_text, plain_texts
 from radpulse.safeurl import safe_http_url, safe_http_urls
 
 JSON = dict[str, Any]
@@ -35,11 +36,92 @@ _DROP_CHARS = {"language": 16, "issn": 20}
 _MAX_KEY_URL = 590
 
 
-def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) -> None:
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The fields `_make_inert` checks on one record type, with what it needs to check them fast."""
+
+    text: tuple[str, ...]  # short text fields (capped by their column or [limits] max_field_chars)
+    lists: tuple[str, ...]  # lists of text (capped at [limits] max_list_items)
+    long: str | None = None  # the long text field (capped at [limits] max_text_chars)
+
+    @property
+    def caps(self) -> tuple[int | None, ...]:
+        """Each text field's own cap (None: [limits] max_field_chars)."""
+        return tuple(_COLUMN_CHARS.get(name) for name in self.text)
+
+
+_POST_FIELDS = _Fields(_POST_TEXT, ("hashtags", "mentions"), "text")
+_AUTHOR_FIELDS = _Fields(_AUTHOR_TEXT, ())
+_ARTICLE_FIELDS = _Fields(_ARTICLE_TEXT, ("authors", "mesh_terms"), "abstract")
+#: per record type: a getter of all its text fields at once, their caps, the smallest of the
+#: caps, and the optional fields that are dropped when too long
+_FAST = {
+    spec: (attrgetter(*spec.text), spec.caps, min(c for c in spec.caps if c is not None),
+           tuple((name, _DROP_CHARS[name]) for name in spec.text if name in _DROP_CHARS))
+    for spec in (_POST_FIELDS, _AUTHOR_FIELDS, _ARTICLE_FIELDS)
+}
+
+
+def _make_inert(record: Any, spec: _Fields) -> None:
     """Control characters out of every text field of `record`, `url` kept only when http(s),
-    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field)."""
+    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field).
+
+    Most records from the internet have nothing to change or refuse: `_already_inert` tells so
+    with a few C-level scans, and only the others take the field-by-field `_make_inert_detailed`
+    (both give the same record: tests/core/test_safe_fast_paths.py)."""
+    if not _already_inert(record, spec):
+        _make_inert_detailed(record, spec)
+    if record.url is not None:
+        record.url = safe_http_url(plain_text(record.url))
+    raw = record.raw
+    if type(raw) is bytes and len(raw) > safetext.LIMITS.max_record_bytes:
+        limit = safetext.LIMITS.max_record_bytes
+        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limit:,} "
+                         "(raise [limits] max_record_bytes in the config to keep such records)")
+
+
+def _already_inert(record: Any, spec: _Fields) -> bool:
+    """Whether `_make_inert_detailed` would leave every text and list field of `record` as it
+    is and refuse none: all text fields exact `str`, items of the lists non-empty text, nothing
+    over its cap, no character `plain_text` removes, no optional field too long to keep."""
     limits = safetext.LIMITS
-    for name in fields:
+    get, caps, smallest, drop = _FAST[spec]
+    values = get(record)
+    present = [v for v in values if v]
+    if any(type(v) is not str for v in present):
+        return False
+    if spec.long is not None and (long := getattr(record, spec.long)):
+        if type(long) is not str or len(long) > limits.max_text_chars or not is_plain(long):
+            return False
+    parts = present
+    for name in spec.lists:
+        items = getattr(record, name)
+        if items:
+            if type(items) is not list or len(items) > limits.max_list_items or not all(items):
+                return False
+            parts = parts + items
+    try:
+        joined = " ".join(parts)  # non-text list items: TypeError
+    except TypeError:
+        return False
+    if not is_plain(joined):
+        return False
+    if len(joined) > min(smallest, limits.max_field_chars):  # then some field may be over its cap
+        for value, cap in zip(values, caps):
+            if value and len(value) > (cap or limits.max_field_chars):
+                return False
+    return not any((value := getattr(record, name)) and len(value) > cap for name, cap in drop)
+
+
+def _make_inert_detailed(record: Any, spec: _Fields) -> None:
+    """`_make_inert`'s text and list fields, field by field: each field's type and length
+    checked (TypeError or ValueError naming it), control characters removed, optional fields too
+    long for their column dropped, empty list items dropped."""
+    limits = safetext.LIMITS
+    if spec.long is not None and (long := getattr(record, spec.long)):
+        check_length(spec.long, long, limits.max_text_chars)
+        setattr(record, spec.long, plain_text(long))
+    for name in spec.text:
         value = getattr(record, name)
         if value:
             if type(value) is not str:
@@ -47,17 +129,11 @@ def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) ->
             check_length(name, value, _COLUMN_CHARS.get(name, limits.max_field_chars))
             value = plain_text(value)
             setattr(record, name, None if len(value) > _DROP_CHARS.get(name, len(value)) else value)
-    for name in lists:
+    for name in spec.lists:
         value = getattr(record, name)
         if value:
             check_length(name, value, limits.max_list_items)
             setattr(record, name, plain_texts(value))
-    if record.url is not None:
-        record.url = safe_http_url(plain_text(record.url))
-    raw = record.raw
-    if type(raw) is bytes and len(raw) > limits.max_record_bytes:
-        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limits.max_record_bytes:,} "
-                         "(raise [limits] max_record_bytes in the config to keep such records)")
 
 
 def utcnow() -> dt.datetime:
@@ -105,7 +181,7 @@ class AuthorRecord:
     raw: JSON | None = None
 
     def __post_init__(self) -> None:
-        _make_inert(self, _AUTHOR_TEXT, ())
+        _make_inert(self, _AUTHOR_FIELDS)
 
 
 @dataclass(slots=True)
@@ -152,10 +228,7 @@ class PostRecord:
     provenance: JSON | None = None
 
     def __post_init__(self) -> None:
-        if self.text:
-            check_length("text", self.text, safetext.LIMITS.max_text_chars)
-            self.text = plain_text(self.text)
-        _make_inert(self, _POST_TEXT, ("hashtags", "mentions"))
+        _make_inert(self, _POST_FIELDS)
         if self.links:
             self.links = safe_http_urls(plain_texts(self.links))
 
@@ -182,10 +255,7 @@ class ArticleRecord:
     provenance: JSON | None = None
 
     def __post_init__(self) -> None:
-        if self.abstract:
-            check_length("abstract", self.abstract, safetext.LIMITS.max_text_chars)
-            self.abstract = plain_text(self.abstract)
-        _make_inert(self, _ARTICLE_TEXT, ("authors", "mesh_terms"))
+        _make_inert(self, _ARTICLE_FIELDS)
         if self.url and not (self.doi or self.pmid) and len(self.url) > _MAX_KEY_URL:
             raise ValueError(f"the article has no DOI or PMID and its URL is {len(self.url):,} characters, "
                              f"over the {_MAX_KEY_URL} radpulse can key an article on")
