@@ -17,7 +17,7 @@ from typing import Any
 from radpulse import safetext
 from radpulse.identifiers import article_key
 from radpulse.safetext import check_length, is_plain, plain_text, plain_texts
-from radpulse.safeurl import safe_http_url, safe_http_urls
+from radpulse.safeurl import is_plain_http_url, safe_http_url, safe_http_urls
 
 JSON = dict[str, Any]
 
@@ -36,30 +36,26 @@ _DROP_CHARS = {"language": 16, "issn": 20}
 _MAX_KEY_URL = 590
 
 
-@dataclass(frozen=True, slots=True)
 class _Fields:
     """The fields `_make_inert` checks on one record type, with what it needs to check them fast."""
 
-    text: tuple[str, ...]  # short text fields (capped by their column or [limits] max_field_chars)
-    lists: tuple[str, ...]  # lists of text (capped at [limits] max_list_items)
-    long: str | None = None  # the long text field (capped at [limits] max_text_chars)
+    __slots__ = ("text", "lists", "long", "get", "caps", "smallest", "drop")
 
-    @property
-    def caps(self) -> tuple[int | None, ...]:
-        """Each text field's own cap (None: [limits] max_field_chars)."""
-        return tuple(_COLUMN_CHARS.get(name) for name in self.text)
+    def __init__(self, text: tuple[str, ...], lists: tuple[str, ...], long: str | None = None) -> None:
+        self.text = text  # short text fields (capped by their column or [limits] max_field_chars)
+        self.lists = lists  # lists of text (capped at [limits] max_list_items)
+        self.long = long  # the long text field (capped at [limits] max_text_chars)
+        self.get = attrgetter(*text)  # all the text fields at once
+        #: each text field's own cap (None: [limits] max_field_chars), and the smallest of them
+        self.caps = tuple(_COLUMN_CHARS.get(name) for name in text)
+        self.smallest = min(c for c in self.caps if c is not None)
+        #: the optional fields that are dropped when too long, with their caps
+        self.drop = tuple((name, _DROP_CHARS[name]) for name in text if name in _DROP_CHARS)
 
 
 _POST_FIELDS = _Fields(_POST_TEXT, ("hashtags", "mentions"), "text")
 _AUTHOR_FIELDS = _Fields(_AUTHOR_TEXT, ())
 _ARTICLE_FIELDS = _Fields(_ARTICLE_TEXT, ("authors", "mesh_terms"), "abstract")
-#: per record type: a getter of all its text fields at once, their caps, the smallest of the
-#: caps, and the optional fields that are dropped when too long
-_FAST = {
-    spec: (attrgetter(*spec.text), spec.caps, min(c for c in spec.caps if c is not None),
-           tuple((name, _DROP_CHARS[name]) for name in spec.text if name in _DROP_CHARS))
-    for spec in (_POST_FIELDS, _AUTHOR_FIELDS, _ARTICLE_FIELDS)
-}
 
 
 def _make_inert(record: Any, spec: _Fields) -> None:
@@ -71,8 +67,9 @@ def _make_inert(record: Any, spec: _Fields) -> None:
     (both give the same record: tests/core/test_safe_fast_paths.py)."""
     if not _already_inert(record, spec):
         _make_inert_detailed(record, spec)
-    if record.url is not None:
-        record.url = safe_http_url(plain_text(record.url))
+    url = record.url
+    if url is not None and not (type(url) is str and is_plain_http_url(url)):
+        record.url = safe_http_url(plain_text(url))
     raw = record.raw
     if type(raw) is bytes and len(raw) > safetext.LIMITS.max_record_bytes:
         limit = safetext.LIMITS.max_record_bytes
@@ -85,32 +82,47 @@ def _already_inert(record: Any, spec: _Fields) -> bool:
     is and refuse none: all text fields exact `str`, items of the lists non-empty text, nothing
     over its cap, no character `plain_text` removes, no optional field too long to keep."""
     limits = safetext.LIMITS
-    get, caps, smallest, drop = _FAST[spec]
-    values = get(record)
-    present = [v for v in values if v]
-    if any(type(v) is not str for v in present):
-        return False
+    values = spec.get(record)
+    parts = []
+    for value in values:
+        if value:
+            if type(value) is not str:
+                return False
+            parts.append(value)
     if spec.long is not None and (long := getattr(record, spec.long)):
         if type(long) is not str or len(long) > limits.max_text_chars or not is_plain(long):
             return False
-    parts = present
     for name in spec.lists:
         items = getattr(record, name)
         if items:
             if type(items) is not list or len(items) > limits.max_list_items or not all(items):
                 return False
-            parts = parts + items
+            parts += items
     try:
-        joined = " ".join(parts)  # non-text list items: TypeError
+        joined = " ".join(parts)  # list items that are not text: TypeError
     except TypeError:
         return False
     if not is_plain(joined):
         return False
-    if len(joined) > min(smallest, limits.max_field_chars):  # then some field may be over its cap
-        for value, cap in zip(values, caps):
+    if len(joined) > spec.smallest or len(joined) > limits.max_field_chars:  # some field may be over its cap
+        for value, cap in zip(values, spec.caps):
             if value and len(value) > (cap or limits.max_field_chars):
                 return False
-    return not any((value := getattr(record, name)) and len(value) > cap for name, cap in drop)
+    for name, cap in spec.drop:
+        value = getattr(record, name)
+        if value and len(value) > cap:
+            return False
+    return True
+
+
+def _plain_links(links: Any) -> bool:
+    """Whether `links` is a list that `safe_http_urls(plain_texts(links))` gives back unchanged."""
+    if type(links) is not list:
+        return False
+    for link in links:
+        if type(link) is not str or not is_plain_http_url(link):
+            return False
+    return True
 
 
 def _make_inert_detailed(record: Any, spec: _Fields) -> None:
@@ -196,7 +208,7 @@ class PostRecord:
     then purges its text and raw payload and never restores them. `raw` (here and in
     AuthorRecord) is the payload: a JSON value, or the JSON text exactly as the service sent it,
     as UTF-8 `bytes` (the Mastodon and Bluesky collectors; see `collectors.payloads.utf8`). Once the runner has
-    received a batch, it holds the payload serialised, as an `orjson.Fragment`.
+    received a batch, it holds the payload serialised, as that JSON text in bytes.
     """
 
     platform: str
@@ -229,7 +241,7 @@ class PostRecord:
 
     def __post_init__(self) -> None:
         _make_inert(self, _POST_FIELDS)
-        if self.links:
+        if self.links and not _plain_links(self.links):  # most are plain http(s) URLs, kept as they are
             self.links = safe_http_urls(plain_texts(self.links))
 
 
