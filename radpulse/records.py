@@ -53,6 +53,8 @@ class _Fields:
         self.drop = tuple((name, _DROP_CHARS[name]) for name in text if name in _DROP_CHARS)
 
 
+#: the types a text field may have for the fast path (anything else takes the detailed one)
+_TEXT_OR_NONE = frozenset((str, type(None)))
 _POST_FIELDS = _Fields(_POST_TEXT, ("hashtags", "mentions"), "text")
 _AUTHOR_FIELDS = _Fields(_AUTHOR_TEXT, ())
 _ARTICLE_FIELDS = _Fields(_ARTICLE_TEXT, ("authors", "mesh_terms"), "abstract")
@@ -79,32 +81,16 @@ def _make_inert(record: Any, spec: _Fields) -> None:
 
 def _already_inert(record: Any, spec: _Fields) -> bool:
     """Whether `_make_inert_detailed` would leave every text and list field of `record` as it
-    is and refuse none: all text fields exact `str`, items of the lists non-empty text, nothing
-    over its cap, no character `plain_text` removes, no optional field too long to keep."""
+    is and refuse none: all text fields exact `str` (or None), items of the lists non-empty text,
+    nothing over its cap, no character `plain_text` removes, no optional field too long to keep.
+    C-level passes over all the fields together; a field-by-field loop only for long values."""
     limits = safetext.LIMITS
     values = spec.get(record)
-    parts = []
-    for value in values:
-        if value:
-            if type(value) is not str:
-                return False
-            parts.append(value)
-    if spec.long is not None and (long := getattr(record, spec.long)):
-        if type(long) is not str or len(long) > limits.max_text_chars or not is_plain(long):
-            return False
-    for name in spec.lists:
-        items = getattr(record, name)
-        if items:
-            if type(items) is not list or len(items) > limits.max_list_items or not all(items):
-                return False
-            parts += items
-    try:
-        joined = " ".join(parts)  # list items that are not text: TypeError
-    except TypeError:
+    if not _TEXT_OR_NONE.issuperset(map(type, values)):
         return False
-    if not is_plain(joined):
-        return False
-    if len(joined) > spec.smallest or len(joined) > limits.max_field_chars:  # some field may be over its cap
+    parts = [*filter(None, values)]
+    short = " ".join(parts)
+    if len(short) > spec.smallest or len(short) > limits.max_field_chars:  # then some field may be over its cap
         for value, cap in zip(values, spec.caps):
             if value and len(value) > (cap or limits.max_field_chars):
                 return False
@@ -112,7 +98,20 @@ def _already_inert(record: Any, spec: _Fields) -> bool:
         value = getattr(record, name)
         if value and len(value) > cap:
             return False
-    return True
+    if spec.long is not None and (long := getattr(record, spec.long)):
+        if type(long) is not str or len(long) > limits.max_text_chars:
+            return False
+        parts.append(long)
+    for name in spec.lists:
+        items = getattr(record, name)
+        if items:
+            if type(items) is not list or len(items) > limits.max_list_items or not all(items):
+                return False
+            parts += items
+    try:
+        return is_plain(" ".join(parts))  # list items that are not text: TypeError
+    except TypeError:
+        return False
 
 
 def _plain_links(links: Any) -> bool:
