@@ -17,14 +17,16 @@ distinct id and author, and serialised to JSON bytes as X sends them. Measured i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import orjson
-from pg import fresh_pg  # benchmarks/pg.py
+from pg import drop_pg, fresh_pg  # benchmarks/pg.py
 from sqlalchemy import func, select
 
 from radpulse.collection import after_batch_steps
@@ -163,11 +165,13 @@ def main(argv: list[str] | None = None) -> None:
     assert sum(len(p) for p, _, _ in normalised) == n
 
     targets = []
-    with tempfile.TemporaryDirectory() as tmp:
+    pg_names = [f"radpulse_bench_x_{tag}_{os.getpid()}" for tag in ("collect", "store")]  # dropped at the end
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as cleanup:
         targets.append(("SQLite", f"sqlite:///{tmp}/collect.db", f"sqlite:///{tmp}/store.db"))
         if args.postgres:
-            targets.append(("PostgreSQL", fresh_pg(args.postgres, "radpulse_bench_x_collect"),
-                            fresh_pg(args.postgres, "radpulse_bench_x_store")))
+            cleanup.callback(lambda: [drop_pg(args.postgres, name) for name in pg_names])
+            targets.append(("PostgreSQL", *(fresh_pg(args.postgres, name) for name in pg_names)))
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"X v2 pages replayed from memory: {n:,} posts in {len(pages):,} pages of {args.page} "
               f"(committed {DatabaseSettings().commit_items:,} posts at a time in whole pages, as collected)")
         print("  posts/s on the wall clock; per CPU-second of this process in brackets (the database "

@@ -74,6 +74,24 @@ def unreadable(item: Any, to_plain: Callable[[Any], Any] | None = None) -> tuple
     return value, uri if isinstance(uri, str) else None
 
 
+#: profiles a run remembers (see `known_author`); a run of the default 10 pages never fills it
+KNOWN_AUTHORS = 20_000
+
+
+def known_author(known: dict[bytes, Any] | None, data: bytes, read: Callable[[bytes], Any]) -> Any:
+    """The author record of the profile JSON `data`: `read(data)`, or with `known` (a run's memo,
+    by the JSON as sent) the record read before from exactly these bytes. The people who post
+    most under a tag come back on every page with the same profile: read once per run."""
+    if known is None:
+        return read(data)
+    author = known.get(data)
+    if author is None:
+        if len(known) >= KNOWN_AUTHORS:
+            known.clear()
+        author = known[data] = read(data)
+    return author
+
+
 def count(value: Any) -> int | None:
     """An engagement count as the API gives it: an int, anything else unknown (None)."""
     return value if type(value) is int else None
@@ -87,4 +105,4 @@ def unique(items: list[Any]) -> list[Any]:
     return [x for x in out if x] if "" in out or None in out else out
 
 
-__all__ = ["NotJSON", "as_json", "count", "read", "unique", "unreadable"]
+__all__ = ["KNOWN_AUTHORS", "NotJSON", "as_json", "count", "known_author", "read", "unique", "unreadable"]

@@ -100,10 +100,10 @@ def write_batch(
 
 
 def _json_text(raw: Any) -> bytes | None:
-    """A payload's JSON text (bytes are that text already); None when there is none to make."""
-    if raw is None or isinstance(raw, orjson.Fragment):
-        return None
-    return raw if isinstance(raw, bytes) else orjson.dumps(raw, default=str)
+    """A payload's JSON text as UTF-8 bytes (bytes are that text already); None stays None."""
+    if raw is None or type(raw) is bytes:
+        return raw
+    return orjson.dumps(raw, default=str)
 
 
 def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int] | None = None) -> None:
@@ -111,20 +111,20 @@ def serialise_payloads(batch: Batch, written_authors: dict[tuple[str, str], int]
 
     Waiting for the commit keeps every decoded page alive (tens of thousands of small objects
     per page); serialised once on arrival, the payloads cost a quarter less to hold and store.
+    Payloads kept as the service sent them (bytes) are that text already and stay as they are.
 
     With `written_authors` (a run's memo: key -> fingerprint of the profile written), an author
     whose profile is exactly the one already written earlier in the run is dropped from the
     batch: the people who post most under a tag come back on every page, unchanged.
     """
     for post in batch.posts:
-        if (data := _json_text(post.raw)) is not None:
-            post.raw = orjson.Fragment(data)
+        raw = post.raw
+        if raw is not None and type(raw) is not bytes:
+            post.raw = orjson.dumps(raw, default=str)
     authors = []
     for author in batch.authors:
-        opaque = isinstance(author.raw, orjson.Fragment)  # serialised before: cannot be compared
-        if (data := _json_text(author.raw)) is not None:
-            author.raw = orjson.Fragment(data)
-        if written_authors is not None and not opaque:
+        author.raw = data = _json_text(author.raw)
+        if written_authors is not None:
             key = (author.platform, author.external_id)
             fingerprint = hash((author.handle, author.display_name, author.bio, author.followers, author.following,
                                 author.verified, author.url, data))

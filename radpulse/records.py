@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from radpulse import safetext
 from radpulse.identifiers import article_key
-from radpulse.safetext import check_length, plain_text, plain_texts
-from radpulse.safeurl import safe_http_url, safe_http_urls
+from radpulse.safetext import check_length, is_plain, plain_text, plain_texts
+from radpulse.safeurl import is_plain_http_url, safe_http_url, safe_http_urls
 
 JSON = dict[str, Any]
 
@@ -35,11 +36,103 @@ _DROP_CHARS = {"language": 16, "issn": 20}
 _MAX_KEY_URL = 590
 
 
-def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) -> None:
+class _Fields:
+    """The fields `_make_inert` checks on one record type, with what it needs to check them fast."""
+
+    __slots__ = ("text", "lists", "long", "get", "caps", "smallest", "drop")
+
+    def __init__(self, text: tuple[str, ...], lists: tuple[str, ...], long: str | None = None) -> None:
+        self.text = text  # short text fields (capped by their column or [limits] max_field_chars)
+        self.lists = lists  # lists of text (capped at [limits] max_list_items)
+        self.long = long  # the long text field (capped at [limits] max_text_chars)
+        self.get = attrgetter(*text)  # all the text fields at once
+        #: each text field's own cap (None: [limits] max_field_chars), and the smallest of them
+        self.caps = tuple(_COLUMN_CHARS.get(name) for name in text)
+        self.smallest = min(c for c in self.caps if c is not None)
+        #: the optional fields that are dropped when too long, with their caps
+        self.drop = tuple((name, _DROP_CHARS[name]) for name in text if name in _DROP_CHARS)
+
+
+#: the types a text field may have for the fast path (anything else takes the detailed one)
+_TEXT_OR_NONE = frozenset((str, type(None)))
+_POST_FIELDS = _Fields(_POST_TEXT, ("hashtags", "mentions"), "text")
+_AUTHOR_FIELDS = _Fields(_AUTHOR_TEXT, ())
+_ARTICLE_FIELDS = _Fields(_ARTICLE_TEXT, ("authors", "mesh_terms"), "abstract")
+
+
+def _make_inert(record: Any, spec: _Fields) -> None:
     """Control characters out of every text field of `record`, `url` kept only when http(s),
-    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field)."""
+    and each field checked against `radpulse.safetext.LIMITS` (ValueError naming the field).
+
+    Most records from the internet have nothing to change or refuse: `_already_inert` tells so
+    with a few C-level scans, and only the others take the field-by-field `_make_inert_detailed`
+    (both give the same record: tests/core/test_safe_fast_paths.py)."""
+    if not _already_inert(record, spec):
+        _make_inert_detailed(record, spec)
+    url = record.url
+    if url is not None and not (type(url) is str and is_plain_http_url(url)):
+        record.url = safe_http_url(plain_text(url))
+    raw = record.raw
+    if type(raw) is bytes and len(raw) > safetext.LIMITS.max_record_bytes:
+        limit = safetext.LIMITS.max_record_bytes
+        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limit:,} "
+                         "(raise [limits] max_record_bytes in the config to keep such records)")
+
+
+def _already_inert(record: Any, spec: _Fields) -> bool:
+    """Whether `_make_inert_detailed` would leave every text and list field of `record` as it
+    is and refuse none: all text fields exact `str` (or None), items of the lists non-empty text,
+    nothing over its cap, no character `plain_text` removes, no optional field too long to keep.
+    C-level passes over all the fields together; a field-by-field loop only for long values."""
     limits = safetext.LIMITS
-    for name in fields:
+    values = spec.get(record)
+    if not _TEXT_OR_NONE.issuperset(map(type, values)):
+        return False
+    parts = [*filter(None, values)]
+    short = " ".join(parts)
+    if len(short) > spec.smallest or len(short) > limits.max_field_chars:  # then some field may be over its cap
+        for value, cap in zip(values, spec.caps):
+            if value and len(value) > (cap or limits.max_field_chars):
+                return False
+    for name, cap in spec.drop:
+        value = getattr(record, name)
+        if value and len(value) > cap:
+            return False
+    if spec.long is not None and (long := getattr(record, spec.long)):
+        if type(long) is not str or len(long) > limits.max_text_chars:
+            return False
+        parts.append(long)
+    for name in spec.lists:
+        items = getattr(record, name)
+        if items:
+            if type(items) is not list or len(items) > limits.max_list_items or not all(items):
+                return False
+            parts += items
+    try:
+        return is_plain(" ".join(parts))  # list items that are not text: TypeError
+    except TypeError:
+        return False
+
+
+def _plain_links(links: Any) -> bool:
+    """Whether `links` is a list that `safe_http_urls(plain_texts(links))` gives back unchanged."""
+    if type(links) is not list:
+        return False
+    for link in links:
+        if type(link) is not str or not is_plain_http_url(link):
+            return False
+    return True
+
+
+def _make_inert_detailed(record: Any, spec: _Fields) -> None:
+    """`_make_inert`'s text and list fields, field by field: each field's type and length
+    checked (TypeError or ValueError naming it), control characters removed, optional fields too
+    long for their column dropped, empty list items dropped."""
+    limits = safetext.LIMITS
+    if spec.long is not None and (long := getattr(record, spec.long)):
+        check_length(spec.long, long, limits.max_text_chars)
+        setattr(record, spec.long, plain_text(long))
+    for name in spec.text:
         value = getattr(record, name)
         if value:
             if type(value) is not str:
@@ -47,17 +140,11 @@ def _make_inert(record: Any, fields: tuple[str, ...], lists: tuple[str, ...]) ->
             check_length(name, value, _COLUMN_CHARS.get(name, limits.max_field_chars))
             value = plain_text(value)
             setattr(record, name, None if len(value) > _DROP_CHARS.get(name, len(value)) else value)
-    for name in lists:
+    for name in spec.lists:
         value = getattr(record, name)
         if value:
             check_length(name, value, limits.max_list_items)
             setattr(record, name, plain_texts(value))
-    if record.url is not None:
-        record.url = safe_http_url(plain_text(record.url))
-    raw = record.raw
-    if type(raw) is bytes and len(raw) > limits.max_record_bytes:
-        raise ValueError(f"the payload is {len(raw):,} bytes, over the limit of {limits.max_record_bytes:,} "
-                         "(raise [limits] max_record_bytes in the config to keep such records)")
 
 
 def utcnow() -> dt.datetime:
@@ -105,7 +192,7 @@ class AuthorRecord:
     raw: JSON | None = None
 
     def __post_init__(self) -> None:
-        _make_inert(self, _AUTHOR_TEXT, ())
+        _make_inert(self, _AUTHOR_FIELDS)
 
 
 @dataclass(slots=True)
@@ -120,7 +207,7 @@ class PostRecord:
     then purges its text and raw payload and never restores them. `raw` (here and in
     AuthorRecord) is the payload: a JSON value, or the JSON text exactly as the service sent it,
     as UTF-8 `bytes` (the Mastodon and Bluesky collectors; see `collectors.payloads.utf8`). Once the runner has
-    received a batch, it holds the payload serialised, as an `orjson.Fragment`.
+    received a batch, it holds the payload serialised, as that JSON text in bytes.
     """
 
     platform: str
@@ -152,11 +239,8 @@ class PostRecord:
     provenance: JSON | None = None
 
     def __post_init__(self) -> None:
-        if self.text:
-            check_length("text", self.text, safetext.LIMITS.max_text_chars)
-            self.text = plain_text(self.text)
-        _make_inert(self, _POST_TEXT, ("hashtags", "mentions"))
-        if self.links:
+        _make_inert(self, _POST_FIELDS)
+        if self.links and not _plain_links(self.links):  # most are plain http(s) URLs, kept as they are
             self.links = safe_http_urls(plain_texts(self.links))
 
 
@@ -182,10 +266,7 @@ class ArticleRecord:
     provenance: JSON | None = None
 
     def __post_init__(self) -> None:
-        if self.abstract:
-            check_length("abstract", self.abstract, safetext.LIMITS.max_text_chars)
-            self.abstract = plain_text(self.abstract)
-        _make_inert(self, _ARTICLE_TEXT, ("authors", "mesh_terms"))
+        _make_inert(self, _ARTICLE_FIELDS)
         if self.url and not (self.doi or self.pmid) and len(self.url) > _MAX_KEY_URL:
             raise ValueError(f"the article has no DOI or PMID and its URL is {len(self.url):,} characters, "
                              f"over the {_MAX_KEY_URL} radpulse can key an article on")

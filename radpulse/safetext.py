@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from radpulse.terminal import strip_escape_sequences
 
-__all__ = ["LIMITS", "Limits", "check_length", "plain_text", "plain_texts", "set_limits", "strip_markup"]
+__all__ = ["LIMITS", "Limits", "check_length", "cleaned_text", "is_plain", "plain_text", "plain_texts", "set_limits", "strip_markup"]
 
 #: C0 except tab and newline, DEL, C1, lone surrogates, U+FFFE/U+FFFF
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -40,12 +40,25 @@ def strip_markup(value: str) -> str:
     return _TAG.sub(" ", _CODE.sub(" ", value))
 
 
+def is_plain(value: str) -> bool:
+    """Whether `plain_text` leaves `value` as it is: no character it removes or replaces (every
+    escape sequence it strips starts with one). One C-level scan when the text is printable;
+    else (newlines, tabs, emoji joiners, non-breaking spaces) one regex search."""
+    return value.isprintable() or _CONTROLS.search(value) is None
+
+
 def plain_text(value: str | None) -> str | None:
     """`value` without control characters other than tab and newline (None stays None)."""
     if not value:
         return value
-    if value.isprintable():  # the common case: one C-level scan, nothing to do
+    if is_plain(value):  # the common case: nothing to do
         return value
+    return cleaned_text(value)
+
+
+def cleaned_text(value: str) -> str:
+    """`plain_text` without its fast path: CR LF and CR as newlines, whole escape sequences and
+    then every other character `is_plain` looks for removed."""
     if "\r" in value:
         value = _CR.sub("\n", value)
     # a whole escape sequence goes (an OSC window title or link target is not the author's text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["SAFE_SCHEMES", "safe_http_url", "safe_http_urls"]
+__all__ = ["SAFE_SCHEMES", "checked_http_url", "is_plain_http_url", "safe_http_url", "safe_http_urls"]
 
 SAFE_SCHEMES = frozenset(("http", "https"))
 #: whitespace, C0/C1 controls, DEL, and characters browsers drop inside URLs (so "java\tscript:"
@@ -21,10 +21,32 @@ SAFE_SCHEMES = frozenset(("http", "https"))
 _UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 #: longest URL kept as a link (browsers and mail clients truncate far earlier)
 MAX_URL_LENGTH = 4096
+#: the common case, accepted without parsing: http(s)://, a host of letters, digits, dots and
+#: hyphens, an optional port, then a path, query or fragment free of everything `_UNSAFE` refuses
+#: (and of U+FFFE/U+FFFF, which `radpulse.safetext.plain_text` removes, so such a URL is also
+#: plain text as it stands). Whatever it does not match takes the full check of `checked_http_url`,
+#: which accepts everything this accepts (tests/core/test_safe_fast_paths.py).
+_PLAIN_HTTP = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.\-]+(?::[0-9]*)?"
+    r"(?:[/?#][^\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff\ud800-\udfff\ufffe\uffff]*)?"
+)
 
 
 def safe_http_url(value: object) -> str | None:
     """`value` when it is an absolute http(s) URL with a host, else None (never a link)."""
+    if type(value) is str and is_plain_http_url(value):
+        return value  # the common case
+    return checked_http_url(value)
+
+
+def is_plain_http_url(value: str) -> bool:
+    """Whether `value` is an http(s) URL of the common shape `safe_http_url` accepts unparsed
+    (see `_PLAIN_HTTP`): such a URL is also plain text (radpulse.safetext.plain_text keeps it)."""
+    return len(value) <= MAX_URL_LENGTH and _PLAIN_HTTP.fullmatch(value) is not None
+
+
+def checked_http_url(value: object) -> str | None:
+    """`safe_http_url` without its fast path: the full check, parsing the URL."""
     if not isinstance(value, str):
         return None
     url = value.strip(" \t\n\r\f\v")

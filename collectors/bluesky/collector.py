@@ -21,7 +21,7 @@ from radpulse.collectors.http import Deadlines
 from radpulse.collectors.payloads import NotJSON
 from radpulse.collectors.registry import register
 from radpulse.errors import AuthError, BadPayload, SourceUnavailable
-from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
+from radpulse.records import JSON, AuthorRecord, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 from .helpers import BlueskySession
 from .normalise import PLATFORM, decode_posts, normalise_page, sort_at
@@ -128,6 +128,7 @@ class BlueskyCollector(Collector):
         newest: str | None = state.get("newest", since)
         page_cursor: str | None = state.get("page")
         budget = self.settings.bluesky.max_pages_per_run
+        known_authors: dict[bytes, AuthorRecord] = {}  # profiles read in this run, by their JSON
         for pages in range(1, budget + 1):
             views, next_page = self._search(source.value, since, lang, page_cursor)
             now = utcnow()
@@ -135,7 +136,7 @@ class BlueskyCollector(Collector):
                 newest = _later(newest, sort_at(view))
             posts, authors, rejected = normalise_page(
                 views, retrieved_at=now, provenance=provenance(self._endpoint(SEARCH), CLIENT, now),
-                languages=languages if lang is None else (),
+                languages=languages if lang is None else (), known_authors=known_authors,
             )
             more = bool(next_page) and bool(views)
             new_state: JSON = {"since": since, "newest": newest, "page": next_page} if more else {"since": newest}
@@ -151,6 +152,7 @@ class BlueskyCollector(Collector):
 
     def refresh(self, posts: Sequence[PostRef]) -> Iterator[Batch]:
         """Current counts via getPosts, 25 URIs at a time; URIs missing from the answer are deleted."""
+        known_authors: dict[bytes, AuthorRecord] = {}  # profiles read in this run, by their JSON
         for chunk in chunked(posts, REFRESH_BATCH):
             uris = [ref.external_id for ref in chunk]
             params = models.AppBskyFeedGetPosts.Params(uris=uris)
@@ -158,7 +160,8 @@ class BlueskyCollector(Collector):
             views, _ = _posts_of(response.content, "getPosts")
             now = utcnow()
             found, authors, rejected = normalise_page(
-                views, retrieved_at=now, provenance=provenance(self._endpoint(GET_POSTS), CLIENT, now)
+                views, retrieved_at=now, provenance=provenance(self._endpoint(GET_POSTS), CLIENT, now),
+                known_authors=known_authors,
             )
             seen = {p.external_id for p in found}
             gone = [

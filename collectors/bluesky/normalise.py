@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
+from radpulse.collectors.payloads import as_json, count, known_author, read, unique, unreadable
 from radpulse.records import AuthorRecord, PostRecord, Quarantined
 
 from .schema import POST_VIEW, POSTS_PAGE, PROFILE, SORT_TIMES, Embed, FeedPost, PostView
@@ -148,14 +148,16 @@ def normalise_post(
 
 
 def _normalise(
-    data: bytes, retrieved_at: dt.datetime, provenance: dict[str, Any] | None
+    data: bytes, retrieved_at: dt.datetime, provenance: dict[str, Any] | None,
+    known_authors: dict[bytes, AuthorRecord] | None = None,
 ) -> tuple[PostRecord, AuthorRecord, list[str] | None]:
     """normalise_post, plus the languages the record declares."""
     doc: PostView = read(POST_VIEW, data, "post", SCHEMA)
     uri = doc.uri
     if not uri.startswith("at://"):
         raise ValueError(f"post has no at:// uri: {uri!r}")
-    author = _author(bytes(doc.author))  # a slice of the post's JSON, checked with it
+    # a slice of the post's JSON, checked with it
+    author: AuthorRecord = known_author(known_authors, bytes(doc.author), _author)
     record = doc.record
     links, tags, mentions = facets_of(record)
     media, ext_link, quoted = _embed_parts(record.embed)
@@ -206,10 +208,13 @@ def normalise_page(
     retrieved_at: dt.datetime,
     provenance: dict[str, Any] | None = None,
     languages: Iterable[str] = (),
+    known_authors: dict[bytes, AuthorRecord] | None = None,
 ) -> tuple[list[PostRecord], list[AuthorRecord], list[Quarantined]]:
     """A page of PostViews: posts (one per URI), their authors, and the ones that could not be read.
 
     With `languages`, posts declaring other languages are dropped (posts declaring none are kept).
+    `known_authors` is the collection run's memo of profiles already read (collectors.payloads.known_author),
+    shared by its pages.
     """
     wanted = {lang.lower().split("-")[0] for lang in languages}
     posts: dict[str, PostRecord] = {}
@@ -217,7 +222,7 @@ def normalise_page(
     rejected: list[Quarantined] = []
     for view in views:
         try:
-            post, author, langs = _normalise(as_json(view), retrieved_at, provenance)
+            post, author, langs = _normalise(as_json(view), retrieved_at, provenance, known_authors)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             value, ident = unreadable(view)
             rejected.append(Quarantined(raw=value, error=f"{type(exc).__name__}: {exc}", external_id=ident))

@@ -35,6 +35,7 @@ from radpulse.errors import (
 )
 from radpulse.records import (
     JSON,
+    AuthorRecord,
     Batch,
     MergeRule,
     PostRecord,
@@ -143,8 +144,10 @@ class MastodonCollector(Collector):
                 raise self._needs_token(source, c, "403 forbidden") from None
             raise CollectorError(f"{source.name}: {c.host} answered {api_status(exc)} to {what}: {exc}") from None
 
-    def _batch(self, source: SourceSpec, c: InstanceClient, page: Sequence[Any], cursor: JSON, endpoint: str) -> Batch:
-        """Normalise the page as the instance sent it (the JSON behind Mastodon.py's objects)."""
+    def _batch(self, source: SourceSpec, c: InstanceClient, page: Sequence[Any], cursor: JSON, endpoint: str,
+               known_authors: dict[bytes, AuthorRecord]) -> Batch:
+        """Normalise the page as the instance sent it (the JSON behind Mastodon.py's objects);
+        `known_authors` is the run's memo of accounts already read (shared by its pages)."""
         now = utcnow()
         prov = provenance(f"{c.api.api_base_url}{endpoint}", CLIENT, now)
         try:
@@ -155,7 +158,8 @@ class MastodonCollector(Collector):
             raise BadPayload(f"{source.name}: {c.host} answered {endpoint} with something that is not a list of statuses ({exc})") from None
         if len(statuses) != len(page):
             raise BadPayload(f"{source.name}: {c.host} answered {endpoint} with something that is not a list of statuses")
-        posts, authors, rejected = normalise_page(statuses, source.settings.get("instance", c.host), retrieved_at=now, provenance=prov)
+        posts, authors, rejected = normalise_page(statuses, source.settings.get("instance", c.host), retrieved_at=now,
+                                                  provenance=prov, known_authors=known_authors)
         return Batch(posts=posts, authors=authors, quarantined=rejected, cursor=dict(cursor), fetched=len(page))
 
     def collect(self, source: SourceSpec, cursor: JSON | None) -> Iterator[Batch]:
@@ -185,6 +189,7 @@ class MastodonCollector(Collector):
         self._check_policy(source, c)
         state: JSON = dict(cursor or {})
         pages = 0
+        known: dict[bytes, AuthorRecord] = {}  # accounts read in this run, by their JSON
 
         if not state.get("min_id"):  # first run: newest page, then back through older pages
             page = self._fetch(source, c, "the hashtag timeline", lambda: api.timeline_hashtag(tag, limit=limit))
@@ -196,7 +201,7 @@ class MastodonCollector(Collector):
             left = budget - 1
             if left > 0 and is_paginated(page, "next"):
                 state.update(backfill_max_id=oldest_id(ids), backfill_pages=left)
-            yield self._batch(source, c, page, state, endpoint)
+            yield self._batch(source, c, page, state, endpoint, known)
 
         if state.get("backfill_max_id"):
             max_id, left = state["backfill_max_id"], int(state.get("backfill_pages", 0))
@@ -210,7 +215,7 @@ class MastodonCollector(Collector):
                 state = {k: v for k, v in state.items() if k not in ("backfill_max_id", "backfill_pages")}
                 if more:
                     state.update(backfill_max_id=oldest_id(ids), backfill_pages=left)
-                yield self._batch(source, c, page or [], state, endpoint)
+                yield self._batch(source, c, page or [], state, endpoint, known)
                 if not more or pages >= budget:
                     break
                 prev = page
@@ -224,7 +229,7 @@ class MastodonCollector(Collector):
             pages += 1
             state = {**state, "min_id": newest_id([min_id, *(str(s["id"]) for s in page)])}
             min_id = state["min_id"]
-            batch = self._batch(source, c, page, state, endpoint)
+            batch = self._batch(source, c, page, state, endpoint, known)
             more = is_paginated(page, "prev") and len(page) >= limit
             if more and pages >= budget:
                 batch.warnings.append(

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from radpulse.collectors.payloads import as_json, count, read, unique, unreadable
+from radpulse.collectors.payloads import as_json, count, known_author, read, unique, unreadable
 from radpulse.records import AuthorRecord, PostRecord, Quarantined
 from radpulse.safeurl import safe_http_url
 
@@ -125,7 +125,7 @@ def normalise_status(
     """One (non-boost) status (its JSON as sent, or a dict) as a PostRecord and its author;
     raises ValueError naming what is unusable. The status's and the account's JSON are kept as sent.
 
-    `authors` caches accounts by their JSON across a page (a tag page repeats its posters).
+    `authors` remembers accounts by their JSON across pages (collectors.payloads.known_author).
     """
     data = as_json(status, jsonable)
     doc: Status = read(STATUS, data, "status", SCHEMA)
@@ -142,11 +142,7 @@ def _status_record(
     account = _present(doc.account)
     if account is None:
         raise ValueError("status has no account")
-    author = authors.get(account) if authors is not None else None
-    if author is None:
-        author = normalise_account(account)
-        if authors is not None:
-            authors[account] = author
+    author: AuthorRecord = known_author(authors, account, normalise_account)
     text, anchor_links = html_to_text_and_links(doc.content)
     card_url = doc.card.url if doc.card is not None else None
     quoted = doc.quote.quoted_status.uri if doc.quote is not None and doc.quote.quoted_status is not None else None
@@ -183,8 +179,12 @@ def normalise_page(
     *,
     retrieved_at: dt.datetime,
     provenance: dict[str, Any] | None = None,
+    known_authors: dict[bytes, AuthorRecord] | None = None,
 ) -> tuple[list[PostRecord], list[AuthorRecord], list[Quarantined]]:
     """A timeline page: posts deduplicated by URI (largest counts kept), authors, rejects.
+
+    `known_authors` is the collection run's memo of accounts already read, by their JSON as sent
+    (collectors.payloads.known_author), shared by its pages; without it, one for the page.
 
     A boost (`reblog` set) yields the boosted status as the post, plus a record of the boost
     itself (no text, `reposted_id` = the boosted status's key) so the repost relation is kept.
@@ -192,7 +192,7 @@ def normalise_page(
     posts: dict[str, PostRecord] = {}
     authors: dict[str, AuthorRecord] = {}
     rejected: list[Quarantined] = []
-    by_json: dict[bytes, AuthorRecord] = {}
+    by_json: dict[bytes, AuthorRecord] = {} if known_authors is None else known_authors
 
     def add(doc: Status, data: bytes) -> PostRecord:
         post, author = _status_record(doc, data, instance, retrieved_at, provenance, by_json)

@@ -6,6 +6,7 @@ import time
 
 import bluesky_replay as br
 import httpx
+import orjson
 import pytest
 import respx
 from bluesky_replay import make_settings
@@ -67,11 +68,15 @@ def test_search_pages_through_the_real_client(fixtures_dir, mock):
     assert b'"identifier":"radpulse.test"' in login.content and b'"password":"app-pass-1234"' in login.content
     post = batches[0].posts[0]
     assert post.provenance["endpoint"] == SEARCH and post.provenance["client"].startswith("atproto/")
+    # one author, the same profile on every page: read once in the run (its memo), kept as sent
+    assert batches[0].authors[0] is batches[1].authors[0] is batches[2].authors[0]
+    assert orjson.loads(batches[2].authors[0].raw) == views[6]["author"]
 
     # the next run asks only since the newest post and stores the boundary post again
     again = list(c.collect(source(), batches[-1].cursor))
     assert server.calls[-1]["since"] == newest
     assert [p.external_id for b in again for p in b.posts] == [views[0]["uri"]]
+    assert again[0].authors[0] is not batches[0].authors[0]  # each run reads the profiles anew
     assert mock.routes[0].call_count == 1  # one login for the collector's life
 
 

@@ -162,3 +162,26 @@ def test_a_post_that_is_not_utf8_is_quarantined_not_stored(fixtures_dir):
     assert [p.external_id for p in posts] == [good["uri"]]
     assert rejected[0].error.startswith("ValueError: the payload is not valid UTF-8 (byte 0xff at offset ")
     assert isinstance(rejected[0].raw, str) and "\ufffd" in rejected[0].raw  # kept, readable, for review
+
+
+def test_a_runs_memo_reads_each_profile_once(fixtures_dir, monkeypatch):
+    """Pages of one run share `known_authors`: a profile sent again byte for byte is not read again
+    (the same record comes back); a changed profile is read; the memo is bounded."""
+    views = br.clone_views(br.post_views(fixtures_dir)[1], 3)
+    known: dict = {}
+    _, first, _ = normalise_page(views[:2], retrieved_at=NOW, known_authors=known)
+    _, again, _ = normalise_page(views[2:], retrieved_at=NOW, known_authors=known)
+    assert len(known) == 1 and again[0] is first[0]
+    changed = copy.deepcopy(views[2])
+    changed["author"]["displayName"] = "Renamed"
+    posts, renamed, _ = normalise_page([changed], retrieved_at=NOW, known_authors=known)
+    assert renamed[0] is not first[0] and renamed[0].display_name == "Renamed" and len(known) == 2
+    assert posts[0].author_external_id == renamed[0].external_id
+    _, alone, _ = normalise_page(views[2:], retrieved_at=NOW)  # no memo: read anew
+    assert alone[0] is not first[0] and alone[0] == first[0]
+
+    monkeypatch.setattr("radpulse.collectors.payloads.KNOWN_AUTHORS", 2)
+    other = copy.deepcopy(views[0])
+    other["author"]["did"] = "did:plc:another"
+    normalise_page([other], retrieved_at=NOW, known_authors=known)  # full: forgotten, then remembered
+    assert len(known) == 1

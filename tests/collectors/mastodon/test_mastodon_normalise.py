@@ -8,6 +8,7 @@ import json
 import re
 
 import mastodon_replay as mr
+import orjson
 import pytest
 
 from radpulse.collectors.mastodon.html import (
@@ -209,3 +210,20 @@ def test_a_status_that_is_not_utf8_is_quarantined_not_stored(fixtures_dir):
     posts, _, rejected = normalise_page(statuses, "x", retrieved_at=NOW)
     assert [p.external_id for p in posts] == [status["uri"]]
     assert rejected[0].error.startswith("ValueError: the payload is not valid UTF-8 (byte 0xc3 at offset ")
+
+
+def test_a_runs_memo_reads_each_account_once(fixtures_dir):
+    """Pages of one run share `known_authors` (by the account's JSON as sent): the same account on
+    a later page is the same record, not read again; an account whose JSON changed is read."""
+    status = next(s for s in recorded_statuses(fixtures_dir) if not s.get("reblog"))
+    first, second, third = (copy.deepcopy(status) for _ in range(3))
+    for k, s in enumerate((first, second, third)):
+        s["id"], s["uri"] = str(k), f"{status['uri']}-{k}"
+    third["account"]["followers_count"] = 12345
+    pages = [orjson.dumps([s]) for s in (first, second, third)]
+    known: dict = {}
+    authors = [normalise_page(decode_statuses(p), "x", retrieved_at=NOW, known_authors=known)[1][0] for p in pages]
+    assert authors[1] is authors[0] and authors[2] is not authors[0]
+    assert authors[2].followers == 12345 and len(known) == 2
+    fresh = normalise_page(decode_statuses(pages[1]), "x", retrieved_at=NOW)[1][0]
+    assert fresh is not authors[0] and fresh == authors[0]
