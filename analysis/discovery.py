@@ -234,8 +234,9 @@ def emerging_terms(
         posts["hashtags"][mask] if "hashtags" in posts else [None] * int(mask.sum()),
     ):
         current = ts >= start
-        # baseline authors are counted per window: key includes the window index
-        window_idx = None if current else int((start - ts) / window)
+        # baseline authors are counted per window: key includes the window index (window i is
+        # [start - (i + 1) * window, start - i * window): a post at a boundary is in the later one)
+        window_idx = None if current else math.ceil((start - ts) / window) - 1
         for key in post_keys(text, tags):
             if current:
                 now_authors[key].add(author)

@@ -557,6 +557,52 @@ class RollupStaleDay(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
 
+class TrendTerm(Base):
+    """Stored emerging-term counts (analysis/trends.py): per day D and platform, the distinct
+    accounts and the posts of each term or hashtag in the 7 days ending D (public posts), the
+    accounts summed over the four 7-day windows before (the baseline), and the hashtags whose
+    accounts in the window include all the term's (the fold rule). Only terms with at least
+    `MIN_AUTHORS` accounts over all platforms in the window are stored."""
+
+    __tablename__ = "trend_terms"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # term | hashtag
+    term: Mapped[str] = mapped_column(String(300), primary_key=True)
+    authors: Mapped[int] = mapped_column(Integer)
+    posts: Mapped[int] = mapped_column(Integer)
+    base_authors: Mapped[int] = mapped_column(Integer)
+    covered_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class TrendTopic(Base):
+    """Topics discovered (NMF) in one ISO week's public posts, for all platforms ('') and per
+    platform (analysis/trends.py): label, top terms, posts of the fitted sample whose strongest
+    topic it is, and example post ids."""
+
+    __tablename__ = "trend_topics"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    topic: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(300))
+    terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    posts: Mapped[int] = mapped_column(Integer)
+    sample_posts: Mapped[int] = mapped_column(Integer)
+    week_posts: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+
+class TrendStaleDay(Base):
+    """A day whose posts changed since the stored trends were computed (marked with the
+    rollups' marks; refreshed by the analysis job)."""
+
+    __tablename__ = "trend_stale_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
 class Meta(Base):
     """Key/value facts about the database (e.g. synthetic demo data, demo seed)."""
 

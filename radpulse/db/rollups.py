@@ -55,6 +55,7 @@ from radpulse.db.models import (
     RollupHashtagDaily,
     RollupStaleDay,
     Source,
+    TrendStaleDay,
 )
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
@@ -268,13 +269,15 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
 
 
 def mark_days(conn: Connection, days: Iterable[dt.date]) -> None:
-    """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them)."""
+    """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them; the
+    analysis job refreshes the stored trends of the days marked with them)."""
     from radpulse.db.store import insert_for
 
     wanted = sorted(set(days))
     for start in range(0, len(wanted), _CHUNK):
         rows = [{"day": d} for d in wanted[start : start + _CHUNK]]
-        conn.execute(insert_for(conn, RollupStaleDay.__table__).on_conflict_do_nothing(index_elements=["day"]), rows)
+        for table in (RollupStaleDay.__table__, TrendStaleDay.__table__):  # trends: analysis/trends.py
+            conn.execute(insert_for(conn, table).on_conflict_do_nothing(index_elements=["day"]), rows)
 
 
 def mark_post_days(conn: Connection, post_ids: Iterable[int]) -> None:

@@ -1,0 +1,70 @@
+"""Stored trends: emerging-term windows per day, discovered topics per week, their stale days
+
+`trend_terms` holds, per day D and platform, the accounts and posts of each term or hashtag in
+the 7 days ending D with its baseline (the four 7-day windows before) and the hashtags that
+cover it; `trend_topics` the NMF topics of each ISO week (all platforms and per platform);
+`trend_stale_days` the days whose posts changed since (marked with the rollups' marks). The
+analysis job fills them (analysis/trends.py); an upgraded database with posts gets every day
+marked, so the next `radpulse analyze` (or `radpulse trends refresh`) computes them.
+
+Revision ID: 0011t
+Revises: 0010d
+Create Date: 2026-12-01 16:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = '0011t'
+down_revision = '0010d'
+branch_labels = None
+depends_on = None
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    op.create_table(
+        'trend_terms',
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("platform", sa.String(32), nullable=False),
+        sa.Column("kind", sa.String(8), nullable=False),
+        sa.Column("term", sa.String(300), nullable=False),
+        sa.Column("authors", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.Column("base_authors", sa.Integer(), nullable=False),
+        sa.Column("covered_by", JSONType, nullable=False),
+        sa.PrimaryKeyConstraint("day", "platform", "kind", "term", name=op.f('pk_trend_terms')),
+    )
+    op.create_table(
+        'trend_topics',
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("platform", sa.String(32), nullable=False),
+        sa.Column("topic", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(300), nullable=False),
+        sa.Column("terms", JSONType, nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.Column("sample_posts", sa.Integer(), nullable=False),
+        sa.Column("week_posts", sa.Integer(), nullable=False),
+        sa.Column("examples", JSONType, nullable=False),
+        sa.PrimaryKeyConstraint("week", "platform", "topic", name=op.f('pk_trend_topics')),
+    )
+    op.create_table(
+        'trend_stale_days',
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f('pk_trend_stale_days')),
+    )
+    op.execute(
+        "INSERT INTO trend_stale_days (day) SELECT DISTINCT "
+        + ("substr(created_at, 1, 10)" if op.get_bind().dialect.name == "sqlite"
+           else "(created_at AT TIME ZONE 'UTC')::date")
+        + " FROM posts WHERE created_at IS NOT NULL"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('trend_stale_days')
+    op.drop_table('trend_topics')
+    op.drop_table('trend_terms')
