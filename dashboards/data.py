@@ -389,60 +389,23 @@ def runs_summary(db: Database, f: PostFilters) -> pd.DataFrame:
     return _frame(db, q, ["source", "status", "runs"])
 
 
-#: discovery is costly (text of thousands of posts): each window's result is kept while the app runs
-_DISCOVERY_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
-
-
-def _cache_key(kind: str, db: Database, f: PostFilters) -> tuple[Any, ...]:
-    return (kind, id(db), f.start, f.end, f.platforms, f.sources, f.subspecialties, f.themes, f.languages,
-            f.author_types, f.sentiments, tuple(str(e) for e in f.extra))
-
-
-def _cached(key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
-    if key not in _DISCOVERY_CACHE:
-        if len(_DISCOVERY_CACHE) > 256:
-            _DISCOVERY_CACHE.clear()
-        _DISCOVERY_CACHE[key] = compute()
-    return _DISCOVERY_CACHE[key]
-
-
-def _text_sample(db: Database, f: PostFilters, start: dt.datetime | None = None, limit: int = 20_000) -> pd.DataFrame:
-    """The newest public posts of the filters (from `start`): created_at, author, text, hashtags."""
-    import dataclasses
-
-    g = dataclasses.replace(f, start=start or f.start)
-    q = (select(P.created_at, author_key(P).label("author"), func.coalesce(P.title + literal("\n") + P.text, P.text, P.title),
-                P.hashtags).select_from(Post.__table__).where(public_where(g, P))
-         .order_by(P.created_at.desc()).limit(limit))
-    return _frame(db, q, ["created_at", "author", "text", "hashtags"])
+def _last_day(f: PostFilters) -> dt.date:
+    return (f.end - dt.timedelta(microseconds=1)).astimezone(dt.timezone.utc).date()
 
 
 def emerging_terms(db: Database, f: PostFilters, *, top: int = 15) -> pd.DataFrame:
-    """Terms and hashtags bursting in the window's last 7 days against the 4 weeks before
-    (analysis/discovery.py): term, kind, authors, baseline, posts, score, new."""
-    from radpulse.analysis.discovery import emerging_terms as burst
+    """Terms and hashtags bursting in the window's last 7 days against the 4 weeks before, from
+    the windows the analysis job stores (analysis/trends.py; the dates and platforms of `f`
+    apply): term, kind, authors, baseline, posts, score, new, folded."""
+    from radpulse.analysis.trends import stored_emerging
 
-    def compute() -> pd.DataFrame:
-        posts = _text_sample(db, f, start=f.end - dt.timedelta(days=35))
-        return burst(posts, f.end, top=top)
-
-    return _cached(_cache_key("emerging", db, f), compute)
+    return stored_emerging(db, _last_day(f), f.platforms, top=top)
 
 
-def discovered_topics(db: Database, f: PostFilters, *, n_topics: int = 8, sample: int = 3000) -> pd.DataFrame:
-    """Topics discovered (NMF) in a sample of the window's newest posts: topic, terms, posts."""
-    from radpulse.analysis.discovery import TopicDiscovery
+def discovered_topics(db: Database, f: PostFilters, *, n_topics: int = 8) -> pd.DataFrame:
+    """Topics discovered (NMF) in each week of the window, as the analysis job stores them
+    (analysis/trends.py), merged by label (the dates and platforms of `f` apply):
+    topic, terms, posts, weeks, examples."""
+    from radpulse.analysis.trends import stored_topics
 
-    def compute() -> pd.DataFrame:
-        posts = _text_sample(db, f, limit=sample)
-        texts = [t for t in posts["text"] if t]
-        if len(texts) < 50:
-            return pd.DataFrame(columns=["topic", "terms", "posts"])
-        model = TopicDiscovery(n_topics=n_topics, random_state=0)
-        weights = model.fit_transform(texts)
-        counts = pd.Series(weights.argmax(axis=1)).value_counts()
-        rows = [{"topic": model.labels_[i], "terms": ", ".join(model.top_terms_[i]), "posts": int(counts.get(i, 0))}
-                for i in range(len(model.labels_))]
-        return pd.DataFrame(rows).sort_values("posts", ascending=False).reset_index(drop=True)
-
-    return _cached(_cache_key("topics", db, f), compute)
+    return stored_topics(db, f.start.astimezone(dt.timezone.utc).date(), _last_day(f), f.platforms, limit=n_topics)

@@ -24,12 +24,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     false,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.types import TypeDecorator
 
 #: JSON everywhere, JSONB on PostgreSQL
@@ -193,6 +196,34 @@ class Post(Base):
         lazy="select",
     )
     annotations: Mapped[list[Annotation]] = relationship(back_populates="post", viewonly=True)
+
+
+#: which stored counters make up engagement, per platform (default: the microblog counters); the
+#: read layer's `engagement` (radpulse/db/queries/metrics.py) documents the rule
+ENGAGEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reddit": ("score", "reply_count"),
+}
+DEFAULT_ENGAGEMENT_COLUMNS: tuple[str, ...] = ("like_count", "repost_count", "reply_count", "quote_count")
+
+
+def engagement_sql(t: Any) -> Any:
+    """SQL: the engagement of a post row of `t` (columns), with literal constants (no parameters:
+    an expression index only matches a query that spells the same constants)."""
+    zero = literal_column("0")
+
+    def total(names: tuple[str, ...]) -> Any:
+        expr = None
+        for name in names:
+            term = func.coalesce(getattr(t, name), zero)
+            expr = term if expr is None else expr + term
+        return expr
+
+    whens = [(t.platform == literal_column(f"'{platform}'"), total(cols)) for platform, cols in ENGAGEMENT_COLUMNS.items()]
+    return case(*whens, else_=total(DEFAULT_ENGAGEMENT_COLUMNS))
+
+
+#: drill-down lists by engagement read this index in order (most engaged first, ties by id)
+Index("ix_posts_engagement", Grouping(engagement_sql(Post.__table__.c)).desc(), Post.__table__.c.id)
 
 
 class Interaction(Base):

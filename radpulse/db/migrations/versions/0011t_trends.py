@@ -1,4 +1,4 @@
-"""Stored trends: emerging-term windows per day, discovered topics per week, their stale days
+"""Stored trends (emerging-term windows per day, topics per week, stale days); posts by engagement index
 
 `trend_terms` holds, per day D and platform, the accounts and posts of each term or hashtag in
 the 7 days ending D with its baseline (the four 7-day windows before) and the hashtags that
@@ -6,6 +6,10 @@ cover it; `trend_topics` the NMF topics of each ISO week (all platforms and per 
 `trend_stale_days` the days whose posts changed since (marked with the rollups' marks). The
 analysis job fills them (analysis/trends.py); an upgraded database with posts gets every day
 marked, so the next `radpulse analyze` (or `radpulse trends refresh`) computes them.
+
+`ix_posts_engagement` indexes posts by the read layer's engagement expression (most engaged
+first, ties by id): the drill-down list of posts reads its first page in index order instead of
+ranking every post of the window.
 
 Revision ID: 0011t
 Revises: 0010d
@@ -16,6 +20,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.elements import Grouping
+
+from radpulse.db.models import engagement_sql
 
 revision = '0011t'
 down_revision = '0010d'
@@ -23,6 +31,10 @@ branch_labels = None
 depends_on = None
 
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+#: the columns the engagement expression reads (a table of its own: the migration never imports Post)
+_posts = sa.Table("posts", sa.MetaData(), sa.Column("id", sa.Integer()), sa.Column("platform", sa.String()),
+                  *(sa.Column(c, sa.BigInteger()) for c in ("like_count", "repost_count", "reply_count", "quote_count",
+                                                            "score")))
 
 
 def upgrade() -> None:
@@ -56,6 +68,8 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f('pk_trend_stale_days')),
     )
+    engagement = sa.Index("ix_posts_engagement", Grouping(engagement_sql(_posts.c)).desc(), _posts.c.id)
+    op.execute(CreateIndex(engagement))
     op.execute(
         "INSERT INTO trend_stale_days (day) SELECT DISTINCT "
         + ("substr(created_at, 1, 10)" if op.get_bind().dialect.name == "sqlite"
@@ -65,6 +79,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_posts_engagement', table_name='posts')
     op.drop_table('trend_stale_days')
     op.drop_table('trend_topics')
     op.drop_table('trend_terms')
