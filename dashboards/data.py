@@ -221,6 +221,33 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
 
 
+def hashtag_names(db: Database, f: PostFilters, *, limit: int = 20) -> list[str]:
+    """The `limit` busiest hashtags of the window (names only: no account counts to compute)."""
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f) and not facets:
+        return rollups.hashtags(db, f, limit=limit)["hashtag"].tolist()
+    return hashtags(db, f, limit=limit)["hashtag"].tolist()
+
+
+def hashtag_totals(db: Database, f: PostFilters, tag: str) -> dict[str, int]:
+    """Public posts carrying `tag` (any case) and their distinct accounts in the window of `f`.
+
+    With only dates and platforms chosen, from the hashtag rollups (exact, an index range on the
+    tag); otherwise from the posts."""
+    tag = tag.lstrip("#").lower()
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f) and not facets and _whole_days(f):
+        ranked = rollups.hashtags(db, f, tags=[tag])
+        accounts = rollups.hashtag_accounts(db, f, [tag])
+        return {"posts": int(ranked["posts"].sum()), "accounts": int(accounts["accounts"].sum())}
+    src, value = _hashtag_rows(db, f)
+    q = (select(func.count(func.distinct(P.id)), func.count(func.distinct(author_key(P))))
+         .select_from(src).where(public_where(f, P), value == tag))
+    with db.engine.connect() as conn:
+        posts, accounts = conn.execute(q).one()
+    return {"posts": int(posts), "accounts": int(accounts)}
+
+
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,
                   cells: int = 4) -> pd.DataFrame:
     """The most engaged post per (sentiment, `by`) cell for the `cells` busiest values of `by`

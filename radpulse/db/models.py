@@ -580,6 +580,51 @@ class RollupArticleDaily(Base):
     authors: Mapped[int] = mapped_column(BigInteger)
 
 
+#: the dimensions a slice row can be cut by ("" is the whole: every post once)
+SLICE_DIMENSIONS = ("", "source", "subspecialty", "theme", "author_type", "language")
+
+
+class RollupSliceDaily(Base):
+    """`rollup_daily` cut by one dimension at a time (with platform and sentiment): per day,
+    platform, `dim` (one of SLICE_DIMENSIONS), its `value` and sentiment. Tens of rows a day
+    instead of thousands, for the panels that group or filter by at most one dimension besides
+    platform and sentiment. A post counts once per value of `dim` (per source or theme it
+    carries for those two), and once in the `dim` "" rows."""
+
+    __tablename__ = "rollup_slice_daily"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+    max_engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAccountsLag(Base):
+    """Distinct accounts of any window ending on `day`, exactly: per day, platform and `lag`,
+    how many accounts posted publicly in the `lag` + 1 days ending on `day` (from `day - lag` to
+    `day`). Windows up to MAX_ACCOUNT_LAG + 1 days long read one row per platform."""
+
+    __tablename__ = "rollup_accounts_lag"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lag: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accounts: Mapped[int] = mapped_column(BigInteger)
+
+
+#: the longest window (in days, minus one) `rollup_accounts_lag` answers
+MAX_ACCOUNT_LAG = 400
+
+
 class RollupStaleDay(Base):
     """A day whose rollups wait for a refresh (marked in a writer's transaction, so never lost)."""
 

@@ -1,4 +1,4 @@
-"""Stored trends (emerging-term windows per day, topics per week, stale days); posts by engagement index
+"""Stored trends, narrow rollups (one dimension at a time; distinct accounts by lag), engagement index
 
 `trend_terms` holds, per day D and platform, the accounts and posts of each term or hashtag in
 the 7 days ending D with its baseline (the four 7-day windows before) and the hashtags that
@@ -6,6 +6,12 @@ cover it; `trend_topics` the NMF topics of each ISO week (all platforms and per 
 `trend_stale_days` the days whose posts changed since (marked with the rollups' marks). The
 analysis job fills them (analysis/trends.py); an upgraded database with posts gets every day
 marked, so the next `radpulse analyze` (or `radpulse trends refresh`) computes them.
+
+`rollup_slice_daily` is `rollup_daily` cut by one dimension at a time (with platform and
+sentiment): a year of a panel reads tens of thousands of rows instead of the million that the
+full cross of dimensions has at a million posts. `rollup_accounts_lag` holds, per day, platform
+and lag, the distinct accounts of the lag + 1 days ending that day: any window's accounts are
+one row per platform. Both are filled by the next rollup refresh: every day is marked stale.
 
 `ix_posts_engagement` indexes posts by the read layer's engagement expression (most engaged
 first, ties by id): the drill-down list of posts reads its first page in index order instead of
@@ -68,6 +74,32 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f('pk_trend_stale_days')),
     )
+    counts = [sa.Column(c, sa.BigInteger(), nullable=False) for c in
+              ("posts", "engagement", "likes", "reposts", "replies", "quotes", "score", "max_engagement")]
+    op.create_table(
+        'rollup_slice_daily',
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("platform", sa.String(32), nullable=False),
+        sa.Column("dim", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(300), nullable=False),
+        sa.Column("sentiment", sa.String(16), nullable=False),
+        *counts,
+        sa.PrimaryKeyConstraint("day", "platform", "dim", "value", "sentiment", name=op.f('pk_rollup_slice_daily')),
+    )
+    op.create_table(
+        'rollup_accounts_lag',
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("platform", sa.String(32), nullable=False),
+        sa.Column("lag", sa.Integer(), nullable=False),
+        sa.Column("accounts", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "platform", "lag", name=op.f('pk_rollup_accounts_lag')),
+    )
+    op.execute(
+        "INSERT INTO rollup_stale_days (day) SELECT DISTINCT "
+        + ("substr(created_at, 1, 10)" if op.get_bind().dialect.name == "sqlite"
+           else "(created_at AT TIME ZONE 'UTC')::date")
+        + " FROM posts WHERE created_at IS NOT NULL ON CONFLICT DO NOTHING"
+    )
     engagement = sa.Index("ix_posts_engagement", Grouping(engagement_sql(_posts.c)).desc(), _posts.c.id)
     op.execute(CreateIndex(engagement))
     op.execute(
@@ -80,6 +112,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_posts_engagement', table_name='posts')
+    op.drop_table('rollup_accounts_lag')
+    op.drop_table('rollup_slice_daily')
     op.drop_table('trend_stale_days')
     op.drop_table('trend_topics')
     op.drop_table('trend_terms')
