@@ -10,6 +10,7 @@ examples) are indexed pages from `post_page`, never aggregates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -246,6 +247,25 @@ def hashtag_totals(db: Database, f: PostFilters, tag: str) -> dict[str, int]:
     with db.engine.connect() as conn:
         posts, accounts = conn.execute(q).one()
     return {"posts": int(posts), "accounts": int(accounts)}
+
+
+def drill_posts(db: Database, f: PostFilters, drill: dict[str, str], *, order: str = "engagement", limit: int = 25,
+                offset: int = 0) -> list[Any]:
+    """The page of posts behind a chart (`post_page`), read in engagement-index order when the
+    selection holds enough of all posts that the first pages come after a short walk (the
+    rollups count the selection), else by the window's date index and a sort."""
+    from radpulse.db.queries.posts import post_page
+
+    walk = False
+    if order == "engagement" and db.dialect == "sqlite" and not {"account", "article"} & drill.keys() \
+            and _on_rollups(dataclasses.replace(f, extra=())):
+        base = dataclasses.replace(f, extra=())
+        matching = (hashtag_totals(db, base, drill["hashtag"])["posts"] if "hashtag" in drill
+                    else rollups.post_count(db, base))
+        window = rollups.post_count(db, PostFilters(start=f.start, end=f.end))
+        everything = rollups.post_count(db, PostFilters())
+        walk = (offset + limit) * everything / max(matching, 1) < window
+    return post_page(db, f, order=order, limit=limit, offset=offset, by_engagement_index=walk)
 
 
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,

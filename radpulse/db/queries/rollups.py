@@ -180,6 +180,16 @@ def totals(db: Database, filters: PostFilters = PostFilters()) -> dict[str, int]
     return {**{c: int(v) for c, v in zip(COUNTS, sums)}, "accounts": int(accounts)}
 
 
+def post_count(db: Database, filters: PostFilters = PostFilters()) -> int:
+    """Public posts of the window and filters (each once; see the counting rules)."""
+    _check(filters)
+    cut = _slice(filters, ())
+    t: Any = RollupDaily if cut is None else RollupSliceDaily
+    where = _where(t, filters) if cut is None else _slice_where(t, filters, cut)
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.sum(t.posts), 0)).where(where)).scalar_one())
+
+
 def _only_platforms(filters: PostFilters) -> bool:
     return not any(getattr(filters, field) for dim, field in _FILTER_OF.items() if dim != "platform")
 
