@@ -337,7 +337,12 @@ class Annotation(Base):
     """What one model (name + version) said about one post."""
 
     __tablename__ = "annotations"
-    __table_args__ = (UniqueConstraint("post_id", "model_name"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "model_name"),
+        # flagged annotations only: the held rule's probe (radpulse/db/queries/privacy.py)
+        Index("ix_annotations_flagged", "post_id", "model_name", sqlite_where=text("flags <> '[]'"),
+              postgresql_where=text("flags <> '[]'::jsonb")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, and_, cast, func, select, true, tuple_
+from sqlalchemy import Date, and_, cast, func, select, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -209,7 +209,9 @@ def _accounts_by_lag(db: Database, filters: PostFilters, period: str | None, dim
     spans = _period_spans(first, last, period)  # (period start, first day, last day) clipped to the window
     l = RollupAccountsLag
     keys = [(b, (b - a).days) for _, a, b in spans]
-    query = select(l.day, l.platform, l.lag, l.accounts).where(tuple_(l.day, l.lag).in_(keys))
+    # day IN and lag IN (primary-key ranges), not (day, lag) IN pairs, which SQLite scans the table for
+    query = select(l.day, l.platform, l.lag, l.accounts).where(l.day.in_(sorted({b for b, _ in keys})),
+                                                               l.lag.in_(sorted({k for _, k in keys})))
     if filters.platforms:
         query = query.where(l.platform.in_(filters.platforms))
     with db.engine.connect() as conn:

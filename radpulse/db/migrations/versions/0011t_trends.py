@@ -13,6 +13,8 @@ full cross of dimensions has at a million posts. `rollup_accounts_lag` holds, pe
 and lag, the distinct accounts of the lag + 1 days ending that day: any window's accounts are
 one row per platform. Both are filled by the next rollup refresh: every day is marked stale.
 
+`ix_annotations_flagged` (a partial index of the few flagged annotations) lets the held rule
+tell a public post by one probe of a small index instead of reading its annotation.
 `ix_posts_engagement` indexes posts by the read layer's engagement expression (most engaged
 first, ties by id): the drill-down list of posts reads its first page in index order instead of
 ranking every post of the window.
@@ -100,6 +102,8 @@ def upgrade() -> None:
            else "(created_at AT TIME ZONE 'UTC')::date")
         + " FROM posts WHERE created_at IS NOT NULL ON CONFLICT DO NOTHING"
     )
+    op.create_index("ix_annotations_flagged", "annotations", ["post_id", "model_name"],
+                    sqlite_where=sa.text("flags <> '[]'"), postgresql_where=sa.text("flags <> '[]'::jsonb"))
     engagement = sa.Index("ix_posts_engagement", Grouping(engagement_sql(_posts.c)).desc(), _posts.c.id)
     op.execute(CreateIndex(engagement))
     op.execute(
@@ -112,6 +116,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_posts_engagement', table_name='posts')
+    op.drop_index('ix_annotations_flagged', table_name='annotations')
     op.drop_table('rollup_accounts_lag')
     op.drop_table('rollup_slice_daily')
     op.drop_table('trend_stale_days')
