@@ -120,10 +120,7 @@ class TopicDiscovery(BaseEstimator, TransformerMixin):
                                                     learning_method="batch")
         weights = self.model_.fit_transform(matrix)
         vocab = self.vectorizer_.get_feature_names_out()
-        self.top_terms_ = [
-            [vocab[i] for i in np.argsort(-row)[: self.n_top_terms] if row[i] > 0]
-            for row in self.model_.components_
-        ]
+        self.top_terms_ = [_top_terms(row, vocab, self.n_top_terms) for row in self.model_.components_]
         self.labels_ = [", ".join(terms[:3]) for terms in self.top_terms_]
         # example posts of each topic: the indexes of the posts it weighs most
         self.examples_ = [
@@ -149,6 +146,17 @@ class TopicDiscovery(BaseEstimator, TransformerMixin):
         return plot_topic_volume(topic_volume(dates, weights, self.labels_, freq=freq))
 
 
+def _top_terms(row: np.ndarray, vocab: Sequence[str], n: int) -> list[str]:
+    """The `n` heaviest terms of a topic; equal weights (to 6 significant digits of the
+    heaviest) in alphabetical order, so another seed scaling the weights gives the same terms."""
+    peak = float(row.max()) if len(row) else 0.0
+    if peak <= 0:
+        return []
+    rounded = np.round(row / peak, 6)
+    order = np.lexsort((np.asarray(vocab, dtype=object).astype(str), -rounded))
+    return [str(vocab[i]) for i in order[:n] if row[i] > 0]
+
+
 def topic_volume(dates: Sequence, weights: np.ndarray, labels: Sequence[str],
                  freq: str = "W", min_weight: float = 1e-6) -> pd.DataFrame:
     """Posts per period per topic (each post counted once, in its strongest topic)."""
@@ -160,6 +168,33 @@ def topic_volume(dates: Sequence, weights: np.ndarray, labels: Sequence[str],
         "topic": [labels[i] for i in best],
     })[keep]
     return frame.groupby(["period", "topic"]).size().rename("posts").reset_index()
+
+
+#: a term key: ("term", "word" or "two words") or ("hashtag", "#tag")
+TermKey = tuple[str, str]
+
+
+def post_keys(text: str | None, hashtags: Sequence[str] | None = None) -> set[TermKey]:
+    """The distinct terms of one post: its words and bigrams (`post_terms`) and its hashtags
+    (the stored ones, else those in the text), lower case with '#'."""
+    keys: set[TermKey] = {("term", t) for t in post_terms(text or "")}
+    found = hashtags if hashtags is not None and len(hashtags) else _HASHTAG_RE.findall(text or "")
+    keys |= {("hashtag", "#" + str(h).lower().lstrip("#")) for h in found}
+    return keys
+
+
+def hashtag_words(tag: str) -> set[str]:
+    """The words a hashtag ('#tag') covers: its segmentation and itself."""
+    return set(segment_hashtag(tag[1:]).split()) | {tag[1:]}
+
+
+def emerging_attrs(end: dt.datetime, window: dt.timedelta, baseline_windows: int) -> dict[str, Any]:
+    """The window and the baseline of an emerging-terms result (its ``attrs``)."""
+    end_ts = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
+    start = end_ts - window
+    return {"window_start": start.isoformat(), "window_end": end_ts.isoformat(),
+            "baseline_start": (start - window * baseline_windows).isoformat(),
+            "baseline_windows": baseline_windows, "window_days": window / dt.timedelta(days=1)}
 
 
 def emerging_terms(
@@ -181,50 +216,63 @@ def emerging_terms(
     all appear in a hashtag's segmentation and whose accounts in the window are all accounts of
     that hashtag is folded into the hashtag (listed in its ``folded`` column), so one topic is
     not listed twice. The result has columns term, kind, authors, baseline, posts, score, new,
-    folded; its ``attrs`` state the window and the baseline.
+    folded; its ``attrs`` state the window and the baseline. `rank_emerging` does the scoring,
+    here and for the stored per-day windows (analysis/trends.py).
     """
-    end_ts = pd.Timestamp(end).tz_convert("UTC") if pd.Timestamp(end).tzinfo else pd.Timestamp(end, tz="UTC")
-    start = end_ts - window
-    base_start = start - window * baseline_windows
-    attrs = {"window_start": start.isoformat(), "window_end": end_ts.isoformat(),
-             "baseline_start": base_start.isoformat(), "baseline_windows": baseline_windows,
-             "window_days": window / dt.timedelta(days=1)}
+    attrs = emerging_attrs(end, window, baseline_windows)
     if posts.empty:
         return _empty_emerging(attrs)
+    end_ts = pd.Timestamp(attrs["window_end"])
+    start, base_start = pd.Timestamp(attrs["window_start"]), pd.Timestamp(attrs["baseline_start"])
     created = pd.to_datetime(posts["created_at"], utc=True)
-    now_authors: dict[tuple[str, str], set] = defaultdict(set)
-    now_posts: dict[tuple[str, str], int] = defaultdict(int)
-    base_authors: dict[tuple[str, str], set] = defaultdict(set)
+    now_authors: dict[TermKey, set] = defaultdict(set)
+    now_posts: dict[TermKey, int] = defaultdict(int)
+    base_authors: dict[TermKey, set] = defaultdict(set)
     mask = (created >= base_start) & (created < end_ts)
     for ts, author, text, tags in zip(
         created[mask], posts["author"][mask], posts["text"][mask],
         posts["hashtags"][mask] if "hashtags" in posts else [None] * int(mask.sum()),
     ):
-        terms = {("term", t) for t in post_terms(text or "")}
-        found_tags = tags if tags is not None and len(tags) else _HASHTAG_RE.findall(text or "")
-        terms |= {("hashtag", "#" + str(h).lower().lstrip("#")) for h in found_tags}
         current = ts >= start
-        # baseline authors are counted per window: key includes the window index
-        window_idx = None if current else int((start - ts) / window)
-        for key in terms:
+        # baseline authors are counted per window: key includes the window index (window i is
+        # [start - (i + 1) * window, start - i * window): a post at a boundary is in the later one)
+        window_idx = None if current else math.ceil((start - ts) / window) - 1
+        for key in post_keys(text, tags):
             if current:
                 now_authors[key].add(author)
                 now_posts[key] += 1
             else:
                 base_authors[key].add((window_idx, author))
+    counts = {key: (len(authors), now_posts[key], len(base_authors.get(key, ())))
+              for key, authors in now_authors.items()}
+    return rank_emerging(counts, lambda term, tag: now_authors[term] <= now_authors[tag], attrs,
+                         baseline_windows=baseline_windows, min_authors=min_authors, top=top)
+
+
+def rank_emerging(
+    counts: dict[TermKey, tuple[int, int, int]],
+    covers: Any,
+    attrs: dict[str, Any],
+    *,
+    baseline_windows: int = 4,
+    min_authors: int = 3,
+    top: int = 20,
+) -> pd.DataFrame:
+    """The emerging-terms table from counts: key -> (authors in the window, posts in the window,
+    authors summed over the baseline windows). `covers(term_key, hashtag_key)` tells whether
+    the hashtag's accounts in the window include all the term's (the fold rule)."""
     rows = {}
-    for key, authors in now_authors.items():
-        n = len(authors)
+    for key, (n, n_posts, base_sum) in counts.items():
         if n < min_authors:
             continue
-        base_mean = len(base_authors.get(key, ())) / baseline_windows
+        base_mean = base_sum / baseline_windows
         score = (n - base_mean) / math.sqrt(base_mean + 1.0)
         if score <= 0:
             continue
         rows[key] = {"term": key[1], "kind": key[0], "authors": n, "baseline": round(base_mean, 2),
-                     "posts": now_posts[key], "score": round(score, 3), "new": base_mean == 0,
+                     "posts": n_posts, "score": round(score, 3), "new": base_mean == 0,
                      "folded": []}
-    _fold_into_hashtags(rows, now_authors)
+    _fold_into_hashtags(rows, covers)
     if not rows:
         return _empty_emerging(attrs)
     frame = pd.DataFrame(list(rows.values())).sort_values(
@@ -234,14 +282,16 @@ def emerging_terms(
     return frame
 
 
-def _fold_into_hashtags(rows: dict, now_authors: dict) -> None:
-    """Drop word terms covered by a hashtag with the same accounts; note them on the hashtag."""
-    tags = [k for k in rows if k[0] == "hashtag"]
-    words = {k: set(k[1].split()) for k in rows if k[0] == "term"}
-    tag_words = {k: set(segment_hashtag(k[1][1:]).split()) | {k[1][1:]} for k in tags}
-    for term, parts in words.items():
+def _fold_into_hashtags(rows: dict, covers: Any) -> None:
+    """Drop word terms covered by a hashtag with the same accounts; note them on the hashtag.
+    A term folds into the first such hashtag in ranking order (score, accounts, name)."""
+    tags = sorted((k for k in rows if k[0] == "hashtag"),
+                  key=lambda k: (-rows[k]["score"], -rows[k]["authors"], k[1]))
+    tag_words = {k: hashtag_words(k[1]) for k in tags}
+    for term in sorted(k for k in rows if k[0] == "term"):
+        parts = set(term[1].split())
         for tag in tags:
-            if parts <= tag_words[tag] and now_authors[term] <= now_authors[tag]:
+            if parts <= tag_words[tag] and covers(term, tag):
                 rows[tag]["folded"].append(term[1])
                 del rows[term]
                 break

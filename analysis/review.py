@@ -18,7 +18,7 @@ from radpulse.analysis.pipeline import ANNOTATOR_NAME
 from radpulse.db.engine import Database
 from radpulse.db.models import Annotation, Post, ReviewDecision
 from radpulse.db.queries.privacy import held_clause, held_post_ids  # noqa: F401  (the one held rule)
-from radpulse.db.rollups import day_of, refresh_rollups
+from radpulse.db.rollups import day_of, mark_days, refresh_rollups
 from radpulse.errors import InputError
 
 DECISIONS = ("confirmed", "dismissed")
@@ -122,5 +122,6 @@ def decide(
         session.flush()
         # the post leaves or rejoins the public counts: its day's rollups, in this transaction
         created = session.execute(select(Post.created_at).where(Post.id == post_id)).scalar_one()
+        mark_days(session.connection(), {day_of(created)})  # the stored trends: the next analysis
         refresh_rollups(session.connection(), {day_of(created)})
     return row

@@ -192,9 +192,13 @@ def analyze(
     batch_size: int = 1000,
     on_batch: Callable[[int], None] | None = None,
 ) -> AnalyzeResult:
-    """Annotate due posts and type due authors, then refresh the rollups of the days they changed."""
+    """Annotate due posts and type due authors, then refresh the rollups and the stored trends
+    (emerging terms, discovered topics: analysis/trends.py) of the days they changed."""
+    from radpulse.analysis.trends import refresh_stale_trends
+
     annotator = annotator or Annotator()
     result = annotate_posts(db, annotator, batch_size=batch_size, on_batch=on_batch)
     result.authors = type_authors(db, annotator, batch_size=batch_size)
     refresh_stale_rollups(db)
+    refresh_stale_trends(db)
     return result

@@ -10,6 +10,7 @@ examples) are indexed pages from `post_page`, never aggregates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -221,6 +222,52 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
 
 
+def hashtag_names(db: Database, f: PostFilters, *, limit: int = 20) -> list[str]:
+    """The `limit` busiest hashtags of the window (names only: no account counts to compute)."""
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f) and not facets:
+        return rollups.hashtags(db, f, limit=limit)["hashtag"].tolist()
+    return hashtags(db, f, limit=limit)["hashtag"].tolist()
+
+
+def hashtag_totals(db: Database, f: PostFilters, tag: str) -> dict[str, int]:
+    """Public posts carrying `tag` (any case) and their distinct accounts in the window of `f`.
+
+    With only dates and platforms chosen, from the hashtag rollups (exact, an index range on the
+    tag); otherwise from the posts."""
+    tag = tag.lstrip("#").lower()
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if _on_rollups(f) and not facets and _whole_days(f):
+        ranked = rollups.hashtags(db, f, tags=[tag])
+        accounts = rollups.hashtag_accounts(db, f, [tag])
+        return {"posts": int(ranked["posts"].sum()), "accounts": int(accounts["accounts"].sum())}
+    src, value = _hashtag_rows(db, f)
+    q = (select(func.count(func.distinct(P.id)), func.count(func.distinct(author_key(P))))
+         .select_from(src).where(public_where(f, P), value == tag))
+    with db.engine.connect() as conn:
+        posts, accounts = conn.execute(q).one()
+    return {"posts": int(posts), "accounts": int(accounts)}
+
+
+def drill_posts(db: Database, f: PostFilters, drill: dict[str, str], *, order: str = "engagement", limit: int = 25,
+                offset: int = 0) -> list[Any]:
+    """The page of posts behind a chart (`post_page`), read in engagement-index order when the
+    selection holds enough of all posts that the first pages come after a short walk (the
+    rollups count the selection), else by the window's date index and a sort."""
+    from radpulse.db.queries.posts import post_page
+
+    walk = False
+    if order == "engagement" and db.dialect == "sqlite" and not {"account", "article"} & drill.keys() \
+            and _on_rollups(dataclasses.replace(f, extra=())):
+        base = dataclasses.replace(f, extra=())
+        matching = (hashtag_totals(db, base, drill["hashtag"])["posts"] if "hashtag" in drill
+                    else rollups.post_count(db, base))
+        window = rollups.post_count(db, PostFilters(start=f.start, end=f.end))
+        everything = rollups.post_count(db, PostFilters())
+        walk = (offset + limit) * everything / max(matching, 1) < window
+    return post_page(db, f, order=order, limit=limit, offset=offset, by_engagement_index=walk)
+
+
 def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per_cell: int = 1,
                   cells: int = 4) -> pd.DataFrame:
     """The most engaged post per (sentiment, `by`) cell for the `cells` busiest values of `by`
@@ -389,60 +436,23 @@ def runs_summary(db: Database, f: PostFilters) -> pd.DataFrame:
     return _frame(db, q, ["source", "status", "runs"])
 
 
-#: discovery is costly (text of thousands of posts): each window's result is kept while the app runs
-_DISCOVERY_CACHE: dict[tuple[Any, ...], pd.DataFrame] = {}
-
-
-def _cache_key(kind: str, db: Database, f: PostFilters) -> tuple[Any, ...]:
-    return (kind, id(db), f.start, f.end, f.platforms, f.sources, f.subspecialties, f.themes, f.languages,
-            f.author_types, f.sentiments, tuple(str(e) for e in f.extra))
-
-
-def _cached(key: tuple[Any, ...], compute: Any) -> pd.DataFrame:
-    if key not in _DISCOVERY_CACHE:
-        if len(_DISCOVERY_CACHE) > 256:
-            _DISCOVERY_CACHE.clear()
-        _DISCOVERY_CACHE[key] = compute()
-    return _DISCOVERY_CACHE[key]
-
-
-def _text_sample(db: Database, f: PostFilters, start: dt.datetime | None = None, limit: int = 20_000) -> pd.DataFrame:
-    """The newest public posts of the filters (from `start`): created_at, author, text, hashtags."""
-    import dataclasses
-
-    g = dataclasses.replace(f, start=start or f.start)
-    q = (select(P.created_at, author_key(P).label("author"), func.coalesce(P.title + literal("\n") + P.text, P.text, P.title),
-                P.hashtags).select_from(Post.__table__).where(public_where(g, P))
-         .order_by(P.created_at.desc()).limit(limit))
-    return _frame(db, q, ["created_at", "author", "text", "hashtags"])
+def _last_day(f: PostFilters) -> dt.date:
+    return (f.end - dt.timedelta(microseconds=1)).astimezone(dt.timezone.utc).date()
 
 
 def emerging_terms(db: Database, f: PostFilters, *, top: int = 15) -> pd.DataFrame:
-    """Terms and hashtags bursting in the window's last 7 days against the 4 weeks before
-    (analysis/discovery.py): term, kind, authors, baseline, posts, score, new."""
-    from radpulse.analysis.discovery import emerging_terms as burst
+    """Terms and hashtags bursting in the window's last 7 days against the 4 weeks before, from
+    the windows the analysis job stores (analysis/trends.py; the dates and platforms of `f`
+    apply): term, kind, authors, baseline, posts, score, new, folded."""
+    from radpulse.analysis.trends import stored_emerging
 
-    def compute() -> pd.DataFrame:
-        posts = _text_sample(db, f, start=f.end - dt.timedelta(days=35))
-        return burst(posts, f.end, top=top)
-
-    return _cached(_cache_key("emerging", db, f), compute)
+    return stored_emerging(db, _last_day(f), f.platforms, top=top)
 
 
-def discovered_topics(db: Database, f: PostFilters, *, n_topics: int = 8, sample: int = 3000) -> pd.DataFrame:
-    """Topics discovered (NMF) in a sample of the window's newest posts: topic, terms, posts."""
-    from radpulse.analysis.discovery import TopicDiscovery
+def discovered_topics(db: Database, f: PostFilters, *, n_topics: int = 8) -> pd.DataFrame:
+    """Topics discovered (NMF) in each week of the window, as the analysis job stores them
+    (analysis/trends.py), merged by label (the dates and platforms of `f` apply):
+    topic, terms, posts, weeks, examples."""
+    from radpulse.analysis.trends import stored_topics
 
-    def compute() -> pd.DataFrame:
-        posts = _text_sample(db, f, limit=sample)
-        texts = [t for t in posts["text"] if t]
-        if len(texts) < 50:
-            return pd.DataFrame(columns=["topic", "terms", "posts"])
-        model = TopicDiscovery(n_topics=n_topics, random_state=0)
-        weights = model.fit_transform(texts)
-        counts = pd.Series(weights.argmax(axis=1)).value_counts()
-        rows = [{"topic": model.labels_[i], "terms": ", ".join(model.top_terms_[i]), "posts": int(counts.get(i, 0))}
-                for i in range(len(model.labels_))]
-        return pd.DataFrame(rows).sort_values("posts", ascending=False).reset_index(drop=True)
-
-    return _cached(_cache_key("topics", db, f), compute)
+    return stored_topics(db, f.start.astimezone(dt.timezone.utc).date(), _last_day(f), f.platforms, limit=n_topics)

@@ -52,7 +52,7 @@ def _congress(db: Database, f: PostFilters, tag: str) -> dict[str, Any]:
     days = max(1, span.days)
     rows = []
     for phase, (a, b) in {"before": (f.start - span, f.start), "during": (f.start, f.end), "after": (f.end, f.end + span)}.items():
-        t = data.totals(db, dataclasses.replace(base, start=a, end=b))
+        t = data.hashtag_totals(db, dataclasses.replace(f, start=a, end=b), tag)
         rows.append({"phase": f"{phase} ({a:%Y-%m-%d} to {(b - dt.timedelta(days=1)):%Y-%m-%d})", "posts": t["posts"],
                      "accounts": t["accounts"], "posts_per_day": t["posts"] / days, "accounts_per_day": t["accounts"] / days})
     hourly = data.volume_by(db, base, period="hour" if days <= 14 else "day", dims=("platform",))

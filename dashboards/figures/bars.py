@@ -26,7 +26,7 @@ def ranked_bars(frame: pd.DataFrame, *, label: str, value: str, title: str, unit
     df = frame.iloc[::-1]
     extra = "".join(f"<br>%{{customdata[{i + 1}]:,.0f}} {word}" for i, word in enumerate((hover or {}).values()))
     custom = list(zip(drill_data(df) or [""] * len(df), *(df[c] for c in (hover or {}))))
-    fig = go.Figure(go.Bar(
+    fig = go.Figure(_validate=False, data=go.Bar(_validate=False, 
         x=df[value], y=safe_labels(df[label]), orientation="h", marker_color=colour, customdata=custom,
         hovertemplate=f"%{{y}}: %{{x:,.0f}} {unit}{extra}<extra></extra>"))
     return finish(fig, title, unit, None, height=max(320, 28 * len(df) + 110), legend=False)
@@ -56,11 +56,11 @@ def grouped_shares(frame: pd.DataFrame, *, x: str, by: str, title: str, value: s
     fixed = fixed_colours or (SENTIMENT_COLOURS if by == "sentiment" else PLATFORM_COLOURS if by == "platform" else None)
     names = sorted(df[by].unique(), key=lambda v: (list((fixed or {}).keys()).index(v) if v in (fixed or {}) else 99, v))
     palette = colours_for(names, fixed)
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     for name in names:
         part = df[df[by] == name].set_index(x).reindex(order).reset_index()
         drill = part["drill"].tolist() if "drill" in part.columns else [""] * len(part)
-        fig.add_trace(go.Bar(
+        fig.add_trace(go.Bar(_validate=False, 
             x=part["share"], y=safe_labels(part[x]), name=safe_text(name), orientation="h",
             marker_color=palette[name], customdata=list(zip(drill, part[value].fillna(0))),
             hovertemplate=f"%{{y}} · {safe_text(name)}: %{{x:.1f}}% (%{{customdata[1]:,.0f}} {value})<extra></extra>"))
@@ -77,10 +77,10 @@ def platform_breakdown(attention: pd.DataFrame, *, title: str = "Most-discussed 
         return empty(title, "No paper was cited by public posts in this selection.")
     df = attention.head(top).iloc[::-1]
     labels = safe_labels(df["title"].fillna(df.get("doi", "")).astype(str).str.slice(0, 60))
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     for col in cols:
         platform = col.removeprefix("mentions_")
-        fig.add_trace(go.Bar(
+        fig.add_trace(go.Bar(_validate=False, 
             x=df[col], y=labels, name=safe_text(platform), orientation="h",
             marker_color=PLATFORM_COLOURS.get(platform, "#999999"),
             customdata=list(zip(df["article_id"].astype(str), df["score"])),
@@ -94,9 +94,9 @@ def phases_figure(phases: pd.DataFrame, *, title: str) -> go.Figure:
     """A meeting's before / during / after: posts and accounts per day in each phase."""
     if phases.empty or phases["posts"].sum() == 0:
         return empty(title, "No post carried this hashtag around the meeting.")
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     for col, colour, word in (("posts_per_day", "#0072B2", "posts per day"), ("accounts_per_day", "#E69F00", "accounts per day")):
-        fig.add_trace(go.Bar(x=phases["phase"], y=phases[col], name=word, marker_color=colour,
+        fig.add_trace(go.Bar(_validate=False, x=phases["phase"], y=phases[col], name=word, marker_color=colour,
                              hovertemplate=f"%{{x}}: %{{y:,.1f}} {word}<extra></extra>"))
     fig.update_layout(barmode="group")
     return finish(fig, title, None, "per day (average over the phase)")

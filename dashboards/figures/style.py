@@ -62,7 +62,7 @@ def finish(fig: go.Figure, title: str, x_title: str | None, y_title: str | None,
 
 def empty(title: str, message: str = "No posts in this selection.") -> go.Figure:
     """A figure that says what is empty and why, instead of blank axes."""
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     fig.update_layout(title={"text": safe_text(title), "x": 0.01}, template=TEMPLATE, height=300,
                       font={"family": FONT, "size": 13}, xaxis_visible=False, yaxis_visible=False,
                       annotations=[{"text": safe_text(message), "showarrow": False, "font": {"size": 14}}])

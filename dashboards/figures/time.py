@@ -47,7 +47,7 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
     if frame.empty:
         return empty(title, empty_message)
     word = PERIOD_WORD.get(period, period)
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     groups = [(None, frame)] if colour is None else list(frame.groupby(colour, sort=True))
     palette = colours_for([str(g) for g, _ in groups], fixed_colours)
     partial = {pd.Timestamp(first): (covered, total)
@@ -57,7 +57,7 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
         colour_of = palette.get(str(name), "#0072B2")
         is_partial = pd.to_datetime(part["period"]).isin(list(partial))
         full = part[~is_partial]
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scatter(_validate=False, 
             x=full["period"], y=full[y], name=label, mode="lines+markers", legendgroup=label,
             line={"color": colour_of, "width": 2}, marker={"size": 6}, customdata=drill_data(full),
             hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit}<extra></extra>"))
@@ -69,7 +69,7 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
             neighbour = full.iloc[[0]] if ts <= pd.to_datetime(part["period"]).min() and not full.empty else (
                 full.iloc[[-1]] if not full.empty else full)
             joined = pd.concat([neighbour, point]).sort_values("period")
-            fig.add_trace(go.Scatter(
+            fig.add_trace(go.Scatter(_validate=False, 
                 x=joined["period"], y=joined[y], mode="lines+markers", legendgroup=label, showlegend=False,
                 line={"color": colour_of, "width": 1.5, "dash": "dot"},
                 marker={"size": 8, "symbol": "circle-open"}, customdata=drill_data(joined),
@@ -94,13 +94,13 @@ def share_over_time(frame: pd.DataFrame, *, by: str, title: str, period: str, va
     df = df.groupby(["period", by], as_index=False)[value].sum()
     df["share"] = 100 * df[value] / df.groupby("period")[value].transform("sum")
     word = PERIOD_WORD.get(period, period)
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)
     order = [*sorted(keep), "other"] if (df[by] == "other").any() else sorted(keep)
     palette = colours_for(order, fixed_colours)
     for name in order:
         part = df[df[by] == name]
         label = safe_text(name)
-        fig.add_trace(go.Scatter(
+        fig.add_trace(go.Scatter(_validate=False, 
             x=part["period"], y=part["share"], name=label, mode="lines", stackgroup="one",
             line={"color": palette[name], "width": 0.5}, customdata=part[value],
             hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}}% (%{{customdata:,}} {value})<extra></extra>"))

@@ -29,8 +29,8 @@ def _tags(raw: str) -> list[str]:
 
 def compare(state, db):  # type: ignore[no-untyped-def]
     f = state.filters
-    tags = _tags(state.params.get("tags", "")) or data.hashtags(db, f, limit=MAX_TAGS)["hashtag"].tolist()
-    choices = data.hashtags(db, f, limit=30)["hashtag"].tolist()
+    choices = data.hashtag_names(db, f, limit=30)
+    tags = _tags(state.params.get("tags", "")) or choices[:MAX_TAGS]
     picker = dcc.Dropdown(id="h-tags", options=[{"label": "#" + t, "value": t} for t in dict.fromkeys([*tags, *choices])],
                           value=tags, multi=True, placeholder="compare up to five hashtags", className="dropdown")
     if not tags:
@@ -81,7 +81,7 @@ def congress(state, db):  # type: ignore[no-untyped-def]
     windows = {"before": (first - dt.timedelta(days=days), first), "during": (first, last + dt.timedelta(days=1)),
                "after": (last + dt.timedelta(days=1), last + dt.timedelta(days=days + 1))}
     for phase, (a, b) in windows.items():
-        t = data.totals(db, dataclasses.replace(base, start=at(a), end=at(b)))
+        t = data.hashtag_totals(db, dataclasses.replace(state.filters, start=at(a), end=at(b)), tag)
         rows.append({"phase": f"{phase} ({a} to {b - dt.timedelta(days=1)})", "posts": t["posts"],
                      "accounts": t["accounts"], "posts_per_day": t["posts"] / days, "accounts_per_day": t["accounts"] / days})
     phases = pd.DataFrame(rows)

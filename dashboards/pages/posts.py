@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from radpulse.dashboards import data
 from radpulse.dashboards.components import empty_state, post_list, section
 from radpulse.dashboards.pages._frame import render
 from radpulse.dashboards.state import DRILL_KEYS, with_params
-from radpulse.db.queries.posts import post_page
 
 dash.register_page(__name__, path="/posts", name="Posts", title="radpulse: posts", order=6)
 PAGE_SIZE = 25
@@ -19,7 +19,8 @@ def build(state, db):  # type: ignore[no-untyped-def]
     p = state.params
     page = int(p["page"]) if p.get("page", "").isdigit() and int(p["page"]) < MAX_PAGE else 0
     order = "newest" if p.get("order") == "newest" else "engagement"
-    rows = post_page(db, state.filters, order=order, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+    rows = data.drill_posts(db, state.filters, state.drill | {k: p[k] for k in DRILL_KEYS if p.get(k)}, order=order,
+                            limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     chips = [html.Span([f"{k}: {p[k]} ", dcc.Link("×", href="/posts" + with_params(p, **{k: None, "page": None}),
                                                   title=f"remove the {k} filter")], className="chip")

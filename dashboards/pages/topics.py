@@ -33,17 +33,23 @@ def build(state, db):  # type: ignore[no-untyped-def]
                       f"topics-{dim}-share"),
             ], className="row"))
     emerging = data.emerging_terms(db, f)
+    scope = "all platforms" if not f.platforms else ", ".join(f.platforms)
     parts.append(section(
-        f"Emerging terms (the last 7 days to {state.end} against the 4 weeks before)",
+        f"Emerging terms (accounts using them in the 7 days to {state.end} against the 4 weeks before; "
+        f"{scope}; the other filters do not apply)",
         graph(figures.ranked_bars(emerging.assign(drill=""), label="term", value="score", title="Emerging terms",
-                                  unit="burst score", hover={"authors": "accounts"},
-                                  empty_message="No term is bursting in the last week of this window."),
+                                  unit="burst score", hover={"authors": "accounts", "baseline": "baseline accounts"},
+                                  empty_message="No term is bursting in the last week of this window "
+                                                "(or `radpulse analyze` has not stored it yet)."),
               "topics-emerging")))
     topics = data.discovered_topics(db, f)
-    parts.append(section("Topics discovered in this window (NMF on a sample of posts)",
-                         table(topics, {"topic": "Topic", "terms": "Top terms", "posts": "Posts (sample)"})
+    topics = topics.assign(examples=[" · ".join(e) for e in topics["examples"]])
+    parts.append(section(f"Topics discovered in the weeks of this window (NMF per week, merged by label; {scope})",
+                         table(topics, {"topic": "Topic", "terms": "Top terms", "posts": "Posts (fitted sample)",
+                                        "weeks": "Weeks", "examples": "Example posts"}, id_="topics-discovered")
                          if not topics.empty else empty_state("No topics discovered.",
-                                                              "Too few posts with text in this window (at least 50 are needed).")))
+                                                              "No week of this window has 50 posts with text, or "
+                                                              "`radpulse analyze` has not stored its topics yet.")))
     return parts
 
 

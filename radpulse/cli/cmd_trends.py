@@ -96,3 +96,28 @@ def topics(app, days: int, until: dt.datetime | None, n_topics: int, method: str
         return
     console.print(table(f"{len(found)} topics in {len(frame):,} posts ({method.upper()})", ["topic", "terms", "posts", "share"],
                         [(t["topic"], ", ".join(t["terms"]), t["posts"], f"{100 * t['share']:.0f}%") for t in found]))
+
+
+@trends.command("refresh")
+@click.option("--all", "everything", is_flag=True, help="Recompute every day, not only the days marked changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_obj
+def refresh(app, everything: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Compute the stored trends the dashboard reads (emerging terms per day, topics per week).
+
+    `radpulse analyze` does this for the days whose posts changed; run it with --all after
+    restoring a backup or editing posts by hand.
+    """
+    import time
+
+    from radpulse.analysis.trends import rebuild_trends, refresh_stale_trends
+
+    started = time.perf_counter()
+    step = (lambda msg: None) if as_json else (lambda msg: console.print(f"… {msg}"))
+    done = (rebuild_trends if everything else refresh_stale_trends)(app.db(), progress=step)
+    took = time.perf_counter() - started
+    if as_json:
+        echo_json({**done, "seconds": round(took, 2)})
+    else:
+        console.print(f"Stored trends of {done['days']:,} changed days: {done['windows']:,} emerging-term windows, "
+                      f"{done['topic_rows']:,} topics, in {took:.1f}s.")

@@ -24,12 +24,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     false,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.types import TypeDecorator
 
 #: JSON everywhere, JSONB on PostgreSQL
@@ -206,6 +209,34 @@ class Post(Base):
     annotations: Mapped[list[Annotation]] = relationship(back_populates="post", viewonly=True)
 
 
+#: which stored counters make up engagement, per platform (default: the microblog counters); the
+#: read layer's `engagement` (radpulse/db/queries/metrics.py) documents the rule
+ENGAGEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reddit": ("score", "reply_count"),
+}
+DEFAULT_ENGAGEMENT_COLUMNS: tuple[str, ...] = ("like_count", "repost_count", "reply_count", "quote_count")
+
+
+def engagement_sql(t: Any) -> Any:
+    """SQL: the engagement of a post row of `t` (columns), with literal constants (no parameters:
+    an expression index only matches a query that spells the same constants)."""
+    zero = literal_column("0")
+
+    def total(names: tuple[str, ...]) -> Any:
+        expr = None
+        for name in names:
+            term = func.coalesce(getattr(t, name), zero)
+            expr = term if expr is None else expr + term
+        return expr
+
+    whens = [(t.platform == literal_column(f"'{platform}'"), total(cols)) for platform, cols in ENGAGEMENT_COLUMNS.items()]
+    return case(*whens, else_=total(DEFAULT_ENGAGEMENT_COLUMNS))
+
+
+#: drill-down lists by engagement read this index in order (most engaged first, ties by id)
+Index("ix_posts_engagement", Grouping(engagement_sql(Post.__table__.c)).desc(), Post.__table__.c.id)
+
+
 class Interaction(Base):
     """One interaction a post records between two accounts: the edge table of the network.
 
@@ -317,7 +348,12 @@ class Annotation(Base):
     """What one model (name + version) said about one post."""
 
     __tablename__ = "annotations"
-    __table_args__ = (UniqueConstraint("post_id", "model_name"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "model_name"),
+        # flagged annotations only: the held rule's probe (radpulse/db/queries/privacy.py)
+        Index("ix_annotations_flagged", "post_id", "model_name", sqlite_where=text("flags <> '[]'"),
+              postgresql_where=text("flags <> '[]'::jsonb")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -560,10 +596,101 @@ class RollupArticleDaily(Base):
     authors: Mapped[int] = mapped_column(BigInteger)
 
 
+#: the dimensions a slice row can be cut by ("" is the whole: every post once)
+SLICE_DIMENSIONS = ("", "source", "subspecialty", "theme", "author_type", "language")
+
+
+class RollupSliceDaily(Base):
+    """`rollup_daily` cut by one dimension at a time (with platform and sentiment): per day,
+    platform, `dim` (one of SLICE_DIMENSIONS), its `value` and sentiment. Tens of rows a day
+    instead of thousands, for the panels that group or filter by at most one dimension besides
+    platform and sentiment. A post counts once per value of `dim` (per source or theme it
+    carries for those two), and once in the `dim` "" rows."""
+
+    __tablename__ = "rollup_slice_daily"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+    max_engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAccountsLag(Base):
+    """Distinct accounts of any window ending on `day`, exactly: per day, platform and `lag`,
+    how many accounts posted publicly in the `lag` + 1 days ending on `day` (from `day - lag` to
+    `day`). Windows up to MAX_ACCOUNT_LAG + 1 days long read one row per platform."""
+
+    __tablename__ = "rollup_accounts_lag"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lag: Mapped[int] = mapped_column(Integer, primary_key=True)
+    accounts: Mapped[int] = mapped_column(BigInteger)
+
+
+#: the longest window (in days, minus one) `rollup_accounts_lag` answers
+MAX_ACCOUNT_LAG = 400
+
+
 class RollupStaleDay(Base):
     """A day whose rollups wait for a refresh (marked in a writer's transaction, so never lost)."""
 
     __tablename__ = "rollup_stale_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class TrendTerm(Base):
+    """Stored emerging-term counts (analysis/trends.py): per day D and platform, the distinct
+    accounts and the posts of each term or hashtag in the 7 days ending D (public posts), the
+    accounts summed over the four 7-day windows before (the baseline), and the hashtags whose
+    accounts in the window include all the term's (the fold rule). Only terms with at least
+    `MIN_AUTHORS` accounts over all platforms in the window are stored."""
+
+    __tablename__ = "trend_terms"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # term | hashtag
+    term: Mapped[str] = mapped_column(String(300), primary_key=True)
+    authors: Mapped[int] = mapped_column(Integer)
+    posts: Mapped[int] = mapped_column(Integer)
+    base_authors: Mapped[int] = mapped_column(Integer)
+    covered_by: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class TrendTopic(Base):
+    """Topics discovered (NMF) in one ISO week's public posts, for all platforms ('') and per
+    platform (analysis/trends.py): label, top terms, posts of the fitted sample whose strongest
+    topic it is, and example post ids."""
+
+    __tablename__ = "trend_topics"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    topic: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(300))
+    terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    posts: Mapped[int] = mapped_column(Integer)
+    sample_posts: Mapped[int] = mapped_column(Integer)
+    week_posts: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+
+class TrendStaleDay(Base):
+    """A day whose posts changed since the stored trends were computed (marked with the
+    rollups' marks; refreshed by the analysis job)."""
+
+    __tablename__ = "trend_stale_days"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 

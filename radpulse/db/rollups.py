@@ -1,10 +1,13 @@
 """Rollups: the dashboard's counts, pre-aggregated per day, refreshed only for the days touched.
 
-Five tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
+The tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
 source x subspecialty x theme x sentiment x author type x language), `rollup_author_daily` (the
 same per account, so distinct accounts over any window are a COUNT DISTINCT on it),
 `rollup_hashtag_daily`, `rollup_hashtag_author_daily` (which accounts used a hashtag on a day, so
-distinct accounts of a hashtag over any window are exact) and `rollup_article_daily`. Only public posts count: the read layer's
+distinct accounts of a hashtag over any window are exact), `rollup_article_daily`,
+`rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows) and
+`rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
+`rollup_author_daily`: every day from the first refreshed one on is recomputed). Only public posts count: the read layer's
 `public_where` (not deleted, not held) selects them, `engagement` weighs them.
 
 A refresh DELETEs the rows of the given days and INSERTs them again with one grouped
@@ -48,20 +51,26 @@ from radpulse.db.models import (
     Mention,
     Post,
     PostSource,
+    MAX_ACCOUNT_LAG,
+    SLICE_DIMENSIONS,
+    RollupAccountsLag,
     RollupArticleDaily,
     RollupAuthorDaily,
     RollupDaily,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
+    RollupSliceDaily,
     RollupStaleDay,
     Source,
+    TrendStaleDay,
 )
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
-TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily)
+TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
+          RollupSliceDaily)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 _UTC = dt.timezone.utc
@@ -187,6 +196,71 @@ def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
     return [posts, authors, hashtags, tag_authors, articles]
 
 
+def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
+    """INSERT ... SELECT of `rollup_slice_daily` for `days`, from their `rollup_daily` rows."""
+    t = RollupDaily.__table__.c
+    counts = ("posts", "engagement", "likes", "reposts", "replies", "quotes", "score")
+    out = []
+    for dim in SLICE_DIMENSIONS:
+        where = [t.day.in_(list(days))]
+        if dim != "source":
+            where.append(t.first_source.is_(True))
+        if dim != "theme":
+            where.append(t.first_theme.is_(True))
+        keys = [t.day, t.platform, *([getattr(t, dim)] if dim else []), t.sentiment]
+        value = getattr(t, dim) if dim else literal_column("''")
+        out.append(insert(RollupSliceDaily).from_select(
+            ["day", "platform", "dim", "value", "sentiment", *counts, "max_engagement"],
+            select(t.day, t.platform, literal_column(f"'{dim}'"), value, t.sentiment,
+                   *(func.sum(getattr(t, c)) for c in counts), func.max(t.max_engagement))
+            .where(*where).group_by(*keys)))
+    return out
+
+
+def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
+    """Recompute `rollup_accounts_lag` for every day from `first` on (from `rollup_author_daily`):
+    for day b and lag k, the accounts whose last public post up to b is at most k days before
+    it. Rows written."""
+    import numpy as np
+
+    a = RollupAuthorDaily.__table__.c
+    last = conn.execute(select(func.max(a.day))).scalar()
+    conn.execute(delete(RollupAccountsLag).where(RollupAccountsLag.day >= first))
+    if last is None:
+        return 0
+    last = _as_dates([last]).pop()
+    if last < first:
+        return 0
+    base = first - dt.timedelta(days=MAX_ACCOUNT_LAG)
+    rows = conn.execute(select(a.platform, a.author_id, a.day).where(a.day >= base).distinct()).all()
+    n_days = (last - base).days + 1
+    written = 0
+    by_platform: dict[str, list[tuple[str, int]]] = {}
+    for platform, author, day in rows:
+        by_platform.setdefault(platform, []).append((author, (_as_dates([day]).pop() - base).days))
+    for platform, pairs in by_platform.items():
+        pairs.sort()
+        authors = np.array([p[0] for p in pairs], dtype=object)
+        start = np.array([p[1] for p in pairs], dtype=np.int64)
+        # the day before the author's next active day (or the last day): it is their last
+        # activity from `start` to `stop`
+        same = np.append(authors[1:] == authors[:-1], False)
+        stop = np.where(same, np.append(start[1:], 0) - 1, n_days - 1)
+        diff = np.zeros((n_days, n_days + 1), dtype=np.int64)
+        np.add.at(diff, (start, start), 1)
+        np.add.at(diff, (start, stop + 1), -1)
+        covering = np.cumsum(diff, axis=1)[:, :n_days]  # [s, b]: accounts last active on s as of b
+        out = []
+        for b in range((first - base).days, n_days):
+            lags = np.cumsum(covering[b - np.arange(MAX_ACCOUNT_LAG + 1), b])
+            day = base + dt.timedelta(days=b)
+            out.extend({"day": day, "platform": platform, "lag": k, "accounts": int(v)} for k, v in enumerate(lags))
+        for chunk in range(0, len(out), 10_000):
+            conn.execute(insert(RollupAccountsLag), out[chunk : chunk + 10_000])
+        written += len(out)
+    return written
+
+
 def _connection(conn_or_db: Connection | Database) -> tuple[Connection, Any]:
     if isinstance(conn_or_db, Database):
         ctx = conn_or_db.engine.begin()
@@ -220,8 +294,9 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
             chunk = days[start : start + _CHUNK]
             for model in (*TABLES, RollupStaleDay):
                 conn.execute(delete(model).where(model.day.in_(chunk)))
-            for stmt in _inserts(chunk, conn.dialect.name):
+            for stmt in [*_inserts(chunk, conn.dialect.name), *_slice_inserts(chunk)]:
                 conn.execute(stmt)
+    refresh_accounts_lag(conn, days[0])
 
 
 @contextlib.contextmanager
@@ -249,7 +324,7 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
     `progress(done_days, total_days)` after each step of `days_per_step` days. Returns the days.
     """
     with db.engine.begin() as conn:
-        for model in (*TABLES, RollupStaleDay):
+        for model in (*TABLES, RollupStaleDay, RollupAccountsLag):
             conn.execute(delete(model))
         first, last = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
         if first is None:
@@ -259,22 +334,26 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
         lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
         all_days = [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
         for start in range(0, len(all_days), days_per_step):
+            step = all_days[start : start + days_per_step]
             with _no_jit(conn):
-                for stmt in _inserts(all_days[start : start + days_per_step], conn.dialect.name):
+                for stmt in [*_inserts(step, conn.dialect.name), *_slice_inserts(step)]:
                     conn.execute(stmt)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
+        refresh_accounts_lag(conn, all_days[0])
         return len(all_days)
 
 
 def mark_days(conn: Connection, days: Iterable[dt.date]) -> None:
-    """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them)."""
+    """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them; the
+    analysis job refreshes the stored trends of the days marked with them)."""
     from radpulse.db.store import insert_for
 
     wanted = sorted(set(days))
     for start in range(0, len(wanted), _CHUNK):
         rows = [{"day": d} for d in wanted[start : start + _CHUNK]]
-        conn.execute(insert_for(conn, RollupStaleDay.__table__).on_conflict_do_nothing(index_elements=["day"]), rows)
+        for table in (RollupStaleDay.__table__, TrendStaleDay.__table__):  # trends: analysis/trends.py
+            conn.execute(insert_for(conn, table).on_conflict_do_nothing(index_elements=["day"]), rows)
 
 
 def mark_post_days(conn: Connection, post_ids: Iterable[int]) -> None:

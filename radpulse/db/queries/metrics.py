@@ -14,30 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, literal
+from sqlalchemy import literal
 
-from radpulse.db.models import Post
+from radpulse.db.models import DEFAULT_ENGAGEMENT_COLUMNS, ENGAGEMENT_COLUMNS, Post, engagement_sql
 
-#: which stored counters make up engagement, per platform (default: the microblog counters)
-ENGAGEMENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "reddit": ("score", "reply_count"),
-}
-DEFAULT_ENGAGEMENT_COLUMNS: tuple[str, ...] = ("like_count", "repost_count", "reply_count", "quote_count")
-
-
-def _sum(table: Any, names: tuple[str, ...]) -> Any:
-    expr = None
-    for name in names:
-        term = func.coalesce(getattr(table, name), 0)
-        expr = term if expr is None else expr + term
-    return expr
+__all__ = ["DEFAULT_ENGAGEMENT_COLUMNS", "ENGAGEMENT_COLUMNS", "author_key", "engagement", "engagement_of"]
 
 
 def engagement(table: Any = None) -> Any:
-    """SQL: the engagement of a post row (`table` is `Post` or `Post.__table__.c`/an alias's `.c`)."""
-    t = table if table is not None else Post
-    whens = [(t.platform == platform, _sum(t, cols)) for platform, cols in ENGAGEMENT_COLUMNS.items()]
-    return case(*whens, else_=_sum(t, DEFAULT_ENGAGEMENT_COLUMNS))
+    """SQL: the engagement of a post row (`table` is `Post` or `Post.__table__.c`/an alias's `.c`).
+
+    Rendered with literal constants, so the posts' engagement index (`ix_posts_engagement`)
+    matches it on both databases."""
+    return engagement_sql(table if table is not None else Post)
 
 
 def engagement_of(platform: str, counts: dict[str, int | None]) -> int:

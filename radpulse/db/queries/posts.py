@@ -8,10 +8,12 @@ read transaction per page, so a long export never holds the database's write loc
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, literal, select, tuple_, type_coerce
+from sqlalchemy import Row, event, func, literal, select, tuple_, type_coerce
 
 from radpulse.db.engine import Database
 from radpulse.db.models import AS_STORED, Post
@@ -109,16 +111,48 @@ def _by_id(db: Database, base: Any, chunksize: int) -> Iterator[list[Row]]:
         last = rows[-1]._id
 
 
-def post_page(
+def post_page_query(
     db: Database, f: PostFilters, *, order: str = "engagement", limit: int = 25, offset: int = 0,
     columns: Sequence[Any] | None = None,
-) -> list[Row]:
-    """One page of public posts (for drill-down lists and the digest): by engagement or newest."""
+) -> Any:
+    """The SELECT of `post_page`."""
     eng = engagement(P).label("engagement")
     cols = list(columns) if columns is not None else [
         P.id, P.platform, P.url, P.title, P.text, P.created_at, P.like_count, P.repost_count,
         P.reply_count, P.quote_count, P.score, P.author_external_id]
     q = select(*cols, eng).select_from(Post.__table__).where(public_where(f, P))
     q = q.order_by(eng.desc(), P.id) if order == "engagement" else q.order_by(P.created_at.desc(), P.id.desc())
+    return q.limit(limit).offset(offset)
+
+
+def post_page(
+    db: Database, f: PostFilters, *, order: str = "engagement", limit: int = 25, offset: int = 0,
+    columns: Sequence[Any] | None = None, by_engagement_index: bool = False,
+) -> list[Row]:
+    """One page of public posts (for drill-down lists and the digest): by engagement or newest.
+
+    `by_engagement_index` (order "engagement"): read posts in `ix_posts_engagement` order and
+    stop at the page, instead of sorting every post of the window. The caller knows when that
+    is cheaper (the selection holds a fair share of all posts: `dashboards.data.drill_posts`);
+    PostgreSQL's planner weighs it from its statistics, SQLite is told (INDEXED BY)."""
+    query = post_page_query(db, f, order=order, limit=limit, offset=offset, columns=columns)
     with db.engine.connect() as conn:
-        return conn.execute(q.limit(limit).offset(offset)).all()
+        if by_engagement_index and order == "engagement" and db.dialect == "sqlite":
+            _listen_for_hints(db)
+            conn = conn.execution_options(posts_index="ix_posts_engagement")
+        return conn.execute(query).all()
+
+
+_OUTER_FROM = re.compile(r"\bFROM posts\b(?! AS)")
+
+
+def _index_hint(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> Any:
+    index = context.execution_options.get("posts_index") if context is not None else None
+    if index:
+        statement = _OUTER_FROM.sub(f"FROM posts INDEXED BY {index}", statement, count=1)
+    return statement, parameters
+
+
+def _listen_for_hints(db: Database) -> None:
+    if not event.contains(db.engine, "before_cursor_execute", _index_hint):
+        event.listen(db.engine, "before_cursor_execute", _index_hint, retval=True)

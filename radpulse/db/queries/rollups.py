@@ -23,12 +23,15 @@ from sqlalchemy import Date, and_, cast, func, select, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
+    MAX_ACCOUNT_LAG,
     ROLLUP_DIMENSIONS,
+    RollupAccountsLag,
     RollupArticleDaily,
     RollupAuthorDaily,
     RollupDaily,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
+    RollupSliceDaily,
 )
 from radpulse.db.queries.filters import PostFilters
 
@@ -98,15 +101,45 @@ def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str
     return frame
 
 
+def _slice(filters: PostFilters, dims: Sequence[str]) -> str | None:
+    """The `rollup_slice_daily` cut ("" or a dimension) that answers `dims` under `filters`: at
+    most one dimension besides platform and sentiment grouped or filtered; None otherwise."""
+    used = {d for d in dims if d not in ("platform", "sentiment")}
+    used |= {d for d, field in _FILTER_OF.items() if getattr(filters, field) and d not in ("platform", "sentiment")}
+    if len(used) > 1:
+        return None
+    return used.pop() if used else ""
+
+
+def _slice_where(t: Any, filters: PostFilters, cut: str) -> Any:
+    first, last = _day_bounds(filters)
+    clauses = [t.dim == cut]
+    if first is not None:
+        clauses.append(t.day >= first)
+    if last is not None:
+        clauses.append(t.day < last)
+    for dim, field in _FILTER_OF.items():
+        values = getattr(filters, field)
+        if values:
+            clauses.append((t.value if dim == cut else getattr(t, dim)).in_(values))
+    return and_(*clauses)
+
+
+def _dim_column(t: Any, dim: str, cut: str | None) -> Any:
+    return t.value.label(dim) if cut is not None and dim == cut else getattr(t, dim)
+
+
 def volume_by(db: Database, filters: PostFilters = PostFilters(), *, period: str = "day",
               dims: Sequence[str] = ()) -> pd.DataFrame:
     """Posts and engagement per period (and per value of each of `dims`)."""
     _check(filters, period, dims)
-    t = RollupDaily
+    cut = _slice(filters, dims)
+    t: Any = RollupDaily if cut is None else RollupSliceDaily
+    where = _where(t, filters, dims) if cut is None else _slice_where(t, filters, cut)
     bucket = _period(t.day, period, db.dialect).label("period")
-    keys = [bucket, *(getattr(t, d) for d in dims)]
+    keys = [bucket, *(_dim_column(t, d, cut) for d in dims)]
     query = (select(*keys, *(func.sum(getattr(t, c)) for c in COUNTS))
-             .where(_where(t, filters, dims)).group_by(*keys).order_by(*keys))
+             .where(where).group_by(*keys).order_by(*keys))
     frame = _frame(db, query, ["period", *dims, *COUNTS], dates=["period"])
     return frame.astype({c: "int64" for c in COUNTS})
 
@@ -115,6 +148,8 @@ def accounts_by(db: Database, filters: PostFilters = PostFilters(), *, period: s
                 dims: Sequence[str] = ()) -> pd.DataFrame:
     """Distinct accounts per period (and per value of each of `dims`)."""
     _check(filters, period, dims)
+    if set(dims) <= {"platform"} and _only_platforms(filters):
+        return _accounts_by_lag(db, filters, period, dims)
     t = RollupAuthorDaily
     bucket = _period(t.day, period, db.dialect).label("period")
     keys = [bucket, *(getattr(t, d) for d in dims)]
@@ -129,13 +164,107 @@ def accounts_by(db: Database, filters: PostFilters = PostFilters(), *, period: s
 def totals(db: Database, filters: PostFilters = PostFilters()) -> dict[str, int]:
     """Posts, distinct accounts and engagement sums of the window."""
     _check(filters)
-    t, a = RollupDaily, RollupAuthorDaily
+    cut = _slice(filters, ())
+    t: Any = RollupDaily if cut is None else RollupSliceDaily
+    where = _where(t, filters) if cut is None else _slice_where(t, filters, cut)
+    a = RollupAuthorDaily
     with db.engine.connect() as conn:
-        sums = conn.execute(select(*(func.coalesce(func.sum(getattr(t, c)), 0) for c in COUNTS))
-                            .where(_where(t, filters))).one()
-        accounts = conn.execute(select(func.count()).select_from(
-            select(a.platform, a.author_id).where(_where(a, filters)).distinct().subquery())).scalar_one()
+        sums = conn.execute(select(*(func.coalesce(func.sum(getattr(t, c)), 0) for c in COUNTS)).where(where)).one()
+    if _only_platforms(filters):
+        lagged = _accounts_by_lag(db, filters, None, ())
+        accounts = int(lagged["accounts"].sum())
+    else:
+        with db.engine.connect() as conn:
+            accounts = conn.execute(select(func.count()).select_from(
+                select(a.platform, a.author_id).where(_where(a, filters)).distinct().subquery())).scalar_one()
     return {**{c: int(v) for c, v in zip(COUNTS, sums)}, "accounts": int(accounts)}
+
+
+def post_count(db: Database, filters: PostFilters = PostFilters()) -> int:
+    """Public posts of the window and filters (each once; see the counting rules)."""
+    _check(filters)
+    cut = _slice(filters, ())
+    t: Any = RollupDaily if cut is None else RollupSliceDaily
+    where = _where(t, filters) if cut is None else _slice_where(t, filters, cut)
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.coalesce(func.sum(t.posts), 0)).where(where)).scalar_one())
+
+
+def _only_platforms(filters: PostFilters) -> bool:
+    return not any(getattr(filters, field) for dim, field in _FILTER_OF.items() if dim != "platform")
+
+
+def _accounts_by_lag(db: Database, filters: PostFilters, period: str | None, dims: Sequence[str]) -> pd.DataFrame:
+    """Distinct accounts per period (the whole window when `period` is None), from
+    `rollup_accounts_lag`: one row per period and platform (windows longer than the table
+    holds, or days it does not hold yet, are counted on `rollup_author_daily`)."""
+    first, last = _day_bounds(filters)
+    if first is None or last is None:
+        with db.engine.connect() as conn:
+            lo, hi = conn.execute(select(func.min(RollupAuthorDaily.day), func.max(RollupAuthorDaily.day))).one()
+        if lo is None:
+            return pd.DataFrame(columns=["period", *dims, "accounts"])
+        lo, hi = (v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in (lo, hi))
+        first, last = first or lo, last or hi + dt.timedelta(days=1)
+    spans = _period_spans(first, last, period)  # (period start, first day, last day) clipped to the window
+    l = RollupAccountsLag
+    keys = [(b, (b - a).days) for _, a, b in spans]
+    # day IN and lag IN (primary-key ranges), not (day, lag) IN pairs, which SQLite scans the table for
+    query = select(l.day, l.platform, l.lag, l.accounts).where(l.day.in_(sorted({b for b, _ in keys})),
+                                                               l.lag.in_(sorted({k for _, k in keys})))
+    if filters.platforms:
+        query = query.where(l.platform.in_(filters.platforms))
+    with db.engine.connect() as conn:
+        found = pd.DataFrame(conn.execute(query).all(), columns=["day", "platform", "lag", "accounts"])
+        days_held = set(conn.execute(select(l.day).where(l.day.in_([b for b, _ in keys]), l.lag == 0).distinct()).scalars())
+    found["day"] = pd.to_datetime(found["day"]).dt.date
+    held = {d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in days_held}
+    rows = []
+    for start, a, b in spans:
+        k = (b - a).days
+        part = found[(found["day"] == b) & (found["lag"] == k)]
+        if k > MAX_ACCOUNT_LAG or b not in held:
+            part = _accounts_exact(db, filters, a, b)
+        for platform, n in zip(part["platform"], part["accounts"]):
+            rows.append({"period": start, "platform": platform, "accounts": int(n)})
+    out = pd.DataFrame(rows, columns=["period", "platform", "accounts"])
+    out = out[out["accounts"] > 0]
+    if period is None:
+        return out
+    if not dims:
+        out = out.groupby("period", as_index=False)["accounts"].sum()
+    return out.sort_values(["period", *dims]).reset_index(drop=True).astype({"accounts": "int64"})
+
+
+def _accounts_exact(db: Database, filters: PostFilters, first: dt.date, last: dt.date) -> pd.DataFrame:
+    a = RollupAuthorDaily
+    inner = (select(a.platform, a.author_id).where(a.day >= first, a.day <= last, a.first_source.is_(True),
+                                                   a.first_theme.is_(True), *( [a.platform.in_(filters.platforms)]
+                                                                               if filters.platforms else []))
+             .distinct().subquery())
+    query = select(inner.c.platform, func.count()).group_by(inner.c.platform)
+    with db.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["platform", "accounts"])
+
+
+def _period_spans(first: dt.date, end: dt.date, period: str | None) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(period start, first day, last day) of each period of [first, end), clipped to it."""
+    if period is None:
+        return [(first, first, end - dt.timedelta(days=1))]
+    spans = []
+    day = first
+    while day < end:
+        if period == "day":
+            start, nxt = day, day + dt.timedelta(days=1)
+        elif period == "week":
+            start = day - dt.timedelta(days=day.weekday())
+            nxt = start + dt.timedelta(days=7)
+        else:
+            start = day.replace(day=1)
+            nxt = (start + dt.timedelta(days=32)).replace(day=1)
+        spans.append((start, day, min(nxt, end) - dt.timedelta(days=1)))
+        day = nxt
+    return spans
 
 
 def top_accounts(db: Database, filters: PostFilters = PostFilters(), *, limit: int = 20) -> pd.DataFrame:
@@ -174,9 +303,11 @@ def hashtags(db: Database, filters: PostFilters = PostFilters(), *, tags: Sequen
 def cell_top_days(db: Database, filters: PostFilters, dims: Sequence[str]) -> pd.DataFrame:
     """The engagement of the most engaged post per value of `dims` and day: *dims, day, max_engagement."""
     _check(filters, "day", dims)
-    t = RollupDaily
-    keys = [*(getattr(t, d) for d in dims), t.day]
-    query = select(*keys, func.max(t.max_engagement)).where(_where(t, filters, dims)).group_by(*keys)
+    cut = _slice(filters, dims)
+    t: Any = RollupDaily if cut is None else RollupSliceDaily
+    where = _where(t, filters, dims) if cut is None else _slice_where(t, filters, cut)
+    keys = [*(_dim_column(t, d, cut) for d in dims), t.day]
+    query = select(*keys, func.max(t.max_engagement)).where(where).group_by(*keys)
     return _frame(db, query, [*dims, "day", "max_engagement"], dates=["day"])
 
 
