@@ -1,11 +1,16 @@
 """Rollups: the dashboard's counts, pre-aggregated per day, refreshed only for the days touched.
 
-Five tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
+Tables (see the models): `rollup_daily` (public posts and engagement per day x platform x
 source x subspecialty x theme x sentiment x author type x language), `rollup_author_daily` (the
 same per account, so distinct accounts over any window are a COUNT DISTINCT on it),
 `rollup_hashtag_daily`, `rollup_hashtag_author_daily` (which accounts used a hashtag on a day, so
-distinct accounts of a hashtag over any window are exact) and `rollup_article_daily`. Only public posts count: the read layer's
-`public_where` (not deleted, not held) selects them, `engagement` weighs them.
+distinct accounts of a hashtag over any window are exact), `rollup_article_daily`, and for the
+People and account pages `rollup_account_daily` (one narrow row per account and day),
+`rollup_author_type_daily`, `rollup_edge_daily` (the network's public edges per day) and two
+tables kept from those: `rollup_account_totals` (each account over all days, adjusted by the
+difference of the refreshed days) and `rollup_author_type_monthly` (distinct accounts per
+calendar month, recounted for the months of the refreshed days). Only public posts count: the
+read layer's `public_where` (not deleted, not held) selects them, `engagement` weighs them.
 
 A refresh DELETEs the rows of the given days and INSERTs them again with one grouped
 INSERT ... SELECT per table, on both SQLite and PostgreSQL, in the caller's transaction; like a
@@ -34,6 +39,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -45,12 +51,18 @@ from radpulse.db.engine import Database
 from radpulse.db.models import (
     Annotation,
     Author,
+    Interaction,
     Mention,
     Post,
     PostSource,
+    RollupAccountDaily,
+    RollupAccountTotal,
     RollupArticleDaily,
     RollupAuthorDaily,
+    RollupAuthorTypeDaily,
+    RollupAuthorTypeMonthly,
     RollupDaily,
+    RollupEdgeDaily,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupStaleDay,
@@ -61,7 +73,11 @@ from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
-TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily)
+#: the tables with a row per day (a refresh deletes and inserts the days' rows)
+TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
+          RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily)
+#: the tables kept from `rollup_account_daily` (no day column)
+DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 _UTC = dt.timezone.utc
@@ -142,8 +158,8 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
     )
 
 
-def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
-    """The INSERT ... SELECT statements that fill every rollup table for `days`."""
+def _inserts(days: Sequence[dt.date], dialect: str) -> dict[Any, Any]:
+    """The INSERT ... SELECT statement that fills each day-keyed rollup table for `days`."""
     b = _base(days, dialect)
     source, _ = _json_elements(b.c.sources, dialect, "rsx")
     theme, first_theme = _json_elements(b.c.themes, dialect, "rt")
@@ -184,7 +200,63 @@ def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
         select(b.c.day, b.c.platform, m.c.article_id, func.count(), func.count(b.c.author_id.distinct()))
         .select_from(b.join(m, m.c.post_id == b.c.post_id)).group_by(b.c.day, b.c.platform, m.c.article_id),
     )
-    return [posts, authors, hashtags, tag_authors, articles]
+    accounts = insert(RollupAccountDaily).from_select(
+        ["platform", "author_id", "day", "author_type", "posts", "engagement", "max_engagement"],
+        select(b.c.platform, b.c.author_id, b.c.day, func.max(b.c.author_type), func.count(), func.sum(b.c.engagement),
+               func.max(b.c.engagement))
+        .where(b.c.author_id.is_not(None)).group_by(b.c.platform, b.c.author_id, b.c.day),
+    )
+    types = insert(RollupAuthorTypeDaily).from_select(
+        ["day", "platform", "author_type", "posts", "engagement"],
+        select(b.c.day, b.c.platform, b.c.author_type, func.count(), func.sum(b.c.engagement))
+        .group_by(b.c.day, b.c.platform, b.c.author_type),
+    )
+    e = Interaction.__table__.c
+    edges = insert(RollupEdgeDaily).from_select(
+        ["day", "platform", "source", "target", "kind", "interactions"],
+        select(b.c.day, b.c.platform, e.source, e.target, e.kind, func.count())
+        .select_from(b.join(Interaction.__table__, e.post_id == b.c.post_id))
+        .where(e.target.is_not(None), e.source != e.target)
+        .group_by(b.c.day, b.c.platform, e.source, e.target, e.kind),
+    )
+    return dict(zip(TABLES, [posts, authors, hashtags, tag_authors, articles, accounts, types, edges]))
+
+
+def _account_totals(conn: Connection, days: Sequence[dt.date] | None, sign: int) -> None:
+    """Add (`sign` 1) or take away (-1) the `rollup_account_daily` rows of `days` (None: all) to or
+    from `rollup_account_totals`; accounts left without posts are removed."""
+    a, t = RollupAccountDaily, RollupAccountTotal.__table__
+    from radpulse.db.store import insert_for
+
+    rows = (select(a.platform, a.author_id, func.max(a.author_type), sign * func.sum(a.posts),
+                   sign * func.sum(a.engagement))
+            .where(true() if days is None else a.day.in_(days)).group_by(a.platform, a.author_id))
+    stmt = insert_for(conn, t).from_select(["platform", "author_id", "author_type", "posts", "engagement"], rows)
+    fresh = {"posts": t.c.posts + stmt.excluded.posts, "engagement": t.c.engagement + stmt.excluded.engagement}
+    if sign > 0:
+        fresh["author_type"] = stmt.excluded.author_type
+    conn.execute(stmt.on_conflict_do_update(index_elements=["platform", "author_id"], set_=fresh))
+    if sign < 0:
+        conn.execute(delete(RollupAccountTotal).where(RollupAccountTotal.posts <= 0))
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def _author_type_months(conn: Connection, months: Iterable[dt.date]) -> None:
+    """Recount `rollup_author_type_monthly` for `months` (first days) from `rollup_account_daily`."""
+    a, m = RollupAccountDaily, RollupAuthorTypeMonthly
+    for month in sorted(set(months)):
+        conn.execute(delete(m).where(m.month == month))
+        conn.execute(insert(m).from_select(
+            ["month", "platform", "author_type", "accounts"],
+            select(literal(month, Date()), a.platform, a.author_type, func.count(a.author_id.distinct()))
+            .where(a.day >= month, a.day < _next_month(month)).group_by(a.platform, a.author_type)))
 
 
 def _connection(conn_or_db: Connection | Database) -> tuple[Connection, Any]:
@@ -218,10 +290,13 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
     with _no_jit(conn):
         for start in range(0, len(days), _CHUNK):
             chunk = days[start : start + _CHUNK]
+            _account_totals(conn, chunk, -1)
             for model in (*TABLES, RollupStaleDay):
                 conn.execute(delete(model).where(model.day.in_(chunk)))
-            for stmt in _inserts(chunk, conn.dialect.name):
+            for stmt in _inserts(chunk, conn.dialect.name).values():
                 conn.execute(stmt)
+            _account_totals(conn, chunk, 1)
+        _author_type_months(conn, map(month_of, days))
 
 
 @contextlib.contextmanager
@@ -249,22 +324,40 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
     `progress(done_days, total_days)` after each step of `days_per_step` days. Returns the days.
     """
     with db.engine.begin() as conn:
-        for model in (*TABLES, RollupStaleDay):
+        for model in (*TABLES, *DERIVED, RollupStaleDay):
             conn.execute(delete(model))
-        first, last = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
-        if first is None:
-            return 0
-        if isinstance(first, str):  # SQLite: min/max of the stored text
-            first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
-        lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
-        all_days = [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
+        all_days = _post_days(conn)
         for start in range(0, len(all_days), days_per_step):
             with _no_jit(conn):
-                for stmt in _inserts(all_days[start : start + days_per_step], conn.dialect.name):
+                for stmt in _inserts(all_days[start : start + days_per_step], conn.dialect.name).values():
                     conn.execute(stmt)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
+        _account_totals(conn, None, 1)
+        _author_type_months(conn, map(month_of, all_days))
         return len(all_days)
+
+
+def _post_days(conn: Connection) -> list[dt.date]:
+    """Every day from the first post's to the last post's."""
+    first, last = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
+    if first is None:
+        return []
+    if isinstance(first, str):  # SQLite: min/max of the stored text
+        first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+    lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
+    return [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
+
+
+def rebuild_edge_rollups(db: Database, *, days_per_step: int = 31) -> None:
+    """Empty `rollup_edge_daily` and fill it again from `interactions` (after the edges are
+    rebuilt), in one transaction."""
+    with db.engine.begin() as conn:
+        conn.execute(delete(RollupEdgeDaily))
+        days = _post_days(conn)
+        for start in range(0, len(days), days_per_step):
+            with _no_jit(conn):
+                conn.execute(_inserts(days[start : start + days_per_step], conn.dialect.name)[RollupEdgeDaily])
 
 
 def mark_days(conn: Connection, days: Iterable[dt.date]) -> None:
@@ -282,7 +375,7 @@ def mark_post_days(conn: Connection, post_ids: Iterable[int]) -> None:
     ids = sorted(set(post_ids))
     for start in range(0, len(ids), _CHUNK):
         day = utc_day(P.created_at, conn.dialect.name)
-        mark_days(conn, _as_dates(conn.execute(select(day).where(P.id.in_(ids[start : start + _CHUNK])).distinct()).scalars()))
+        mark_days(conn, as_dates(conn.execute(select(day).where(P.id.in_(ids[start : start + _CHUNK])).distinct()).scalars()))
 
 
 def mark_author_days(conn: Connection, authors: Iterable[tuple[str, str]]) -> None:
@@ -294,7 +387,7 @@ def mark_author_days(conn: Connection, authors: Iterable[tuple[str, str]]) -> No
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), _CHUNK):
             query = select(day).where(P.platform == platform, P.author_external_id.in_(ids[start : start + _CHUNK]))
-            mark_days(conn, _as_dates(conn.execute(query.distinct()).scalars()))
+            mark_days(conn, as_dates(conn.execute(query.distinct()).scalars()))
 
 
 def mark_batch_days(conn: Connection, batch: Any, post_ids: dict[Any, int]) -> None:
@@ -302,7 +395,7 @@ def mark_batch_days(conn: Connection, batch: Any, post_ids: dict[Any, int]) -> N
     mark_days(conn, {day_of(p.created_at) for p in batch.posts if p.created_at is not None})
 
 
-def _as_dates(values: Iterable[Any]) -> set[dt.date]:
+def as_dates(values: Iterable[Any]) -> set[dt.date]:
     return {v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in values}
 
 
@@ -318,6 +411,6 @@ def refresh_stale_rollups(db: Database) -> int:
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY})
-        days = _as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
+        days = as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
         refresh_rollups(conn, days)
     return len(days)
