@@ -91,6 +91,19 @@ def test_replies_quotes_reposts_and_mentions_become_edges_in_any_arrival_order(d
     assert [e[1:] for e in stored_edges(db)] == [e[1:] for e in before]
 
 
+def test_edges_completed_later_reach_the_rollup_of_their_own_day(db):
+    """A reply stored a day before the post it answers, and a mention of a handle whose profile
+    comes later: completing them marks the reply's day, which only the edge rollup reads."""
+    store(db, [post("r1", "1", in_reply_to_id="o1"), post("m1", "1", mentions=["later"])],
+          authors=[AuthorRecord("x", "1", handle="one")])
+    assert public_edges(db, DAYS) == {("x:1", "x:@later", "mention", 1)}
+    store(db, [PostRecord("x", "o1", "the answered post", T + dt.timedelta(days=2), author_external_id="2")])
+    assert public_edges(db, DAYS) == {("x:1", "x:@later", "mention", 1), ("x:1", "x:2", "reply", 1)}
+    store(db, authors=[AuthorRecord("x", "3", handle="Later")])  # a profile, no post: no day of its own
+    assert public_edges(db, DAYS) == {("x:1", "x:3", "mention", 1), ("x:1", "x:2", "reply", 1)}
+    assert public_edges(db, DAYS) == public_edges(db, WEEK)
+
+
 def test_edges_follow_updates_and_deletions_and_equal_a_rebuild(db, window):
     rng = random.Random(7)
     store(db, authors=[AuthorRecord("x", str(i), handle=f"user{i}") for i in range(6)])
