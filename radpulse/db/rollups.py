@@ -47,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement
 
-from radpulse.db.engine import Database
+from radpulse.db.engine import Database, insert_for
 from radpulse.db.models import (
     Annotation,
     Author,
@@ -226,8 +226,6 @@ def _account_totals(conn: Connection, days: Sequence[dt.date] | None, sign: int)
     """Add (`sign` 1) or take away (-1) the `rollup_account_daily` rows of `days` (None: all) to or
     from `rollup_account_totals`; accounts left without posts are removed."""
     a, t = RollupAccountDaily, RollupAccountTotal.__table__
-    from radpulse.db.store import insert_for
-
     rows = (select(a.platform, a.author_id, func.max(a.author_type), sign * func.sum(a.posts),
                    sign * func.sum(a.engagement))
             .where(true() if days is None else a.day.in_(days)).group_by(a.platform, a.author_id))
@@ -362,8 +360,6 @@ def rebuild_edge_rollups(db: Database, *, days_per_step: int = 31) -> None:
 
 def mark_days(conn: Connection, days: Iterable[dt.date]) -> None:
     """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them)."""
-    from radpulse.db.store import insert_for
-
     wanted = sorted(set(days))
     for start in range(0, len(wanted), _CHUNK):
         rows = [{"day": d} for d in wanted[start : start + _CHUNK]]

@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 from cachetools import TTLCache
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Author, Interaction, Post, ReviewDecision, RollupEdgeDaily
+from radpulse.db.models import Author, Interaction, Post, ReviewDecision, RollupEdgeDaily, RollupStaleDay
 from radpulse.db.queries import rollups
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import held_clause
+from radpulse.db.rollups import as_dates
 
 P = Post.__table__.c
 E = Interaction.__table__.c
@@ -78,15 +79,29 @@ def _rollup_where(f: PostFilters) -> list[Any]:
 
 def _edge_rows(db: Database, f: PostFilters, account: str | None = None) -> pd.DataFrame:
     """The window's edges (those of `account`, either way, if given) as read, not yet summed over
-    days: source, target, kind, weight."""
-    if on_rollup(f):
-        mine = [] if account is None else [or_(R.source == account, R.target == account)]
-        query = select(R.source, R.target, R.kind, R.interactions).where(*_rollup_where(f), *mine)
-    else:
-        query = _edge_select(f, *([] if account is None else [or_(E.source == account, E.target == account)]))
+    days: source, target, kind, weight.
+
+    On the rollup, the days marked stale (written since the last refresh: today's during a
+    collection run, every day after an upgrade) are read live, the others from the rollup."""
+    live = [] if account is None else [or_(E.source == account, E.target == account)]
     with db.engine.connect() as conn:
-        rows = conn.execute(query).all()
+        if not on_rollup(f):
+            rows = conn.execute(_edge_select(f, *live)).all()
+        else:
+            first, last = rollups._day_bounds(f)
+            stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
+                *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
+            mine = [] if account is None else [or_(R.source == account, R.target == account)]
+            rows = conn.execute(select(R.source, R.target, R.kind, R.interactions)
+                                .where(*_rollup_where(f), *mine, *([R.day.not_in(stale)] if stale else []))).all()
+            if stale:
+                days = or_(*(and_(E.created_at >= _at(d), E.created_at < _at(d) + dt.timedelta(days=1)) for d in stale))
+                rows += conn.execute(_edge_select(f, days, *live)).all()
     return pd.DataFrame(rows, columns=EDGE_COLUMNS).astype({"weight": "int64"})
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 def _window(f: PostFilters) -> list[Any]:
