@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, true, tuple_
+from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -57,7 +57,7 @@ def period_expr(db: Database, period: str, column: Any = P.created_at) -> Any:
 
 def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str] = ()) -> pd.DataFrame:
     with db.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(columns))
     for name in dates:
         frame[name] = pd.to_datetime(frame[name])
     return frame
@@ -165,10 +165,12 @@ def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFra
             return pd.DataFrame(columns=columns)
         au = Author.__table__.c
         keys = list(zip(top["platform"], top["author_id"]))
-        q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
-            tuple_(au.platform, au.external_id).in_(keys))
+        labels = {}
         with db.engine.connect() as conn:
-            labels = {(r[0], r[1]): r[2:] for r in conn.execute(q)}
+            for platform in sorted(set(top["platform"])):  # per platform: an index seek per account
+                q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
+                    au.platform == platform, au.external_id.in_([i for p, i in keys if p == platform]))
+                labels.update({(r[0], r[1]): r[2:] for r in conn.execute(q)})
         for i, name in enumerate(("handle", "display_name", "author_type")):
             top[name] = [labels.get(k, (None, None, None))[i] for k in keys]
         return top[columns]

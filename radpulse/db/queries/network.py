@@ -79,7 +79,12 @@ def _rollup_where(f: PostFilters) -> list[Any]:
 
 def _edge_rows(db: Database, f: PostFilters, account: str | None = None) -> pd.DataFrame:
     """The window's edges (those of `account`, either way, if given) as read, not yet summed over
-    days: source, target, kind, weight.
+    days: source, target, kind, weight."""
+    return pd.DataFrame([tuple(r) for r in _edge_tuples(db, f, account)], columns=EDGE_COLUMNS).astype({"weight": "int64"})
+
+
+def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> list[Any]:
+    """The rows of `_edge_rows` (source, target, kind, weight), as the driver returns them.
 
     On the rollup, the days marked stale (written since the last refresh: today's during a
     collection run, every day after an upgrade) are read live, the others from the rollup."""
@@ -97,7 +102,7 @@ def _edge_rows(db: Database, f: PostFilters, account: str | None = None) -> pd.D
             if stale:
                 days = or_(*(and_(E.created_at >= _at(d), E.created_at < _at(d) + dt.timedelta(days=1)) for d in stale))
                 rows += conn.execute(_edge_select(f, days, *live)).all()
-    return pd.DataFrame(rows, columns=EDGE_COLUMNS).astype({"weight": "int64"})
+    return rows
 
 
 def _at(day: dt.date) -> dt.datetime:
@@ -240,17 +245,19 @@ def pagerank(sources: np.ndarray, targets: np.ndarray, weights: np.ndarray, n: i
 
 
 def _influence(db: Database, filters: PostFilters, limit: int) -> pd.DataFrame:
-    frame = _edge_rows(db, filters)
-    if frame.empty:
+    rows = _edge_tuples(db, filters)
+    if not rows:
         return pd.DataFrame(columns=INFLUENCE_COLUMNS)
-    codes, nodes = pd.factorize(pd.concat([frame["source"], frame["target"]], ignore_index=True))
-    sources, targets = codes[: len(frame)], codes[len(frame):]
-    weights = frame["weight"].to_numpy()
+    sources_, targets_, _, weights_ = zip(*rows)
+    codes, nodes = pd.factorize(np.array(sources_ + targets_, dtype=object))
+    sources, targets = codes[: len(rows)], codes[len(rows):]
+    weights = np.array(weights_, dtype=np.int64)
     n = len(nodes)
     scores = pagerank(sources, targets, weights, n)
     inward = np.bincount(targets, weights, minlength=n)
     outward = np.bincount(sources, weights, minlength=n)
-    order = sorted(range(n), key=lambda i: (-scores[i], nodes[i]))[:limit]
+    floor = np.partition(scores, n - limit)[n - limit] if n > limit else -1.0  # the limit-th best score
+    order = sorted(np.flatnonzero(scores >= floor).tolist(), key=lambda i: (-scores[i], nodes[i]))[:limit]
     accounts = [str(nodes[i]) for i in order]
     labels = account_labels(db, accounts)
     activity = _activity(db, filters, accounts)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, and_, cast, func, select, true, tuple_
+from sqlalchemy import Date, and_, cast, func, select, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -96,7 +97,7 @@ def _period(day: Any, period: str, dialect: str) -> Any:
 
 def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str] = ()) -> pd.DataFrame:
     with db.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(columns))
     for name in dates:
         frame[name] = pd.to_datetime(frame[name]).dt.date
     return frame
@@ -175,13 +176,19 @@ def account_sums(db: Database, filters: PostFilters, accounts: Sequence[tuple[st
     _check(filters)
     a = RollupAccountDaily
     out: dict[tuple[str, str], tuple[int, int]] = {}
-    keys = sorted(set(accounts))
+    by_platform: dict[str, list[str]] = {}
+    for platform, author_id in sorted(set(accounts)):
+        if not filters.platforms or platform in filters.platforms:
+            by_platform.setdefault(platform, []).append(author_id)
+    window = _account_where(a, replace(filters, platforms=()))
     with db.engine.connect() as conn:
-        for start in range(0, len(keys), 1000):
-            query = (select(a.platform, a.author_id, func.sum(a.posts), func.sum(a.engagement))
-                     .where(tuple_(a.platform, a.author_id).in_(keys[start:start + 1000]), _account_where(a, filters))
-                     .group_by(a.platform, a.author_id))
-            out.update({(p, i): (int(n), int(e)) for p, i, n, e in conn.execute(query)})
+        # per platform, `author_id IN (...)`: an index seek per account on (platform, author_id, day)
+        for platform, ids in by_platform.items():
+            for start in range(0, len(ids), 500):
+                query = (select(a.author_id, func.sum(a.posts), func.sum(a.engagement))
+                         .where(a.platform == platform, a.author_id.in_(ids[start:start + 500]), window)
+                         .group_by(a.author_id))
+                out.update({(platform, i): (int(n), int(e)) for i, n, e in conn.execute(query)})
     return out
 
 
@@ -273,7 +280,7 @@ def author_type_mix(db: Database, filters: PostFilters = PostFilters()) -> pd.Da
             query = (select(m.month, m.author_type, m.accounts)
                      .where(m.month.in_(whole), _account_where(m, filters, window=False)))
             rows.extend(conn.execute(query).all())
-    months = pd.DataFrame(rows, columns=["month", "author_type", "accounts"])
+    months = pd.DataFrame([tuple(r) for r in rows], columns=["month", "author_type", "accounts"])
     accounts = months.groupby(["month", "author_type"])["accounts"].sum().groupby("author_type").max()
     out = posts.astype({"posts": "int64"}).merge(accounts.rename("accounts").reset_index(), on="author_type", how="left")
     out["accounts"] = out["accounts"].fillna(0).astype("int64")
