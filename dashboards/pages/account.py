@@ -24,7 +24,7 @@ dash.register_page(__name__, path="/account", name="Account", title="radpulse: a
 
 
 def interactions(db, platform: str, author_id: str, f):  # type: ignore[no-untyped-def]
-    frame = network.account_interactions(db, platform, author_id, f)
+    frame = network.account_interactions(db, platform, author_id, f, limit=20)
     if frame is None or frame.empty:
         return empty_state("No interactions.", "This account has no replies, mentions, reposts or quotes with others.")
     return table(frame.head(20), {c: c.replace("_", " ") for c in frame.columns})

@@ -620,8 +620,9 @@ class RollupEdgeDaily(Base):
 
     __tablename__ = "rollup_edge_daily"
     __table_args__ = (
-        Index("ix_rollup_edge_daily_source", "source", "day"),
-        Index("ix_rollup_edge_daily_target", "target", "day"),
+        # one account's edges of a window, both ways (covering: the account page reads no row)
+        Index("ix_rollup_edge_daily_source", "source", "day", "interactions"),
+        Index("ix_rollup_edge_daily_target", "target", "day", "interactions"),
         {"sqlite_with_rowid": False},
     )
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 from cachetools import TTLCache
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_, union_all
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Author, Interaction, Post, ReviewDecision, RollupEdgeDaily, RollupStaleDay
@@ -96,9 +96,13 @@ def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> li
             first, last = rollups._day_bounds(f)
             stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
                 *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
-            mine = [] if account is None else [or_(R.source == account, R.target == account)]
-            rows = conn.execute(select(R.source, R.target, R.kind, R.interactions)
-                                .where(*_rollup_where(f), *mine, *([R.day.not_in(stale)] if stale else []))).all()
+            fresh = [*_rollup_where(f), *([R.day.not_in(stale)] if stale else [])]
+            read = select(R.source, R.target, R.kind, R.interactions)
+            if account is None:
+                query = read.where(*fresh)
+            else:  # each direction an index range (no self-edges here: the two never share a row)
+                query = union_all(read.where(R.source == account, *fresh), read.where(R.target == account, *fresh))
+            rows = conn.execute(query).all()
             if stale:
                 days = or_(*(and_(E.created_at >= _at(d), E.created_at < _at(d) + dt.timedelta(days=1)) for d in stale))
                 rows += conn.execute(_edge_select(f, days, *live)).all()
@@ -294,25 +298,26 @@ def _activity(db: Database, filters: PostFilters, accounts: list[str]) -> dict[s
     return out
 
 
-def account_interactions(db: Database, platform: str, author_external_id: str, filters: PostFilters) -> pd.DataFrame:
+def account_interactions(db: Database, platform: str, author_external_id: str, filters: PostFilters, *,
+                         limit: int | None = None) -> pd.DataFrame:
     """Who an account interacts with in the window, both ways: one row per (other account,
     direction, kind) with its weight; `direction` is "out" (the account replied to, quoted,
-    reposted or mentioned them) or "in" (they did so to the account). Heaviest first."""
+    reposted or mentioned them) or "in" (they did so to the account). Heaviest first (ties: by
+    account, direction, kind); the first `limit` rows if given (only those are labelled)."""
     key = f"{platform}:{author_external_id}"
-    rows = _summed(_edge_rows(db, filters, key))
-    records = []
-    for source, target, kind, weight in rows.itertuples(index=False, name=None):
+    totals: dict[tuple[str, str, str], int] = {}
+    for source, target, kind, weight in _edge_tuples(db, filters, key):
         if source == key:
-            records.append((target, "out", kind, int(weight)))
+            totals[(target, "out", kind)] = totals.get((target, "out", kind), 0) + int(weight)
         if target == key:
-            records.append((source, "in", kind, int(weight)))
-    frame = pd.DataFrame(records, columns=["account", "direction", "kind", "weight"])
-    labels = account_labels(db, sorted(set(frame["account"])))
-    frame.insert(1, "handle", [labels[a]["handle"] for a in frame["account"]])
-    frame.insert(2, "display_name", [labels[a]["display_name"] for a in frame["account"]])
+            totals[(source, "in", kind)] = totals.get((source, "in", kind), 0) + int(weight)
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    labels = account_labels(db, sorted({account for (account, _, _), _ in ranked}))
+    frame = pd.DataFrame([(account, labels[account]["handle"], labels[account]["display_name"], direction, kind, weight)
+                          for (account, direction, kind), weight in ranked],
+                         columns=["account", "handle", "display_name", "direction", "kind", "weight"])
     frame["weight"] = frame["weight"].astype("int64")
-    return frame.sort_values(["weight", "account", "direction", "kind"], ascending=[False, True, True, True],
-                             ignore_index=True)
+    return frame
 
 
 __all__ = ["account_interactions", "account_labels", "clear_influence_cache", "edges", "graph", "influence", "on_rollup",

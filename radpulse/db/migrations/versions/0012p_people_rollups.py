@@ -80,8 +80,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "platform", "source", "target", "kind", name=op.f('pk_rollup_edge_daily')),
         sqlite_with_rowid=False,
     )
-    op.create_index('ix_rollup_edge_daily_source', 'rollup_edge_daily', ['source', 'day'])
-    op.create_index('ix_rollup_edge_daily_target', 'rollup_edge_daily', ['target', 'day'])
+    op.create_index('ix_rollup_edge_daily_source', 'rollup_edge_daily', ['source', 'day', 'interactions'])
+    op.create_index('ix_rollup_edge_daily_target', 'rollup_edge_daily', ['target', 'day', 'interactions'])
     op.execute(
         "INSERT INTO rollup_stale_days (day) SELECT DISTINCT "
         + ("substr(created_at, 1, 10)" if op.get_bind().dialect.name == "sqlite"
