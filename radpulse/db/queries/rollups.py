@@ -290,13 +290,17 @@ def author_type_mix(db: Database, filters: PostFilters = PostFilters()) -> pd.Da
 def account_volume(db: Database, filters: PostFilters, platform: str, author_id: str, *, period: str = "day",
                    dims: Sequence[str] = ()) -> pd.DataFrame:
     """One account's public posts and engagement per period (and per value of each of `dims`):
-    period, *dims, posts, engagement. Every facet of `filters` applies (`rollup_author_daily`)."""
+    period, *dims, posts, engagement. Every facet of `filters` applies (`rollup_author_daily`;
+    `rollup_account_daily` when only the window, platforms and author types are chosen and at
+    most the platform is a dimension)."""
     _check(filters, period, dims)
-    t = RollupAuthorDaily
+    narrow = on_accounts(filters) and set(dims) <= {"platform"}  # one row per day: rollup_account_daily
+    t = RollupAccountDaily if narrow else RollupAuthorDaily
     bucket = _period(t.day, period, db.dialect).label("period")
     keys = [bucket, *(getattr(t, d) for d in dims)]
     query = (select(*keys, func.sum(t.posts), func.sum(t.engagement))
-             .where(t.platform == platform, t.author_id == author_id, _where(t, filters, dims))
+             .where(t.platform == platform, t.author_id == author_id,
+                    _account_where(t, filters) if narrow else _where(t, filters, dims))
              .group_by(*keys).order_by(*keys))
     frame = _frame(db, query, ["period", *dims, "posts", "engagement"], dates=["period"])
     return frame.astype({"posts": "int64", "engagement": "int64"})
