@@ -86,7 +86,7 @@ def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> Non
     from radpulse.db.engine import open_database
     from radpulse.db.models import Post, RollupDaily, RollupStaleDay, Source
     from radpulse.db.rollups import (
-        _as_dates,
+        as_dates,
         rebuild_rollups,
         refresh_rollups,
         refresh_stale_rollups,
@@ -106,7 +106,7 @@ def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> Non
                    source=spec, commit_items=1000)
     wrote = time.perf_counter() - started
     with db.engine.connect() as conn:
-        days = _as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
+        days = as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
     annotated = annotate_days(db, days) if annotate else 0
     lo, hi = min(days), max(days) + dt.timedelta(days=1)
     with db.engine.connect() as conn:

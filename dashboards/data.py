@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, true, tuple_
+from sqlalchemy import Date, String, and_, cast, func, literal, or_, select, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -30,6 +31,7 @@ from radpulse.db.models import (
     Source,
 )
 from radpulse.db.queries import PostFilters, author_key, engagement, public_where, rollups
+from radpulse.db.queries.posts import post_page
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
@@ -56,7 +58,7 @@ def period_expr(db: Database, period: str, column: Any = P.created_at) -> Any:
 
 def _frame(db: Database, query: Any, columns: Sequence[str], dates: Sequence[str] = ()) -> pd.DataFrame:
     with db.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(columns))
+        frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(columns))
     for name in dates:
         frame[name] = pd.to_datetime(frame[name])
     return frame
@@ -164,10 +166,12 @@ def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFra
             return pd.DataFrame(columns=columns)
         au = Author.__table__.c
         keys = list(zip(top["platform"], top["author_id"]))
-        q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
-            tuple_(au.platform, au.external_id).in_(keys))
+        labels = {}
         with db.engine.connect() as conn:
-            labels = {(r[0], r[1]): r[2:] for r in conn.execute(q)}
+            for platform in sorted(set(top["platform"])):  # per platform: an index seek per account
+                q = select(au.platform, au.external_id, au.handle, au.display_name, au.author_type).where(
+                    au.platform == platform, au.external_id.in_([i for p, i in keys if p == platform]))
+                labels.update({(r[0], r[1]): r[2:] for r in conn.execute(q)})
         for i, name in enumerate(("handle", "display_name", "author_type")):
             top[name] = [labels.get(k, (None, None, None))[i] for k in keys]
         return top[columns]
@@ -183,6 +187,58 @@ def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFra
                                                              au.external_id == inner.c.author_id)))
          .order_by(inner.c.engagement.desc(), inner.c.posts.desc()))
     return _frame(db, q, ["platform", "author_id", "handle", "display_name", "author_type", "posts", "engagement"])
+
+
+def author_type_mix(db: Database, f: PostFilters) -> pd.DataFrame:
+    """Posts per author type in the window and the distinct accounts of its busiest month:
+    author_type, posts, accounts; most posts first."""
+    if _on_rollups(f) and rollups.on_accounts(f):
+        out = _labelled(rollups.author_type_mix(db, f), ["author_type"])
+    else:
+        mix = volume_by(db, f, period="month", dims=("author_type",)).groupby("author_type", as_index=False)["posts"].sum()
+        accounts = (accounts_by(db, f, period="month", dims=("author_type",))
+                    .groupby("author_type", as_index=False)["accounts"].max())
+        out = mix.merge(accounts, on="author_type", how="left")
+        out["accounts"] = out["accounts"].fillna(0).astype("int64")
+    return out.sort_values(["posts", "author_type"], ascending=[False, True], ignore_index=True)
+
+
+def _own_posts(platform: str, author_id: str) -> tuple[Any, Any]:
+    return (P.platform == platform, P.author_external_id == author_id)
+
+
+def account_volume(db: Database, f: PostFilters, platform: str, author_id: str, *, period: str = "day",
+                   dims: Sequence[str] = ()) -> pd.DataFrame:
+    """One account's posts and engagement per period (and per value of each of `dims`):
+    period, *dims, posts, engagement. From the account's rows of the rollups when they answer."""
+    if _on_rollups(f, period):
+        out = rollups.account_volume(db, f, platform, author_id, period=period, dims=dims)
+        return _labelled(out, dims)
+    return volume_by(db, replace(f, extra=(*f.extra, *_own_posts(platform, author_id))), period=period, dims=dims)
+
+
+def account_top_posts(db: Database, f: PostFilters, platform: str, author_id: str, *, limit: int = 10) -> list[Any]:
+    """One account's most engaged public posts of the window (ties: the lowest id), as `post_page` rows.
+
+    For whole-day windows the account's daily rollup rows give the engagement of its top post of
+    each day: the `limit`-th largest of those is a floor every post of the answer reaches, so
+    only the days whose top post reaches it are read (an index range each)."""
+    g = replace(f, extra=(*f.extra, *_own_posts(platform, author_id)))
+    if not (_on_rollups(f) and _whole_days(f) and rollups.on_accounts(f)):
+        return post_page(db, g, limit=limit)
+    days = rollups.account_top_days(db, f, platform, author_id)
+    if days.empty:
+        return []
+    floor = int(days["max_engagement"].nlargest(limit).min()) if len(days) >= limit else 0
+    chosen = days.loc[days["max_engagement"] >= floor, "day"].tolist()
+    if len(chosen) > 4 * limit:  # many days tie at the floor: one read of the window
+        return post_page(db, replace(g, extra=(*g.extra, engagement(P) >= floor)), limit=limit)
+    rows = []
+    for day in chosen:
+        one = replace(g, start=_midnight(day), end=_midnight(day) + dt.timedelta(days=1),
+                      extra=(*g.extra, engagement(P) >= floor))
+        rows.extend(post_page(db, one, limit=limit))
+    return sorted(rows, key=lambda r: (-r.engagement, r.id))[:limit]
 
 
 def _hashtag_rows(db: Database, f: PostFilters) -> tuple[Any, Any]:

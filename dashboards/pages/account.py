@@ -18,18 +18,13 @@ from radpulse.dashboards.components import (
 )
 from radpulse.dashboards.pages._frame import drill_column, render
 from radpulse.dashboards.state import period_for
-from radpulse.db.queries.posts import post_page
+from radpulse.db.queries import network
 
 dash.register_page(__name__, path="/account", name="Account", title="radpulse: account", nav=False)
 
 
 def interactions(db, platform: str, author_id: str, f):  # type: ignore[no-untyped-def]
-    try:
-        from radpulse.db.queries import network  # type: ignore[attr-defined]
-    except ImportError:
-        return empty_state("No interaction data.", "Who this account replies to, mentions, reposts and quotes comes "
-                           "from the conversation network (radpulse/db/queries/network.py), not installed in this version.")
-    frame = network.account_interactions(db, platform, author_id, f)
+    frame = network.account_interactions(db, platform, author_id, f, limit=20)
     if frame is None or frame.empty:
         return empty_state("No interactions.", "This account has no replies, mentions, reposts or quotes with others.")
     return table(frame.head(20), {c: c.replace("_", " ") for c in frame.columns})
@@ -41,7 +36,8 @@ def build(state, db):  # type: ignore[no-untyped-def]
         return [empty_state("No account chosen.", "Open an account from the People page.")]
     platform, _, author_id = key.partition(":")
     profile = data.account(db, platform, author_id)
-    f = state.filters
+    # the account is passed to each reader; other drill-down clauses (a hashtag, a paper) stay
+    f = state.filters if set(state.drill) - {"account"} else dataclasses.replace(state.filters, extra=())
     header = section(
         (profile or {}).get("display_name") or (profile or {}).get("handle") or author_id,
         html.P([html.Span(f"{platform} · "), html.Span((profile or {}).get("handle") or author_id), html.Span(" · "),
@@ -50,10 +46,12 @@ def build(state, db):  # type: ignore[no-untyped-def]
                 external_link((profile or {}).get("url"), "profile")]),
         html.P((profile or {}).get("bio") or "", className="post-text"), id_="account-profile")
     period = period_for(state.days)
-    activity = drill_column(data.volume_by(db, f, period=period, dims=("platform",)), state, period=period)
-    topics = data.volume_by(db, f, period="month", dims=("subspecialty",)).groupby("subspecialty", as_index=False)["posts"].sum()
+    activity = drill_column(data.account_volume(db, f, platform, author_id, period=period, dims=("platform",)), state,
+                            period=period)
+    topics = (data.account_volume(db, f, platform, author_id, period="month", dims=("subspecialty",))
+              .groupby("subspecialty", as_index=False)["posts"].sum())
     topics = drill_column(topics.sort_values("posts", ascending=False), state, keys={"subspecialty": "subspecialty"})
-    rows = post_page(db, dataclasses.replace(f), limit=10)
+    rows = data.account_top_posts(db, f, platform, author_id, limit=10)
     return [
         header,
         html.Div([

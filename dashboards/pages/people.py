@@ -1,20 +1,22 @@
 """People: top accounts by engagement and by influence on the conversation network; author-type mix.
 
 Influence comes from radpulse/db/queries/network.py (PageRank on the window's reply / mention /
-repost / quote edges, cached per window). Until that module is installed the table explains why
-it is empty.
+repost / quote edges, cached per window). It is computed by its own callback once the page is
+shown, so the rest of the page never waits for the ranking of a long window.
 """
 
 from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import dcc, html
+from dash import Input, Output, dcc, html
+from dash.exceptions import PreventUpdate
 
-from radpulse.dashboards import data, figures
+from radpulse.dashboards import data, figures, registry
 from radpulse.dashboards.components import empty_state, graph, section, table
 from radpulse.dashboards.pages._frame import drill_column, render
 from radpulse.dashboards.state import with_params
+from radpulse.db.queries import network
 
 dash.register_page(__name__, path="/people", name="People", title="radpulse: people", order=3)
 
@@ -27,15 +29,21 @@ def account_link(row: dict, params: dict[str, str]) -> dcc.Link:
 
 def influence(db, f, limit: int = 20) -> tuple[pd.DataFrame | None, str]:  # type: ignore[no-untyped-def]
     """PageRank per account from the network module, or (None, why not)."""
-    try:
-        from radpulse.db.queries import network  # type: ignore[attr-defined]
-    except ImportError:
-        return None, ("The influence ranking needs the conversation network (radpulse/db/queries/network.py), "
-                      "which is not installed in this version.")
     frame = network.influence(db, f, limit=limit)
     if frame is None or frame.empty:
         return None, "No replies, mentions, reposts or quotes link accounts in this window."
     return frame, ""
+
+
+def influence_part(state, db):  # type: ignore[no-untyped-def]
+    """The influence table of a view, or why there is none."""
+    ranked, why = influence(db, state.filters)
+    if ranked is None:
+        return empty_state("No influence ranking.", why)
+    ranked = ranked.assign(pagerank=(ranked["pagerank"] * 1000).round(2))
+    return table(ranked.head(20), {"handle": "Account", "platform": "Platform", "pagerank": "PageRank (per mille)",
+                                   "interactions_in": "Interactions in", "posts": "Posts"},
+                 links={"handle": lambda r: account_link(r, state.params)}, id_="influence")
 
 
 def build(state, db):  # type: ignore[no-untyped-def]
@@ -44,31 +52,34 @@ def build(state, db):  # type: ignore[no-untyped-def]
     top = data.top_accounts(db, f, limit=20)
     if top.empty:
         return [empty_state("No accounts in this window.", "Nothing public was posted with these filters.")]
-    ranked, why = influence(db, f)
-    if ranked is not None:
-        score = next((c for c in ("pagerank", "influence", "score") if c in ranked.columns), ranked.columns[-1])
-        ranked = ranked.assign(**{score: (ranked[score] * 1000).round(2)})
-        influence_part = table(ranked.head(20), {"handle": "Account", "platform": "Platform",
-                                                 score: "PageRank (per mille)", "interactions_in": "Interactions in",
-                                                 "posts": "Posts"},
-                               links={"handle": lambda r: account_link(r, params)}, id_="influence")
-    else:
-        influence_part = empty_state("No influence ranking.", why)
-    mix = data.volume_by(db, f, period="month", dims=("author_type",)).groupby("author_type", as_index=False)["posts"].sum()
-    accounts = data.accounts_by(db, f, period="month", dims=("author_type",)).groupby("author_type", as_index=False)["accounts"].max()
-    mix = mix.merge(accounts, on="author_type", how="left").sort_values("posts", ascending=False)
-    mix = drill_column(mix, state, keys={"author_type": "author_type"})
+    mix = drill_column(data.author_type_mix(db, f), state, keys={"author_type": "author_type"})
     return [
         html.Div([
             section("Top accounts by engagement",
                     table(top, {"handle": "Account", "platform": "Platform", "author_type": "Type", "posts": "Posts",
                                 "engagement": "Engagement"}, links={"handle": lambda r: account_link(r, params)},
                           id_="top-accounts")),
-            section("Top accounts by influence on the conversation network", influence_part),
+            section("Top accounts by influence on the conversation network",
+                    dcc.Loading(html.Div(html.P("Ranking the accounts of this window…"), id="people-influence"),
+                                type="dot")),
         ], className="row"),
+        dcc.Store(id="people-influence-view", data=dict(params)),
         graph(figures.ranked_bars(mix, label="author_type", value="posts", title="Who is talking: posts by author type",
                                   unit="posts", hover={"accounts": "accounts (busiest month)"}), "people-types", drill=True),
     ]
+
+
+@registry.callback(Output("people-influence", "children"), Input("people-influence-view", "data"))
+def influence_table(params):  # type: ignore[no-untyped-def]
+    """The influence table for the view the page was built for (its URL parameters, parsed again)."""
+    from radpulse.dashboards.app import context, view
+
+    if not isinstance(params, dict):
+        raise PreventUpdate
+    state = view({str(k): v for k, v in params.items() if isinstance(v, str)})
+    if state.problems:
+        raise PreventUpdate
+    return influence_part(state, context().db)
 
 
 def layout(**query):  # type: ignore[no-untyped-def]

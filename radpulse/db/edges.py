@@ -11,7 +11,9 @@ One row of `interactions` per interaction a post records (see `Interaction`):
 A referenced post that is not stored names its author only when its id does: an AT URI
 (``at://<did>/...``) carries its author's DID. Otherwise the edge waits with `target` NULL and
 is completed when that post is stored (`resolve_pending_posts`); a mention of a handle gets its
-account key when that account's profile is stored (`resolve_pending_mentions`).
+account key when that account's profile is stored (`resolve_pending_mentions`). Both mark the
+days of the edges they complete stale: the readers read the public edges per day from
+`rollup_edge_daily` (radpulse/db/rollups.py), refreshed with the other rollups.
 
 The rows come from the stored posts (one INSERT .. SELECT per batch), not from the records, so
 a re-ingest that keeps stored fields keeps their edges, and `rebuild_edges` writes exactly what
@@ -29,6 +31,7 @@ from sqlalchemy import Connection, func, select, text
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Interaction, Post
+from radpulse.db.rollups import as_dates, day_of, mark_days, rebuild_edge_rollups, utc_day
 
 
 class PostLike(Protocol):
@@ -163,14 +166,15 @@ def resolve_pending_posts(conn: Connection, external_ids: list[str]) -> None:
         return
     refs = ("(SELECT value FROM json_each(:refs))" if conn.dialect.name == "sqlite"
             else "(SELECT unnest(CAST(:refs AS text[])))")
-    conn.execute(
+    completed = conn.execute(
         text(
             "UPDATE interactions SET target = (SELECT r.platform || ':' || r.author_external_id FROM posts AS r"
             " WHERE r.platform = interactions.platform AND r.external_id = interactions.target_post)"
-            f" WHERE target IS NULL AND target_post IN {refs}"
-        ),
+            f" WHERE target IS NULL AND target_post IN {refs} RETURNING created_at"
+        ).columns(created_at=Interaction.__table__.c.created_at.type),
         {"refs": _ids_param(conn, external_ids)},
-    )
+    ).scalars().all()
+    mark_days(conn, {day_of(t) for t in completed})
 
 
 def resolve_pending_mentions(conn: Connection, accounts: Iterable[tuple[str, str, str | None]]) -> None:
@@ -184,12 +188,16 @@ def resolve_pending_mentions(conn: Connection, accounts: Iterable[tuple[str, str
     found = conn.execute(text(f"SELECT DISTINCT target FROM interactions WHERE target IN {pending}"),
                          {"pending": _ids_param(conn, list(keys))}).scalars().all()
     if found:
+        e = Interaction.__table__.c
+        mark_days(conn, as_dates(conn.execute(
+            select(utc_day(e.created_at, conn.dialect.name)).where(e.target.in_(found)).distinct()).scalars()))
         conn.execute(text("UPDATE interactions SET target = :key WHERE target = :pending"),
                      [{"key": keys[p], "pending": p} for p in found])
 
 
 def rebuild_edges(db: Database, progress: Callable[[int], None] | None = None) -> int:
-    """Rewrite the whole edge table from the stored posts; the number of edges written.
+    """Rewrite the whole edge table from the stored posts, then `rollup_edge_daily`; the number
+    of edges written.
 
     One transaction per `REBUILD_CHUNK` posts after the table is emptied; interrupted, it is
     simply run again.
@@ -202,6 +210,7 @@ def rebuild_edges(db: Database, progress: Callable[[int], None] | None = None) -
             fill_edges(conn, low, low + REBUILD_CHUNK)
         if progress:
             progress(min(REBUILD_CHUNK, top - low))
+    rebuild_edge_rollups(db)
     with db.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(Interaction)).scalar_one()
 

@@ -14,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -291,3 +292,14 @@ def open_database(url: str, *, migrate: bool = True, echo: bool = False, create:
             raise describe_db_error(url, exc) from exc
         raise
     return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT construct that supports ON CONFLICT."""
+    try:
+        return _INSERTS[conn.dialect.name](table)
+    except KeyError:
+        raise NotImplementedError(f"radpulse supports SQLite and PostgreSQL, not {conn.dialect.name}") from None

@@ -159,7 +159,8 @@ class Post(Base):
         UniqueConstraint("platform", "external_id"),
         Index("ix_posts_created_at", "created_at"),
         Index("ix_posts_platform_created_at", "platform", "created_at"),
-        Index("ix_posts_author", "platform", "author_external_id"),
+        # an account's posts of a window (the account page, the drill-down by account) are one range
+        Index("ix_posts_author", "platform", "author_external_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -547,6 +548,8 @@ class RollupAuthorDaily(_RollupDims, Base):
     are a COUNT(DISTINCT platform, author_id) here (posts without a known author are left out)."""
 
     __tablename__ = "rollup_author_daily"
+    #: one account's rows of a window (the account page) are one index range
+    __table_args__ = (Index("ix_rollup_author_daily_account", "platform", "author_id", "day"),)
 
     author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     posts: Mapped[int] = mapped_column(BigInteger)
@@ -639,6 +642,88 @@ class RollupAccountsLag(Base):
 
 #: the longest window (in days, minus one) `rollup_accounts_lag` answers
 MAX_ACCOUNT_LAG = 400
+
+
+class RollupAccountDaily(Base):
+    """One row per account and day it posted publicly: posts, engagement and the engagement of its
+    most engaged post (the People page's rankings and the account page read these narrow rows;
+    posts without a known author are left out). Clustered by account, then day."""
+
+    __tablename__ = "rollup_account_daily"
+    __table_args__ = (
+        # a window's rows, covering what a ranking or a distinct count over a window reads
+        Index("ix_rollup_account_daily_day", "day", "author_type", "posts", "engagement"),
+        {"sqlite_with_rowid": False},
+    )
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32))  # "" when unknown
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    max_engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAccountTotal(Base):
+    """Each account's public posts and engagement over all days (the sums of its
+    `rollup_account_daily` rows): an upper bound of its engagement in any window, so a window's
+    top accounts are found by reading the few accounts whose total can still reach the ranking."""
+
+    __tablename__ = "rollup_account_totals"
+    __table_args__ = (Index("ix_rollup_account_totals_engagement", "engagement"),)
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32))
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAuthorTypeDaily(Base):
+    """Public posts and engagement per day, platform and author type ("" unknown, posts without a
+    known author included)."""
+
+    __tablename__ = "rollup_author_type_daily"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupAuthorTypeMonthly(Base):
+    """Distinct accounts that posted publicly per calendar month (its first day), platform and
+    author type: the accounts of whole months without counting their days' rows."""
+
+    __tablename__ = "rollup_author_type_monthly"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    accounts: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupEdgeDaily(Base):
+    """The conversation network's public edges per day: interactions from `source` to `target`
+    of each kind, counted over the day's public posts (held and deleted posts' edges, edges
+    still waiting for their target and self-interactions left out). Clustered by day."""
+
+    __tablename__ = "rollup_edge_daily"
+    __table_args__ = (
+        # one account's edges of a window, both ways (covering: the account page reads no row)
+        Index("ix_rollup_edge_daily_source", "source", "day", "interactions"),
+        Index("ix_rollup_edge_daily_target", "target", "day", "interactions"),
+        {"sqlite_with_rowid": False},
+    )
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(240), primary_key=True)
+    target: Mapped[str] = mapped_column(String(340), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    interactions: Mapped[int] = mapped_column(BigInteger)
 
 
 class RollupStaleDay(Base):

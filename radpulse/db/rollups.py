@@ -5,10 +5,15 @@ source x subspecialty x theme x sentiment x author type x language), `rollup_aut
 same per account, so distinct accounts over any window are a COUNT DISTINCT on it),
 `rollup_hashtag_daily`, `rollup_hashtag_author_daily` (which accounts used a hashtag on a day, so
 distinct accounts of a hashtag over any window are exact), `rollup_article_daily`,
-`rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows) and
+`rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows),
 `rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
-`rollup_author_daily`: every day from the first refreshed one on is recomputed). Only public posts count: the read layer's
-`public_where` (not deleted, not held) selects them, `engagement` weighs them.
+`rollup_author_daily`: every day from the first refreshed one on is recomputed), and for the
+People and account pages `rollup_account_daily` (one narrow row per account and day),
+`rollup_author_type_daily`, `rollup_edge_daily` (the network's public edges per day) and two
+tables kept from those: `rollup_account_totals` (each account over all days, adjusted by the
+difference of the refreshed days) and `rollup_author_type_monthly` (distinct accounts per
+calendar month, recounted for the months of the refreshed days). Only public posts count: the
+read layer's `public_where` (not deleted, not held) selects them, `engagement` weighs them.
 
 A refresh DELETEs the rows of the given days and INSERTs them again with one grouped
 INSERT ... SELECT per table, on both SQLite and PostgreSQL, in the caller's transaction; like a
@@ -37,6 +42,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -44,19 +50,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement
 
-from radpulse.db.engine import Database
+from radpulse.db.engine import Database, insert_for
 from radpulse.db.models import (
     Annotation,
     Author,
+    Interaction,
     Mention,
     Post,
     PostSource,
     MAX_ACCOUNT_LAG,
     SLICE_DIMENSIONS,
     RollupAccountsLag,
+    RollupAccountDaily,
+    RollupAccountTotal,
     RollupArticleDaily,
     RollupAuthorDaily,
+    RollupAuthorTypeDaily,
+    RollupAuthorTypeMonthly,
     RollupDaily,
+    RollupEdgeDaily,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupSliceDaily,
@@ -69,8 +81,11 @@ from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
 P = Post.__table__.c
+#: the tables with a row per day (a refresh deletes and inserts the days' rows)
 TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
-          RollupSliceDaily)
+          RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily, RollupSliceDaily)
+#: the tables kept from `rollup_account_daily` (no day column)
+DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 _UTC = dt.timezone.utc
@@ -151,8 +166,8 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
     )
 
 
-def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
-    """The INSERT ... SELECT statements that fill every rollup table for `days`."""
+def _inserts(days: Sequence[dt.date], dialect: str) -> dict[Any, Any]:
+    """The INSERT ... SELECT statement that fills each day-keyed rollup table for `days`."""
     b = _base(days, dialect)
     source, _ = _json_elements(b.c.sources, dialect, "rsx")
     theme, first_theme = _json_elements(b.c.themes, dialect, "rt")
@@ -193,7 +208,61 @@ def _inserts(days: Sequence[dt.date], dialect: str) -> list[Any]:
         select(b.c.day, b.c.platform, m.c.article_id, func.count(), func.count(b.c.author_id.distinct()))
         .select_from(b.join(m, m.c.post_id == b.c.post_id)).group_by(b.c.day, b.c.platform, m.c.article_id),
     )
-    return [posts, authors, hashtags, tag_authors, articles]
+    accounts = insert(RollupAccountDaily).from_select(
+        ["platform", "author_id", "day", "author_type", "posts", "engagement", "max_engagement"],
+        select(b.c.platform, b.c.author_id, b.c.day, func.max(b.c.author_type), func.count(), func.sum(b.c.engagement),
+               func.max(b.c.engagement))
+        .where(b.c.author_id.is_not(None)).group_by(b.c.platform, b.c.author_id, b.c.day),
+    )
+    types = insert(RollupAuthorTypeDaily).from_select(
+        ["day", "platform", "author_type", "posts", "engagement"],
+        select(b.c.day, b.c.platform, b.c.author_type, func.count(), func.sum(b.c.engagement))
+        .group_by(b.c.day, b.c.platform, b.c.author_type),
+    )
+    e = Interaction.__table__.c
+    edges = insert(RollupEdgeDaily).from_select(
+        ["day", "platform", "source", "target", "kind", "interactions"],
+        select(b.c.day, b.c.platform, e.source, e.target, e.kind, func.count())
+        .select_from(b.join(Interaction.__table__, e.post_id == b.c.post_id))
+        .where(e.target.is_not(None), e.source != e.target)
+        .group_by(b.c.day, b.c.platform, e.source, e.target, e.kind),
+    )
+    return dict(zip(TABLES, [posts, authors, hashtags, tag_authors, articles, accounts, types, edges]))
+
+
+def _account_totals(conn: Connection, days: Sequence[dt.date] | None, sign: int) -> None:
+    """Add (`sign` 1) or take away (-1) the `rollup_account_daily` rows of `days` (None: all) to or
+    from `rollup_account_totals`; accounts left without posts are removed."""
+    a, t = RollupAccountDaily, RollupAccountTotal.__table__
+    rows = (select(a.platform, a.author_id, func.max(a.author_type), sign * func.sum(a.posts),
+                   sign * func.sum(a.engagement))
+            .where(true() if days is None else a.day.in_(days)).group_by(a.platform, a.author_id))
+    stmt = insert_for(conn, t).from_select(["platform", "author_id", "author_type", "posts", "engagement"], rows)
+    fresh = {"posts": t.c.posts + stmt.excluded.posts, "engagement": t.c.engagement + stmt.excluded.engagement}
+    if sign > 0:
+        fresh["author_type"] = stmt.excluded.author_type
+    conn.execute(stmt.on_conflict_do_update(index_elements=["platform", "author_id"], set_=fresh))
+    if sign < 0:
+        conn.execute(delete(RollupAccountTotal).where(RollupAccountTotal.posts <= 0))
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
+def _author_type_months(conn: Connection, months: Iterable[dt.date]) -> None:
+    """Recount `rollup_author_type_monthly` for `months` (first days) from `rollup_account_daily`."""
+    a, m = RollupAccountDaily, RollupAuthorTypeMonthly
+    for month in sorted(set(months)):
+        conn.execute(delete(m).where(m.month == month))
+        conn.execute(insert(m).from_select(
+            ["month", "platform", "author_type", "accounts"],
+            select(literal(month, Date()), a.platform, a.author_type, func.count(a.author_id.distinct()))
+            .where(a.day >= month, a.day < _next_month(month)).group_by(a.platform, a.author_type)))
 
 
 def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
@@ -228,7 +297,7 @@ def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
     conn.execute(delete(RollupAccountsLag).where(RollupAccountsLag.day >= first))
     if last is None:
         return 0
-    last = _as_dates([last]).pop()
+    last = as_dates([last]).pop()
     if last < first:
         return 0
     base = first - dt.timedelta(days=MAX_ACCOUNT_LAG)
@@ -237,7 +306,7 @@ def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
     written = 0
     by_platform: dict[str, list[tuple[str, int]]] = {}
     for platform, author, day in rows:
-        by_platform.setdefault(platform, []).append((author, (_as_dates([day]).pop() - base).days))
+        by_platform.setdefault(platform, []).append((author, (as_dates([day]).pop() - base).days))
     for platform, pairs in by_platform.items():
         pairs.sort()
         authors = np.array([p[0] for p in pairs], dtype=object)
@@ -292,10 +361,13 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
     with _no_jit(conn):
         for start in range(0, len(days), _CHUNK):
             chunk = days[start : start + _CHUNK]
+            _account_totals(conn, chunk, -1)
             for model in (*TABLES, RollupStaleDay):
                 conn.execute(delete(model).where(model.day.in_(chunk)))
-            for stmt in [*_inserts(chunk, conn.dialect.name), *_slice_inserts(chunk)]:
+            for stmt in [*_inserts(chunk, conn.dialect.name).values(), *_slice_inserts(chunk)]:
                 conn.execute(stmt)
+            _account_totals(conn, chunk, 1)
+        _author_type_months(conn, map(month_of, days))
     refresh_accounts_lag(conn, days[0])
 
 
@@ -324,30 +396,47 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
     `progress(done_days, total_days)` after each step of `days_per_step` days. Returns the days.
     """
     with db.engine.begin() as conn:
-        for model in (*TABLES, RollupStaleDay, RollupAccountsLag):
+        for model in (*TABLES, *DERIVED, RollupStaleDay, RollupAccountsLag):
             conn.execute(delete(model))
-        first, last = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
-        if first is None:
-            return 0
-        if isinstance(first, str):  # SQLite: min/max of the stored text
-            first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
-        lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
-        all_days = [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
+        all_days = _post_days(conn)
         for start in range(0, len(all_days), days_per_step):
             step = all_days[start : start + days_per_step]
             with _no_jit(conn):
-                for stmt in [*_inserts(step, conn.dialect.name), *_slice_inserts(step)]:
+                for stmt in [*_inserts(step, conn.dialect.name).values(), *_slice_inserts(step)]:
                     conn.execute(stmt)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
+        _account_totals(conn, None, 1)
+        _author_type_months(conn, map(month_of, all_days))
         refresh_accounts_lag(conn, all_days[0])
         return len(all_days)
+
+
+def _post_days(conn: Connection) -> list[dt.date]:
+    """Every day from the first post's to the last post's."""
+    first, last = conn.execute(select(func.min(P.created_at), func.max(P.created_at))).one()
+    if first is None:
+        return []
+    if isinstance(first, str):  # SQLite: min/max of the stored text
+        first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+    lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
+    return [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
+
+
+def rebuild_edge_rollups(db: Database, *, days_per_step: int = 31) -> None:
+    """Empty `rollup_edge_daily` and fill it again from `interactions` (after the edges are
+    rebuilt), in one transaction."""
+    with db.engine.begin() as conn:
+        conn.execute(delete(RollupEdgeDaily))
+        days = _post_days(conn)
+        for start in range(0, len(days), days_per_step):
+            with _no_jit(conn):
+                conn.execute(_inserts(days[start : start + days_per_step], conn.dialect.name)[RollupEdgeDaily])
 
 
 def mark_days(conn: Connection, days: Iterable[dt.date]) -> None:
     """Mark `days` stale, in the caller's transaction (`refresh_stale_rollups` refreshes them; the
     analysis job refreshes the stored trends of the days marked with them)."""
-    from radpulse.db.store import insert_for
 
     wanted = sorted(set(days))
     for start in range(0, len(wanted), _CHUNK):
@@ -361,7 +450,7 @@ def mark_post_days(conn: Connection, post_ids: Iterable[int]) -> None:
     ids = sorted(set(post_ids))
     for start in range(0, len(ids), _CHUNK):
         day = utc_day(P.created_at, conn.dialect.name)
-        mark_days(conn, _as_dates(conn.execute(select(day).where(P.id.in_(ids[start : start + _CHUNK])).distinct()).scalars()))
+        mark_days(conn, as_dates(conn.execute(select(day).where(P.id.in_(ids[start : start + _CHUNK])).distinct()).scalars()))
 
 
 def mark_author_days(conn: Connection, authors: Iterable[tuple[str, str]]) -> None:
@@ -373,7 +462,7 @@ def mark_author_days(conn: Connection, authors: Iterable[tuple[str, str]]) -> No
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), _CHUNK):
             query = select(day).where(P.platform == platform, P.author_external_id.in_(ids[start : start + _CHUNK]))
-            mark_days(conn, _as_dates(conn.execute(query.distinct()).scalars()))
+            mark_days(conn, as_dates(conn.execute(query.distinct()).scalars()))
 
 
 def mark_batch_days(conn: Connection, batch: Any, post_ids: dict[Any, int]) -> None:
@@ -381,7 +470,7 @@ def mark_batch_days(conn: Connection, batch: Any, post_ids: dict[Any, int]) -> N
     mark_days(conn, {day_of(p.created_at) for p in batch.posts if p.created_at is not None})
 
 
-def _as_dates(values: Iterable[Any]) -> set[dt.date]:
+def as_dates(values: Iterable[Any]) -> set[dt.date]:
     return {v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in values}
 
 
@@ -403,6 +492,6 @@ def refresh_stale_rollups(db: Database, *, wait: bool = True) -> int:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY})
             elif not conn.exec_driver_sql("SELECT pg_try_advisory_xact_lock(%(k)s)", {"k": ROLLUP_LOCK_KEY}).scalar():
                 return 0
-        days = _as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
+        days = as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
         refresh_rollups(conn, days)
     return len(days)

@@ -32,14 +32,13 @@ from sqlalchemy import (
 )
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from radpulse.db.edges import resolve_pending_mentions, write_edges
+from radpulse.db.engine import insert_for
 from radpulse.db.models import Article, Author, Post, PostSource
 from radpulse.identifiers import normalise_doi, normalise_pmcid, normalise_pmid
 from radpulse.records import ArticleRecord, AuthorRecord, MergeRule, PostRecord, utcnow
-
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 POSTS: Table = Post.__table__  # type: ignore[assignment]
 AUTHORS: Table = Author.__table__  # type: ignore[assignment]
@@ -65,14 +64,6 @@ class UpsertResult:
         self.updated += other.updated
         self.ids.update(other.ids)
         return self
-
-
-def insert_for(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT construct that supports ON CONFLICT."""
-    try:
-        return _INSERTS[conn.dialect.name](table)
-    except KeyError:
-        raise NotImplementedError(f"radpulse supports SQLite and PostgreSQL, not {conn.dialect.name}") from None
 
 
 def chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

@@ -4,7 +4,8 @@ Random sequences of collection batches (new posts, engagement updates, deletions
 source, through the runner's real `consume` with linking), re-annotations (through
 `analysis.store.analyze` with a stand-in annotator) and review decisions (`review.decide`) are
 applied; after each step the rollup tables must hold exactly what a Python aggregation of
-the posts selected by `public_where` gives. SQLite and PostgreSQL.
+the posts selected by `public_where` gives (the edge rollup: of their stored interactions,
+whose replies arrive before or after the post they answer, on other days). SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ from radpulse.db.models import (
     Mention,
     Post,
     PostSource,
+    Interaction,
+    RollupAccountDaily,
+    RollupAccountTotal,
     RollupArticleDaily,
     RollupAuthorDaily,
+    RollupAuthorTypeDaily,
+    RollupAuthorTypeMonthly,
     RollupDaily,
+    RollupEdgeDaily,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupStaleDay,
@@ -58,11 +65,14 @@ def created_at(k: int) -> dt.datetime:
 
 
 def post_record(k: int, likes: int, tags: tuple[str, ...], cite: int | None, read: int, deleted: bool = False) -> PostRecord:
+    """Post k of account a(k mod 6) on platform k mod 3; it replies to post k+3 (another account of
+    its platform, stored before or after it) and mentions two handles."""
     platform = ("x", "reddit", "bluesky")[k % 3]
     text = f"post {k} about imaging" + (f" https://doi.org/10.1148/radiol.2026{cite:04d}" if cite is not None else "")
     return PostRecord(
         platform=platform, external_id=f"p{k}", text=text, created_at=created_at(k),
-        author_external_id=None if k == 7 else f"a{k % 3}", language=("en", "de")[k % 2],
+        author_external_id=None if k == 7 else f"a{k % 6}", language=("en", "de")[k % 2],
+        in_reply_to_id=f"p{(k + 3) % 9}", mentions=[f"h{(k + 3) % 6}", "someone"],
         like_count=likes, reply_count=k % 2, repost_count=likes // 2 if platform != "reddit" else None,
         score=likes if platform == "reddit" else None, quote_count=1 if platform == "x" else None,
         hashtags=list(tags), is_deleted=deleted, metrics_read_at=START + dt.timedelta(days=read),
@@ -128,6 +138,9 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
     authors: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     tags: dict[tuple, list] = defaultdict(lambda: [0, set()])
     arts: dict[tuple, list] = defaultdict(lambda: [0, set()])
+    accounts: dict[tuple, list] = defaultdict(lambda: [0, 0, 0])  # (platform, author, day) -> posts, engagement, max
+    by_type: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    edges: dict[tuple, int] = defaultdict(int)
     with db.engine.connect() as conn:
         posts = conn.execute(select(*Post.__table__.c).where(public_where(PostFilters(), Post.__table__.c))).all()
         ann = {r.post_id: r for r in conn.execute(
@@ -141,6 +154,7 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         cites: dict[int, list[int]] = defaultdict(list)
         for post_id, article_id in conn.execute(select(Mention.post_id, Mention.article_id)):
             cites[post_id].append(article_id)
+        interactions = conn.execute(select(Interaction.post_id, Interaction.source, Interaction.target, Interaction.kind)).all()
     for p in posts:
         day = p.created_at.astimezone(dt.timezone.utc).date()
         a = ann.get(p.id)
@@ -167,6 +181,22 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         for article_id in cites[p.id]:
             arts[(day, p.platform, article_id)][0] += 1
             arts[(day, p.platform, article_id)][1].add(p.author_external_id)
+        by_type[(day, p.platform, atype)][0] += 1
+        by_type[(day, p.platform, atype)][1] += eng
+        if p.author_external_id is not None:
+            row = accounts[(p.platform, p.author_external_id, day)]
+            row[0], row[1], row[2] = row[0] + 1, row[1] + eng, max(row[2], eng)
+    public = {p.id: (p.created_at.astimezone(dt.timezone.utc).date(), p.platform) for p in posts}
+    for post_id, source, target, kind in interactions:
+        if post_id in public and target is not None and source != target:
+            edges[(*public[post_id], source, target, kind)] += 1
+    totals: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    months: dict[tuple, set] = defaultdict(set)
+    for (platform, author, day), (n, eng, _) in accounts.items():
+        atype = types.get((platform, author)) or ""
+        totals[(platform, author, atype)][0] += n
+        totals[(platform, author, atype)][1] += eng
+        months[(day.replace(day=1), platform, atype)].add(author)
     return {
         "daily": {(*k, *v, top[k]) for k, v in daily.items()},
         "authors": {(*k, *v) for k, v in authors.items()},
@@ -174,6 +204,11 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "articles": {(*k, n, len(who - {None})) for k, (n, who) in arts.items()},
         "hashtag_authors": {(tag, day, platform, who) for (day, platform, tag), (_, authors) in tags.items()
                             for who in authors - {None}},
+        "accounts": {(*k, types.get(k[:2]) or "", *v) for k, v in accounts.items()},
+        "account_totals": {(*k, *v) for k, v in totals.items()},
+        "author_types": {(*k, *v) for k, v in by_type.items()},
+        "author_type_months": {(*k, len(v)) for k, v in months.items()},
+        "edges": {(*k, n) for k, n in edges.items()},
     }
 
 
@@ -192,6 +227,12 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "hashtags": rows(RollupHashtagDaily, "day", "platform", "hashtag", "posts", "authors"),
         "articles": rows(RollupArticleDaily, "day", "platform", "article_id", "mentions", "authors"),
         "hashtag_authors": rows(RollupHashtagAuthorDaily, "hashtag", "day", "platform", "author_id"),
+        "accounts": rows(RollupAccountDaily, "platform", "author_id", "day", "author_type", "posts", "engagement",
+                         "max_engagement"),
+        "account_totals": rows(RollupAccountTotal, "platform", "author_id", "author_type", "posts", "engagement"),
+        "author_types": rows(RollupAuthorTypeDaily, "day", "platform", "author_type", "posts", "engagement"),
+        "author_type_months": rows(RollupAuthorTypeMonthly, "month", "platform", "author_type", "accounts"),
+        "edges": rows(RollupEdgeDaily, "day", "platform", "source", "target", "kind", "interactions"),
     }
 
 
@@ -200,6 +241,8 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
 @example(ops=[("collect", [(1, 5, SOURCES[0], ("AI",), 0), (4, 9, SOURCES[1], (), None)]),
               ("annotate", {1: ("neuro", "positive", ("ai",), True)}, {}),
               ("decide", 0, "dismissed"), ("decide", 0, "confirmed"), ("delete", 4), ("engage", 1, 99)])
+# p0 replies to p3 and mentions h3 before they are stored: the edge completed a day later is p0's day's
+@example(ops=[("collect", [(0, 5, SOURCES[0], (), None)]), ("collect", [(3, 5, SOURCES[0], (), None)])])
 def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
     source_ids = _reset(db)
     seen: dict[int, PostRecord] = {}
