@@ -171,9 +171,10 @@ def _posts_by_day(db: Database, first: dt.date, last: dt.date) -> Iterator[tuple
     columns = [P.platform, P.author_external_id, post_text_expr().label("text"), P.hashtags]
     f = PostFilters(start=_at(first), end=_at(last + dt.timedelta(days=1)))
     day, todo = first, []
-    for chunk in stream_posts(db, f, columns):
+    for chunk in stream_posts(db, f, columns, in_time_order=True):
         for row in chunk:
-            d = day_of(row._created_at)
+            stored = row._created_at  # as stored: SQLite's naive UTC text, PostgreSQL's datetime
+            d = dt.date.fromisoformat(stored[:10]) if isinstance(stored, str) else day_of(stored)
             while day < d:
                 yield day, todo
                 day, todo = day + dt.timedelta(days=1), []

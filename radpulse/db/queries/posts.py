@@ -29,6 +29,7 @@ STORAGE_ORDER_SHARE = 1 / 16
 
 def stream_posts(
     db: Database, f: PostFilters, columns: Sequence[Any], *, chunksize: int = 10_000, from_obj: Any = None,
+    in_time_order: bool = False,
 ) -> Iterator[list[Row]]:
     """Chunks of rows of `columns` (Core columns of `posts`, or expressions over them and over the
     tables joined in `from_obj`) for the posts `f` selects. Each row also carries `_created_at`
@@ -37,6 +38,7 @@ def stream_posts(
     Chunks come ordered by (created_at, id), except on SQLite when the posts selected are a large
     share of the table (`storage_order`): then by id, which reads the table's pages in order
     instead of one random page per post (for a year of a million posts, several times faster).
+    `in_time_order` keeps the (created_at, id) order always, for readers that group by time.
     """
     keys = [type_coerce(P.created_at, AS_STORED).label("_created_at"), P.id.label("_id")]
     source = from_obj if from_obj is not None else Post.__table__
@@ -48,7 +50,7 @@ def stream_posts(
             for part in result.partitions(chunksize):
                 yield list(part)
         return
-    if storage_order(db, f):
+    if not in_time_order and storage_order(db, f):
         yield from _by_id(db, select(*columns, *keys).select_from(source).where(public_where(f, _ByRowid())),
                           chunksize)
         return
