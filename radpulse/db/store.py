@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -139,10 +140,14 @@ class Values:
         `RAW_COLUMNS`), sparing a decode to str and the driver's encode back of every payload."""
         if value is None:
             return None
-        # bytes are the payload's JSON text as the service sent it (see radpulse.records)
+        # bytes are the payload's JSON text as the service sent it (see radpulse.records); bound
+        # as they are (a copy to a bytearray would spare the driver's adapter lookup, but costs more)
         data = value if isinstance(value, bytes) else orjson.dumps(value, default=str)
-        # a bytearray binds without the driver's adapter lookup that bytes go through
-        return bytearray(data) if self.sqlite else data.decode()
+        return data if self.sqlite else data.decode()
+
+    def json_list(self, value: list[Any] | None) -> str:
+        """A list as JSON text; empty or None as []."""
+        return orjson.dumps(value, default=str).decode() if value else "[]"
 
     def json(self, value: Any) -> str | None:
         if value is None:
@@ -157,31 +162,63 @@ class Values:
         return text_value
 
 
-def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
-    """Driver-ready rows in POST_COLUMNS order; a deleted post carries no text, title or raw."""
-    ts, js, raw = values.ts, values.json, values.raw
-    flag = values.flag
+#: PostRecord attributes stored as they are
+_AS_IS = ("platform", "external_id", "author_external_id", "text", "title", "url", "language", "community",
+          "reply_count", "like_count", "repost_count", "quote_count", "view_count", "score",
+          "in_reply_to_id", "quoted_id", "reposted_id", "conversation_id")
+_read_as_is = attrgetter(*_AS_IS)
+_read_converted = attrgetter("created_at", "metrics_read_at", "has_media", "links", "hashtags", "mentions",
+                             "is_deleted", "raw", "provenance")
+_UNSET = object()
+
+
+def _converted(items: Iterable[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """`convert` of each item, once per run of the same object (a page's posts share one
+    metrics_read_at and one provenance)."""
+    out = []
+    last: Any = _UNSET
+    value = None
+    for item in items:
+        if item is not last:
+            last, value = item, convert(item)
+        out.append(value)
+    return out
+
+
+def post_columns(
+    records: Sequence[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False
+) -> list[Sequence[Any]]:
+    """Driver-ready values of `records`, one sequence per column of POST_COLUMNS; a deleted post
+    carries no text, title or raw. Built column by column: one C-level pass reads every record's
+    attributes, and each conversion runs over a whole column."""
+    n = len(records)
+    column: dict[str, Sequence[Any]] = dict(zip(_AS_IS, zip(*map(_read_as_is, records)))) if n else {
+        name: () for name in _AS_IS}
+    created, read_at, media, links, hashtags, mentions, deleted, raw, prov = (
+        zip(*map(_read_converted, records)) if n else ((),) * 9)
+    ts, flag = values.ts, values.flag
     now_v = ts(now)
-    synthetic_v = flag(synthetic)
-    rows = []
-    read_at: Any = None  # a page's posts share one metrics_read_at: converted once
-    read_at_v = None
-    for r in records:
-        deleted = r.is_deleted
-        if r.metrics_read_at is not read_at:
-            read_at, read_at_v = r.metrics_read_at, ts(r.metrics_read_at)
-        rows.append((
-            r.platform, r.external_id, r.author_external_id,
-            None if deleted else r.text, None if deleted else r.title,
-            ts(r.created_at), r.url, r.language, r.community,
-            r.reply_count, r.like_count, r.repost_count, r.quote_count, r.view_count, r.score,
-            read_at_v, flag(r.has_media), r.in_reply_to_id, r.quoted_id, r.reposted_id,
-            r.conversation_id, js(r.links) if r.links else "[]", js(r.hashtags) if r.hashtags else "[]",
-            js(r.mentions) if r.mentions else "[]",
-            flag(deleted), now_v if deleted else None, None if deleted else raw(r.raw), js(r.provenance),
-            synthetic_v, now_v, now_v, now_v,
-        ))
-    return rows
+    column.update(
+        created_at=list(map(ts, created)), metrics_read_at=_converted(read_at, ts), has_media=list(map(flag, media)),
+        links=list(map(values.json_list, links)), hashtags=list(map(values.json_list, hashtags)),
+        mentions=list(map(values.json_list, mentions)), is_deleted=list(map(flag, deleted)),
+        deleted_at=(None,) * n, raw=list(map(values.raw, raw)), provenance=_converted(prov, values.json),
+        synthetic=(flag(synthetic),) * n, first_seen_at=(now_v,) * n, collected_at=(now_v,) * n,
+        text_changed_at=(now_v,) * n,
+    )
+    if any(deleted):  # purged: no text, title or raw; deleted now
+        gone = [i for i, flagged in enumerate(deleted) if flagged]
+        for name, value in (("text", None), ("title", None), ("raw", None), ("deleted_at", now_v)):
+            kept = list(column[name])
+            for i in gone:
+                kept[i] = value
+            column[name] = kept
+    return [column[name] for name in POST_COLUMNS]
+
+
+def post_rows(records: Iterable[PostRecord], now: dt.datetime, values: Values, synthetic: bool = False) -> list[tuple]:
+    """Driver-ready rows in POST_COLUMNS order (see `post_columns`)."""
+    return list(zip(*post_columns(list(records), now, values, synthetic)))
 
 
 def _post_changes(ex: Any, rule: MergeRule = DEFAULT_RULE) -> dict[str, Any]:
@@ -260,8 +297,12 @@ def bulk_upsert(
     changes: Any,
     *,
     want_ids: bool = True,
+    compact: bool = True,
 ) -> UpsertResult:
     """INSERT .. ON CONFLICT DO UPDATE of driver-ready `rows` (tuples in `columns` order).
+
+    With `compact` (SQLite), columns NULL in every row are left out (`_without_null_columns`);
+    a caller that built the rows without them already passes False.
 
     `conflict` names the unique key (its columns come first in `columns`). The SQL is built by
     SQLAlchemy and stays parametrised. SQLite takes the rows through the driver's executemany
@@ -275,8 +316,9 @@ def bulk_upsert(
         return result
     if conn.dialect.name == "postgresql":
         return _pg_copy_upsert(conn, table, columns, rows, conflict, changes)
-    keys = [row[: len(conflict)] for row in rows]
-    columns, rows = _without_null_columns(table, tuple(columns), rows, len(conflict))
+    n_key = len(conflict)
+    if compact:
+        columns, rows = _without_null_columns(table, tuple(columns), rows, n_key)
     # rows inserted get ids above the current maximum (SQLite's rowid allocation), so one
     # indexed range count after the write tells new from updated without a lookup per key
     # the maximum is read holding the write lock (a write statement takes it, even one that
@@ -302,6 +344,7 @@ def bulk_upsert(
     result.new = len(result.ids)
     result.updated = len(rows) - result.new
     if result.updated:
+        keys = [row[:n_key] for row in rows]
         result.ids.update(_ids_for(conn, table, [k for k in keys if k not in result.ids]))
     return result
 
@@ -319,14 +362,17 @@ def _without_null_columns(
     """
     if len(rows) < 2:
         return columns, rows
-    by_column = list(zip(*rows))
-    n = len(rows)
-    drop = [i for i in range(n_key, len(columns))
-            if columns[i] in _OMITTABLE[table.name] and by_column[i].count(None) == n]
-    if not drop:
-        return columns, rows
-    dropped = set(drop)
-    keep = [i for i in range(len(columns)) if i not in dropped]
+    return _compact(table, columns, list(zip(*rows)), n_key)
+
+
+def _compact(
+    table: Table, columns: tuple[str, ...], by_column: Sequence[Sequence[Any]], n_key: int
+) -> tuple[tuple[str, ...], list[tuple]]:
+    """`_without_null_columns` of rows given column by column: the columns kept, and the rows."""
+    n = len(by_column[0]) if by_column else 0
+    omittable = _OMITTABLE[table.name]
+    keep = [i for i in range(len(columns))
+            if i < n_key or columns[i] not in omittable or by_column[i].count(None) != n]
     return tuple(columns[i] for i in keep), list(zip(*[by_column[i] for i in keep]))
 
 
@@ -425,10 +471,13 @@ def upsert_posts(
     latest = _latest_posts(records)
     if not latest:
         return UpsertResult()
-    result = bulk_upsert(
-        conn, POSTS, POST_COLUMNS, post_rows(latest, now, Values(conn), synthetic),
-        ("platform", "external_id"), _post_changes_for(rule), want_ids=True,
-    )
+    key = ("platform", "external_id")
+    by_column = post_columns(latest, now, Values(conn), synthetic)
+    if conn.dialect.name == "sqlite":
+        columns, rows = _compact(POSTS, POST_COLUMNS, by_column, len(key))
+    else:
+        columns, rows = POST_COLUMNS, list(zip(*by_column))
+    result = bulk_upsert(conn, POSTS, columns, rows, key, _post_changes_for(rule), want_ids=True, compact=False)
     if source_id is not None and result.ids:
         link_posts_to_source(conn, result.ids.values(), source_id, now=now)
     ids = result.ids
