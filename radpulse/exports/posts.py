@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Text, and_, cast, func, literal, select, type_coerce
+from sqlalchemy import Text, and_, cast, func, literal, select, tuple_, type_coerce
 
 from radpulse.db.engine import Database
 from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
@@ -55,7 +55,7 @@ def _read(column, name: str):  # type: ignore[no-untyped-def]
 
 _SOURCES = {
     "id": P.id, "platform": P.platform, "external_id": P.external_id, "url": P.url,
-    "author_external_id": P.author_external_id, "author_handle": A.handle, "author_type": A.author_type,
+    "author_external_id": P.author_external_id,
     "created_at": P.created_at, "text": P.text, "title": P.title, "language": P.language, "community": P.community,
     "reply_count": P.reply_count, "like_count": P.like_count, "repost_count": P.repost_count,
     "quote_count": P.quote_count, "view_count": P.view_count, "score": P.score, "engagement": engagement(P),
@@ -69,9 +69,31 @@ _READ = {
     True: [n for n in _SOURCES if n not in ("id", "url")],
     False: [n for n in _SOURCES if n != "mentions"],
 }
-_FROM = (Post.__table__
-         .outerjoin(Author.__table__, and_(A.platform == P.platform, A.external_id == P.author_external_id))
-         .outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME)))
+#: the pipeline's labels joined to each post; authors are looked up per chunk (`_Authors`)
+_FROM = Post.__table__.outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME))
+#: authors looked up in one query
+_AUTHOR_BATCH = 500
+
+
+class _Authors:
+    """Handle and type of each post's author, each account read once per export (a chunk of
+    posts names far fewer accounts than posts, and a join would look one up per post)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.known = db, {}  # type: dict[tuple[str, str], tuple[str | None, str | None]]
+
+    def columns(self, platforms: Sequence[str], ids: Sequence[str | None]) -> tuple[list, list]:
+        keys = list(zip(platforms, ids))
+        missing = sorted({k for k in keys if k[1] is not None and k not in self.known})
+        with self.db.engine.connect() as conn:
+            for start in range(0, len(missing), _AUTHOR_BATCH):
+                batch = missing[start:start + _AUTHOR_BATCH]
+                rows = conn.execute(select(A.platform, A.external_id, A.handle, A.author_type)
+                                    .where(tuple_(A.platform, A.external_id).in_(batch))).all()
+                self.known.update({k: (None, None) for k in batch})
+                self.known.update({(p, e): (h, t) for p, e, h, t in rows})
+        found = [self.known.get(k, (None, None)) for k in keys]
+        return [h for h, _ in found], [t for _, t in found]
 
 
 def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
@@ -88,7 +110,8 @@ def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
 
 def empty_frame(identified: bool = False) -> pd.DataFrame:
     """A frame with no posts and the export's columns and dtypes."""
-    return _frame({n: [] for n in _READ[not identified]}, None if identified else Pseudonymiser(b""))
+    empty: dict[str, Sequence] = {n: [] for n in [*_READ[not identified], "author_handle", "author_type"]}
+    return _frame(empty, None if identified else Pseudonymiser(b""))
 
 
 def iter_post_frames(
@@ -108,9 +131,13 @@ def iter_post_frames(
     pseudo = pseudonymiser(db, key) if deidentify else None
     names = _READ[deidentify]
     columns = [_read(_SOURCES[n], n) for n in names]
+    authors = _Authors(db)
     for chunk in read_ahead(stream_posts(db, f, columns, chunksize=chunksize, from_obj=_FROM)):
         with gc_paused():
-            frame = _frame(dict(zip(names, zip(*chunk))), pseudo)
+            values = dict(zip(names, zip(*chunk)))
+            values["author_handle"], values["author_type"] = authors.columns(values["platform"],
+                                                                              values["author_external_id"])
+            frame = _frame(values, pseudo)
             if order_key:
                 frame["_order"] = np.fromiter((row._id for row in chunk), dtype=np.int64, count=len(chunk))
         del chunk
