@@ -29,8 +29,11 @@ Extra dense features (for instance sentence embeddings) are not computed here: s
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -92,10 +95,19 @@ def marked_tokens(doc: NormalisedText) -> list[str]:
                 scope, prefix = NEGATION_SCOPE, "neg_"
             elif tok in NEGATORS:
                 scope, prefix = NEGATION_SCOPE, "not_"
-    if not doc.clean.isascii():
-        out.extend(_EMOJI_RE.findall(doc.clean))
     out.extend("#" + tag for tag in doc.hashtags)
+    if not doc.clean.isascii():
+        out = [fold(t) for t in out]
+        out.extend(_EMOJI_RE.findall(doc.clean))
     return out
+
+
+@lru_cache(maxsize=200_000)
+def fold(tok: str) -> str:
+    """A token without accents (``cérébral`` → ``cerebral``); ASCII tokens are returned as is."""
+    if tok.isascii():
+        return tok
+    return "".join(c for c in unicodedata.normalize("NFKD", tok) if not unicodedata.combining(c))
 
 
 def base_token(tok: str) -> str:
@@ -119,12 +131,6 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
     return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
-def _sublinear(m: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
-    """(1 + log tf) × idf, rows l2-normalised (in place on a fresh matrix)."""
-    m.data = (1.0 + np.log(m.data, dtype=np.float32)) * idf[m.indices]
-    return normalize(m, copy=False)
-
-
 def _ngram_keys(ids: np.ndarray, doc_idx: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(start positions, hashed keys) of the n-grams of known ids inside one document."""
     m = len(ids) - n + 1
@@ -138,6 +144,24 @@ def _ngram_keys(ids: np.ndarray, doc_idx: np.ndarray, n: int) -> tuple[np.ndarra
         key = key * _MIX + nxt.astype(np.uint64)
     pos = np.flatnonzero(ok)
     return pos, key[pos]
+
+
+def _csr(data, cols, rows, n: int, width: int) -> sparse.csr_matrix:
+    """CSR matrix from entries sorted by row."""
+    indptr = np.searchsorted(rows, np.arange(n + 1))
+    return sparse.csr_matrix((data, cols, indptr), shape=(n, width))
+
+
+@dataclass
+class BatchParts:
+    """The pieces of one batch's features (see `PostFeatures.parts`)."""
+
+    words: sparse.csr_matrix
+    vocab_counts: sparse.csr_matrix
+    other_tokens: list[str]
+    other_counts: sparse.csr_matrix | None
+    inv_root: np.ndarray
+    lexicon: np.ndarray
 
 
 def _key_of(ids: Sequence[int]) -> np.uint64:
@@ -238,9 +262,10 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         self.char_vocabulary_ = {grams[j]: k for k, j in enumerate(chosen)}
         self.char_idf_ = _idf(gdf[chosen].astype(np.float64), n)
         self.word_chars_ = self._char_rows(list(self.vocabulary_))
+        self.__dict__.pop("char_cache_", None)
 
     def _char_rows(self, tokens: list[str]) -> sparse.csr_matrix:
-        """Token × character n-gram counts over the fitted n-gram vocabulary."""
+        """Each token's character n-gram vector: counts × idf, l2-normalised (tokens × n-grams)."""
         lo, hi = self.char_ngram_range
         cv = self.char_vocabulary_
         indptr, indices = [0], []
@@ -250,13 +275,14 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         m = sparse.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
                               shape=(len(tokens), len(cv)))
         m.sum_duplicates()
-        return m
+        m.data *= self.char_idf_[m.indices]
+        return normalize(m, copy=False)
 
     # -- the editable lexicons ----------------------------------------------------------------
     def __getstate__(self) -> dict:
         # the lexicon tables are rebuilt from the data files when loaded (the editable layer)
         state = dict(self.__dict__)
-        for key in ("lex_", "char_cache_"):
+        for key in ("lex_", "char_cache_", "char_score_cache_", "char_score_key_"):
             state.pop(key, None)
         return state
 
@@ -270,36 +296,43 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         """Token table = vocabulary + every lexicon token; per token valences and label hits."""
         rs = RadiologySentiment(lexicon_path=getattr(self, "sentiment_lexicon_path", None)).fit()
         topics = Lexicon.load(getattr(self, "topic_lexicon_path", None))
-        general, clinical = rs.general_.lexicon, rs.clinical_.lexicon
+        general = {fold(k): v for k, v in rs.general_.lexicon.items()}
+        clinical = {fold(k): v for k, v in rs.clinical_.lexicon.items()}
+        words_1 = {fold(k): v for k, v in (topics.words or {}).items()}
+        tags = {fold(k): v for k, v in topics.hashtags.items()}
+        ctx = frozenset(fold(t) for t in rs.context_terms_)
         table = dict(self.vocabulary_)
 
         def add(tok: str) -> int:
             return table.setdefault(tok, len(table))
 
         words = {w for w in chain(general, clinical) if not w.startswith("rpphrase")}
-        words |= {k[0] for k in topics.terms if len(k) == 1} | set(rs.context_terms_)
+        words |= set(words_1) | ctx
         for w in sorted(words):
             for tok in (w, "not_" + w, "neg_" + w):
                 add(tok)
-        for tag in sorted(topics.hashtags):
+        for tag in sorted(tags):
             add("#" + tag)
-        phrases = {tuple(_WORD_PUNCT_RE.findall(p)): v for p, v in
+        phrases = {tuple(fold(w) for w in _WORD_PUNCT_RE.findall(p)): v for p, v in
                    ((p, general.get(t, 0.0)) for p, t in rs.phrase_tokens_.items())}
-        multi = {k: v for k, v in topics.terms.items() if len(k) > 1}
+        multi: dict[tuple[str, ...], tuple[int, ...]] = {}
+        for k, v in topics.terms.items():
+            if len(k) > 1:
+                key = tuple(fold(w) for w in k)
+                multi[key] = tuple(sorted(set(multi.get(key, ())) | set(v)))
         for key in chain(multi, phrases):
             for w in key:
                 add(w)
         add("rptneg")
         rows = np.zeros((len(table), _N_LEX), dtype=np.float32)
         base = np.full(len(table), -1, dtype=np.int64)
-        ctx = rs.context_terms_
         for tok, i in table.items():
             b = base_token(tok)
             base[i] = table.get(b, -1)
             if tok.startswith("#"):
-                hits = topics.hashtags.get(tok[1:], ())
+                hits = tags.get(tok[1:], ())
             else:
-                hits = topics.words.get(b, ()) if topics.words else ()
+                hits = words_1.get(b, ())
                 scale = 0.0 if tok.startswith("neg_") else NEGATION_SCALAR if tok.startswith("not_") else 1.0
                 for col, lexicon in ((_POS_G, general), (_POS_C, clinical)):
                     v = lexicon.get(b, 0.0) * scale
@@ -325,7 +358,7 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         for n, d in keys.items():
             order = sorted(d)
             ngrams[n] = (np.array(order, dtype=np.uint64), np.stack([d[k] for k in order]))
-        return {"table": table, "rows": sparse.csr_matrix(rows), "base": base, "ngrams": ngrams,
+        return {"table": table, "rows": rows, "base": base, "ngrams": ngrams,
                 "sarcasm": rs}
 
     # -- transforming -------------------------------------------------------------------------
@@ -335,66 +368,109 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         return self._matrix(docs, [marked_tokens(d) for d in docs])
 
     def _matrix(self, docs: list[NormalisedText], toks: list[list[str]]) -> sparse.csr_matrix:
+        parts = self.parts(docs, toks)
+        blocks = [parts.words]
+        if self.chars:
+            chars = parts.vocab_counts @ self.word_chars_
+            if parts.other_counts is not None:
+                chars = chars + parts.other_counts @ self._other_chars(parts.other_tokens)
+            blocks.append(sparse.diags(parts.inv_root) @ chars)
+        blocks.append(sparse.csr_matrix(parts.lexicon))
+        return sparse.hstack(blocks, format="csr", dtype=np.float32)
+
+    def parts(self, docs: list[NormalisedText], toks: list[list[str]] | None = None) -> BatchParts:
+        """The pieces of a batch's feature matrix, before they are put side by side.
+
+        ``words`` (CSR) and ``lexicon`` (dense) are blocks of the matrix; the character block is
+        ``inv_root`` × (``vocab_counts`` @ `word_chars_` + ``other_counts`` @ the n-gram rows of
+        ``other_tokens``): each token's unit n-gram vector, summed over the post's tokens and
+        divided by the square root of their number. Being linear in the token counts, a model
+        can fold its character weights into one score vector per token (`char_scores`).
+        """
+        if toks is None:
+            toks = [marked_tokens(d) for d in docs]
         lex = self._lexicons()
-        table = lex["table"]
         n, nv = len(docs), len(self.vocabulary_)
         lengths = np.fromiter((len(t) for t in toks), dtype=np.int64, count=n)
         flat = list(chain.from_iterable(toks))
-        get = table.get
+        get = lex["table"].get
         ids = np.fromiter((get(t, -1) for t in flat), dtype=np.int64, count=len(flat))
         doc_idx = np.repeat(np.arange(n), lengths)
-        ones = np.ones(len(ids), dtype=np.float32)
-        known = ids >= 0
-        T = sparse.csr_matrix((ones[known], (doc_idx[known], ids[known])), shape=(n, len(table)))
-        # words: unigrams and bigrams of vocabulary ids
-        voc = np.where(ids < nv, ids, -1)
+        # words: unigram and bigram columns of each post, counted with one np.unique
+        in_vocab = (ids >= 0) & (ids < nv)
+        voc = np.where(in_vocab, ids, -1)
         same = doc_idx[:-1] == doc_idx[1:]
         a, b = voc[:-1], voc[1:]
-        pair = same & (a >= 0) & (b >= 0)
-        keys = a[pair] * nv + b[pair]
-        pos = np.searchsorted(self.bigram_keys_, keys)
-        pos[pos >= len(self.bigram_keys_)] = 0
-        hit = self.bigram_keys_[pos] == keys if len(self.bigram_keys_) else np.zeros(len(keys), bool)
-        B = sparse.csr_matrix((np.ones(int(hit.sum()), dtype=np.float32),
-                               (doc_idx[:-1][pair][hit], pos[hit])), shape=(n, len(self.bigram_keys_)))
-        words = sparse.hstack([T[:, :nv], B], format="csr")
-        words.sum_duplicates()
-        words = _sublinear(words, np.concatenate([self.word_idf_, self.bigram_idf_]))
-        blocks = [words]
-        if self.chars:
-            blocks.append(self._chars(T[:, :nv], flat, ids, doc_idx, n))
-        blocks.append(self._lexicon_block(docs, lex, T, ids, doc_idx, lengths))
-        return sparse.hstack(blocks, format="csr", dtype=np.float32)
-
-    def _chars(self, Tv, flat, ids, doc_idx, n) -> sparse.csr_matrix:
-        """Character n-grams: vocabulary tokens by the fitted matrix, others from a cache."""
-        counts = Tv @ self.word_chars_
-        other = np.flatnonzero((ids < 0) | (ids >= Tv.shape[1]))
-        if len(other):
-            cache = self.__dict__.setdefault("char_cache_", {})
-            if len(cache) > 200_000:
-                cache.clear()
+        pair = np.flatnonzero(same & (a >= 0) & (b >= 0))
+        bkeys = a[pair] * nv + b[pair]
+        nb = len(self.bigram_keys_)
+        pos = np.searchsorted(self.bigram_keys_, bkeys)
+        pos[pos >= nb] = 0
+        hit = self.bigram_keys_[pos] == bkeys if nb else np.zeros(len(bkeys), dtype=bool)
+        width = nv + nb
+        keys = np.concatenate([doc_idx[in_vocab] * width + ids[in_vocab],
+                               doc_idx[pair[hit]] * width + nv + pos[hit]])
+        uniq, counts = np.unique(keys, return_counts=True)
+        rows, cols = np.divmod(uniq, width)
+        indptr = np.searchsorted(rows, np.arange(n + 1))
+        uni = cols < nv
+        counts = counts.astype(np.float32)
+        vocab_counts = _csr(counts[uni], cols[uni], rows[uni], n, nv)
+        data = (1.0 + np.log(counts)) * np.concatenate([self.word_idf_, self.bigram_idf_])[cols]
+        words = normalize(sparse.csr_matrix((data.astype(np.float32), cols, indptr), shape=(n, width)),
+                          copy=False)
+        # characters: tokens outside the vocabulary (and lexicon-only tokens) by their strings
+        other = np.flatnonzero(~in_vocab)
+        other_tokens: list[str] = []
+        other_counts = None
+        if self.chars and len(other):
             local: dict[str, int] = {}
-            cols = np.fromiter((local.setdefault(flat[i], len(local)) for i in other),
-                               dtype=np.int64, count=len(other))
-            todo = [t for t in local if t not in cache]
-            if todo:
-                rows = self._char_rows(todo)
-                for k, t in enumerate(todo):
-                    cache[t] = rows[k]
-            W = sparse.vstack([cache[t] for t in local], format="csr")
-            To = sparse.csr_matrix((np.ones(len(other), dtype=np.float32), (doc_idx[other], cols)),
-                                   shape=(n, len(local)))
-            counts = counts + To @ W
-        counts = sparse.csr_matrix(counts, dtype=np.float32)
-        counts.sum_duplicates()
-        counts.eliminate_zeros()
-        return _sublinear(counts, self.char_idf_)
+            cols_o = np.fromiter((local.setdefault(flat[i], len(local)) for i in other),
+                                 dtype=np.int64, count=len(other))
+            other_tokens = list(local)
+            other_counts = sparse.csr_matrix(
+                (np.ones(len(other), dtype=np.float32), (doc_idx[other], cols_o)),
+                shape=(n, len(local)))
+        inv_root = (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)
+        return BatchParts(words, vocab_counts, other_tokens, other_counts, inv_root,
+                          self._lexicon_block(docs, lex, ids, doc_idx, lengths))
 
-    def _lexicon_block(self, docs, lex, T, ids, doc_idx, lengths) -> sparse.csr_matrix:
+    def _other_chars(self, tokens: list[str]) -> sparse.csr_matrix:
+        """n-gram rows of tokens outside the vocabulary, cached per token string."""
+        cache = self.__dict__.setdefault("char_cache_", {})
+        if len(cache) > 200_000:
+            cache.clear()
+        todo = [t for t in tokens if t not in cache]
+        if todo:
+            rows = self._char_rows(todo)
+            for k, t in enumerate(todo):
+                cache[t] = rows[k]
+        return sparse.vstack([cache[t] for t in tokens], format="csr")
+
+    def char_scores(self, parts: BatchParts, W: np.ndarray, W_vocab: np.ndarray) -> np.ndarray:
+        """The character block's contribution ``chars @ W`` without building it: ``W_vocab`` is
+        `word_chars_` @ W (one score vector per vocabulary token, computed once by the caller)."""
+        scores = parts.vocab_counts @ W_vocab
+        if parts.other_counts is not None:
+            cache = self.__dict__.setdefault("char_score_cache_", {})
+            if self.__dict__.get("char_score_key_") is not W or len(cache) > 200_000:
+                cache.clear()
+                self.char_score_key_ = W
+            todo = [t for t in parts.other_tokens if t not in cache]
+            if todo:
+                got = np.asarray(self._other_chars(todo) @ W)
+                for k, t in enumerate(todo):
+                    cache[t] = got[k]
+            scores = scores + parts.other_counts @ np.stack([cache[t] for t in parts.other_tokens])
+        return scores * parts.inv_root[:, None]
+
+    def _lexicon_block(self, docs, lex, ids, doc_idx, lengths) -> np.ndarray:
         """Valence sums, sarcasm, '?', '!', report language and log lexicon hits per label."""
-        L = np.asarray((T @ lex["rows"]).todense(), dtype=np.float32)
-        base = np.where(ids >= 0, lex["base"][np.maximum(ids, 0)], -1)
+        n = len(docs)
+        known = ids >= 0
+        L = np.zeros((n, _N_LEX), dtype=np.float32)
+        np.add.at(L, doc_idx[known], lex["rows"][ids[known]])
+        base = np.where(known, lex["base"][np.maximum(ids, 0)], -1)
         for n_words, (keys, vecs) in lex["ngrams"].items():
             pos, k = _ngram_keys(base, doc_idx, n_words)
             if not len(k):
@@ -409,22 +485,23 @@ class PostFeatures(BaseEstimator, TransformerMixin):
         neg_ = np.where(clinical, L[:, _NEG_C], L[:, _NEG_G])
         root = np.sqrt(np.maximum(lengths, 1)).astype(np.float32)
         rs = lex["sarcasm"]
-        rptneg = lex["table"]["rptneg"]
+        rptneg = np.zeros(n, dtype=np.float32)
+        np.add.at(rptneg, doc_idx[ids == lex["table"]["rptneg"]], 1.0)
         per_doc = np.array([
             [float(rs.sarcasm_re_ is not None and (
                 not rs.sarcasm_gate_.isdisjoint(d.vocab or d.tokens) or "🙃" in d.clean)
                 and rs.sarcasm_re_.search(d.clean) is not None),
              float("?" in d.clean), float("!" in d.clean)] for d in docs], dtype=np.float32).reshape(-1, 3)
         dense = np.column_stack([
-            pos_ / root, neg_ / root, np.tanh((pos_ - neg_) / 4.0), per_doc,
-            np.asarray(T[:, rptneg].todense()).ravel() > 0, np.log1p(L[:, 5:]),
+            pos_ / root, neg_ / root, np.tanh((pos_ - neg_) / 4.0), per_doc, rptneg > 0,
+            np.log1p(L[:, 5:]),
         ]).astype(np.float32)
-        return sparse.csr_matrix(dense * np.float32(self.lexicon_weight))
+        return dense * np.float32(self.lexicon_weight)
 
     @property
-    def n_features(self) -> int:
-        """Width of the feature matrix."""
-        chars = len(self.char_idf_) if self.chars else 0
-        return len(self.word_idf_) + len(self.bigram_idf_) + chars + 7 + len(LABELS)
+    def widths(self) -> tuple[int, int, int]:
+        """Widths of the word, character and lexicon blocks of the feature matrix."""
+        return (len(self.word_idf_) + len(self.bigram_idf_),
+                len(self.char_idf_) if self.chars else 0, 7 + len(LABELS))
 
 

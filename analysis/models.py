@@ -218,7 +218,7 @@ class RadiologyModels:
         self.dense_spec_ = None if self.dense is None else {
             "name": self.dense.name, "version": self.dense.version, "dim": int(self.dense.dim)}
         clf = (logistic(self.C_sentiment) if self.sentiment_estimator == "lr"
-               else calibrated_svm(self.C_sentiment))
+               else calibrated_svm(self.C_sentiment, cv=3))
         clf.fit(domain_features(X, d, len(self.domains_)), labels, sample_weight=np.asarray(weights))
         self.sentiment_heads_ = self._domain_heads(compile_classifier(clf))
         Xr = X[:n]
@@ -265,16 +265,41 @@ class RadiologyModels:
         docs = as_docs(X)
         return self._with_dense(self.features_.transform(docs), docs, dense)
 
-    def _stack(self, domain: str) -> tuple[np.ndarray, np.ndarray, list[tuple[LinearHead, slice]]]:
-        """All heads' weights side by side (one product per batch), cached per domain."""
+    def _stack(self, domain: str) -> dict:
+        """All heads' weights side by side (one product per block and batch), cached per domain;
+        the character weights folded into one score vector per vocabulary token."""
         cache = self.__dict__.setdefault("stacked_", {})
         if domain not in cache:
             heads = [self.sentiment_heads_[domain], self.subspecialty_head_, self.themes_head_]
             W = np.hstack([h.coef for h in heads]).astype(np.float32)
-            b = np.concatenate([h.intercept for h in heads]).astype(np.float32)
             edges = np.cumsum([0] + [h.coef.shape[1] for h in heads])
-            cache[domain] = (W, b, [(h, slice(edges[i], edges[i + 1])) for i, h in enumerate(heads)])
+            nw, nc, nl = self.features_.widths
+            Wc = np.ascontiguousarray(W[nw:nw + nc])
+            cache[domain] = {
+                "words": np.ascontiguousarray(W[:nw]), "chars": Wc,
+                "chars_vocab": np.asarray(self.features_.word_chars_ @ Wc) if nc else None,
+                "lexicon": np.ascontiguousarray(W[nw + nc:nw + nc + nl]),
+                "dense": np.ascontiguousarray(W[nw + nc + nl:]),
+                "b": np.concatenate([h.intercept for h in heads]).astype(np.float32),
+                "heads": [(h, slice(edges[i], edges[i + 1])) for i, h in enumerate(heads)]}
         return cache[domain]
+
+    def scores(self, docs: list[NormalisedText], domain: str = RADIOLOGY,
+               dense: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+        """Linear scores of every head for a batch, block by block (equal to
+        ``transform(docs) @ W + b`` without building the character block)."""
+        st = self._stack(domain)
+        f = self.features_
+        parts = f.parts(docs)
+        s = parts.words @ st["words"] + parts.lexicon @ st["lexicon"] + st["b"]
+        if st["chars_vocab"] is not None:
+            s += f.char_scores(parts, st["chars"], st["chars_vocab"])
+        if self.dense is not None or dense is not None:
+            if dense is None:
+                dense = self.dense.transform(docs)
+            s += (np.asarray(dense, dtype=np.float32).reshape(len(docs), -1)
+                  * np.float32(self.dense_weight)) @ st["dense"]
+        return np.asarray(s), st["heads"]
 
     def predict_all(self, X: Sequence[str | NormalisedText], domain: str = RADIOLOGY,
                     dense: np.ndarray | None = None) -> dict[str, object]:
@@ -290,8 +315,7 @@ class RadiologyModels:
             return {"sentiment": [], "sentiment_proba": np.zeros((0, 3)), "subspecialty": [],
                     "subspecialty_proba": np.zeros((0, len(SUBSPECIALTY_LABELS))), "themes": [],
                     "themes_proba": np.zeros((0, len(THEMES)))}
-        W, b, heads = self._stack(domain)
-        scores = np.asarray(self.transform(docs, dense) @ W) + b
+        scores, heads = self.scores(docs, domain, dense)
         (sh, ss), (bh, bs), (th, ts) = heads
         sp, bp, tp = sh.proba(scores[:, ss]), bh.proba(scores[:, bs]), th.proba(scores[:, ts])
         hits = tp >= self.theme_threshold

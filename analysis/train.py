@@ -48,7 +48,7 @@ DEFAULTS = {"C_sentiment": 0.3, "C_subspecialty": 1.0, "C_themes": 1.0, "theme_t
 #: relative weight of each general domain; `general_weight` multiplies them all
 DOMAIN_SHARE = {"tweets": 1.0, "reddit": 0.5, "rated": 0.5}
 GRID_C_SENTIMENT = (0.1, 0.3)
-GRID_GENERAL = (0.0, 0.5, 1.0, 2.0)
+GRID_GENERAL = (0.0, 0.5, 1.5)
 GRID_C = (0.3, 1.0, 3.0)
 GRID_LEXICON = (1.0, 2.0, 4.0)
 GRID_THRESHOLD = (0.3, 0.35, 0.4, 0.45, 0.5)
