@@ -106,14 +106,12 @@ _SCHOLARLY_ID = re.compile(
 # gates: a regex is only tried when the post contains one of these words (speed)
 _DIGIT = re.compile(r"\d")
 # substrings (of the lower-case text) without one of which a regex cannot match: exact gates
-_SCHOLARLY_KEYS = ("pmid", "pmc", "doi", "nct", "isbn", "issn", "arxiv", "accession of gse")
-_RECORD_KEYS = ("mrn", "medical record", "record ", "nhs ", "patient id", "hospital ", "accession",
-                "acc", "case id")
-_DOB_KEYS = ("dob", "d.o.b", "date of birth", "born on")
+_SCHOLARLY_KEYS = re.compile(r"pmid|pmc|doi|nct|isbn|issn|arxiv|accession of gse")
+_RECORD_KEYS = re.compile(r"mrn|medical record|record |nhs |patient id|hospital |acc|case id")
+_DOB_KEYS = re.compile(r"dob|d\.o\.b|date of birth|born on")
 _SEVEN_DIGITS = re.compile(r"\d{7}")
-_EXAM_KEYS = ("scanned", "imaged", "seen", "admitted", "presented", "came in", "exam", "study",
-              "dos", "date of")
-_NAMED_KEYS = ("Mr", "Ms", "Miss", "Mx", "patient named", "patient called")
+_EXAM_KEYS = re.compile(r"scanned|imaged|seen|admitted|presented|came in|exam|study|dos|date of")
+_NAMED_KEYS = re.compile(r"M[rsx]|Miss|patient named|patient called")
 _AGE_GATE = frozenset(["age", "aged"])
 _PATIENT_GATE = frozenset(["patient", "pt"])
 _ADVICE_GATE = frozenset(["can", "could", "would", "will", "should", "is", "what", "doctor"])
@@ -146,7 +144,7 @@ class FlagDetector(BaseEstimator):
         vocab = nt.vocab or frozenset(nt.tokens)
         out: dict[str, list[str]] = {}
         low = text.lower()
-        if any(k in low for k in _SCHOLARLY_KEYS):
+        if _SCHOLARLY_KEYS.search(low):
             text_ids = _SCHOLARLY_ID.sub(" ", text)
             low_ids = text_ids.lower()
         else:
@@ -171,17 +169,17 @@ class FlagDetector(BaseEstimator):
     def _privacy(self, text: str, low: str, vocab: frozenset[str], has_media: bool) -> list[str]:
         signals = []
         digits = _DIGIT.search(text) is not None
-        record = (any(k in low for k in _DOB_KEYS)
-                  or digits and (any(k in low for k in _RECORD_KEYS) or _SEVEN_DIGITS.search(text)))
+        record = (_DOB_KEYS.search(low)
+                  or digits and (_RECORD_KEYS.search(low) or _SEVEN_DIGITS.search(text)))
         strong = (
             (_RECORD.search(text) if record else None)
-            or (_NAMED.search(text) if any(k in text for k in _NAMED_KEYS) else None)
+            or (_NAMED.search(text) if _NAMED_KEYS.search(text) else None)
         )
         if strong:
             signals.append(f"identifier: {strong.group(0)!r}")
         age = _AGE.search(text) if digits or not _AGE_GATE.isdisjoint(vocab) else None
         my_patient = _MY_PATIENT.search(text) if not _PATIENT_GATE.isdisjoint(vocab) else None
-        if digits and any(k in low for k in _EXAM_KEYS) and _EXAM_DATE.search(text):
+        if digits and _EXAM_KEYS.search(low) and _EXAM_DATE.search(text):
             signals.append("exam date")
         if not (age or my_patient):
             return signals

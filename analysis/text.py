@@ -38,6 +38,14 @@ _EN_STOPWORDS = frozenset(
 _OTHER_STOPWORDS = frozenset(
     ["der", "und", "ist", "nicht", "mit", "für", "ein", "eine", "das", "auf", "zu", "bei", "wir", "sich", "auch", "von", "dem", "den", "noch", "nur", "wird", "sind", "les", "des", "est", "une", "pour", "pas", "avec", "dans", "sur", "qui", "du", "au", "nous", "mais", "cette", "el", "los", "las", "del", "por", "una", "para", "muy", "pero", "hay", "como", "más", "os", "das", "dos", "em", "não", "uma", "com", "mais", "della", "che", "sono", "nel", "non", "le", "la", "de", "que", "et", "il", "di", "da", "el", "je", "ich", "es", "y"]
 )
+#: frequent function words of the other languages radiology posts come in
+_FUNCTION_WORDS = {
+    "fr": frozenset(["le", "la", "les", "des", "du", "un", "une", "et", "est", "pour", "pas", "avec", "dans", "sur", "qui", "que", "nous", "mais", "ce", "cette", "au", "aux", "je", "il", "elle", "on", "en", "sont", "très", "plus", "ne", "se", "ou", "mon", "ma", "mes", "leur", "tout"]),
+    "es": frozenset(["el", "la", "los", "las", "del", "un", "una", "y", "es", "por", "para", "con", "que", "en", "no", "muy", "pero", "hay", "como", "se", "lo", "su", "sus", "más", "al", "mi", "yo", "este", "esta", "son", "está", "también", "todo"]),
+    "pt": frozenset(["o", "os", "a", "as", "do", "da", "dos", "das", "um", "uma", "e", "é", "em", "no", "na", "nos", "para", "com", "que", "não", "mais", "muito", "mas", "se", "por", "ao", "meu", "minha", "está", "são", "também", "isso"]),
+    "de": frozenset(["der", "die", "das", "den", "dem", "des", "ein", "eine", "und", "ist", "nicht", "mit", "für", "auf", "zu", "bei", "wir", "ich", "sich", "auch", "von", "noch", "nur", "wird", "sind", "im", "es", "aber", "wie", "oder", "sehr", "kein", "keine"]),
+    "it": frozenset(["il", "lo", "la", "i", "gli", "le", "un", "una", "e", "è", "di", "del", "della", "che", "per", "con", "non", "nel", "nella", "sono", "ma", "più", "anche", "come", "questo", "questa", "mi", "si", "al", "alla"]),
+}
 #: characters given to langid: enough to tell languages apart, and its cost grows with length
 LANGID_CHARS = 200
 
@@ -157,6 +165,11 @@ def detect_language(text: str, tokens: list[str] | None = None,
             # other languages radiology posts come in
             if hits >= 2 and known * 2 >= len(words) and vocab.isdisjoint(_OTHER_STOPWORDS):
                 return "en"
+    # the other common languages by their function words, when one clearly leads
+    counts = sorted(((len(vocab & words), lang) for lang, words in _FUNCTION_WORDS.items()), reverse=True)
+    (best, lang), (second, _) = counts[0], counts[1]
+    if best >= 3 and best >= 2 * max(second, len(vocab & _EN_STOPWORDS)):
+        return lang
     return _langid(text[:LANGID_CHARS])
 
 
