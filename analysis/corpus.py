@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +133,114 @@ def read_general() -> tuple[list[str], list[str]]:
         texts += t
         labels += y
     return texts, labels
+
+
+# -- labelled social-media sentiment that is not in the repository ------------------------------
+#: Folder of the general corpora this repository cannot ship (see data/general/README.md):
+#: ``tweeteval/`` (TweetEval's datasets/sentiment), ``semeval2017/`` (SemEval-2017 Task 4
+#: subtask A gold files ``twitter-20*-A.txt``, the tweets TweetEval's train split is made of)
+#: and ``goemotions/`` (GoEmotions' data folder). RADPULSE_GENERAL_DATA, else ../shared/general.
+GENERAL_DATA = Path(os.environ.get("RADPULSE_GENERAL_DATA")
+                    or Path(__file__).resolve().parents[1].parent / "shared" / "general")
+TWEETEVAL_LABELS = ("negative", "neutral", "positive")
+_MENTION = re.compile(r"@\w+")
+_LINK = re.compile(r"https?://\S+")
+
+
+@dataclass
+class LabelledSet:
+    """Texts with sentiment labels from one source, and the files they were read from."""
+
+    name: str
+    texts: list[str]
+    labels: list[str]
+    files: list[Path]
+
+
+def dedupe_key(text: str) -> str:
+    """A tweet's text with handles, links, case and spacing folded (for duplicates and overlap)."""
+    return " ".join(_LINK.sub(" ", _MENTION.sub("@user", text)).lower().split())
+
+
+def read_tweeteval(folder: Path, split: str, limit: int | None = None) -> LabelledSet:
+    """TweetEval sentiment ``{split}_text.txt`` and ``{split}_labels.txt`` (0/1/2)."""
+    files = [folder / f"{split}_text.txt", folder / f"{split}_labels.txt"]
+    texts = files[0].read_text(encoding="utf-8").splitlines()
+    labels = [TWEETEVAL_LABELS[int(x)] for x in files[1].read_text(encoding="utf-8").split()]
+    if len(texts) != len(labels):
+        raise ValueError(f"{folder}: {len(texts)} texts but {len(labels)} labels in {split}")
+    return LabelledSet(f"tweeteval_{split}", texts[:limit], labels[:limit], files)
+
+
+def read_semeval(folder: Path, exclude: frozenset[str] = frozenset()) -> LabelledSet:
+    """SemEval-2013..2016 Twitter subtask A gold files (``id<TAB>label<TAB>text``), each text
+    once (its first label; texts labelled differently in two files are dropped), without the
+    texts whose `dedupe_key` is in `exclude` (TweetEval's validation split)."""
+    files = sorted(folder.glob("twitter-20*-A.txt"))
+    seen: dict[str, tuple[str, str]] = {}
+    conflicts: set[str] = set()
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 3 or parts[1] not in TWEETEVAL_LABELS:
+                continue
+            text = "\t".join(parts[2:]).strip()
+            key = dedupe_key(text)
+            if key in exclude:
+                continue
+            if key in seen and seen[key][1] != parts[1]:
+                conflicts.add(key)
+            seen.setdefault(key, (text, parts[1]))
+    rows = [v for k, v in seen.items() if k not in conflicts]
+    return LabelledSet("semeval2017_train", [t for t, _ in rows], [y for _, y in rows], files)
+
+
+#: GoEmotions' own grouping of its emotions (goemotions/data/sentiment_dict.json); "ambiguous"
+#: emotions and mixed positive/negative labels are left out
+GOEMOTIONS_POSITIVE = frozenset(["amusement", "excitement", "joy", "love", "desire", "optimism",
+                                 "caring", "pride", "admiration", "gratitude", "relief", "approval"])
+GOEMOTIONS_NEGATIVE = frozenset(["fear", "nervousness", "remorse", "embarrassment", "disappointment",
+                                 "sadness", "grief", "disgust", "anger", "annoyance", "disapproval"])
+
+
+def read_goemotions(folder: Path, split: str) -> LabelledSet:
+    """GoEmotions ``{split}.tsv`` (text, emotion ids, comment id) as positive/negative/neutral."""
+    files = [folder / f"{split}.tsv", folder / "emotions.txt"]
+    names = files[1].read_text(encoding="utf-8").split()
+    texts, labels = [], []
+    for line in files[0].read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2:
+            continue
+        emotions = {names[int(i)] for i in parts[1].split(",")}
+        if emotions == {"neutral"}:
+            label = "neutral"
+        elif emotions <= GOEMOTIONS_POSITIVE:
+            label = "positive"
+        elif emotions <= GOEMOTIONS_NEGATIVE:
+            label = "negative"
+        else:
+            continue
+        texts.append(parts[0])
+        labels.append(label)
+    return LabelledSet(f"goemotions_{split}", texts, labels, files)
+
+
+def social_sets(folder: Path = GENERAL_DATA) -> dict[str, LabelledSet]:
+    """The social-media sentiment sets found in `folder`, by domain: ``tweets`` and ``reddit``
+    for training, ``tweets_val`` and ``reddit_val`` for tuning. Test splits are never read."""
+    out: dict[str, LabelledSet] = {}
+    te, se, ge = folder / "tweeteval", folder / "semeval2017", folder / "goemotions"
+    val = read_tweeteval(te, "val") if (te / "val_text.txt").exists() else None
+    if val is not None:
+        out["tweets_val"] = val
+    if (te / "train_text.txt").exists():
+        out["tweets"] = read_tweeteval(te, "train")
+    elif se.is_dir() and any(se.glob("twitter-20*-A.txt")):
+        exclude = frozenset(dedupe_key(t) for t in val.texts) if val is not None else frozenset()
+        out["tweets"] = read_semeval(se, exclude)
+    if (ge / "train.tsv").exists():
+        out["reddit"] = read_goemotions(ge, "train")
+        if (ge / "dev.tsv").exists():
+            out["reddit_val"] = read_goemotions(ge, "dev")
+    return out

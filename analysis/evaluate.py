@@ -29,7 +29,10 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from radpulse.analysis.authors import AuthorTypeClassifier, read_authors
-from radpulse.analysis.corpus import read_labels, read_posts, read_rated, split_hashes, split_posts
+from radpulse.analysis.corpus import (
+    GENERAL_DATA, read_labels, read_posts, read_rated, read_tweeteval, split_hashes, split_posts,
+)
+from radpulse.analysis.features import as_docs
 from radpulse.analysis.lexicon import THEMES
 from radpulse.analysis.models import MODELS_DIR, SENTIMENT_LABELS, SUBSPECIALTY_LABELS, load_models
 from radpulse.analysis.sentiment import PlainVader, RadiologySentiment
@@ -39,6 +42,9 @@ DEFAULT_TWEETS = (Path(os.environ.get("RADPULSE_FIXTURES")
                        or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures")
                   / "sentiment" / "tweets_GroundTruth.txt")
 FIGURES_FILE = MODELS_DIR / "evaluation.json"
+#: the general-tweet domain of the sentiment model (see `radpulse.analysis.train`)
+TWEETS = "tweets"
+DEFAULT_TWEETEVAL = GENERAL_DATA / "tweeteval"
 
 
 def bootstrap_ci(y_true, y_pred, n_boot: int, seed: int = 0, labels=None) -> list[float]:
@@ -123,24 +129,26 @@ def evaluate_corpus(split: str = "test", n_boot: int = 1000, limit: int | None =
 
 
 def evaluate_tweets(path: Path, n_boot: int, limit: int | None = None, name: str = "") -> dict:
-    """Sentiment on a rated tweet file: trained vs plain VADER vs lexicon."""
-    texts, y = read_rated(path, limit) if path.suffix != "" else read_tweeteval(path, limit)
+    """Sentiment on a rated tweet file (or TweetEval folder): trained (as for radiology posts,
+    and in the tweet domain when the models learned one) vs plain VADER vs lexicon."""
+    if path.suffix != "":
+        texts, y = read_rated(path, limit)
+    else:
+        s = read_tweeteval(path, "test", limit)
+        texts, y = s.texts, s.labels
     models = load_models()
-    return {
+    docs = as_docs(texts)
+    out = {
         "source": name or str(path),
-        "trained": single_label_report(y, models.predict_all(texts)["sentiment"], SENTIMENT_LABELS, n_boot),
+        "trained": single_label_report(y, models.predict_all(docs)["sentiment"], SENTIMENT_LABELS, n_boot),
         "vader": single_label_report(y, list(PlainVader().fit().predict(texts)), SENTIMENT_LABELS, n_boot),
         "lexicon": single_label_report(y, list(RadiologySentiment().fit().predict(texts)),
                                        SENTIMENT_LABELS, n_boot),
     }
-
-
-def read_tweeteval(folder: Path, limit: int | None = None) -> tuple[list[str], list[str]]:
-    """TweetEval sentiment test split: test_text.txt and test_labels.txt (0/1/2)."""
-    names = dict(enumerate(("negative", "neutral", "positive")))
-    texts = (folder / "test_text.txt").read_text(encoding="utf-8").splitlines()
-    labels = [names[int(x)] for x in (folder / "test_labels.txt").read_text().split()]
-    return texts[:limit], labels[:limit]
+    if TWEETS in models.domains_:
+        out["trained_tweet_domain"] = single_label_report(
+            y, models.predict_all(docs, domain=TWEETS)["sentiment"], SENTIMENT_LABELS, n_boot)
+    return out
 
 
 def evaluate_authors(limit: int | None = None) -> dict:
@@ -163,8 +171,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tweets", type=Path, default=Path(os.environ.get("RADPULSE_TWEETS", DEFAULT_TWEETS)),
                         help="VADER's tweets_GroundTruth.txt (default: ../shared/fixtures/sentiment/)")
-    parser.add_argument("--tweeteval", type=Path, default=None,
-                        help="TweetEval datasets/sentiment folder (its test split is read)")
+    parser.add_argument("--tweeteval", type=Path,
+                        default=DEFAULT_TWEETEVAL if (DEFAULT_TWEETEVAL / "test_text.txt").exists() else None,
+                        help="TweetEval datasets/sentiment folder (its test split is read; default: "
+                             "tweeteval/ in RADPULSE_GENERAL_DATA or ../shared/general when there)")
     parser.add_argument("--split", default="test", choices=["test", "validation"],
                         help="corpus split to evaluate (default: the held-out test split)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N items of each set")

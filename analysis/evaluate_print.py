@@ -48,8 +48,10 @@ def print_report(report: dict) -> None:
                 _confusion(models["trained"])
     for key, r in report.get("external", {}).items():
         print(f"\nEXTERNAL SENTIMENT CHECK (n={r['trained']['n']}): {r['source']}")
-        for model in ("trained", "vader", "lexicon"):
-            print(f"    {model:<10} {_ci(r[model])}")
+        for model, shown in (("trained", "trained"), ("trained_tweet_domain", "trained, tweet domain"),
+                             ("vader", "vader"), ("lexicon", "lexicon")):
+            if model in r:
+                print(f"    {shown:<22} {_ci(r[model])}")
         _per_class(r["trained"])
     print("\nAUTHOR TYPES (held-out profiles)")
     for name, r in report["authors"].items():

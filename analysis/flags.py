@@ -105,7 +105,13 @@ _SCHOLARLY_ID = re.compile(
 
 # gates: a regex is only tried when the post contains one of these words (speed)
 _DIGIT = re.compile(r"\d")
-_RECORD_GATE = frozenset(["dob", "d", "o", "b", "birth", "born"])
+# substrings (of the lower-case text) without one of which a regex cannot match: exact gates
+_SCHOLARLY_KEYS = re.compile(r"pmid|pmc|doi|nct|isbn|issn|arxiv|accession of gse")
+_RECORD_KEYS = re.compile(r"mrn|medical record|record |nhs |patient id|hospital |acc|case id")
+_DOB_KEYS = re.compile(r"dob|d\.o\.b|date of birth|born on")
+_SEVEN_DIGITS = re.compile(r"\d{7}")
+_EXAM_KEYS = re.compile(r"scanned|imaged|seen|admitted|presented|came in|exam|study|dos|date of")
+_NAMED_KEYS = re.compile(r"M[rsx]|Miss|patient named|patient called")
 _AGE_GATE = frozenset(["age", "aged"])
 _PATIENT_GATE = frozenset(["patient", "pt"])
 _ADVICE_GATE = frozenset(["can", "could", "would", "will", "should", "is", "what", "doctor"])
@@ -137,7 +143,13 @@ class FlagDetector(BaseEstimator):
         text = nt.clean
         vocab = nt.vocab or frozenset(nt.tokens)
         out: dict[str, list[str]] = {}
-        privacy = self._privacy(_SCHOLARLY_ID.sub(" ", text), vocab, has_media)
+        low = text.lower()
+        if _SCHOLARLY_KEYS.search(low):
+            text_ids = _SCHOLARLY_ID.sub(" ", text)
+            low_ids = text_ids.lower()
+        else:
+            text_ids, low_ids = text, low
+        privacy = self._privacy(text_ids, low_ids, vocab, has_media)
         if privacy:
             out[PRIVACY_RISK] = privacy
         advice = []
@@ -154,18 +166,20 @@ class FlagDetector(BaseEstimator):
             out[SPAM] = spam
         return out
 
-    def _privacy(self, text: str, vocab: frozenset[str], has_media: bool) -> list[str]:
+    def _privacy(self, text: str, low: str, vocab: frozenset[str], has_media: bool) -> list[str]:
         signals = []
         digits = _DIGIT.search(text) is not None
+        record = (_DOB_KEYS.search(low)
+                  or digits and (_RECORD_KEYS.search(low) or _SEVEN_DIGITS.search(text)))
         strong = (
-            (_RECORD.search(text) if digits or not _RECORD_GATE.isdisjoint(vocab) else None)
-            or (_NAMED.search(text) if "M" in text or "patient" in vocab else None)
+            (_RECORD.search(text) if record else None)
+            or (_NAMED.search(text) if _NAMED_KEYS.search(text) else None)
         )
         if strong:
             signals.append(f"identifier: {strong.group(0)!r}")
         age = _AGE.search(text) if digits or not _AGE_GATE.isdisjoint(vocab) else None
         my_patient = _MY_PATIENT.search(text) if not _PATIENT_GATE.isdisjoint(vocab) else None
-        if digits and _EXAM_DATE.search(text):
+        if digits and _EXAM_KEYS.search(low) and _EXAM_DATE.search(text):
             signals.append("exam date")
         if not (age or my_patient):
             return signals

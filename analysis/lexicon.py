@@ -61,7 +61,7 @@ class Lexicon:
         tags: dict[str, set[int]] = defaultdict(set)
         for i, label in enumerate(LABELS):
             entry = sections.get(label, {})
-            for term in entry.get("terms", []):
+            for term in [*entry.get("terms", []), *entry.get("translations", [])]:
                 key = tuple(tokenize(term))
                 if key:
                     terms[key].add(i)

@@ -111,11 +111,11 @@ class Annotator:
         docs = [normalise(t[:MAX_CHARS] if cut else t) for t, cut in zip(texts, truncated)]
         pred = self.trained.predict_all(docs)
         # score in [-1, 1]: P(positive) - P(negative) of the calibrated sentiment model
-        classes = list(self.trained.sentiment_.classes_)
+        classes = list(self.trained.sentiment_classes)
         proba = pred["sentiment_proba"]
         scores = (proba[:, classes.index("positive")] - proba[:, classes.index("negative")]).tolist() \
             if len(docs) else []
-        sub_classes = [str(c) for c in self.trained.subspecialty_.classes_]
+        sub_classes = list(self.trained.subspecialty_classes)
         out = []
         for i, doc in enumerate(docs):
             reasons = self.flags.explain(doc, bool(has_media[i]) if has_media else False)

@@ -6,7 +6,8 @@ import pytest
 
 from radpulse.analysis.agreement import build_gold, disagreements, kappas, read_adjudications
 from radpulse.analysis.corpus import (
-    TEST_FROM, VALIDATION_FROM, read_labels, read_posts, split_hashes, split_of, split_posts,
+    TEST_FROM, VALIDATION_FROM, read_labels, read_posts, social_sets, split_hashes, split_of,
+    split_posts,
 )
 from radpulse.analysis.lexicon import SUBSPECIALTIES, THEMES
 from radpulse.analysis.models import SENTIMENT_LABELS, SUBSPECIALTY_LABELS
@@ -80,3 +81,42 @@ def test_split_hash_depends_only_on_the_ids():
     moved["train"].append(moved["test"].pop())
     assert split_hashes(moved)["test"] != split_hashes(splits)["test"]
     assert split_of(POSTS[0]) in splits
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_social_sets_read_tweeteval_semeval_and_goemotions_without_test_splits(tmp_path):
+    """The general-data folder: TweetEval validation, SemEval gold files (deduplicated, without
+    TweetEval's validation tweets, conflicting labels dropped), GoEmotions by its own grouping."""
+    _write(tmp_path / "tweeteval" / "val_text.txt", "Great game @bob!\nmeh\n")
+    _write(tmp_path / "tweeteval" / "val_labels.txt", "2\n1\n")
+    _write(tmp_path / "tweeteval" / "test_text.txt", "never read\n")
+    _write(tmp_path / "tweeteval" / "test_labels.txt", "0\n")
+    _write(tmp_path / "semeval2017" / "twitter-2013train-A.txt",
+           "1\tpositive\tGreat game @alice!\n2\tnegative\tawful service http://t.co/x\n"
+           "3\tneutral\tthe bus comes at 5\n4\tpositive\tsame text twice\n")
+    _write(tmp_path / "semeval2017" / "twitter-2016test-A.txt",
+           "5\tnegative\tAwful service\n6\tnegative\tsame text twice\n7\tbogus\tx\n")
+    _write(tmp_path / "goemotions" / "emotions.txt", "joy\nanger\nsurprise\nneutral\n")
+    _write(tmp_path / "goemotions" / "train.tsv",
+           "yay\t0\ta\nugh\t1\tb\nwow\t2\tc\nok\t3\td\nmixed\t0,1\te\n")
+    sets = social_sets(tmp_path)
+    assert sets["tweets_val"].labels == ["positive", "neutral"]
+    tweets = sets["tweets"]
+    assert tweets.name == "semeval2017_train"
+    # the validation tweet (same text, other handle) and the conflicting pair are left out
+    assert sorted(zip(tweets.texts, tweets.labels)) == [
+        ("awful service http://t.co/x", "negative"), ("the bus comes at 5", "neutral")]
+    assert all("test_" not in p.name for s in sets.values() for p in s.files)
+    reddit = sets["reddit"]
+    assert list(zip(reddit.texts, reddit.labels)) == [("yay", "positive"), ("ugh", "negative"),
+                                                      ("ok", "neutral")]
+    assert "reddit_val" not in sets
+    # TweetEval's own train split, when present, is used instead of the SemEval files
+    _write(tmp_path / "tweeteval" / "train_text.txt", "a\nb\n")
+    _write(tmp_path / "tweeteval" / "train_labels.txt", "0\n2\n")
+    assert social_sets(tmp_path)["tweets"].labels == ["negative", "positive"]
+    assert social_sets(tmp_path / "missing") == {}

@@ -40,6 +40,10 @@ def test_language_detection_keeps_and_marks_non_english():
     assert normalise("The new paper on stroke imaging is out this week").language == "en"
     assert normalise("Hoy tenemos una sesión de radiología torácica muy interesante").language == "es"
     assert normalise("Heute Fortbildung zur Neuroradiologie, der Hörsaal war voll").language == "de"
+    assert normalise("Garde de nuit : 60 scanners et un seul radiologue pour les urgences").language == "fr"
+    assert normalise("Fiz em Portugal. Foi ótimo, mas volte com contatos e publicações").language == "pt"
+    # technical English with few function words is still English
+    assert normalise("CTPA for PE: RV/LV 1.2, septal bowing, IVC reflux. Call the PERT team").language == "en"
     assert normalise("ok").language == "und"
     assert normalise("").language == "und"
 
