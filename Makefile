@@ -19,10 +19,10 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip setuptools wheel 2>&1 | grep -v '^WARNING: Location' || true
-	$(PIP) install -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PIP) install -c constraints.txt -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
 	$(BIN)/python -c "import radpulse.collectors, radpulse.analysis, radpulse.dashboards"
 	@touch $(STAMP)
 

@@ -11,11 +11,14 @@ from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 PLATFORM_COLOURS = {"x": "#000000", "reddit": "#D55E00", "mastodon": "#CC79A7", "bluesky": "#0072B2"}
 SENTIMENT_COLOURS = {"negative": "#D55E00", "neutral": "#999999", "positive": "#009E73", "not annotated": "#DDDDDD"}
-TEMPLATE = "plotly_white"
+#: the template as an object, not its name: figures are built with `_validate=False`, and an
+#: unvalidated name stays a string that plotly.js and Plotly >= 7's to_html do not resolve
+TEMPLATE = pio.templates["plotly_white"]
 FONT = "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 #: every figure must read at this width (the report and the two-column grid use it)
 MIN_WIDTH = 800

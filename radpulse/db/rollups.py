@@ -408,7 +408,8 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
         _account_totals(conn, None, 1)
         _author_type_months(conn, map(month_of, all_days))
-        refresh_accounts_lag(conn, all_days[0])
+        if all_days:  # an empty database has nothing to lag
+            refresh_accounts_lag(conn, all_days[0])
         return len(all_days)
 
 

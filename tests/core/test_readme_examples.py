@@ -16,6 +16,7 @@ import json
 import re
 import shlex
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -180,7 +181,8 @@ def test_every_readme_example_runs_as_written(tmp_path, fixtures_dir, monkeypatc
         result = CliRunner().invoke(cli, argv, env=env, input="y\n")
         ran.append(example)
         if result.exit_code != 0:
-            failures.append(f"{example!r} -> {argv}: exit {result.exit_code}\n{result.output}{result.exception!r}")
+            failures.append(f"{example!r} -> {argv}: exit {result.exit_code}\n{result.output}{result.exception!r}"
+                                + ("".join(traceback.format_exception(*result.exc_info))[-1500:] if result.exit_code == 1 and result.exc_info else ""))
     assert not failures, "\n\n".join(failures)
     assert len(ran) >= 40 and "radpulse review dismiss ID" in ran and "radpulse import twarc FILE" in ran
 

@@ -103,6 +103,17 @@ def test_cli_rebuilds_the_rollups_with_json_output(db_url):
     db.dispose()
 
 
+def test_rebuilding_the_rollups_of_an_empty_database_rebuilds_nothing_and_succeeds(db_url):
+    db = open_database(db_url)
+    with db.engine.begin() as conn:
+        conn.execute(delete(Post))
+    result = CliRunner().invoke(cli, ["--database-url", db_url, "db", "rebuild-rollups", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["days"] == 0
+    assert totals(db)["posts"] == 0
+    db.dispose()
+
+
 def test_the_demo_fills_the_rollups(db):
     build_demo(db, posts=800, end=dt.date(2026, 11, 27))
     with db.engine.connect() as conn:
