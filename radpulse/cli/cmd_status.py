@@ -31,16 +31,28 @@ def status(app, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     for b in report["budgets"].values():
         console.print(f"{b['label']} read budget {b['period']}: {b['spent']} of {b['budget']} spent; {b['state']}",
                       markup=False)
-    console.print(table("Sources", ["name", "posts", "last run", "status", "message"], [
-        (s["name"], s["posts"], short_time(s["last_run"]), s["last_status"], " ".join((s["last_error"] or "").split()))
-        for s in report["sources"]
-    ]))
-    if report["jobs"]:
-        console.print(table("Scheduled jobs", ["job", "schedule", "last run", "status", "last success", "failures"], [
+    jobs = {j["job"]: j for j in report["jobs"]}
+    rows, messages = [], []
+    for s in report["sources"]:
+        job = jobs.pop(f"collect:{s['name']}", None)
+        state = s["last_status"] or ""
+        if job and job["consecutive_failures"]:
+            state += f" ({job['consecutive_failures']} in a row)"
+        rows.append((s["name"], s["posts"], (job["schedule"] if job else "").removeprefix("every "),
+                     short_time(s["last_run"]), state))
+        if s["last_error"]:
+            messages.append(f"{s['name']}: {' '.join(s['last_error'].split())}")
+    # the source name wraps rather than being cut (two Mastodon tags on one instance differ at the end)
+    console.print(table("Sources", ["source", "posts", "every", "last run", "status"], rows, fold=["source"]))
+    for line in messages:
+        console.print(terminal_safe(line), markup=False, overflow="fold")
+    if jobs:
+        console.print(table("Other scheduled jobs", ["job", "schedule", "last run", "status", "last success",
+                                                      "failures"], [
             (j["job"], j["schedule"], short_time(j["last_run"]), j["last_status"], short_time(j["last_success"]),
              j["consecutive_failures"] or "")
-            for j in report["jobs"]
-        ]))
+            for j in jobs.values()
+        ], fold=["schedule"]))
     for d in report["deliveries"]:
         what = ("outcome unknown (maybe delivered; check the mail log for " + (d["message_id"] or "its Message-ID")
                 + f"; `radpulse digest resend {d['email']} --week {d['period']}`)" if d["status"] == "unknown"

@@ -32,18 +32,23 @@ def echo_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-          keep: Iterable[str] = ()) -> Table:
+          keep: Iterable[str] = (), fold: Iterable[str] = ()) -> Table:
     """A rich table that reads at any width: one line per row, numbers right-aligned and never
     cut, other cells cut with an ellipsis (never broken mid-word) when the terminal is narrow.
 
     Numeric columns and the columns named in `keep` keep their full width; the other columns
     share what is left, each getting what it needs when it needs less than an equal share.
+    Columns named in `fold` are never cut: they take what is left and wrap onto further lines
+    (names that must stay whole, such as source names that differ only at the end). When `fold`
+    is given, every other column keeps its full width.
     Cell text is printed literally (no markup).
     """
-    kept = set(keep) | NUMERIC
+    folded = set(fold)
+    kept = (set(columns) - folded) if folded else set(keep) | NUMERIC
     t = FittedTable(title=title, header_style="bold")
     for name in columns:
-        t.add_column(name, justify="right" if name in NUMERIC else "left", no_wrap=True, overflow="ellipsis")
+        t.add_column(name, justify="right" if name in NUMERIC else "left", no_wrap=name not in folded,
+                     overflow="fold" if name in folded else "ellipsis")
     t.flexible = [name not in kept for name in columns]
     for row in rows:
         t.add_row(*["" if v is None else _plain(v) for v in row])

@@ -50,6 +50,35 @@ def test_status_json_reports_counts_sources_and_budget(tmp_path, cfg):
     assert all(s["last_status"] == "never run" for s in report["sources"])
 
 
+def test_status_at_80_columns_shows_every_source_name_whole_with_its_schedule(tmp_path, cfg):
+    import os
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    names = {s["name"] for s in json.loads(run("--config", str(cfg), "--database-url", url, "status", "--json")
+                                           .output)["sources"]}
+    shown = subprocess.run([sys.executable, "-m", "radpulse", "--config", str(cfg), "--database-url", url, "status"],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, check=True).stdout
+    lines = shown.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    body = lines[lines.index(next(x for x in lines if x.strip() == "Sources")) + 4:]
+    whole, rows = [], []  # a source name that wraps continues on lines whose other cells are empty
+    for line in body:
+        if not line.startswith("│"):
+            break
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[1]:
+            whole.append(cells[0])
+            rows.append(cells)
+        else:
+            whole[-1] += cells[0]
+    def squeezed(names):  # type: ignore[no-untyped-def]  # a wrap at a space drops the space
+        return {n.replace(" ", "") for n in names}
+
+    assert squeezed(whole) == squeezed(names) and "…" not in shown.split("Other scheduled jobs")[0]
+    every = {name: cells[2] for name, cells in zip(whole, rows)}
+    assert every["x:#Radiology"] == "15 min" and every["pubmed:radiology-ai"] == "daily"
+
+
 def test_sources_add_list_remove_edit_the_config_file(tmp_path, cfg):
     db = f"sqlite:///{tmp_path / 'r.db'}"
     base = ("--config", str(cfg), "--database-url", db)
