@@ -79,10 +79,11 @@ def _reference_target(column: str, did: str) -> str:
 
 #: a DID names its account as it stands, before the lookup by account id: that lookup could only
 #: give the same key (platform:DID), so a DID mention spares one probe of `authors`
+#: (first: no handle is a DID, so a DID mention never needs the handle probe either)
 _MENTION_TARGET = (
-    "COALESCE((SELECT a.platform || ':' || a.external_id FROM authors AS a"
+    "COALESCE(CASE WHEN m.value LIKE 'did:%' THEN p.platform || ':' || m.value END,"
+    " (SELECT a.platform || ':' || a.external_id FROM authors AS a"
     " WHERE a.platform = p.platform AND lower(a.handle) = lower(m.value) ORDER BY a.id LIMIT 1),"
-    " CASE WHEN m.value LIKE 'did:%' THEN p.platform || ':' || m.value END,"
     " (SELECT a.platform || ':' || a.external_id FROM authors AS a"
     " WHERE a.platform = p.platform AND a.external_id = m.value),"
     " p.platform || ':@' || lower(m.value))"
