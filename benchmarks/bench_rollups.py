@@ -82,6 +82,7 @@ def annotate_days(db, days) -> int:  # type: ignore[no-untyped-def]
 def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> None:
     from sqlalchemy import func, select, text
 
+    from radpulse.collection import after_batch_steps
     from radpulse.collectors import runner
     from radpulse.db.engine import open_database
     from radpulse.db.models import Post, RollupDaily, RollupStaleDay, Source
@@ -103,7 +104,7 @@ def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> Non
     started = time.perf_counter()
     # consume marks the touched days; collect_sources refreshes them after its last source (timed below)
     runner.consume(db, (Batch(posts=records[i:i + 500]) for i in range(0, len(records), 500)), summary,
-                   source=spec, commit_items=1000)
+                   source=spec, commit_items=1000, after_batch=after_batch_steps())  # linking, day marks
     wrote = time.perf_counter() - started
     with db.engine.connect() as conn:
         days = as_dates(conn.execute(select(RollupStaleDay.day)).scalars())
