@@ -287,12 +287,17 @@ def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
 
 
 def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
-    """Recompute `rollup_accounts_lag` for every day from `first` on (from `rollup_author_daily`):
-    for day b and lag k, the accounts whose last public post up to b is at most k days before
-    it. Rows written."""
+    """Recompute `rollup_accounts_lag` for every day from `first` on: for day b and lag k, the
+    accounts whose last public post up to b is at most k days before it. Rows written.
+
+    Read from `rollup_account_daily` (one row per account and active day): each account's last
+    active day before `first` (one grouped scan of the account-clustered table), then the active
+    days from `first` on, applied day by day; the counts of a day are a histogram of how long ago
+    each account was last active, summed up to each lag.
+    """
     import numpy as np
 
-    a = RollupAuthorDaily.__table__.c
+    a = RollupAccountDaily.__table__.c
     last = conn.execute(select(func.max(a.day))).scalar()
     conn.execute(delete(RollupAccountsLag).where(RollupAccountsLag.day >= first))
     if last is None:
@@ -301,29 +306,39 @@ def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
     if last < first:
         return 0
     base = first - dt.timedelta(days=MAX_ACCOUNT_LAG)
-    rows = conn.execute(select(a.platform, a.author_id, a.day).where(a.day >= base).distinct()).all()
+    # SQLite: `+day` keeps the day index out, so the scan runs in the table's (account, day)
+    # order and groups without sorting (0.15 s instead of 0.5 s at a million posts)
+    day = literal_column("+rollup_account_daily.day") if conn.dialect.name == "sqlite" else a.day
+    before = conn.execute(select(a.platform, a.author_id, func.max(a.day)).where(day >= base, day < first)
+                          .group_by(a.platform, a.author_id)).all()
+    after = conn.execute(select(a.platform, a.author_id, a.day).where(a.day >= first)).all()
     n_days = (last - base).days + 1
+    offset = {base + dt.timedelta(days=i): i for i in range(n_days)}
+    platforms: dict[str, tuple[dict[str, int], list[int], list[tuple[int, int]]]] = {}
+    for platform, author, when in before:
+        index, latest, _ = platforms.setdefault(platform, ({}, [], []))
+        index[author] = len(latest)
+        latest.append(offset[as_dates([when]).pop()])
+    for platform, author, when in after:
+        index, latest, active = platforms.setdefault(platform, ({}, [], []))
+        if author not in index:
+            index[author] = len(latest)
+            latest.append(-MAX_ACCOUNT_LAG - 1)  # not active in the window before `first`
+        active.append((offset[as_dates([when]).pop()], index[author]))
     written = 0
-    by_platform: dict[str, list[tuple[str, int]]] = {}
-    for platform, author, day in rows:
-        by_platform.setdefault(platform, []).append((author, (as_dates([day]).pop() - base).days))
-    for platform, pairs in by_platform.items():
-        pairs.sort()
-        authors = np.array([p[0] for p in pairs], dtype=object)
-        start = np.array([p[1] for p in pairs], dtype=np.int64)
-        # the day before the author's next active day (or the last day): it is their last
-        # activity from `start` to `stop`
-        same = np.append(authors[1:] == authors[:-1], False)
-        stop = np.where(same, np.append(start[1:], 0) - 1, n_days - 1)
-        diff = np.zeros((n_days, n_days + 1), dtype=np.int64)
-        np.add.at(diff, (start, start), 1)
-        np.add.at(diff, (start, stop + 1), -1)
-        covering = np.cumsum(diff, axis=1)[:, :n_days]  # [s, b]: accounts last active on s as of b
+    for platform, (_, latest_list, active) in platforms.items():
+        latest = np.array(latest_list, dtype=np.int64)
+        active.sort()
         out = []
+        i = 0
         for b in range((first - base).days, n_days):
-            lags = np.cumsum(covering[b - np.arange(MAX_ACCOUNT_LAG + 1), b])
-            day = base + dt.timedelta(days=b)
-            out.extend({"day": day, "platform": platform, "lag": k, "accounts": int(v)} for k, v in enumerate(lags))
+            while i < len(active) and active[i][0] == b:
+                latest[active[i][1]] = b
+                i += 1
+            ago = b - latest
+            counts = np.cumsum(np.bincount(ago[ago <= MAX_ACCOUNT_LAG], minlength=MAX_ACCOUNT_LAG + 1))
+            when = base + dt.timedelta(days=b)
+            out.extend({"day": when, "platform": platform, "lag": k, "accounts": int(v)} for k, v in enumerate(counts))
         for chunk in range(0, len(out), 10_000):
             conn.execute(insert(RollupAccountsLag), out[chunk : chunk + 10_000])
         written += len(out)

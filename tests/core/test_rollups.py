@@ -122,6 +122,55 @@ def test_the_demo_fills_the_rollups(db):
     assert totals(db, PostFilters(platforms=("reddit",)))["posts"] > 0
 
 
+def _lag_truth(conn) -> dict[tuple, int]:  # type: ignore[no-untyped-def]
+    """(day, platform, lag) -> accounts with a public post in [day - lag, day], by brute force over
+    the (platform, account, day) activity, for every day the lag table holds."""
+    from radpulse.db.models import MAX_ACCOUNT_LAG, RollupAccountDaily, RollupAccountsLag
+
+    active = [(p, a, d if isinstance(d, dt.date) else dt.date.fromisoformat(d)) for p, a, d in conn.execute(
+        select(RollupAccountDaily.platform, RollupAccountDaily.author_id, RollupAccountDaily.day))]
+    days = {d if isinstance(d, dt.date) else dt.date.fromisoformat(d)
+            for d in conn.execute(select(RollupAccountsLag.day).distinct()).scalars()}
+    truth = {}
+    for day in days:
+        for platform in {p for p, _, _ in active}:
+            ago = {}
+            for p, a, d in active:
+                if p == platform and d <= day:
+                    ago[a] = min(ago.get(a, 10**6), (day - d).days)
+            for lag in range(MAX_ACCOUNT_LAG + 1):
+                truth[(day, platform, lag)] = sum(1 for v in ago.values() if v <= lag)
+    return truth
+
+
+def _lag_stored(conn) -> dict[tuple, int]:  # type: ignore[no-untyped-def]
+    from radpulse.db.models import RollupAccountsLag as L
+
+    return {(d if isinstance(d, dt.date) else dt.date.fromisoformat(d), p, k): n
+            for d, p, k, n in conn.execute(select(L.day, L.platform, L.lag, L.accounts))}
+
+
+def test_the_accounts_by_lag_equal_a_brute_force_count_after_a_rebuild_and_after_a_refresh(db):
+    build_demo(db, posts=300, end=dt.date(2026, 11, 27))
+    rebuild_rollups(db)
+    with db.engine.connect() as conn:
+        stored, truth = _lag_stored(conn), _lag_truth(conn)
+    assert stored == {k: v for k, v in truth.items() if k in stored} and len(stored) == len(truth)
+    # a day in the middle loses its posts: that day and every later one change, earlier ones not
+    with db.engine.connect() as conn:
+        days = sorted({dt.date.fromisoformat(str(v)[:10]) for v in conn.execute(select(Post.created_at)).scalars()})
+    middle = days[len(days) // 2]
+    with db.engine.begin() as conn:
+        lo = dt.datetime(middle.year, middle.month, middle.day, tzinfo=UTC)
+        conn.execute(delete(Post).where(Post.created_at >= lo, Post.created_at < lo + dt.timedelta(days=1)))
+    refresh_rollups(db, [middle])
+    with db.engine.connect() as conn:
+        after, truth = _lag_stored(conn), _lag_truth(conn)
+    assert after == {k: v for k, v in truth.items() if k in after} and len(after) == len(truth)
+    assert any(after[k] != stored[k] for k in after if k[0] >= middle)
+    assert all(after[k] == stored[k] for k in after if k[0] < middle)
+
+
 def test_a_collection_run_leaves_the_rollups_current_even_when_a_source_crashes(db, settings, monkeypatch):
     from radpulse.collectors import registry
     from radpulse.collectors.base import Collector
