@@ -166,9 +166,34 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
     )
 
 
-def _inserts(days: Sequence[dt.date], dialect: str) -> dict[Any, Any]:
-    """The INSERT ... SELECT statement that fills each day-keyed rollup table for `days`."""
-    b = _base(days, dialect)
+@contextlib.contextmanager
+def _materialised_base(conn: Connection, days: Sequence[dt.date]) -> Iterator[Any]:
+    """`_base(days)` computed once into a temporary table for the statements that read it (eight
+    INSERT ... SELECTs would otherwise each join posts, annotations, authors and sources again);
+    dropped afterwards. Yields the table (its columns are the CTE's)."""
+    from sqlalchemy import JSON, Column, MetaData, Table
+    from sqlalchemy.dialects.postgresql import JSONB
+    from sqlalchemy.types import NullType
+
+    dialect = conn.dialect.name
+    query = _base(days, dialect).element
+    json_type = JSONB() if dialect == "postgresql" else JSON()
+    columns = [Column(c.name, json_type if isinstance(c.type, NullType) or c.name in ("hashtags", "themes", "sources")
+                      else c.type) for c in query.selected_columns]
+    table = Table("radpulse_rollup_base", MetaData(), *columns, prefixes=["TEMPORARY"])
+    table.drop(conn, checkfirst=True)  # left by a connection whose transaction failed
+    table.create(conn)
+    try:
+        conn.execute(insert(table).from_select([c.name for c in columns], query))
+        yield table
+    finally:
+        table.drop(conn, checkfirst=True)
+
+
+def _inserts(days: Sequence[dt.date], dialect: str, base: Any = None) -> dict[Any, Any]:
+    """The INSERT ... SELECT statement that fills each day-keyed rollup table for `days` (from
+    `base`, `_materialised_base`'s table, when given; else from the CTE)."""
+    b = _base(days, dialect) if base is None else base
     source, _ = _json_elements(b.c.sources, dialect, "rsx")
     theme, first_theme = _json_elements(b.c.themes, dialect, "rt")
     expanded = b.outerjoin(source, true()).outerjoin(theme, true())
@@ -379,7 +404,10 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
             _account_totals(conn, chunk, -1)
             for model in (*TABLES, RollupStaleDay):
                 conn.execute(delete(model).where(model.day.in_(chunk)))
-            for stmt in [*_inserts(chunk, conn.dialect.name).values(), *_slice_inserts(chunk)]:
+            with _materialised_base(conn, chunk) as base:
+                for stmt in _inserts(chunk, conn.dialect.name, base).values():
+                    conn.execute(stmt)
+            for stmt in _slice_inserts(chunk):
                 conn.execute(stmt)
             _account_totals(conn, chunk, 1)
         _author_type_months(conn, map(month_of, days))
@@ -416,8 +444,8 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
         all_days = _post_days(conn)
         for start in range(0, len(all_days), days_per_step):
             step = all_days[start : start + days_per_step]
-            with _no_jit(conn):
-                for stmt in [*_inserts(step, conn.dialect.name).values(), *_slice_inserts(step)]:
+            with _no_jit(conn), _materialised_base(conn, step) as base:
+                for stmt in [*_inserts(step, conn.dialect.name, base).values(), *_slice_inserts(step)]:
                     conn.execute(stmt)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
