@@ -338,18 +338,19 @@ def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
                           .group_by(a.platform, a.author_id)).all()
     after = conn.execute(select(a.platform, a.author_id, a.day).where(a.day >= first)).all()
     n_days = (last - base).days + 1
-    offset = {base + dt.timedelta(days=i): i for i in range(n_days)}
+    dates = {base + dt.timedelta(days=i): i for i in range(n_days)}
+    offset = {**dates, **{d.isoformat(): i for d, i in dates.items()}}  # SQLite gives the stored text
     platforms: dict[str, tuple[dict[str, int], list[int], list[tuple[int, int]]]] = {}
     for platform, author, when in before:
         index, latest, _ = platforms.setdefault(platform, ({}, [], []))
         index[author] = len(latest)
-        latest.append(offset[as_dates([when]).pop()])
+        latest.append(offset[when])
     for platform, author, when in after:
         index, latest, active = platforms.setdefault(platform, ({}, [], []))
         if author not in index:
             index[author] = len(latest)
             latest.append(-MAX_ACCOUNT_LAG - 1)  # not active in the window before `first`
-        active.append((offset[as_dates([when]).pop()], index[author]))
+        active.append((offset[when], index[author]))
     written = 0
     for platform, (_, latest_list, active) in platforms.items():
         latest = np.array(latest_list, dtype=np.int64)
