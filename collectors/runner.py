@@ -7,15 +7,11 @@ committed batch.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
 import gc
 import logging
-import queue
-import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -157,66 +153,6 @@ def merge_batches(batches: Sequence[Batch]) -> Batch:
     return merged
 
 
-#: how long `read_ahead` waits, when the writer stops early, for the collector's thread to finish
-#: the request it is in (each request has its own deadline, collectors/deadlines.py)
-READ_AHEAD_JOIN_SECONDS = 10.0
-_DONE = object()
-
-
-def read_ahead(batches: Iterable[Batch], *, depth: int = 1) -> Iterator[Batch]:
-    """The batches of `batches`, in order, with the next ones fetched and normalised in a
-    thread of their own while the caller stores the current one.
-
-    The collector's HTTP waits and its parsing then overlap the database's writes (SQLite and
-    psycopg release the GIL while they work). At most `depth` batches wait in hand: a crash
-    loses them like the batch in flight, and the cursor still stands at the last stored batch.
-    An exception of the collector comes after the batches it yielded before it, as without the
-    thread. When the caller stops early (an error, a stop, the time budget), the thread is told
-    to stop, takes no further batch, and the collector's generator is closed in its own thread.
-    The thread runs in a copy of the caller's context (the job's deadline, JOB_DEADLINE).
-    """
-    hand: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                hand.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        source = iter(batches)
-        try:
-            for batch in source:
-                if not put(batch):
-                    return
-            put(_DONE)
-        except BaseException as exc:  # handed over in order: raised where the batches are taken
-            put(exc)
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(produce,), name="radpulse-read-ahead",
-                              daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = hand.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(READ_AHEAD_JOIN_SECONDS)
-
-
 def consume(
     db: Database,
     batches: Iterable[Batch],
@@ -276,14 +212,13 @@ def consume(
 
     with db.background_checkpoints() as checkpoint:
         try:
-            with contextlib.closing(read_ahead(batches)) as ahead:  # closed (its thread stopped) on any exit
-                for batch in ahead:
-                    serialise_payloads(batch, written_authors)
-                    pending.append(batch)
-                    size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
-                    if size >= commit_items:
-                        flush()
-                    check_budget(summary.source)  # the batch received is stored before stopping
+            for batch in batches:
+                serialise_payloads(batch, written_authors)
+                pending.append(batch)
+                size += len(batch.posts) + len(batch.articles) + len(batch.quarantined)
+                if size >= commit_items:
+                    flush()
+                check_budget(summary.source)  # the batch received is stored before stopping
         finally:
             try:
                 flush()
