@@ -34,7 +34,7 @@ TODAY = dt.date.today().isoformat()
 NOT_RUN = {
     "make demo": "serves the dashboard until interrupted (its parts run below: demo --no-serve)",
     "make test": "is this test suite",
-    "pip install -e .": "needs the package index (network)",
+    "pip install -c constraints.txt -e .": "needs the package index (network)",
     "export X_BEARER_TOKEN=...": "sets a credential",
     "export REDDIT_CLIENT_ID=... REDDIT_CLIENT_SECRET=...": "sets credentials",
     "export BLUESKY_HANDLE=you.bsky.social BLUESKY_APP_PASSWORD=...": "sets credentials",
