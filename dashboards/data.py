@@ -111,11 +111,23 @@ def _on_rollups(f: PostFilters, period: str | None = "day") -> bool:
 
 
 def _labelled(frame: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
-    """Rollup frames store a missing value as '': show it as the posts path does."""
+    """Rollup frames store a missing value as '': show it as the posts path does. Where that
+    label is also a stored value (author type "unknown"), the two rows become one (counts added:
+    the posts and accounts of the two are disjoint; `max_*` columns their maximum)."""
+    merged = False
     for d in dims:
-        frame[d] = frame[d].replace("", MISSING.get(d, "unknown"))
+        label = MISSING.get(d, "unknown")
+        empty = frame[d] == ""
+        if empty.any():
+            merged = merged or bool((frame[d] == label).any())
+            frame[d] = frame[d].mask(empty, label)
     if "period" in frame.columns:
         frame["period"] = pd.to_datetime(frame["period"])
+    if merged:
+        values = [c for c in frame.columns if c not in dims and c != "period" and pd.api.types.is_numeric_dtype(frame[c])]
+        keys = [c for c in frame.columns if c not in values]
+        frame = frame.groupby(keys, as_index=False, sort=False, dropna=False).agg(
+            {c: "max" if c.startswith("max_") else "sum" for c in values})
     return frame
 
 

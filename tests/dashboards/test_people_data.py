@@ -103,8 +103,15 @@ def test_top_accounts_equal_the_sql_ranking(db, limit):
 
 def test_the_author_type_mix_equals_the_sql_counts(db):
     _seed(db)
+    # an account typed "unknown" beside accounts with no type and posts with no author: one group
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE authors SET author_type = 'unknown' WHERE external_id = 'a1'"))
+    rebuild_rollups(db)
     for f in WINDOWS:
         got = data.author_type_mix(db, f).set_index("author_type")
+        assert got.index.is_unique, f
+        weekly = data.volume_by(db, f, period="week", dims=("author_type",))
+        assert not weekly.duplicated(["period", "author_type"]).any(), f
         posts = dict(_truth(db, "SELECT COALESCE(au.author_type, 'unknown'), COUNT(*) {from} GROUP BY 1", f))
         seen: dict[tuple[str, str], set[str]] = {}  # (type, month) -> accounts
         for kind, account, when in _truth(db, "SELECT COALESCE(au.author_type, 'unknown'), p.platform || ':' ||"

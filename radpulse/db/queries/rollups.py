@@ -412,6 +412,10 @@ def author_type_mix(db: Database, filters: PostFilters = PostFilters()) -> pd.Da
                      .where(m.month.in_(whole), _account_where(m, filters, window=False)))
             rows.extend(conn.execute(query).all())
     months = pd.DataFrame([tuple(r) for r in rows], columns=["month", "author_type", "accounts"])
+    # no type row ('') is the type "unknown" too: one group, its busiest month counted over both
+    months["author_type"] = months["author_type"].replace("", "unknown")
+    posts = posts.assign(author_type=posts["author_type"].replace("", "unknown")).groupby(
+        "author_type", as_index=False)["posts"].sum()
     accounts = months.groupby(["month", "author_type"])["accounts"].sum().groupby("author_type").max()
     out = posts.astype({"posts": "int64"}).merge(accounts.rename("accounts").reset_index(), on="author_type", how="left")
     out["accounts"] = out["accounts"].fillna(0).astype("int64")
