@@ -56,17 +56,42 @@ _real_connect = socket.socket.connect
 
 
 def _guarded_connect(self: socket.socket, address):  # type: ignore[no-untyped-def]
-    if self.family in (socket.AF_INET, socket.AF_INET6):
+    _refuse_outside(self.family, address)
+    return _real_connect(self, address)
+
+
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _refuse_outside(family: int, address) -> None:  # type: ignore[no-untyped-def]
+    if family in (socket.AF_INET, socket.AF_INET6):
         host = address[0]
         if not (host.startswith("127.") or host in ("::1", "localhost")):
             raise RuntimeError(f"test tried to reach the network ({address!r}); replay a recording instead")
-    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address):  # type: ignore[no-untyped-def]
+    _refuse_outside(self.family, address)
+    return _real_connect_ex(self, address)
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Name lookups are network traffic too (a DNS query leaves the machine before any connect)."""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and not (name in ("localhost", "::1", "") or name.startswith("127.")):
+        raise RuntimeError(f"test tried to look up {name!r} on the network; replay a recording instead")
+    return _real_getaddrinfo(host, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never touch the network: only loopback connections are allowed."""
+    """Tests never touch the network: only loopback connections and names are allowed."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
 
 
 @pytest.fixture(autouse=True)
