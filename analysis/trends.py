@@ -46,7 +46,7 @@ from radpulse.db.engine import Database
 from radpulse.db.models import Post, TrendStaleDay, TrendTerm, TrendTopic
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.posts import stream_posts
-from radpulse.db.rollups import day_of
+from radpulse.db.days import day_of, day_ranges, day_start
 
 P = Post.__table__.c
 #: a term is stored for a window when it has at least this many accounts there (all platforms)
@@ -69,10 +69,6 @@ Key = tuple[str, str, str]
 def post_text_expr() -> Any:
     """SQL: the text a post is read by for trends (title and body)."""
     return func.coalesce(P.title + literal("\n") + P.text, P.text, P.title)
-
-
-def _at(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=_UTC)
 
 
 # --- emerging terms ------------------------------------------------------------------------
@@ -169,7 +165,7 @@ def _window_rows(day: dt.date, rolling: _Rolling, snapshots: dict[int, dict[Key,
 def _posts_by_day(db: Database, first: dt.date, last: dt.date) -> Iterator[tuple[dt.date, list[tuple[Any, ...]]]]:
     """Every day from `first` to `last` with its public posts (platform, account, text, hashtags)."""
     columns = [P.platform, P.author_external_id, post_text_expr().label("text"), P.hashtags]
-    f = PostFilters(start=_at(first), end=_at(last + dt.timedelta(days=1)))
+    f = PostFilters(start=day_start(first), end=day_start(last + dt.timedelta(days=1)))
     day, todo = first, []
     for chunk in stream_posts(db, f, columns, in_time_order=True):
         for row in chunk:
@@ -184,16 +180,6 @@ def _posts_by_day(db: Database, first: dt.date, last: dt.date) -> Iterator[tuple
         day, todo = day + dt.timedelta(days=1), []
 
 
-def _ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    out: list[tuple[dt.date, dt.date]] = []
-    for day in sorted(set(days)):
-        if out and out[-1][1] + dt.timedelta(days=1) == day:
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))
-    return out
-
-
 def _write_terms(db: Database, ends: list[dt.date], rows: list[dict[str, Any]]) -> None:
     with db.engine.begin() as conn:
         for start in range(0, len(ends), 500):
@@ -205,7 +191,7 @@ def _write_terms(db: Database, ends: list[dt.date], rows: list[dict[str, Any]]) 
 def refresh_term_windows(db: Database, ends: Iterable[dt.date]) -> int:
     """Recompute the stored windows ending on `ends`; the number of rows written."""
     written = 0
-    for first, last in _ranges(ends):
+    for first, last in day_ranges(ends):
         wanted = {first + dt.timedelta(days=i) for i in range((last - first).days + 1)}
         pending_days: list[dt.date] = []
         pending: list[dict[str, Any]] = []
@@ -243,7 +229,7 @@ def stored_emerging(db: Database, end: dt.date, platforms: Sequence[str] = (), *
             if authors and kind == "term":
                 mine = set(covered or ())
                 covering[key] = covering[key] & mine if key in covering else mine
-    attrs = emerging_attrs(_at(end + dt.timedelta(days=1)), dt.timedelta(days=WINDOW_DAYS), BASELINE_WINDOWS)
+    attrs = emerging_attrs(day_start(end + dt.timedelta(days=1)), dt.timedelta(days=WINDOW_DAYS), BASELINE_WINDOWS)
     return rank_emerging({k: (a, p, b) for k, (a, p, b) in counts.items()},
                          lambda term, tag: tag[1] in covering.get(term, ()), attrs,
                          baseline_windows=BASELINE_WINDOWS, min_authors=max(min_authors, MIN_AUTHORS), top=top)
@@ -278,7 +264,7 @@ def refresh_topics(db: Database, weeks: Iterable[dt.date]) -> int:
     written = 0
     for week in sorted(set(weeks)):
         q = (select(P.id, P.platform, post_text_expr().label("text"))
-             .where(public_where(PostFilters(start=_at(week), end=_at(week + dt.timedelta(days=7))), P))
+             .where(public_where(PostFilters(start=day_start(week), end=day_start(week + dt.timedelta(days=7))), P))
              .order_by(P.created_at, P.id))
         with db.engine.connect() as conn:
             posts = pd.DataFrame(conn.execute(q).all(), columns=["id", "platform", "text"])

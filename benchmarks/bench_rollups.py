@@ -59,10 +59,10 @@ def annotate_days(db, days) -> int:  # type: ignore[no-untyped-def]
     from radpulse.analysis.pipeline import Annotator
     from radpulse.analysis.store import post_text
     from radpulse.db.models import Annotation, Post
-    from radpulse.db.rollups import _at
+    from radpulse.db.days import day_start
 
     annotator = Annotator()
-    lo, hi = _at(min(days)), _at(max(days)) + dt.timedelta(days=1)
+    lo, hi = day_start(min(days)), day_start(max(days)) + dt.timedelta(days=1)
     with db.engine.begin() as conn:
         rows = conn.execute(select(Post.id, Post.title, Post.text, Post.has_media)
                             .where(Post.created_at >= lo, Post.created_at < hi)).all()

@@ -7,7 +7,7 @@ same per account, so distinct accounts over any window are a COUNT DISTINCT on i
 distinct accounts of a hashtag over any window are exact), `rollup_article_daily`,
 `rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows),
 `rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
-`rollup_author_daily`: every day from the first refreshed one on is recomputed), and for the
+`rollup_account_daily`: every day from the first refreshed one on is recomputed), and for the
 People and account pages `rollup_account_daily` (one narrow row per account and day),
 `rollup_author_type_daily`, `rollup_edge_daily` (the network's public edges per day) and two
 tables kept from those: `rollup_account_totals` (each account over all days, adjusted by the
@@ -35,14 +35,11 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Date,
     and_,
-    cast,
     delete,
     false,
     func,
     insert,
-    literal,
     literal_column,
     or_,
     select,
@@ -50,6 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement
 
+from radpulse.db.account_rollups import refresh_account_totals, refresh_accounts_lag, refresh_author_type_months
+from radpulse.db.days import as_dates, day_of, day_ranges, day_start, month_of, utc_day  # noqa: F401 - re-exported
 from radpulse.db.engine import Database, insert_for
 from radpulse.db.models import (
     Annotation,
@@ -58,7 +57,6 @@ from radpulse.db.models import (
     Mention,
     Post,
     PostSource,
-    MAX_ACCOUNT_LAG,
     SLICE_DIMENSIONS,
     RollupAccountsLag,
     RollupAccountDaily,
@@ -88,34 +86,6 @@ TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAutho
 DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
-_UTC = dt.timezone.utc
-
-
-def utc_day(column: Any, dialect: str) -> ColumnElement:
-    """SQL: the UTC date of a stored timestamp (SQLite stores naive UTC text)."""
-    if dialect == "sqlite":
-        return func.substr(column, 1, 10)
-    return cast(func.timezone("UTC", column), Date)
-
-
-def day_of(when: dt.datetime) -> dt.date:
-    """The UTC day of a timestamp (the day its rollups are in)."""
-    return when.astimezone(_UTC).date()
-
-
-def _ranges(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive days merged into [first, last] ranges."""
-    out: list[tuple[dt.date, dt.date]] = []
-    for day in sorted(set(days)):
-        if out and out[-1][1] + dt.timedelta(days=1) == day:
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))
-    return out
-
-
-def _at(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=_UTC)
 
 
 def _json_elements(column: Any, dialect: str, name: str) -> tuple[Any, ColumnElement]:
@@ -133,8 +103,8 @@ def _base(days: Sequence[dt.date], dialect: str) -> Any:
     ann = Annotation.__table__.alias("ra")
     au = Author.__table__.alias("rau")
     ps, s = PostSource.__table__.alias("fps"), Source.__table__.alias("fs")
-    window = or_(false(), *(and_(P.created_at >= _at(a), P.created_at < _at(b) + dt.timedelta(days=1))
-                            for a, b in _ranges(days)))
+    window = or_(false(), *(and_(P.created_at >= day_start(a), P.created_at < day_start(b) + dt.timedelta(days=1))
+                            for a, b in day_ranges(days)))
     return (
         select(
             P.id.label("post_id"), utc_day(P.created_at, dialect).label("day"), P.platform,
@@ -255,41 +225,6 @@ def _inserts(days: Sequence[dt.date], dialect: str, base: Any = None) -> dict[An
     return dict(zip(TABLES, [posts, authors, hashtags, tag_authors, articles, accounts, types, edges]))
 
 
-def _account_totals(conn: Connection, days: Sequence[dt.date] | None, sign: int) -> None:
-    """Add (`sign` 1) or take away (-1) the `rollup_account_daily` rows of `days` (None: all) to or
-    from `rollup_account_totals`; accounts left without posts are removed."""
-    a, t = RollupAccountDaily, RollupAccountTotal.__table__
-    rows = (select(a.platform, a.author_id, func.max(a.author_type), sign * func.sum(a.posts),
-                   sign * func.sum(a.engagement))
-            .where(true() if days is None else a.day.in_(days)).group_by(a.platform, a.author_id))
-    stmt = insert_for(conn, t).from_select(["platform", "author_id", "author_type", "posts", "engagement"], rows)
-    fresh = {"posts": t.c.posts + stmt.excluded.posts, "engagement": t.c.engagement + stmt.excluded.engagement}
-    if sign > 0:
-        fresh["author_type"] = stmt.excluded.author_type
-    conn.execute(stmt.on_conflict_do_update(index_elements=["platform", "author_id"], set_=fresh))
-    if sign < 0:
-        conn.execute(delete(RollupAccountTotal).where(RollupAccountTotal.posts <= 0))
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _next_month(month: dt.date) -> dt.date:
-    return (month + dt.timedelta(days=32)).replace(day=1)
-
-
-def _author_type_months(conn: Connection, months: Iterable[dt.date]) -> None:
-    """Recount `rollup_author_type_monthly` for `months` (first days) from `rollup_account_daily`."""
-    a, m = RollupAccountDaily, RollupAuthorTypeMonthly
-    for month in sorted(set(months)):
-        conn.execute(delete(m).where(m.month == month))
-        conn.execute(insert(m).from_select(
-            ["month", "platform", "author_type", "accounts"],
-            select(literal(month, Date()), a.platform, a.author_type, func.count(a.author_id.distinct()))
-            .where(a.day >= month, a.day < _next_month(month)).group_by(a.platform, a.author_type)))
-
-
 def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
     """INSERT ... SELECT of `rollup_slice_daily` for `days`, from their `rollup_daily` rows."""
     t = RollupDaily.__table__.c
@@ -309,66 +244,6 @@ def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
                    *(func.sum(getattr(t, c)) for c in counts), func.max(t.max_engagement))
             .where(*where).group_by(*keys)))
     return out
-
-
-def refresh_accounts_lag(conn: Connection, first: dt.date) -> int:
-    """Recompute `rollup_accounts_lag` for every day from `first` on: for day b and lag k, the
-    accounts whose last public post up to b is at most k days before it. Rows written.
-
-    Read from `rollup_account_daily` (one row per account and active day): each account's last
-    active day before `first` (one grouped scan of the account-clustered table), then the active
-    days from `first` on, applied day by day; the counts of a day are a histogram of how long ago
-    each account was last active, summed up to each lag.
-    """
-    import numpy as np
-
-    a = RollupAccountDaily.__table__.c
-    last = conn.execute(select(func.max(a.day))).scalar()
-    conn.execute(delete(RollupAccountsLag).where(RollupAccountsLag.day >= first))
-    if last is None:
-        return 0
-    last = as_dates([last]).pop()
-    if last < first:
-        return 0
-    base = first - dt.timedelta(days=MAX_ACCOUNT_LAG)
-    # SQLite: `+day` keeps the day index out, so the scan runs in the table's (account, day)
-    # order and groups without sorting (0.15 s instead of 0.5 s at a million posts)
-    day = literal_column("+rollup_account_daily.day") if conn.dialect.name == "sqlite" else a.day
-    before = conn.execute(select(a.platform, a.author_id, func.max(a.day)).where(day >= base, day < first)
-                          .group_by(a.platform, a.author_id)).all()
-    after = conn.execute(select(a.platform, a.author_id, a.day).where(a.day >= first)).all()
-    n_days = (last - base).days + 1
-    dates = {base + dt.timedelta(days=i): i for i in range(n_days)}
-    offset = {**dates, **{d.isoformat(): i for d, i in dates.items()}}  # SQLite gives the stored text
-    platforms: dict[str, tuple[dict[str, int], list[int], list[tuple[int, int]]]] = {}
-    for platform, author, when in before:
-        index, latest, _ = platforms.setdefault(platform, ({}, [], []))
-        index[author] = len(latest)
-        latest.append(offset[when])
-    for platform, author, when in after:
-        index, latest, active = platforms.setdefault(platform, ({}, [], []))
-        if author not in index:
-            index[author] = len(latest)
-            latest.append(-MAX_ACCOUNT_LAG - 1)  # not active in the window before `first`
-        active.append((offset[when], index[author]))
-    written = 0
-    for platform, (_, latest_list, active) in platforms.items():
-        latest = np.array(latest_list, dtype=np.int64)
-        active.sort()
-        out = []
-        i = 0
-        for b in range((first - base).days, n_days):
-            while i < len(active) and active[i][0] == b:
-                latest[active[i][1]] = b
-                i += 1
-            ago = b - latest
-            counts = np.cumsum(np.bincount(ago[ago <= MAX_ACCOUNT_LAG], minlength=MAX_ACCOUNT_LAG + 1))
-            when = base + dt.timedelta(days=b)
-            out.extend({"day": when, "platform": platform, "lag": k, "accounts": int(v)} for k, v in enumerate(counts))
-        for chunk in range(0, len(out), 10_000):
-            conn.execute(insert(RollupAccountsLag), out[chunk : chunk + 10_000])
-        written += len(out)
-    return written
 
 
 def _connection(conn_or_db: Connection | Database) -> tuple[Connection, Any]:
@@ -402,7 +277,7 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
     with _no_jit(conn):
         for start in range(0, len(days), _CHUNK):
             chunk = days[start : start + _CHUNK]
-            _account_totals(conn, chunk, -1)
+            refresh_account_totals(conn, chunk, -1)
             for model in (*TABLES, RollupStaleDay):
                 conn.execute(delete(model).where(model.day.in_(chunk)))
             with _materialised_base(conn, chunk) as base:
@@ -410,8 +285,8 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
                     conn.execute(stmt)
             for stmt in _slice_inserts(chunk):
                 conn.execute(stmt)
-            _account_totals(conn, chunk, 1)
-        _author_type_months(conn, map(month_of, days))
+            refresh_account_totals(conn, chunk, 1)
+        refresh_author_type_months(conn, map(month_of, days))
     refresh_accounts_lag(conn, days[0])
 
 
@@ -450,8 +325,8 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
                     conn.execute(stmt)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
-        _account_totals(conn, None, 1)
-        _author_type_months(conn, map(month_of, all_days))
+        refresh_account_totals(conn, None, 1)
+        refresh_author_type_months(conn, map(month_of, all_days))
         if all_days:  # an empty database has nothing to lag
             refresh_accounts_lag(conn, all_days[0])
         return len(all_days)
@@ -464,7 +339,7 @@ def _post_days(conn: Connection) -> list[dt.date]:
         return []
     if isinstance(first, str):  # SQLite: min/max of the stored text
         first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
-    lo, hi = first.replace(tzinfo=first.tzinfo or _UTC), last.replace(tzinfo=last.tzinfo or _UTC)
+    lo, hi = first.replace(tzinfo=first.tzinfo or dt.timezone.utc), last.replace(tzinfo=last.tzinfo or dt.timezone.utc)
     return [day_of(lo) + dt.timedelta(days=i) for i in range((day_of(hi) - day_of(lo)).days + 1)]
 
 
@@ -513,10 +388,6 @@ def mark_author_days(conn: Connection, authors: Iterable[tuple[str, str]]) -> No
 def mark_batch_days(conn: Connection, batch: Any, post_ids: dict[Any, int]) -> None:
     """After-batch step of collection: mark the days of the batch's posts (new, updated, deleted)."""
     mark_days(conn, {day_of(p.created_at) for p in batch.posts if p.created_at is not None})
-
-
-def as_dates(values: Iterable[Any]) -> set[dt.date]:
-    return {v if isinstance(v, dt.date) else dt.date.fromisoformat(v) for v in values}
 
 
 #: advisory lock key of the rollup refresh ("radpulse rollups" in ASCII, fits a bigint)

@@ -19,6 +19,7 @@ from radpulse.db.models import Annotation, Meta, Post
 from radpulse.db.queries import PostFilters, author_key, public_where
 from radpulse.db.queries import engagement as post_engagement
 from radpulse.db.queries.filters import JsonArrayHasAny
+from radpulse.db.days import day_start
 from radpulse.literature.attention import article_attention
 from radpulse.records import utcnow
 
@@ -39,10 +40,6 @@ def last_full_week(now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
     """The most recent week that has ended (the default digest period)."""
     today = (now or utcnow()).date()
     return week_of(today - dt.timedelta(days=7))
-
-
-def _at(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
 
 
 # -- the content ------------------------------------------------------------------------------
@@ -95,7 +92,7 @@ def build_digest(
     conf = settings.digest
     digest = Digest(start=start, end=end, title=conf.title, topic_filter=list(topics or []),
                     base_url=conf.base_url.rstrip("/"))
-    since, until = _at(start), _at(end)
+    since, until = day_start(start), day_start(end)
     p, a = Post.__table__.c, Annotation.__table__.c
     in_week = public_where(PostFilters(start=since, end=until), p)
     annotated = and_(a.post_id == p.id, a.model_name == ANNOTATOR_NAME)
@@ -105,7 +102,7 @@ def build_digest(
             topic_posts = select(a.post_id).where(a.model_name == ANNOTATOR_NAME, _has_topic(a, digest.topic_filter))
         scope = in_week if topic_posts is None else and_(in_week, p.id.in_(topic_posts))
         digest.posts = conn.execute(select(func.count()).where(scope)).scalar() or 0
-        before = public_where(PostFilters(start=_at(start - dt.timedelta(days=7)), end=since), p)
+        before = public_where(PostFilters(start=day_start(start - dt.timedelta(days=7)), end=since), p)
         if topic_posts is not None:
             before = and_(before, p.id.in_(topic_posts))
         digest.posts_before = conn.execute(select(func.count()).where(before)).scalar() or 0

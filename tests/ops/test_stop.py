@@ -20,10 +20,8 @@ from radpulse.db.models import CollectionRun, Post, Source, SourceCursor
 from tests.ops.stoppable_worker import PAGES, PER_PAGE, PagedX
 
 TAGS = ["#stopa", "#stopb"]
-CONFIG = f"""feeds = []
-[x]
-hashtags = {TAGS!r}
-[reddit]
+#: everything but the job under test off: no other source, digest, alert, sweep or health port
+QUIET = """[reddit]
 enabled = false
 [mastodon]
 enabled = false
@@ -44,6 +42,10 @@ deletion_sweep_days = 0
 [health]
 port = 0
 """
+CONFIG = f"""feeds = []
+[x]
+hashtags = {TAGS!r}
+""" + QUIET
 
 
 def _wait_for(predicate, seconds: float) -> None:  # type: ignore[no-untyped-def]
@@ -130,25 +132,7 @@ def test_sigterm_during_collection_stores_whole_batches_exits_fast_and_the_next_
 ANALYZE_ONLY = """feeds = []
 [x]
 enabled = false
-[reddit]
-enabled = false
-[mastodon]
-enabled = false
-[bluesky]
-enabled = false
-[pubmed]
-enabled = false
-[crossref]
-enabled = false
-[digest]
-enabled = false
-[alerts]
-spike_enabled = false
-[refresh]
-deletion_sweep_days = 0
-[health]
-port = 0
-"""
+""" + QUIET
 #: thirty batches of 1,000: the models annotate several thousand posts a second, so the stop must
 #: find work still to do however fast the machine is (1,500 posts were all done before the signal)
 POSTS = 30_000

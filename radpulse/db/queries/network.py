@@ -34,7 +34,7 @@ from radpulse.db.queries import rollups
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import held_clause
-from radpulse.db.rollups import as_dates
+from radpulse.db.days import as_dates, day_start
 
 P = Post.__table__.c
 E = Interaction.__table__.c
@@ -63,7 +63,7 @@ def on_rollup(f: PostFilters) -> bool:
 
 
 def _rollup_where(f: PostFilters) -> list[Any]:
-    first, last = rollups._day_bounds(f)
+    first, last = rollups.day_bounds(f)
     clauses = []
     if first is not None:
         clauses.append(R.day >= first)
@@ -93,7 +93,7 @@ def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> li
         if not on_rollup(f):
             rows = conn.execute(_edge_select(f, *live)).all()
         else:
-            first, last = rollups._day_bounds(f)
+            first, last = rollups.day_bounds(f)
             stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
                 *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
             fresh = [*_rollup_where(f), *([R.day.not_in(stale)] if stale else [])]
@@ -104,13 +104,9 @@ def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> li
                 query = union_all(read.where(R.source == account, *fresh), read.where(R.target == account, *fresh))
             rows = conn.execute(query).all()
             if stale:
-                days = or_(*(and_(E.created_at >= _at(d), E.created_at < _at(d) + dt.timedelta(days=1)) for d in stale))
+                days = or_(*(and_(E.created_at >= day_start(d), E.created_at < day_start(d) + dt.timedelta(days=1)) for d in stale))
                 rows += conn.execute(_edge_select(f, days, *live)).all()
     return rows
-
-
-def _at(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 def _window(f: PostFilters) -> list[Any]:

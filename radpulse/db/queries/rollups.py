@@ -57,7 +57,7 @@ def _check(filters: PostFilters, period: str = "day", dims: Sequence[str] = ()) 
         raise ValueError(f"unknown rollup dimension(s) {unknown}; choose from {ROLLUP_DIMENSIONS}.")
 
 
-def _day_bounds(filters: PostFilters) -> tuple[dt.date | None, dt.date | None]:
+def day_bounds(filters: PostFilters) -> tuple[dt.date | None, dt.date | None]:
     """First day in, first day out."""
     first = filters.start.astimezone(dt.timezone.utc).date() if filters.start else None
     last = None
@@ -69,7 +69,7 @@ def _day_bounds(filters: PostFilters) -> tuple[dt.date | None, dt.date | None]:
 
 def _where(t: Any, filters: PostFilters, dims: Sequence[str] = (), *, facets: bool = True) -> Any:
     """Conditions on a rollup table `t` for the window and (with `facets`) the filters."""
-    first, last = _day_bounds(filters)
+    first, last = day_bounds(filters)
     clauses = []
     if first is not None:
         clauses.append(t.day >= first)
@@ -117,7 +117,7 @@ def _slice(filters: PostFilters, dims: Sequence[str]) -> str | None:
 
 
 def _slice_where(t: Any, filters: PostFilters, cut: str) -> Any:
-    first, last = _day_bounds(filters)
+    first, last = day_bounds(filters)
     clauses = [t.dim == cut]
     if first is not None:
         clauses.append(t.day >= first)
@@ -203,7 +203,7 @@ def _accounts_by_lag(db: Database, filters: PostFilters, period: str | None, dim
     """Distinct accounts per period (the whole window when `period` is None), from
     `rollup_accounts_lag`: one row per period and platform (windows longer than the table
     holds, or days it does not hold yet, are counted on `rollup_author_daily`)."""
-    first, last = _day_bounds(filters)
+    first, last = day_bounds(filters)
     if first is None or last is None:
         with db.engine.connect() as conn:
             lo, hi = conn.execute(select(func.min(RollupAuthorDaily.day), func.max(RollupAuthorDaily.day))).one()
@@ -289,7 +289,7 @@ def _account_where(t: Any, filters: PostFilters, *, window: bool = True) -> Any:
     """Conditions on a per-account or per-author-type table for the window, platforms, author types."""
     clauses = []
     if window:
-        first, last = _day_bounds(filters)
+        first, last = day_bounds(filters)
         if first is not None:
             clauses.append(t.day >= first)
         if last is not None:
@@ -385,7 +385,7 @@ def author_type_mix(db: Database, filters: PostFilters = PostFilters()) -> pd.Da
     c, m, a = RollupAuthorTypeDaily, RollupAuthorTypeMonthly, RollupAccountDaily
     posts = _frame(db, select(c.author_type, func.sum(c.posts)).where(_account_where(c, filters))
                    .group_by(c.author_type), ["author_type", "posts"])
-    first, last = _day_bounds(filters)
+    first, last = day_bounds(filters)
     with db.engine.connect() as conn:
         if first is None or last is None:  # an open window: its bounds are the stored days'
             lo, hi = conn.execute(select(func.min(a.day), func.max(a.day))).one()
