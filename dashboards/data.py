@@ -30,7 +30,7 @@ from radpulse.db.models import (
     PostSource,
     Source,
 )
-from radpulse.db.queries import PostFilters, author_key, engagement, public_where, rollups
+from radpulse.db.queries import PostFilters, author_key, engagement, people, public_where, rollups
 from radpulse.db.queries.posts import post_page
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
@@ -173,7 +173,7 @@ def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFra
     """The accounts with most engagement: platform, author_id, handle, display_name, author_type, posts, engagement."""
     columns = ["platform", "author_id", "handle", "display_name", "author_type", "posts", "engagement"]
     if _on_rollups(f):
-        top = rollups.top_accounts(db, f, limit=limit)
+        top = people.top_accounts(db, f, limit=limit)
         if top.empty:
             return pd.DataFrame(columns=columns)
         au = Author.__table__.c
@@ -204,8 +204,8 @@ def top_accounts(db: Database, f: PostFilters, *, limit: int = 20) -> pd.DataFra
 def author_type_mix(db: Database, f: PostFilters) -> pd.DataFrame:
     """Posts per author type in the window and the distinct accounts of its busiest month:
     author_type, posts, accounts; most posts first."""
-    if _on_rollups(f) and rollups.on_accounts(f):
-        out = _labelled(rollups.author_type_mix(db, f), ["author_type"])
+    if _on_rollups(f) and people.on_accounts(f):
+        out = _labelled(people.author_type_mix(db, f), ["author_type"])
     else:
         mix = volume_by(db, f, period="month", dims=("author_type",)).groupby("author_type", as_index=False)["posts"].sum()
         accounts = (accounts_by(db, f, period="month", dims=("author_type",))
@@ -224,7 +224,7 @@ def account_volume(db: Database, f: PostFilters, platform: str, author_id: str, 
     """One account's posts and engagement per period (and per value of each of `dims`):
     period, *dims, posts, engagement. From the account's rows of the rollups when they answer."""
     if _on_rollups(f, period):
-        out = rollups.account_volume(db, f, platform, author_id, period=period, dims=dims)
+        out = people.account_volume(db, f, platform, author_id, period=period, dims=dims)
         return _labelled(out, dims)
     return volume_by(db, replace(f, extra=(*f.extra, *_own_posts(platform, author_id))), period=period, dims=dims)
 
@@ -236,9 +236,9 @@ def account_top_posts(db: Database, f: PostFilters, platform: str, author_id: st
     each day: the `limit`-th largest of those is a floor every post of the answer reaches, so
     only the days whose top post reaches it are read (an index range each)."""
     g = replace(f, extra=(*f.extra, *_own_posts(platform, author_id)))
-    if not (_on_rollups(f) and _whole_days(f) and rollups.on_accounts(f)):
+    if not (_on_rollups(f) and _whole_days(f) and people.on_accounts(f)):
         return post_page(db, g, limit=limit)
-    days = rollups.account_top_days(db, f, platform, author_id)
+    days = people.account_top_days(db, f, platform, author_id)
     if days.empty:
         return []
     floor = int(days["max_engagement"].nlargest(limit).min()) if len(days) >= limit else 0

@@ -14,11 +14,11 @@ from radpulse.db.models import Annotation, Author, Mention, Post, Source
 from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.filters import public_select
 from radpulse.db.queries.metrics import author_key, engagement
+from radpulse.db.queries.people import top_accounts
 from radpulse.db.queries.rollups import (
     accounts_by,
     articles,
     hashtags,
-    top_accounts,
     totals,
     volume_by,
 )

@@ -30,7 +30,7 @@ from sqlalchemy import and_, func, or_, select, tuple_, union_all
 
 from radpulse.db.engine import Database
 from radpulse.db.models import Author, Interaction, Post, ReviewDecision, RollupEdgeDaily, RollupStaleDay
-from radpulse.db.queries import rollups
+from radpulse.db.queries import people, rollups
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import held_clause
@@ -59,7 +59,7 @@ def on_rollup(f: PostFilters) -> bool:
     """True when `rollup_edge_daily` answers for `f`: whole UTC days, public posts, at most
     platforms and author types chosen, no drill-down clause."""
     return (not f.extra and not f.include_held and not f.include_deleted and _midnight(f.start)
-            and _midnight(f.end) and rollups.on_accounts(f))
+            and _midnight(f.end) and people.on_accounts(f))
 
 
 def _rollup_where(f: PostFilters) -> list[Any]:
@@ -282,7 +282,7 @@ def _activity(db: Database, filters: PostFilters, accounts: list[str]) -> dict[s
     if not pairs:
         return out
     if on_rollup(filters):
-        return {f"{p}:{i}": sums for (p, i), sums in rollups.account_sums(db, filters, pairs).items()}
+        return {f"{p}:{i}": sums for (p, i), sums in people.account_sums(db, filters, pairs).items()}
     eng = func.sum(engagement(P))
     with db.engine.connect() as conn:
         for start in range(0, len(pairs), 400):
