@@ -34,6 +34,7 @@ from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
 from radpulse.db.reading import gc_paused
+from radpulse.exports.parallel import PARALLEL_MIN_ROWS, default_workers, parallel_post_frames
 from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser
 from radpulse.timewindow import parse_when
 
@@ -69,8 +70,10 @@ def post_filters(
 class Dataset:
     """A radpulse database seen as DataFrames (see the module docstring)."""
 
-    def __init__(self, db: Database, *, key: str | None = None, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    def __init__(self, db: Database, *, key: str | None = None, max_rows: int = DEFAULT_MAX_ROWS,
+                 workers: int | None = None) -> None:
         self.db, self._key, self.max_rows = db, key, max_rows
+        self.workers = default_workers() if workers is None else max(1, int(workers))
 
     def __repr__(self) -> str:
         return f"<radpulse.Dataset {self.db.engine.url.render_as_string(hide_password=True)}>"
@@ -107,14 +110,21 @@ class Dataset:
         # posts in the dates and platforms, held or deleted or not: an upper bound read from the
         # index alone; the exact count (the held rule per post) only when that bound is too high
         bound = PostFilters(start=f.start, end=f.end, platforms=f.platforms, include_held=True, include_deleted=True)
-        if count_posts(self.db, bound) > self.max_rows and (n := count_posts(self.db, f)) > self.max_rows:
+        bound_rows = count_posts(self.db, bound)
+        if bound_rows > self.max_rows and (n := count_posts(self.db, f)) > self.max_rows:
             raise InputError(
                 f"{n:,} posts match: more than this dataset's max_rows ({self.max_rows:,}) in one DataFrame.",
                 hint="Narrow the filters, stream with iter_posts(chunksize=...), write with to_parquet(path), "
                      "or open with radpulse.open(..., max_rows=N).")
         with gc_paused():
-            frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key, chunksize=50_000,
-                                           order_key=True))
+            if self.workers > 1 and not f.extra and bound_rows >= PARALLEL_MIN_ROWS:  # on several cores
+                if not identified:  # the key settled (a random one stored) before the workers read it
+                    pseudonymiser(self.db, self._key)
+                frames = list(parallel_post_frames(self.db, f, deidentify=not identified, key=self._key,
+                                                   rows=bound_rows, workers=self.workers))
+            else:
+                frames = list(iter_post_frames(self.db, f, deidentify=not identified, key=self._key,
+                                               chunksize=50_000, order_key=True))
             frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
             del frames
             # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
@@ -240,14 +250,17 @@ class Dataset:
 
 
 def open(target: str | Path | Database | None = None, *, config: str | None = None,  # noqa: A001
-         max_rows: int = DEFAULT_MAX_ROWS) -> Dataset:
-    """A `Dataset` for a database URL, an SQLite file path, an open `Database`, or the configured one."""
+         max_rows: int = DEFAULT_MAX_ROWS, workers: int | None = None) -> Dataset:
+    """A `Dataset` for a database URL, an SQLite file path, an open `Database`, or the configured one.
+
+    `workers`: processes that read a large `posts()` (default: the usable CPUs, at most 4; 1 reads
+    in this process only)."""
     from radpulse.config import load_settings
 
     settings = load_settings(config)
     key = settings.secret("RADPULSE_EXPORT_KEY")
     if isinstance(target, Database):
-        return Dataset(target, key=key, max_rows=max_rows)
+        return Dataset(target, key=key, max_rows=max_rows, workers=workers)
     if target is None:
         url = settings.database_url
     elif "://" in str(target):
@@ -257,4 +270,4 @@ def open(target: str | Path | Database | None = None, *, config: str | None = No
         if not path.exists():
             raise InputError(f"No database file at {path}.", hint="Pass a database URL or an existing SQLite file.")
         url = f"sqlite:///{path.resolve()}"
-    return Dataset(open_database(url, create=False), key=key, max_rows=max_rows)
+    return Dataset(open_database(url, create=False), key=key, max_rows=max_rows, workers=workers)

@@ -147,6 +147,40 @@ def _scrub_handles(text: str, handles: Iterable[str]) -> str:
     return text
 
 
+def _replace_name(text: str, name: str) -> str:
+    """`_handle_pattern(name).sub(MENTION_MARK, text)` for an ASCII text and name, without
+    compiling a pattern (most of a column's time went to compiling one per account): the same
+    occurrences, matched case-insensitively, with the same word boundaries (ASCII: \\w is
+    alphanumeric or "_"), replaced left to right without overlapping."""
+    low, key = text.lower(), name.lower()
+    pieces: list[str] = []
+    last, i = 0, low.find(key)
+    while i != -1:
+        start = i - 1 if i and text[i - 1] == "@" else i
+        before = text[start - 1] if start else ""
+        end = i + len(key)
+        after = text[end] if end < len(text) else ""
+        word_before = before != "" and (before.isalnum() or before in "_@")
+        word_after = after != "" and (after.isalnum() or after == "_")
+        if word_before or word_after:
+            i = low.find(key, i + 1)
+            continue
+        pieces += (text[last:start], MENTION_MARK)
+        last, i = end, low.find(key, end)
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _scrub_handles_fast(text: str, handles: Iterable[str]) -> str:
+    """`_scrub_handles`, with `_replace_name` for ASCII names in an ASCII text."""
+    ascii_text = text.isascii()
+    for name in _handle_names(handles, text):
+        text = _replace_name(text, name) if ascii_text and name.isascii() else _handle_pattern(name).sub(MENTION_MARK, text)
+    return text
+
+
 def scrub_text(text: str | None, handles: Iterable[str] = ()) -> str | None:
     """`text` without platform links, @mentions, Reddit user names and the given handles."""
     if not text:
@@ -223,7 +257,7 @@ def scrub_texts(texts: Sequence[str | None], handles: Sequence[Sequence[str]]) -
     lows = _folded_lower(out) if pairs else []
     rows = sorted({i for i, handle in pairs if (name := names[handle]) is None or (name and name in lows[i])})
     for i in rows:
-        out[i] = _scrub_handles(out[i], [h for h in handles[i] if isinstance(h, str)])  # type: ignore[arg-type]
+        out[i] = _scrub_handles_fast(out[i], [h for h in handles[i] if isinstance(h, str)])  # type: ignore[arg-type]
     return out
 
 

@@ -148,6 +148,8 @@ def render(dtypes: Mapping[str, Mapping[str, str]], rows: Mapping[str, int]) -> 
 def dtype_name(series: pd.Series) -> str:
     """A reader's name for a column's type."""
     kind = str(series.dtype)
+    if kind.startswith("list<"):  # Arrow lists (posts' hashtags, links, themes)
+        return "list of text"
     if kind == "object":
         sample = series.dropna()
         return "list of text" if len(sample) and isinstance(sample.iloc[0], list | tuple) else "text"

@@ -9,13 +9,13 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Text, and_, cast, func, literal, select, tuple_, type_coerce
+from sqlalchemy import Text, and_, cast, func, literal, select, text, type_coerce
 
 from radpulse.db.engine import Database
 from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
-from radpulse.db.queries.posts import stream_posts
+from radpulse.db.queries.posts import arrow_posts, stream_posts
 from radpulse.db.reading import gc_paused, read_ahead
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.exports.deidentify import Pseudonymiser, link_lists, scrub_community, scrub_texts
@@ -72,7 +72,17 @@ _READ = {
 #: the pipeline's labels joined to each post; authors are looked up per chunk (`_Authors`)
 _FROM = Post.__table__.outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME))
 #: authors looked up in one query
-_AUTHOR_BATCH = 500
+_AUTHOR_BATCH = 20_000
+#: the accounts of a list of (platform, external_id) keys, passed as one parameter (a JSON array
+#: on SQLite, two arrays on PostgreSQL): one statement per batch, whatever its size
+_AUTHORS_OF = {
+    "sqlite": text("SELECT a.platform, a.external_id, a.handle, a.author_type FROM json_each(:keys) AS k "
+                   "JOIN authors AS a ON a.platform = json_extract(k.value, '$[0]') "
+                   "AND a.external_id = json_extract(k.value, '$[1]')"),
+    "postgresql": text("SELECT a.platform, a.external_id, a.handle, a.author_type "
+                       "FROM unnest(CAST(:platforms AS text[]), CAST(:ids AS text[])) AS k(platform, external_id) "
+                       "JOIN authors AS a ON a.platform = k.platform AND a.external_id = k.external_id"),
+}
 
 
 class _Authors:
@@ -88,8 +98,11 @@ class _Authors:
         with self.db.engine.connect() as conn:
             for start in range(0, len(missing), _AUTHOR_BATCH):
                 batch = missing[start:start + _AUTHOR_BATCH]
-                rows = conn.execute(select(A.platform, A.external_id, A.handle, A.author_type)
-                                    .where(tuple_(A.platform, A.external_id).in_(batch))).all()
+                if self.db.dialect == "sqlite":
+                    params = {"keys": orjson.dumps(batch).decode()}
+                else:
+                    params = {"platforms": [p for p, _ in batch], "ids": [e for _, e in batch]}
+                rows = conn.execute(_AUTHORS_OF[self.db.dialect], params).all()
                 self.known.update({k: (None, None) for k in batch})
                 self.known.update({(p, e): (h, t) for p, e, h, t in rows})
         found = [self.known.get(k, (None, None)) for k in keys]
@@ -116,13 +129,13 @@ def empty_frame(identified: bool = False) -> pd.DataFrame:
 
 def iter_post_frames(
     db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
-    order_key: bool = False,
+    order_key: bool = False, ids: tuple[int, int] | None = None, authors: _Authors | None = None,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 
     A de-identified export never includes held posts, whatever `f` says. `order_key` adds an
     `_order` column (the database's row id, to sort by after created_at; never for a file). Chunks
-    come in the order of `stream_posts`. Each chunk is read as
+    come in the order of `stream_posts`; `ids` = (low, high) reads only low <= id < high. Each chunk is read as
     columns and converted a column at a time (`_frame`); de-identification works on whole
     columns too (`radpulse.exports.deidentify.scrub_texts`, `link_lists`, `Pseudonymiser.many`).
     """
@@ -131,17 +144,44 @@ def iter_post_frames(
     pseudo = pseudonymiser(db, key) if deidentify else None
     names = _READ[deidentify]
     columns = [_read(_SOURCES[n], n) for n in names]
-    authors = _Authors(db)
-    for chunk in read_ahead(stream_posts(db, f, columns, chunksize=chunksize, from_obj=_FROM)):
+    authors = authors if authors is not None else _Authors(db)
+    for values in _column_chunks(db, f, names, columns, chunksize, ids):
         with gc_paused():
-            values = dict(zip(names, zip(*chunk)))
             values["author_handle"], values["author_type"] = authors.columns(values["platform"],
                                                                               values["author_external_id"])
             frame = _frame(values, pseudo)
             if order_key:
-                frame["_order"] = np.fromiter((row._id for row in chunk), dtype=np.int64, count=len(chunk))
-        del chunk
+                frame["_order"] = np.asarray(values["_id"], dtype=np.int64)
+        del values
         yield frame
+
+
+#: the columns read as integers (the rest is text): counts, and booleans as SQLite stores them
+_INTS = frozenset({"id", *COUNTS, *_BOOLS})
+#: the columns `_frame` takes as Arrow arrays (no Python value per row): those it only retypes
+_AS_ARROW = frozenset({"created_at", "language", "subspecialty", "sentiment", *COUNTS, *_BOOLS, "_id"})
+
+
+def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list, chunksize: int,
+                   ids: tuple[int, int] | None) -> Iterator[dict[str, Sequence]]:
+    """The posts as chunks of columns (name: values, and `_id`). A part of the ids (`ids`) on
+    SQLite is read into Arrow in one go (`arrow_posts`), then each chunk's columns become Python
+    values; else rows come from `stream_posts` (the next page read while this one is converted)."""
+    table = None
+    if ids is not None:
+        table = arrow_posts(db, f, columns, {n: "int" if n in _INTS else "text" for n in names}, from_obj=_FROM,
+                            ids=ids)
+    if table is not None:
+        for start in range(0, table.num_rows, chunksize):
+            part = table.slice(start, chunksize)
+            yield {n: (part.column(n).combine_chunks() if n in _AS_ARROW else part.column(n).to_pylist())
+                   for n in [*names, "_id"]}
+        return
+    for chunk in read_ahead(stream_posts(db, f, columns, chunksize=chunksize, from_obj=_FROM, ids=ids)):
+        values = dict(zip(names, zip(*chunk)))
+        values["_id"] = [row._id for row in chunk]
+        del chunk
+        yield values
 
 
 def _json_lists(values: Sequence[str | None]) -> list[list]:
@@ -159,8 +199,12 @@ def _json_lists(values: Sequence[str | None]) -> list[list]:
 
 
 def _times(values: Sequence[object]) -> pd.Series:
-    """UTC times from SQLite's text or PostgreSQL's datetimes, as `datetime64[us, UTC]`."""
-    series = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    """UTC times from SQLite's text (Python or Arrow) or PostgreSQL's datetimes, as `datetime64[us, UTC]`."""
+    if isinstance(values, pa.Array):
+        series = pd.Series(_strings(values)) if _ARROW_TEXT else pd.Series(values.to_pylist(), dtype=object)
+    else:
+        series = pd.Series(values, dtype=object)
+    series = pd.to_datetime(series, utc=True, format="ISO8601")
     return series.astype("datetime64[us, UTC]")
 
 
@@ -168,10 +212,17 @@ def _times(values: Sequence[object]) -> pd.Series:
 _STR = pd.Series([""]).dtype
 
 
-def _strings(values: Sequence[object]) -> object:
-    """A text column: straight to Arrow when pandas keeps text there (much faster than letting
-    pandas check each value), else as given (a value that is not text: pandas decides)."""
-    if isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow":
+#: pandas keeps text in Arrow (pandas 3's default "str")
+_ARROW_TEXT = isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow"
+
+
+def _strings(values: Sequence[object] | pa.Array) -> object:
+    """A text column (Python values or an Arrow array): straight to Arrow when pandas keeps text
+    there (much faster than letting pandas check each value), else as Python values (a value that
+    is not text: pandas decides)."""
+    if isinstance(values, pa.Array):
+        return pd.array(values.cast(pa.large_string()), dtype=_STR) if _ARROW_TEXT else values.to_pylist()
+    if _ARROW_TEXT:
         try:
             return pd.array(pa.array(values, type=pa.large_string()), dtype=_STR)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -179,8 +230,22 @@ def _strings(values: Sequence[object]) -> object:
     return values
 
 
-def _bools(values: Sequence[object]) -> object:
-    array = pd.array(list(values), dtype="boolean")
+def _ints(values: Sequence[object] | pa.Array) -> object:
+    """A count column as `Int64` (missing: <NA>), from Python values or an Arrow array."""
+    if not isinstance(values, pa.Array):
+        try:
+            values = pa.array(values, type=pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return pd.array(values, dtype="Int64")
+    numbers = values.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return pd.arrays.IntegerArray(numbers, values.is_null().to_numpy(zero_copy_only=False))
+
+
+def _bools(values: Sequence[object] | pa.Array) -> object:
+    """A flag column: numpy bool, or pandas' nullable `boolean` when a value is missing."""
+    if isinstance(values, pa.Array) and values.null_count == 0:
+        return values.to_numpy(zero_copy_only=False).astype(bool)
+    array = pd.array(values.to_pylist() if isinstance(values, pa.Array) else list(values), dtype="boolean")
     return array if array.isna().any() else array.to_numpy(dtype=bool)
 
 
@@ -208,7 +273,7 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
                    community=[communities[v] if v in communities else communities.setdefault(v, scrub_community(v))
                               for v in c["community"]])
     for name in COUNTS:
-        out[name] = pd.array(c[name], dtype="Int64")
+        out[name] = _ints(c[name])
     out["has_media"] = _bools(c["has_media"])
     if pseudo is None:
         out.update(in_reply_to_id=c["in_reply_to_id"], quoted_id=c["quoted_id"], reposted_id=c["reposted_id"])
@@ -221,12 +286,26 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
                is_deleted=_bools(c["is_deleted"]), synthetic=_bools(c["synthetic"]))
     columns = DEIDENTIFIED_COLUMNS if pseudo is not None else IDENTIFIED_COLUMNS
     for name in columns:
-        if isinstance(out[name], list | tuple) and name not in _LISTS:
+        if name in _LISTS:
+            out[name] = _list_array(out[name])  # type: ignore[arg-type]
+        elif isinstance(out[name], list | tuple | pa.Array):
             out[name] = _strings(out[name])  # type: ignore[arg-type]
-    frame = pd.DataFrame(out, columns=columns)
-    for name in ("hashtags", "links", "themes"):
-        frame[name] = frame[name].astype(object)
-    return frame
+    return pd.DataFrame(out, columns=columns)
+
+
+#: the dtype of the list columns (hashtags, links, themes): Arrow lists of text, which pandas
+#: keeps in a few buffers (no Python list per row), Parquet stores as they are, and which
+#: iterate as Python lists (`.list` accessor, `explode`)
+LIST_DTYPE = pd.ArrowDtype(pa.list_(pa.string()))
+
+
+def _list_array(values: Sequence[list]) -> object:
+    """Rows of lists of text as an Arrow list column (anything in a list that is not text is left out)."""
+    try:
+        return pd.array(pa.array(values, type=pa.list_(pa.string())), dtype=LIST_DTYPE)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        clean = [[x for x in v if isinstance(x, str)] for v in values]
+        return pd.array(pa.array(clean, type=pa.list_(pa.string())), dtype=LIST_DTYPE)
 
 
 def count_posts(db: Database, f: PostFilters) -> int:

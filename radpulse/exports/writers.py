@@ -128,6 +128,8 @@ def _jsonl(frame: pd.DataFrame) -> str:
         col = frame[name]
         if pd.api.types.is_datetime64_any_dtype(col):
             columns[name] = [None if pd.isna(t) else t.isoformat() for t in col]
+        elif name in LIST_COLUMNS and isinstance(col.dtype, pd.ArrowDtype):  # Arrow lists: as Python lists
+            columns[name] = [v if isinstance(v, list) else None for v in col]
         else:
             columns[name] = [None if v is pd.NA or (isinstance(v, float) and v != v) else v
                              for v in col.astype(object)]

@@ -81,6 +81,38 @@ def test_every_method_returns_the_same_typed_frames_on_both_databases(both):
     assert art_l["doi"].tolist() == art_p["doi"].tolist() == ["10.1148/abc"]
 
 
+def test_a_read_on_several_cores_gives_the_frame_of_one(both, monkeypatch):
+    """posts() over PARALLEL_MIN_ROWS is read by worker processes, one time part each (and on
+    SQLite through Arrow): the same rows, order, values and dtypes as reading in this process."""
+    from radpulse.exports import parallel
+
+    monkeypatch.setattr("radpulse.dataset.PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "PART_ROWS", 7)  # 30 posts: five time parts for two workers
+    started: list = []
+    monkeypatch.setattr("radpulse.dataset.parallel_post_frames", _counting(parallel.parallel_post_frames, started))
+    for ds in both:
+        for options in ({}, {"identified": True}, {"platforms": ["x"], "since": T + dt.timedelta(hours=5)},
+                        {"identified": True, "include_held": True}):
+            one = Dataset(ds.db, key=ds._key, workers=1).posts(**options)
+            many = Dataset(ds.db, key=ds._key, workers=2).posts(**options)
+            pd.testing.assert_frame_equal(one, many)
+            assert len(many) and many["created_at"].is_monotonic_increasing
+        # no key given: the salt stored in the database, the same for every worker
+        unkeyed = [Dataset(ds.db, workers=w).posts() for w in (1, 2)]
+        pd.testing.assert_frame_equal(*unkeyed)
+    assert started == [2] * 10
+    parts = parallel.time_parts(both[0].db, both[0].filters(), 29, 2)
+    assert len(parts) == 5 and parts[0].start is None and parts[-1].end is None
+    assert all(a.end == b.start for a, b in zip(parts, parts[1:]))
+
+
+def _counting(function, calls):  # type: ignore[no-untyped-def]
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("workers"))
+        return function(*args, **kwargs)
+    return wrapper
+
+
 def test_held_posts_only_identified_and_large_results_refused(both, tmp_path):
     lite, _ = both
     with pytest.raises(InputError, match="identified"):

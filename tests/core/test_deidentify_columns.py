@@ -15,7 +15,7 @@ import re
 import string
 
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
 
@@ -53,6 +53,19 @@ def test_scrub_texts_is_scrub_text_of_each_row(batch):
     column = [t for t, _ in batch]
     handles = [h for _, h in batch]
     assert scrub_texts(column, handles) == [scrub_text(t, h) for t, h in batch]
+
+
+ASCII_NAMES = ["jane", "Jane.Doe", "a-b", "bob.", "aa", "x_y", "rad.bsky.social", "user", "ab"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from([*ASCII_NAMES, "JANE", "A-B", "@", ".", "-", "_", " ", "!", "x", "0", "\n", "@@"]),
+                max_size=10).map("".join), st.sampled_from(ASCII_NAMES))
+@example("@@jane jane_ _jane xjane @jane a@jane jane0 (jane) JANE.", "jane")
+@example("aaa aa aa_aa @aa@aa", "aa")
+def test_replacing_a_name_without_a_pattern_is_the_pattern(text, name):
+    """The column path replaces ASCII handles by str.find; the per-post rule uses the regex."""
+    assert deidentify._replace_name(text, name) == deidentify._handle_pattern(name).sub(deidentify.MENTION_MARK, text)
 
 
 def test_handles_anywhere_and_in_any_case_are_scrubbed_as_one_text_would_be():
@@ -135,10 +148,10 @@ def test_exported_chunks_equal_the_per_post_rules_on_both_databases(db):
         for column in ("text", "title"):
             expected = scrub_text(getattr(post, column), names)
             assert (pd.isna(out[column]) and expected is None) or out[column] == expected, column
-        assert out["links"] == scrub_links(safe_http_urls(post.links)) == ["https://doi.org/10.1/x"]
-        assert out["hashtags"] == post.hashtags and out["like_count"] == post.like_count
+        assert list(out["links"]) == scrub_links(safe_http_urls(post.links)) == ["https://doi.org/10.1/x"]
+        assert list(out["hashtags"]) == post.hashtags and out["like_count"] == post.like_count
         assert out["created_at"] == post.created_at
-        assert out["themes"] == (["ai"] if ids[(post.platform, post.external_id)] in list(ids.values())[::2] else [])
+        assert list(out["themes"]) == (["ai"] if ids[(post.platform, post.external_id)] in list(ids.values())[::2] else [])
     assert got["community"].dropna().tolist() == ["u_user"]
     lowered = got.astype(str).to_string().lower()
     for value in ("dr_rad_jane", "radresbob", "kis.bsky", "1001", "did:plc", "t2_b", "x.com/"):

@@ -29,7 +29,7 @@ STORAGE_ORDER_SHARE = 1 / 16
 
 def stream_posts(
     db: Database, f: PostFilters, columns: Sequence[Any], *, chunksize: int = 10_000, from_obj: Any = None,
-    in_time_order: bool = False,
+    in_time_order: bool = False, ids: tuple[int, int] | None = None,
 ) -> Iterator[list[Row]]:
     """Chunks of rows of `columns` (Core columns of `posts`, or expressions over them and over the
     tables joined in `from_obj`) for the posts `f` selects. Each row also carries `_created_at`
@@ -39,11 +39,13 @@ def stream_posts(
     share of the table (`storage_order`): then by id, which reads the table's pages in order
     instead of one random page per post (for a year of a million posts, several times faster).
     `in_time_order` keeps the (created_at, id) order always, for readers that group by time.
+    `ids` = (low, high) reads only the posts with low <= id < high (one part of a parallel read).
     """
     keys = [type_coerce(P.created_at, AS_STORED).label("_created_at"), P.id.label("_id")]
     source = from_obj if from_obj is not None else Post.__table__
+    within = [] if ids is None else [P.id >= ids[0], P.id < ids[1]]
     if db.dialect == "postgresql":
-        base = select(*columns, *keys).select_from(source).where(public_where(f, P))
+        base = select(*columns, *keys).select_from(source).where(public_where(f, P), *within)
         with db.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=chunksize).execute(
                 base.order_by(P.created_at, P.id))
@@ -52,9 +54,9 @@ def stream_posts(
         return
     if not in_time_order and storage_order(db, f):
         yield from _by_id(db, select(*columns, *keys).select_from(source).where(public_where(f, _ByRowid())),
-                          chunksize)
+                          chunksize, ids)
         return
-    base = select(*columns, *keys).select_from(source).where(public_where(f, P))
+    base = select(*columns, *keys).select_from(source).where(public_where(f, P), *within)
     last: tuple[Any, Any] | None = None
     while True:
         q = base
@@ -69,6 +71,21 @@ def stream_posts(
         if len(rows) < chunksize:
             return
         last = (rows[-1]._created_at, rows[-1]._id)
+
+
+def arrow_posts(db: Database, f: PostFilters, columns: Sequence[Any], kinds: dict[str, str], *,
+                from_obj: Any = None, ids: tuple[int, int]) -> Any | None:
+    """SQLite: the posts `f` selects with low <= id < high (`ids`), in id order, as one Arrow table of
+    `columns` (labelled, `kinds` gives each "int" or "text") and `_id`, read by ADBC
+    (`radpulse.db.arrow_read`); None when that cannot be done (then use `stream_posts`)."""
+    from radpulse.db.arrow_read import read_table
+
+    if db.dialect != "sqlite":
+        return None
+    source = from_obj if from_obj is not None else Post.__table__
+    stmt = (select(*columns, P.id.label("_id")).select_from(source)
+            .where(public_where(f, _ByRowid()), P.id >= ids[0], P.id < ids[1]).order_by(P.id))
+    return read_table(db, stmt, {**kinds, "_id": "int"})
 
 
 def storage_order(db: Database, f: PostFilters) -> bool:
@@ -97,11 +114,13 @@ class _ByRowid:
         return func.likely(column, type_=column.type) if name in self._WRAPPED else column
 
 
-def _by_id(db: Database, base: Any, chunksize: int) -> Iterator[list[Row]]:
-    """Keyset pages by id over the ids there were when the read began."""
+def _by_id(db: Database, base: Any, chunksize: int, ids: tuple[int, int] | None = None) -> Iterator[list[Row]]:
+    """Keyset pages by id over the ids there were when the read began (within `ids`, low <= id < high)."""
     with db.engine.connect() as conn:
         low, high = conn.execute(select(func.min(P.id), func.max(P.id))).one()
-    if low is None:
+    if low is not None and ids is not None:
+        low, high = max(low, ids[0]), min(high, ids[1] - 1)
+    if low is None or low > high:
         return
     last = low - 1
     while last < high:

@@ -1,0 +1,159 @@
+"""Reading many posts on several cores: the ids cut into parts, each part read, typed and
+de-identified in a worker process with its own database connection, the frames returned in order.
+
+`Dataset.posts()` uses this for large reads (at least `PARALLEL_MIN_ROWS` posts in its window):
+building a frame is Python work per post (pseudonyms, scrubbing the text, JSON lists) that one
+interpreter runs on one core, and SQLite reads a connection's rows on one core too. Every column
+a worker returns is kept in Arrow buffers (text, lists, numbers), so sending a part back costs a
+copy of its buffers, not a Python object per value.
+
+Workers are started with `fork` when the calling process runs no other thread (nothing can hold a
+lock across the fork), else with `forkserver` (or `spawn` where there is no fork). The pseudonym
+key is settled before any worker starts, so all parts use the same one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from radpulse.db.engine import Database, open_database
+from radpulse.db.models import Post
+from radpulse.db.queries.filters import PostFilters
+from radpulse.errors import InputError
+from radpulse.exports.posts import _Authors, iter_post_frames
+
+P = Post.__table__.c
+
+#: a read of fewer posts than this runs in the calling process (starting workers costs more)
+PARALLEL_MIN_ROWS = 200_000
+#: posts per part at most (one part per worker when they hold fewer: a part's first chunk is read
+#: before any work on it can start, so fewer parts wait less)
+PART_ROWS = 1_000_000
+#: the most workers used by default
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on, at most `MAX_DEFAULT_WORKERS`."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_DEFAULT_WORKERS))
+
+
+def _window(f: PostFilters) -> list:
+    """`f`'s dates and platforms as conditions on `posts` (its indexes answer them)."""
+    return [c for c in (P.created_at >= f.start if f.start else None, P.created_at < f.end if f.end else None,
+                        P.platform.in_(f.platforms) if f.platforms else None) if c is not None]
+
+
+def time_parts(db: Database, f: PostFilters, rows: int, workers: int) -> list[PostFilters]:
+    """`f` cut into consecutive time ranges [start, end) of about the same number of posts (at
+    most `PART_ROWS`, at least one part per worker): the parts' posts, each part in time order,
+    one after the other are all the posts in time order."""
+    count = min(max(workers, -(-rows // PART_ROWS)), max(1, rows))
+    window = _window(f)
+    cuts: list[dt.datetime] = []
+    with db.engine.connect() as conn:
+        for k in range(1, count):  # the created_at of the (k/count)-th post, from the index
+            cut = conn.execute(select(P.created_at).where(*window).order_by(P.created_at)
+                               .offset(k * rows // count).limit(1)).scalar()
+            if cut is None:
+                break
+            cut = cut if cut.tzinfo else cut.replace(tzinfo=dt.UTC)
+            if not cuts or cut > cuts[-1]:
+                cuts.append(cut)
+    bounds = [f.start, *cuts, f.end]
+    return [replace(f, start=lo, end=hi) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+#: each worker's open database and its cache of authors, by URL
+_OPEN: dict[str, tuple[Database, _Authors]] = {}
+
+
+def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, folder: str, index: int) -> str | None:
+    """In a worker: one part's posts as one frame in time order (with `_order`), pickled to a
+    file in `folder` (a pipe moves hundreds of megabytes several times slower); its path, or None
+    when the part has no posts."""
+    if url not in _OPEN:
+        db = open_database(url, migrate=False, create=False)
+        _OPEN[url] = (db, _Authors(db))
+    db, authors = _OPEN[url]
+    with db.engine.connect() as conn:  # the part's ids: SQLite reads only their pages
+        low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*_window(f))).one()
+    if low is None:
+        return None
+    frames = list(iter_post_frames(db, f, deidentify=deidentify, key=key, order_key=True, ids=(low, high + 1),
+                                   authors=authors))
+    if not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
+    if (order != np.arange(len(order))).any():
+        frame = frame.take(order).reset_index(drop=True)
+    path = os.path.join(folder, f"part-{index}.pickle")
+    with open(path, "wb") as handle:
+        pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+#: bytes a part's file takes per post, about (text, pseudonyms, lists), for the space check
+_BYTES_PER_POST = 1_000
+
+
+def _scratch(rows: int) -> str | None:
+    """A folder in memory for the parts when the system has one with room for them (Linux:
+    /dev/shm, often small in containers), else the temp folder."""
+    try:
+        room = shutil.disk_usage("/dev/shm").free if os.access("/dev/shm", os.W_OK) else 0
+    except OSError:
+        room = 0
+    return "/dev/shm" if room > 2 * rows * _BYTES_PER_POST else None
+
+
+def parallel_post_frames(db: Database, f: PostFilters, *, deidentify: bool, key: str | None, rows: int,
+                         workers: int) -> Iterator[pd.DataFrame]:
+    """The frames of `iter_post_frames(..., order_key=True)` for `f`, read by `workers` processes:
+    one frame per time part (`time_parts`), in time order, each in time order."""
+    parts = time_parts(db, f, rows, workers)
+    url = db.engine.url.render_as_string(hide_password=False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="radpulse-posts-", dir=_scratch(rows)) as folder, \
+                ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=_context()) as pool:
+            tasks = [(url, key, part, deidentify, folder, i) for i, part in enumerate(parts)]
+            for path in pool.map(_read_part, *zip(*tasks)):
+                if path is not None:
+                    with open(path, "rb") as handle:
+                        frame = pickle.load(handle)
+                    os.unlink(path)
+                    yield frame
+    except BrokenProcessPool as exc:
+        raise InputError("A worker process reading posts stopped before it finished (out of memory, or killed).",
+                         hint="Read with fewer workers (radpulse.open(..., workers=1)) or a narrower window, "
+                              "or stream with iter_posts(chunksize=...).") from exc
