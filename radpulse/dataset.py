@@ -34,7 +34,7 @@ from radpulse.db.queries import PostFilters, public_where
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
 from radpulse.db.reading import gc_paused
-from radpulse.exports.parallel import PARALLEL_MIN_ROWS, default_workers, parallel_post_frames
+from radpulse.exports.parallel import PARALLEL_MIN_ROWS, default_workers, parallel_post_frames, warm_up
 from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser
 from radpulse.timewindow import parse_when
 
@@ -74,6 +74,8 @@ class Dataset:
                  workers: int | None = None) -> None:
         self.db, self._key, self.max_rows = db, key, max_rows
         self.workers = default_workers() if workers is None else max(1, int(workers))
+        if self.workers > 1:
+            warm_up()
 
     def __repr__(self) -> str:
         return f"<radpulse.Dataset {self.db.engine.url.render_as_string(hide_password=True)}>"

@@ -26,6 +26,9 @@ from radpulse.db.engine import Database
 
 log = logging.getLogger(__name__)
 
+#: rows per Arrow record batch the driver builds (its default, 1,024, costs a batch per thousand rows)
+BATCH_ROWS = 65_536
+
 
 def available() -> bool:
     try:
@@ -67,6 +70,7 @@ def read_table(db: Database, stmt: Any, kinds: Mapping[str, str]) -> Any | None:
         try:
             cursor = conn.cursor()
             try:
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
                 cursor.execute(f"SELECT {typed} UNION ALL {sql}", params)
                 table = cursor.fetch_arrow_table()
             finally:

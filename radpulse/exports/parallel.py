@@ -40,9 +40,9 @@ P = Post.__table__.c
 
 #: a read of fewer posts than this runs in the calling process (starting workers costs more)
 PARALLEL_MIN_ROWS = 200_000
-#: posts per part at most (one part per worker when they hold fewer: a part's first chunk is read
-#: before any work on it can start, so fewer parts wait less)
-PART_ROWS = 1_000_000
+#: posts per part at most: a worker holds a part's rows in Arrow and its frames until the part is
+#: done (about 1.3 GB per million posts), so parts this size keep each worker under ~600 MB
+PART_ROWS = 250_000
 #: the most workers used by default
 MAX_DEFAULT_WORKERS = 4
 
@@ -67,19 +67,29 @@ def time_parts(db: Database, f: PostFilters, rows: int, workers: int) -> list[Po
     most `PART_ROWS`, at least one part per worker): the parts' posts, each part in time order,
     one after the other are all the posts in time order."""
     count = min(max(workers, -(-rows // PART_ROWS)), max(1, rows))
-    window = _window(f)
-    cuts: list[dt.datetime] = []
+    step = max(1, rows // count)
+    # one pass over the created_at index: the time of every step-th post in the window
+    numbered = (select(P.created_at.label("at"), func.row_number().over(order_by=P.created_at).label("n"))
+                .where(*_window(f)).subquery())
     with db.engine.connect() as conn:
-        for k in range(1, count):  # the created_at of the (k/count)-th post, from the index
-            cut = conn.execute(select(P.created_at).where(*window).order_by(P.created_at)
-                               .offset(k * rows // count).limit(1)).scalar()
-            if cut is None:
-                break
-            cut = cut if cut.tzinfo else cut.replace(tzinfo=dt.UTC)
-            if not cuts or cut > cuts[-1]:
-                cuts.append(cut)
+        found = conn.execute(select(numbered.c.at).where(numbered.c.n % step == 1, numbered.c.n > 1)
+                             .order_by(numbered.c.n).limit(count - 1)).scalars().all()
+    cuts: list[dt.datetime] = []
+    for cut in found:
+        cut = cut if cut.tzinfo else cut.replace(tzinfo=dt.UTC)
+        if not cuts or cut > cuts[-1]:
+            cuts.append(cut)
     bounds = [f.start, *cuts, f.end]
     return [replace(f, start=lo, end=hi) for lo, hi in zip(bounds, bounds[1:])]
+
+
+def warm_up() -> None:
+    """Start the fork server in the background when reads would use one (see `_context`), so that
+    a session's first large read does not wait for it to start and import radpulse."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        threading.Thread(target=forkserver.ensure_running, name="radpulse-forkserver", daemon=True).start()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -98,9 +108,9 @@ _OPEN: dict[str, tuple[Database, _Authors]] = {}
 
 
 def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, folder: str, index: int) -> str | None:
-    """In a worker: one part's posts as one frame in time order (with `_order`), pickled to a
-    file in `folder` (a pipe moves hundreds of megabytes several times slower); its path, or None
-    when the part has no posts."""
+    """In a worker: one part's posts as frames in time order (with `_order`), pickled to a file
+    in `folder` (a pipe moves hundreds of megabytes several times slower); its path, or None when
+    the part has no posts."""
     if url not in _OPEN:
         db = open_database(url, migrate=False, create=False)
         _OPEN[url] = (db, _Authors(db))
@@ -110,16 +120,17 @@ def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, fold
     if low is None:
         return None
     frames = list(iter_post_frames(db, f, deidentify=deidentify, key=key, order_key=True, ids=(low, high + 1),
-                                   authors=authors))
+                                   authors=authors, arrow_in_time_order=True))
     if not frames:
         return None
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
-    if (order != np.arange(len(order))).any():
-        frame = frame.take(order).reset_index(drop=True)
+    times = np.concatenate([frame["created_at"].array.asi8 for frame in frames])
+    keys = np.concatenate([frame["_order"].to_numpy() for frame in frames])
+    order = np.lexsort((keys, times))
+    if (order != np.arange(len(order))).any():  # read in id order (no Arrow): sorted here
+        frames = [pd.concat(frames, ignore_index=True).take(order).reset_index(drop=True)]
     path = os.path.join(folder, f"part-{index}.pickle")
     with open(path, "wb") as handle:
-        pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(frames, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 
@@ -139,8 +150,8 @@ def _scratch(rows: int) -> str | None:
 
 def parallel_post_frames(db: Database, f: PostFilters, *, deidentify: bool, key: str | None, rows: int,
                          workers: int) -> Iterator[pd.DataFrame]:
-    """The frames of `iter_post_frames(..., order_key=True)` for `f`, read by `workers` processes:
-    one frame per time part (`time_parts`), in time order, each in time order."""
+    """The frames of `iter_post_frames(..., order_key=True)` for `f`, read by `workers` processes
+    (each a time part, `time_parts`), all of them in time order."""
     parts = time_parts(db, f, rows, workers)
     url = db.engine.url.render_as_string(hide_password=False)
     try:
@@ -150,9 +161,9 @@ def parallel_post_frames(db: Database, f: PostFilters, *, deidentify: bool, key:
             for path in pool.map(_read_part, *zip(*tasks)):
                 if path is not None:
                     with open(path, "rb") as handle:
-                        frame = pickle.load(handle)
+                        frames = pickle.load(handle)
                     os.unlink(path)
-                    yield frame
+                    yield from frames
     except BrokenProcessPool as exc:
         raise InputError("A worker process reading posts stopped before it finished (out of memory, or killed).",
                          hint="Read with fewer workers (radpulse.open(..., workers=1)) or a narrower window, "

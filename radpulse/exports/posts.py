@@ -9,6 +9,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Text, and_, cast, func, literal, select, text, type_coerce
 
 from radpulse.db.engine import Database
@@ -130,6 +131,7 @@ def empty_frame(identified: bool = False) -> pd.DataFrame:
 def iter_post_frames(
     db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
     order_key: bool = False, ids: tuple[int, int] | None = None, authors: _Authors | None = None,
+    arrow_in_time_order: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 
@@ -145,7 +147,7 @@ def iter_post_frames(
     names = _READ[deidentify]
     columns = [_read(_SOURCES[n], n) for n in names]
     authors = authors if authors is not None else _Authors(db)
-    for values in _column_chunks(db, f, names, columns, chunksize, ids):
+    for values in _column_chunks(db, f, names, columns, chunksize, ids, arrow_in_time_order):
         with gc_paused():
             values["author_handle"], values["author_type"] = authors.columns(values["platform"],
                                                                               values["author_external_id"])
@@ -163,17 +165,22 @@ _AS_ARROW = frozenset({"created_at", "language", "subspecialty", "sentiment", *C
 
 
 def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list, chunksize: int,
-                   ids: tuple[int, int] | None) -> Iterator[dict[str, Sequence]]:
+                   ids: tuple[int, int] | None, in_time_order: bool = False) -> Iterator[dict[str, Sequence]]:
     """The posts as chunks of columns (name: values, and `_id`). A part of the ids (`ids`) on
-    SQLite is read into Arrow in one go (`arrow_posts`), then each chunk's columns become Python
-    values; else rows come from `stream_posts` (the next page read while this one is converted)."""
+    SQLite is read into Arrow in one go (`arrow_posts`), sorted by (created_at, id) first when
+    `in_time_order`, then each chunk's columns become Python values where `_frame` needs them;
+    else rows come from `stream_posts` (the next page read while this one is converted)."""
     table = None
     if ids is not None:
         table = arrow_posts(db, f, columns, {n: "int" if n in _INTS else "text" for n in names}, from_obj=_FROM,
                             ids=ids)
     if table is not None:
+        order = None
+        if in_time_order:  # SQLite's stored times sort as text in time order, as its ORDER BY does
+            order = pc.sort_indices(table, sort_keys=[("created_at", "ascending"), ("_id", "ascending")])
         for start in range(0, table.num_rows, chunksize):
-            part = table.slice(start, chunksize)
+            # a chunk's rows taken in time order (no sorted copy of the whole table)
+            part = table.slice(start, chunksize) if order is None else table.take(order[start:start + chunksize])
             yield {n: (part.column(n).combine_chunks() if n in _AS_ARROW else part.column(n).to_pylist())
                    for n in [*names, "_id"]}
         return

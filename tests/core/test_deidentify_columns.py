@@ -77,6 +77,12 @@ def test_handles_anywhere_and_in_any_case_are_scrubbed_as_one_text_would_be():
     assert out[:5] == ["@user", "@user: hi", "see (@user).", "@user!", "x\n@user"]
     assert out[5] == "İ @user @user @user" and out[6] == "@user,@user." and out[7] == "u/user's post"
     assert out[8] == "ok\n\x00\n@user" and out[9:] == ["clean text", None, ""]
+    # no İ (whose lower case is longer) in the column: long names are found for the column at once
+    column = ["x\nRadReſBob", "radreſbob!", "to RadResBobby", "jane.doe and JANE", "ıt is kıs", "plain"]
+    handles = [["RadResBob"], ["RadResBob"], ["RadResBob"], ["Jane.Doe", "jane"], ["kis"], ["RadResBob"]]
+    out = scrub_texts(column, handles)
+    assert out == [scrub_text(t, h) for t, h in zip(column, handles)]
+    assert out == ["x\n@user", "@user!", "to RadResBobby", "@user and @user", "ıt is @user", "plain"]
 
 
 def test_the_ascii_fold_names_every_character_ignorecase_matches_with_an_ascii_one():
