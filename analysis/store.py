@@ -100,55 +100,58 @@ def annotate_posts(
     models = annotator.models()
     last_id = None
     base = _due_posts(annotator)
-    while True:
-        stmt = base if last_id is None else base.where(Post.id > last_id)
-        # stamped before reading: a text changed while we annotate stays due for the next run
-        stamp = now()
-        with db.engine.connect() as conn:
-            rows = conn.execute(stmt.limit(batch_size)).all()
-        if not rows:
-            break
-        last_id = rows[-1].id
-        found = annotator.annotate(
-            [post_text(r.title, r.text) for r in rows],
-            ids=[r.id for r in rows],
-            has_media=[bool(r.has_media) for r in rows],
-        )
-        inserts, updates = [], []
-        for row, a in zip(rows, found):
-            values = {
-                "model_version": annotator.version,
-                "sentiment": a.sentiment,
-                "sentiment_score": a.sentiment_score,
-                "subspecialty": a.subspecialty,
-                "subspecialties": a.subspecialties,
-                "themes": a.themes,
-                "flags": a.flags,
-                # the platform's own language tag wins over detection on short texts
-                "language": _language(row.post_language, a.language),
-                "extra": {"models": models, "flag_reasons": a.flag_reasons} if a.flag_reasons
-                else {"models": models},
-                "annotated_at": stamp,
-            }
-            if row.ann_id is None:
-                result.new += 1
-                inserts.append({"post_id": row.id, "model_name": annotator.name, **values})
-            else:
-                if row.model_version != annotator.version:
-                    result.outdated += 1
+    # the WAL copied back into the database on another thread while the next batch is annotated
+    with db.background_checkpoints() as checkpoint:
+        while True:
+            stmt = base if last_id is None else base.where(Post.id > last_id)
+            # stamped before reading: a text changed while we annotate stays due for the next run
+            stamp = now()
+            with db.engine.connect() as conn:
+                rows = conn.execute(stmt.limit(batch_size)).all()
+            if not rows:
+                break
+            last_id = rows[-1].id
+            found = annotator.annotate(
+                [post_text(r.title, r.text) for r in rows],
+                ids=[r.id for r in rows],
+                has_media=[bool(r.has_media) for r in rows],
+            )
+            inserts, updates = [], []
+            for row, a in zip(rows, found):
+                values = {
+                    "model_version": annotator.version,
+                    "sentiment": a.sentiment,
+                    "sentiment_score": a.sentiment_score,
+                    "subspecialty": a.subspecialty,
+                    "subspecialties": a.subspecialties,
+                    "themes": a.themes,
+                    "flags": a.flags,
+                    # the platform's own language tag wins over detection on short texts
+                    "language": _language(row.post_language, a.language),
+                    "extra": {"models": models, "flag_reasons": a.flag_reasons} if a.flag_reasons
+                    else {"models": models},
+                    "annotated_at": stamp,
+                }
+                if row.ann_id is None:
+                    result.new += 1
+                    inserts.append({"post_id": row.id, "model_name": annotator.name, **values})
                 else:
-                    result.changed += 1
-                updates.append({"b_id": row.ann_id, **values})
-        with db.engine.begin() as conn:
-            if inserts:
-                conn.execute(insert(Annotation), inserts)
-            if updates:
-                conn.execute(
-                    update(Annotation).where(Annotation.id == bindparam("b_id")), updates
-                )
-            mark_days(conn, {day_of(r.created_at) for r in rows})  # their rollups change
-        if on_batch:
-            on_batch(len(rows))
+                    if row.model_version != annotator.version:
+                        result.outdated += 1
+                    else:
+                        result.changed += 1
+                    updates.append({"b_id": row.ann_id, **values})
+            with db.engine.begin() as conn:
+                if inserts:
+                    conn.execute(insert(Annotation), inserts)
+                if updates:
+                    conn.execute(
+                        update(Annotation).where(Annotation.id == bindparam("b_id")), updates
+                    )
+                mark_days(conn, {day_of(r.created_at) for r in rows})  # their rollups change
+            checkpoint()
+            if on_batch:
+                on_batch(len(rows))
     return result
 
 

@@ -63,7 +63,8 @@ def annotate_days(db, days) -> int:  # type: ignore[no-untyped-def]
 
     annotator = Annotator()
     lo, hi = day_start(min(days)), day_start(max(days)) + dt.timedelta(days=1)
-    with db.engine.begin() as conn:
+    # as `radpulse analyze` writes (analysis/store.py): the WAL checkpointed off the writer's thread
+    with db.background_checkpoints(), db.engine.begin() as conn:
         rows = conn.execute(select(Post.id, Post.title, Post.text, Post.has_media)
                             .where(Post.created_at >= lo, Post.created_at < hi)).all()
         found = annotator.annotate([post_text(r.title, r.text) for r in rows], ids=[r.id for r in rows],
@@ -76,7 +77,7 @@ def annotate_days(db, days) -> int:  # type: ignore[no-untyped-def]
              "sentiment": a.sentiment, "sentiment_score": a.sentiment_score, "subspecialty": a.subspecialty,
              "subspecialties": a.subspecialties, "themes": a.themes, "flags": a.flags, "language": a.language,
              "extra": None, "annotated_at": now} for r, a in zip(rows, found)])
-    return len(rows)
+    return len(rows)  # leaving the block: committed, then the checkpointer's last pass covers it
 
 
 def measure(label: str, url: str, posts: int, n_new: int, annotate: bool) -> None:
