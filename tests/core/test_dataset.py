@@ -106,6 +106,35 @@ def test_a_read_on_several_cores_gives_the_frame_of_one(both, monkeypatch):
     assert all(a.end == b.start for a, b in zip(parts, parts[1:]))
 
 
+def test_a_worker_that_fails_or_dies_is_reported_and_leaves_no_files(both, monkeypatch, tmp_path):
+    """A worker's error reaches the caller as itself; a worker killed (out of memory) as an
+    InputError that says how to read with fewer workers; no part file is left behind."""
+    import multiprocessing
+    import os
+
+    from radpulse.errors import DatabaseError, InputError
+    from radpulse.exports import parallel
+
+    lite = both[0]
+    monkeypatch.setattr("radpulse.dataset.PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))  # sees the patches
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(parallel, "_scratch", lambda rows: str(scratch))
+
+    def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DatabaseError("The database is locked.", hint="Try again when the writer is done.")
+
+    monkeypatch.setattr(parallel, "open_database", locked)
+    with pytest.raises(DatabaseError, match="locked"):
+        Dataset(lite.db, key="k", workers=2).posts()
+    monkeypatch.setattr(parallel, "open_database", lambda *a, **k: os._exit(9))
+    with pytest.raises(InputError, match="workers=1"):
+        Dataset(lite.db, key="k", workers=2).posts()
+    assert list(scratch.iterdir()) == []
+    assert len(Dataset(lite.db, key="k", workers=1).posts()) == 29  # one process: unaffected
+
+
 def _counting(function, calls):  # type: ignore[no-untyped-def]
     def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(kwargs.get("workers"))
