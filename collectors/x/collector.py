@@ -28,7 +28,7 @@ from radpulse.collectors.x.settings import (
     build_query,
 )
 from radpulse.errors import BudgetExhausted
-from radpulse.records import JSON, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
+from radpulse.records import JSON, AuthorRecord, Batch, PostRecord, PostRef, SourceSpec, provenance, utcnow
 
 __all__ = ["XCollector", "build_query"]
 
@@ -86,6 +86,7 @@ class XCollector(Collector):
         restarted = False
         pending: list[str] = []  # warnings for the next batch
         prov = provenance(SEARCH_ENDPOINT, CLIENT)
+        known_authors: dict[bytes, AuthorRecord] = {}  # user objects read in this run, by their JSON
         for page_no in range(cfg.max_pages_per_run):
             self._check_budget(source.name, units, cfg.max_results)
             params: dict[str, Any] = {
@@ -119,7 +120,7 @@ class XCollector(Collector):
                 if until_id or newest or pending:  # an unfinished walk has reached since_id: close it
                     yield Batch(cursor={"since_id": newest_id((), newest) or since_id}, warnings=pending)
                 return
-            posts, authors, bad = normalise_page(body, provenance=prov, read_at=read_at)
+            posts, authors, bad = normalise_page(body, provenance=prov, read_at=read_at, known_authors=known_authors)
             ids = [str(t["id"]) for t in data if isinstance(t, dict) and str(t.get("id", "")).isdigit()]
             newest = newest_id(ids, newest)
             next_token = (body.get("meta") or {}).get("next_token")
@@ -144,6 +145,7 @@ class XCollector(Collector):
         """Current metrics of `posts` by id, 100 per request; gone posts come back deleted."""
         units = 0
         label = "refresh:x"
+        known_authors: dict[bytes, AuthorRecord] = {}  # user objects read in this run, by their JSON
         for chunk in chunked(posts, LOOKUP_BATCH):
             self._check_budget(label, units, len(chunk))
             wanted = {ref.external_id: ref for ref in chunk}
@@ -153,7 +155,7 @@ class XCollector(Collector):
             )
             read_at = utcnow()
             prov = provenance(LOOKUP_ENDPOINT, CLIENT, read_at)
-            found, authors, bad = normalise_page(body, provenance=prov, read_at=read_at)
+            found, authors, bad = normalise_page(body, provenance=prov, read_at=read_at, known_authors=known_authors)
             returned = {p.external_id for p in found} | {q.external_id for q in bad}
             gone: list[PostRecord] = []
             for err in body.get("errors") or ():

@@ -11,6 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
+from radpulse.collectors.payloads import known_author
 from radpulse.records import JSON, AuthorRecord, PostRecord, Quarantined
 
 PLATFORM = "x"
@@ -187,10 +190,26 @@ def quarantine(item: Any, exc: Exception) -> Quarantined:
                        external_id=None if external_id is None else str(external_id))
 
 
+def _user_record(user: Mapping[str, Any], known: dict[bytes, AuthorRecord] | None) -> AuthorRecord:
+    """`normalise_user(user)`, read once per run per distinct user object when `known` is the run's memo."""
+    if known is None:
+        return normalise_user(user)
+    try:
+        key = orjson.dumps(user)
+    except TypeError:  # not as JSON sends it (orjson refuses ints over 64 bits): read it as it is
+        return normalise_user(user)
+    return known_author(known, key, lambda _: normalise_user(user))
+
+
 def normalise_page(
-    page: Mapping[str, Any], *, provenance: JSON, read_at: dt.datetime
+    page: Mapping[str, Any], *, provenance: JSON, read_at: dt.datetime,
+    known_authors: dict[bytes, AuthorRecord] | None = None,
 ) -> tuple[list[PostRecord], list[AuthorRecord], list[Quarantined]]:
-    """One v2 response body ({"data", "includes", ...}): posts, authors and quarantined items."""
+    """One v2 response body ({"data", "includes", ...}): posts, authors and quarantined items.
+
+    `known_authors` is the collection run's memo of user objects already read, by their JSON
+    (`radpulse.collectors.payloads.known_author`): the accounts that post most under a tag come
+    back on every page with the same profile, and are read once per run."""
     includes = page.get("includes") or {}
     user_list = includes.get("users") or ()
     users = {u["id"]: u for u in user_list if isinstance(u, dict) and "id" in u}
@@ -209,7 +228,7 @@ def normalise_page(
     authors: list[AuthorRecord] = []
     for user in user_list:
         try:
-            authors.append(normalise_user(user))
+            authors.append(_user_record(user, known_authors))
         except (MissingField, KeyError, TypeError, ValueError, AttributeError) as exc:
             bad.append(quarantine(user, exc))
     return posts, authors, bad

@@ -226,3 +226,34 @@ def test_time_parsing():
     assert snowflake_time("1578516068309794817") == dt.datetime(2022, 10, 7, 22, 42, 12, 752000, tzinfo=UTC)  # the bot wrote .637103 in the text
     with pytest.raises(ValueError):
         snowflake_time("20")
+
+
+def test_a_runs_memo_reads_each_user_once(fixtures_dir, monkeypatch):
+    """Pages of one run share `known_authors`: a user object sent again unchanged is not read again
+    (the same record comes back); a changed profile is read; no memo: read anew; the memo is bounded."""
+    import copy
+
+    from radpulse.collectors.x.normalise import normalise_page
+
+    payload = body(fixtures_dir, "apis_searches_search_tweets_query.json")
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    known: dict = {}
+    _, first, _ = normalise_page(payload, provenance={}, read_at=now, known_authors=known)
+    _, again, _ = normalise_page(copy.deepcopy(payload), provenance={}, read_at=now, known_authors=known)
+    assert len(known) == len(first) == len(payload["includes"]["users"]) > 1
+    assert all(a is b for a, b in zip(again, first))
+    changed = copy.deepcopy(payload)
+    changed["includes"]["users"][0]["public_metrics"] = {"followers_count": 123_456_789}
+    _, renamed, _ = normalise_page(changed, provenance={}, read_at=now, known_authors=known)
+    assert renamed[0] is not first[0] and renamed[0].followers == 123_456_789 and renamed[1] is first[1]
+    _, alone, _ = normalise_page(payload, provenance={}, read_at=now)
+    assert alone[0] is not first[0] and alone == first
+    huge = copy.deepcopy(payload)
+    huge["includes"]["users"][0]["listed"] = 2 ** 70  # orjson cannot key it: read as is
+    _, odd, bad = normalise_page(huge, provenance={}, read_at=now, known_authors=known)
+    assert bad == [] and odd[0].external_id == first[0].external_id
+    monkeypatch.setattr("radpulse.collectors.payloads.KNOWN_AUTHORS", 1)
+    fresh = copy.deepcopy(payload)
+    fresh["includes"]["users"] = [{**fresh["includes"]["users"][0], "id": "999"}]
+    normalise_page(fresh, provenance={}, read_at=now, known_authors=known)  # full: forgotten, then remembered
+    assert len(known) == 1
