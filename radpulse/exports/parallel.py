@@ -65,17 +65,18 @@ def _window(f: PostFilters) -> list:
 def time_parts(db: Database, f: PostFilters, rows: int, workers: int) -> list[PostFilters]:
     """`f` cut into consecutive time ranges [start, end) of about the same number of posts (at
     most `PART_ROWS`, at least one part per worker): the parts' posts, each part in time order,
-    one after the other are all the posts in time order."""
+    one after the other are all the posts in time order. The cuts are read from the created_at
+    index with OFFSET (SQLite steps an index in C: 0.05 s for three cuts at a million posts; a
+    row_number() window over the same entries took ten times as long)."""
     count = min(max(workers, -(-rows // PART_ROWS)), max(1, rows))
-    step = max(1, rows // count)
-    # one pass over the created_at index: the time of every step-th post in the window
-    numbered = (select(P.created_at.label("at"), func.row_number().over(order_by=P.created_at).label("n"))
-                .where(*_window(f)).subquery())
-    with db.engine.connect() as conn:
-        found = conn.execute(select(numbered.c.at).where(numbered.c.n % step == 1, numbered.c.n > 1)
-                             .order_by(numbered.c.n).limit(count - 1)).scalars().all()
+    window = _window(f)
+    with db.engine.connect() as conn:  # the created_at of every (rows/count)-th post, stepping the index
+        found = [conn.execute(select(P.created_at).where(*window).order_by(P.created_at)
+                              .offset(k * rows // count).limit(1)).scalar() for k in range(1, count)]
     cuts: list[dt.datetime] = []
     for cut in found:
+        if cut is None:  # fewer posts than `rows` (an upper bound): the rest is one part
+            break
         cut = cut if cut.tzinfo else cut.replace(tzinfo=dt.UTC)
         if not cuts or cut > cuts[-1]:
             cuts.append(cut)
