@@ -274,7 +274,7 @@ def refresh_rollups(conn_or_db: Connection | Database, days: Iterable[dt.date]) 
 
 
 def _refresh(conn: Connection, days: list[dt.date]) -> None:
-    with _no_jit(conn):
+    with _no_jit(conn), _mapped(conn):
         for start in range(0, len(days), _CHUNK):
             chunk = days[start : start + _CHUNK]
             refresh_account_totals(conn, chunk, -1)
@@ -288,6 +288,28 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
             refresh_account_totals(conn, chunk, 1)
         refresh_author_type_months(conn, map(month_of, days))
     refresh_accounts_lag(conn, days[0])
+
+
+#: SQLite: bytes of the database file a refresh reads through a memory map
+REFRESH_MMAP_BYTES = 1 << 31
+
+
+@contextlib.contextmanager
+def _mapped(conn: Connection) -> Iterator[None]:
+    """SQLite: the refresh reads the database file through a memory map (then the connection's
+    setting again). The posts of a day are spread over the file (collected late, edited, or the
+    demo's random order), and each one read through SQLite's page cache is a 16 KiB copy; mapped,
+    a refresh after 10,000 new posts at a million reads them in about half the time. (A memory
+    map turns a disk I/O error into a signal instead of an error; only for this short read.)"""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA mmap_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA mmap_size={int(REFRESH_MMAP_BYTES)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA mmap_size={int(before or 0)}")
 
 
 @contextlib.contextmanager

@@ -246,3 +246,24 @@ def test_a_refresh_that_would_wait_for_another_process_leaves_the_days_marked_fo
     assert totals(db)["posts"] == 1
     db.dispose()
     other.dispose()
+
+
+def test_a_refresh_reads_sqlite_through_a_memory_map_and_leaves_the_connection_as_it_was(db):
+    from sqlalchemy import event
+
+    build_demo(db, posts=200, end=dt.date(2026, 11, 27))
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: seen.append(statement) if "mmap_size" in statement else None)
+    with db.engine.begin() as conn:
+        if db.dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA mmap_size=65536")
+        refresh_rollups(conn, [dt.date(2026, 11, 26)])
+        if db.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 65536
+    # SQLite maps the file for the refresh; PostgreSQL is left alone
+    assert any("mmap_size=2147483648" in s for s in seen) == (db.dialect == "sqlite")
+    with db.engine.connect() as conn:  # the refresh still counts every post
+        assert conn.execute(select(func.sum(RollupDaily.posts)).where(
+            RollupDaily.day == dt.date(2026, 11, 26), RollupDaily.first_source.is_(True),
+            RollupDaily.first_theme.is_(True))).scalar() is not None
