@@ -7,9 +7,9 @@ interpreter runs on one core, and SQLite reads a connection's rows on one core t
 a worker returns is kept in Arrow buffers (text, lists, numbers), so sending a part back costs a
 copy of its buffers, not a Python object per value.
 
-Workers are started with `fork` when the calling process runs no other thread (nothing can hold a
-lock across the fork), else with `forkserver` (or `spawn` where there is no fork). The pseudonym
-key is settled before any worker starts, so all parts use the same one.
+Workers are started with `fork` on Linux when the calling process runs no other thread (nothing
+can hold a lock across the fork), else with `forkserver` (or `spawn` where there is no fork): the
+tests run both. The pseudonym key is settled before any worker starts, so all parts use the same one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -95,7 +96,8 @@ def warm_up() -> None:
 
 def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    # fork only on Linux (macOS's system libraries are not safe to fork, as CPython's default says)
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
