@@ -238,3 +238,30 @@ def test_an_empty_window_gives_empty_frames(db, window):
     assert network.edges(db, window).columns.tolist() == ["source", "target", "kind", "weight"]
     assert network.influence(db, window).empty and network.graph(db, window).number_of_nodes() == 0
     assert network.account_interactions(db, "x", "1", window).empty
+
+
+def test_an_accounts_interactions_are_its_edges_summed_on_the_rollup_and_on_stale_days(db):
+    """The account page sums each direction in the database on the rollup and the stale days
+    live: the same weights as the window's edge list summed by hand, for busy and quiet accounts."""
+    from radpulse.demo import build_demo
+
+    build_demo(db, posts=600, end=dt.date(2026, 11, 27))
+    rebuild_rollups(db)
+    with db.engine.begin() as conn:  # two days written since the refresh: read live
+        mark_days(conn, [dt.date(2026, 11, 20), dt.date(2026, 11, 25)])
+    for f in (PostFilters(start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)),
+              PostFilters(start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), platforms=("x",)),
+              PostFilters(start=dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))):  # not on the rollup
+        edges = network.edges(db, f)
+        busiest = edges.groupby("source")["weight"].sum().sort_values().index[-3:].tolist()
+        for key in busiest:
+            platform, _, ident = key.partition(":")
+            expected: dict = {}
+            for row in edges.itertuples():
+                if row.source == key:
+                    expected[(row.target, "out", row.kind)] = expected.get((row.target, "out", row.kind), 0) + row.weight
+                if row.target == key:
+                    expected[(row.source, "in", row.kind)] = expected.get((row.source, "in", row.kind), 0) + row.weight
+            got = network.account_interactions(db, platform, ident, f)
+            assert {(a, d, k): w for a, d, k, w in got[["account", "direction", "kind", "weight"]].itertuples(
+                index=False, name=None)} == expected and len(expected) > 0

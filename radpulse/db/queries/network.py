@@ -91,22 +91,59 @@ def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> li
     live = [] if account is None else [or_(E.source == account, E.target == account)]
     with db.engine.connect() as conn:
         if not on_rollup(f):
-            rows = conn.execute(_edge_select(f, *live)).all()
-        else:
-            first, last = rollups.day_bounds(f)
-            stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
-                *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
-            fresh = [*_rollup_where(f), *([R.day.not_in(stale)] if stale else [])]
-            read = select(R.source, R.target, R.kind, R.interactions)
-            if account is None:
-                query = read.where(*fresh)
-            else:  # each direction an index range (no self-edges here: the two never share a row)
-                query = union_all(read.where(R.source == account, *fresh), read.where(R.target == account, *fresh))
-            rows = conn.execute(query).all()
-            if stale:
-                days = or_(*(and_(E.created_at >= day_start(d), E.created_at < day_start(d) + dt.timedelta(days=1)) for d in stale))
-                rows += conn.execute(_edge_select(f, days, *live)).all()
-    return rows
+            return conn.execute(_edge_select(f, *live)).all()
+        fresh, stale = _rollup_split(conn, f)
+        read = select(R.source, R.target, R.kind, R.interactions)
+        if account is None:
+            query = read.where(*fresh)
+        else:  # each direction an index range (no self-edges here: the two never share a row)
+            query = union_all(read.where(R.source == account, *fresh), read.where(R.target == account, *fresh))
+        rows = conn.execute(query).all()
+        return rows + _stale_edges(conn, f, stale, *live)
+
+
+def _rollup_split(conn: Any, f: PostFilters) -> tuple[list[Any], list[dt.date]]:
+    """The conditions on `rollup_edge_daily` for `f`'s days that the rollup holds, and the days of
+    the window marked stale (to be read live from `interactions`)."""
+    first, last = rollups.day_bounds(f)
+    stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
+        *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
+    return [*_rollup_where(f), *([R.day.not_in(stale)] if stale else [])], stale
+
+
+def _stale_edges(conn: Any, f: PostFilters, stale: list[dt.date], *live: Any) -> list[Any]:
+    """The live edges (source, target, kind, weight) of the `stale` days."""
+    if not stale:
+        return []
+    days = or_(*(and_(E.created_at >= day_start(d), E.created_at < day_start(d) + dt.timedelta(days=1)) for d in stale))
+    return conn.execute(_edge_select(f, days, *live)).all()
+
+
+def _account_weights(db: Database, f: PostFilters, key: str) -> dict[tuple[str, str, str], int]:
+    """(other account, direction, kind) -> weight of one account's edges in `f`. On the rollup the
+    database sums each direction (a busy account has tens of thousands of edge-days in a year);
+    stale days and reads off the rollup are summed here."""
+    totals: dict[tuple[str, str, str], int] = {}
+
+    def add(rows: Any) -> None:
+        for source, target, kind, weight in rows:
+            if source == key:
+                totals[(target, "out", kind)] = totals.get((target, "out", kind), 0) + int(weight)
+            if target == key:
+                totals[(source, "in", kind)] = totals.get((source, "in", kind), 0) + int(weight)
+
+    live = or_(E.source == key, E.target == key)
+    with db.engine.connect() as conn:
+        if not on_rollup(f):
+            add(conn.execute(_edge_select(f, live)))
+            return totals
+        fresh, stale = _rollup_split(conn, f)
+        for mine, other, direction in ((R.source, R.target, "out"), (R.target, R.source, "in")):
+            summed = select(other, R.kind, func.sum(R.interactions)).where(mine == key, *fresh).group_by(other, R.kind)
+            for account, kind, weight in conn.execute(summed):
+                totals[(account, direction, kind)] = totals.get((account, direction, kind), 0) + int(weight)
+        add(_stale_edges(conn, f, stale, live))
+    return totals
 
 
 def _window(f: PostFilters) -> list[Any]:
@@ -300,13 +337,7 @@ def account_interactions(db: Database, platform: str, author_external_id: str, f
     direction, kind) with its weight; `direction` is "out" (the account replied to, quoted,
     reposted or mentioned them) or "in" (they did so to the account). Heaviest first (ties: by
     account, direction, kind); the first `limit` rows if given (only those are labelled)."""
-    key = f"{platform}:{author_external_id}"
-    totals: dict[tuple[str, str, str], int] = {}
-    for source, target, kind, weight in _edge_tuples(db, filters, key):
-        if source == key:
-            totals[(target, "out", kind)] = totals.get((target, "out", kind), 0) + int(weight)
-        if target == key:
-            totals[(source, "in", kind)] = totals.get((source, "in", kind), 0) + int(weight)
+    totals = _account_weights(db, filters, f"{platform}:{author_external_id}")
     ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
     labels = account_labels(db, sorted({account for (account, _, _), _ in ranked}))
     frame = pd.DataFrame([(account, labels[account]["handle"], labels[account]["display_name"], direction, kind, weight)
