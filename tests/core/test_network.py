@@ -10,6 +10,7 @@ import random
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -265,3 +266,26 @@ def test_an_accounts_interactions_are_its_edges_summed_on_the_rollup_and_on_stal
             got = network.account_interactions(db, platform, ident, f)
             assert {(a, d, k): w for a, d, k, w in got[["account", "direction", "kind", "weight"]].itertuples(
                 index=False, name=None)} == expected and len(expected) > 0
+
+
+def test_influence_read_through_arrow_is_the_influence_read_row_by_row(db, monkeypatch):
+    """On the SQLite rollup the edges are read into Arrow; the ranking, scores and counts are those
+    of the row-by-row read (also with stale days read live, and on PostgreSQL, which reads rows)."""
+    from radpulse.db import arrow_read
+    from radpulse.demo import build_demo
+
+    build_demo(db, posts=600, end=dt.date(2026, 11, 27))
+    rebuild_rollups(db)
+    with db.engine.begin() as conn:
+        mark_days(conn, [dt.date(2026, 11, 20)])
+    for f in (PostFilters(start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
+              PostFilters(start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), platforms=("x", "bluesky"))):
+        network.clear_influence_cache()
+        arrow = network.influence(db, f)
+        with monkeypatch.context() as m:
+            m.setattr(arrow_read, "available", lambda: False)
+            network.clear_influence_cache()
+            rows = network.influence(db, f)
+        pd.testing.assert_frame_equal(arrow, rows)
+        assert len(arrow) > 5
+    network.clear_influence_cache()
