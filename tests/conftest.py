@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,16 @@ def _guarded_connect(self: socket.socket, address):  # type: ignore[no-untyped-d
 _real_connect_ex = socket.socket.connect_ex
 
 
+#: every refused attempt of the running test: code that catches the RuntimeError (a collector
+#: logging a failed fetch, say) must not hide that it tried; `_no_network` fails the test after it
+_ATTEMPTS: list[str] = []
+
+
 def _refuse_outside(family: int, address) -> None:  # type: ignore[no-untyped-def]
     if family in (socket.AF_INET, socket.AF_INET6):
         host = address[0]
         if not (host.startswith("127.") or host in ("::1", "localhost")):
+            _ATTEMPTS.append(f"connect {address!r}")
             raise RuntimeError(f"test tried to reach the network ({address!r}); replay a recording instead")
 
 
@@ -82,16 +89,22 @@ def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
     """Name lookups are network traffic too (a DNS query leaves the machine before any connect)."""
     name = host.decode() if isinstance(host, bytes) else host
     if name is not None and not (name in ("localhost", "::1", "") or name.startswith("127.")):
+        _ATTEMPTS.append(f"lookup {name!r}")
         raise RuntimeError(f"test tried to look up {name!r} on the network; replay a recording instead")
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never touch the network: only loopback connections and names are allowed."""
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never touch the network: only loopback connections and names are allowed, and a
+    test that tried anything else fails, even when the code under test caught the refusal."""
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+    _ATTEMPTS.clear()
+    yield
+    tried, _ATTEMPTS[:] = list(_ATTEMPTS), []
+    assert not tried, f"the test tried to reach the network (replay a recording instead): {tried}"
 
 
 @pytest.fixture(autouse=True)
