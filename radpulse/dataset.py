@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func, select
 
@@ -35,7 +34,7 @@ from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.errors import InputError
 from radpulse.db.reading import gc_paused
 from radpulse.exports.parallel import PARALLEL_MIN_ROWS, default_workers, parallel_post_frames, warm_up
-from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser
+from radpulse.exports.posts import count_posts, empty_frame, iter_post_frames, pseudonymiser, time_order
 from radpulse.timewindow import parse_when
 
 #: a `posts()` call over this many rows asks for `iter_posts` or `to_parquet` instead
@@ -74,8 +73,6 @@ class Dataset:
                  workers: int | None = None) -> None:
         self.db, self._key, self.max_rows = db, key, max_rows
         self.workers = default_workers() if workers is None else max(1, int(workers))
-        if self.workers > 1:
-            warm_up()
 
     def __repr__(self) -> str:
         return f"<radpulse.Dataset {self.db.engine.url.render_as_string(hide_password=True)}>"
@@ -130,9 +127,9 @@ class Dataset:
             frame = pd.concat(frames, ignore_index=True) if frames else empty_frame(identified).assign(_order=[])
             del frames
             # chunks may come in storage order (see stream_posts): one sort by (created_at, id)
-            order = np.lexsort((frame["_order"].to_numpy(), frame["created_at"].array.asi8))
+            order = time_order(frame["created_at"].array.asi8, frame["_order"].to_numpy())
             frame = frame.drop(columns="_order")
-            if (order != np.arange(len(order))).any():
+            if order is not None:
                 frame = frame.take(order).reset_index(drop=True)
             return _typed(frame)
 
@@ -261,6 +258,8 @@ def open(target: str | Path | Database | None = None, *, config: str | None = No
 
     settings = load_settings(config)
     key = settings.secret("RADPULSE_EXPORT_KEY")
+    if workers is None or workers > 1:  # a researcher's session: the fork server ready for large reads
+        warm_up()
     if isinstance(target, Database):
         return Dataset(target, key=key, max_rows=max_rows, workers=workers)
     if target is None:

@@ -35,7 +35,7 @@ from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post
 from radpulse.db.queries.filters import PostFilters
 from radpulse.errors import InputError
-from radpulse.exports.posts import _Authors, iter_post_frames
+from radpulse.exports.posts import AuthorCache, iter_post_frames, time_order
 
 P = Post.__table__.c
 
@@ -107,7 +107,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 #: each worker's open database and its cache of authors, by URL
-_OPEN: dict[str, tuple[Database, _Authors]] = {}
+_OPEN: dict[str, tuple[Database, AuthorCache]] = {}
 
 
 def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, folder: str, index: int) -> str | None:
@@ -116,7 +116,7 @@ def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, fold
     the part has no posts."""
     if url not in _OPEN:
         db = open_database(url, migrate=False, create=False)
-        _OPEN[url] = (db, _Authors(db))
+        _OPEN[url] = (db, AuthorCache(db))
     db, authors = _OPEN[url]
     with db.engine.connect() as conn:  # the part's ids: SQLite reads only their pages
         low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*_window(f))).one()
@@ -126,10 +126,9 @@ def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, fold
                                    authors=authors, arrow_in_time_order=True))
     if not frames:
         return None
-    times = np.concatenate([frame["created_at"].array.asi8 for frame in frames])
-    keys = np.concatenate([frame["_order"].to_numpy() for frame in frames])
-    order = np.lexsort((keys, times))
-    if (order != np.arange(len(order))).any():  # read in id order (no Arrow): sorted here
+    order = time_order(np.concatenate([frame["created_at"].array.asi8 for frame in frames]),
+                       np.concatenate([frame["_order"].to_numpy() for frame in frames]))
+    if order is not None:  # read in id order (no Arrow): sorted here
         frames = [pd.concat(frames, ignore_index=True).take(order).reset_index(drop=True)]
     path = os.path.join(folder, f"part-{index}.pickle")
     with open(path, "wb") as handle:

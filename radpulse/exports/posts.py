@@ -10,10 +10,11 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Text, and_, cast, func, literal, select, text, type_coerce
+from sqlalchemy import Text, and_, cast, func, literal, select, type_coerce
 
 from radpulse.db.engine import Database
 from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
+from radpulse.db.queries import people
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.posts import arrow_posts, stream_posts
@@ -70,23 +71,9 @@ _READ = {
     True: [n for n in _SOURCES if n not in ("id", "url")],
     False: [n for n in _SOURCES if n != "mentions"],
 }
-#: the pipeline's labels joined to each post; authors are looked up per chunk (`_Authors`)
+#: the pipeline's labels joined to each post; authors are looked up per chunk (`AuthorCache`)
 _FROM = Post.__table__.outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME))
-#: authors looked up in one query
-_AUTHOR_BATCH = 20_000
-#: the accounts of a list of (platform, external_id) keys, passed as one parameter (a JSON array
-#: on SQLite, two arrays on PostgreSQL): one statement per batch, whatever its size
-_AUTHORS_OF = {
-    "sqlite": text("SELECT a.platform, a.external_id, a.handle, a.author_type FROM json_each(:keys) AS k "
-                   "JOIN authors AS a ON a.platform = json_extract(k.value, '$[0]') "
-                   "AND a.external_id = json_extract(k.value, '$[1]')"),
-    "postgresql": text("SELECT a.platform, a.external_id, a.handle, a.author_type "
-                       "FROM unnest(CAST(:platforms AS text[]), CAST(:ids AS text[])) AS k(platform, external_id) "
-                       "JOIN authors AS a ON a.platform = k.platform AND a.external_id = k.external_id"),
-}
-
-
-class _Authors:
+class AuthorCache:
     """Handle and type of each post's author, each account read once per export (a chunk of
     posts names far fewer accounts than posts, and a join would look one up per post)."""
 
@@ -96,16 +83,9 @@ class _Authors:
     def columns(self, platforms: Sequence[str], ids: Sequence[str | None]) -> tuple[list, list]:
         keys = list(zip(platforms, ids))
         missing = sorted({k for k in keys if k[1] is not None and k not in self.known})
-        with self.db.engine.connect() as conn:
-            for start in range(0, len(missing), _AUTHOR_BATCH):
-                batch = missing[start:start + _AUTHOR_BATCH]
-                if self.db.dialect == "sqlite":
-                    params = {"keys": orjson.dumps(batch).decode()}
-                else:
-                    params = {"platforms": [p for p, _ in batch], "ids": [e for _, e in batch]}
-                rows = conn.execute(_AUTHORS_OF[self.db.dialect], params).all()
-                self.known.update({k: (None, None) for k in batch})
-                self.known.update({(p, e): (h, t) for p, e, h, t in rows})
+        if missing:
+            self.known.update({k: (None, None) for k in missing})
+            self.known.update({(p, e): (h, t) for p, e, h, t in people.authors_of(self.db, missing)})
         found = [self.known.get(k, (None, None)) for k in keys]
         return [h for h, _ in found], [t for _, t in found]
 
@@ -130,7 +110,7 @@ def empty_frame(identified: bool = False) -> pd.DataFrame:
 
 def iter_post_frames(
     db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
-    order_key: bool = False, ids: tuple[int, int] | None = None, authors: _Authors | None = None,
+    order_key: bool = False, ids: tuple[int, int] | None = None, authors: AuthorCache | None = None,
     arrow_in_time_order: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
@@ -146,7 +126,7 @@ def iter_post_frames(
     pseudo = pseudonymiser(db, key) if deidentify else None
     names = _READ[deidentify]
     columns = [_read(_SOURCES[n], n) for n in names]
-    authors = authors if authors is not None else _Authors(db)
+    authors = authors if authors is not None else AuthorCache(db)
     for values in _column_chunks(db, f, names, columns, chunksize, ids, arrow_in_time_order):
         with gc_paused():
             values["author_handle"], values["author_type"] = authors.columns(values["platform"],
@@ -313,6 +293,13 @@ def _list_array(values: Sequence[list]) -> object:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         clean = [[x for x in v if isinstance(x, str)] for v in values]
         return pd.array(pa.array(clean, type=pa.list_(pa.string())), dtype=LIST_DTYPE)
+
+
+def time_order(times: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
+    """The permutation that sorts rows by (created_at as `times`, id as `keys`), or None when they
+    are in that order already."""
+    order = np.lexsort((keys, times))
+    return order if (order != np.arange(len(order))).any() else None
 
 
 def count_posts(db: Database, f: PostFilters) -> int:

@@ -63,12 +63,7 @@ def on_rollup(f: PostFilters) -> bool:
 
 
 def _rollup_where(f: PostFilters) -> list[Any]:
-    first, last = rollups.day_bounds(f)
-    clauses = []
-    if first is not None:
-        clauses.append(R.day >= first)
-    if last is not None:
-        clauses.append(R.day < last)
+    clauses = rollups.day_window(R.day, f)
     if f.platforms:
         clauses.append(R.platform.in_(f.platforms))
     if f.author_types:  # the author of the edge's post: its source
@@ -105,9 +100,8 @@ def _edge_tuples(db: Database, f: PostFilters, account: str | None = None) -> li
 def _rollup_split(conn: Any, f: PostFilters) -> tuple[list[Any], list[dt.date]]:
     """The conditions on `rollup_edge_daily` for `f`'s days that the rollup holds, and the days of
     the window marked stale (to be read live from `interactions`)."""
-    first, last = rollups.day_bounds(f)
-    stale = [d for d in as_dates(conn.execute(select(RollupStaleDay.day).where(
-        *([RollupStaleDay.day >= first] if first else []), *([RollupStaleDay.day < last] if last else []))).scalars())]
+    marked = select(RollupStaleDay.day).where(*rollups.day_window(RollupStaleDay.day, f))
+    stale = sorted(as_dates(conn.execute(marked).scalars()))
     return [*_rollup_where(f), *([R.day.not_in(stale)] if stale else [])], stale
 
 
@@ -294,10 +288,10 @@ def _edge_codes(db: Database, filters: PostFilters) -> tuple[np.ndarray, np.ndar
 
         with db.engine.connect() as conn:
             fresh, stale = _rollup_split(conn, filters)
-            live = _stale_edges(conn, filters, stale)
-        table = read_table(db, select(R.source.label("source"), R.target.label("target"),
-                                      R.interactions.label("weight")).where(*fresh),
-                           {"source": "text", "target": "text", "weight": "int"})
+            table = read_table(db, select(R.source.label("source"), R.target.label("target"),
+                                          R.interactions.label("weight")).where(*fresh),
+                               {"source": "text", "target": "text", "weight": "int"})
+            live = _stale_edges(conn, filters, stale) if table is not None else []
     if table is not None:
         sources_ = pa.chunked_array([table.column("source").combine_chunks(),
                                      pa.array([r[0] for r in live], type=pa.string())]).combine_chunks()

@@ -1,7 +1,8 @@
 """Reading the account rollups: the People and account pages' rankings, activity and author
 types, from the narrow per-account tables (`rollup_account_daily`, `rollup_account_totals`,
 `rollup_author_type_daily` / `_monthly`) when only the window, platforms and author types are
-chosen, else from `rollup_author_daily`. The counting rules are those of `queries.rollups`."""
+chosen, else from `rollup_author_daily`. The counting rules are those of `queries.rollups`.
+`authors_of` looks stored accounts up by key (the research exports' handles and types)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, select, true
+import orjson
+from sqlalchemy import and_, func, select, text, true
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -22,11 +24,41 @@ from radpulse.db.models import (
     RollupAuthorTypeMonthly,
 )
 from radpulse.db.queries.filters import PostFilters
-from radpulse.db.queries.rollups import _check, _frame, _period, _where, day_bounds
+from radpulse.db.queries.rollups import _check, _frame, _period, _where, day_bounds, day_window
 
 POST_FACETS = ("sources", "subspecialties", "themes", "sentiments", "languages")
 #: accounts read by their totals before a ranking is aggregated over the whole window instead
 _MAX_CANDIDATES = 5000
+
+
+#: keys looked up per statement
+_AUTHOR_BATCH = 20_000
+#: the accounts of a list of (platform, external_id) keys, passed as one parameter (a JSON array
+#: on SQLite, two arrays on PostgreSQL): one statement per batch, whatever its size
+_AUTHORS_OF = {
+    "sqlite": text("SELECT a.platform, a.external_id, a.handle, a.author_type FROM json_each(:keys) AS k "
+                   "JOIN authors AS a ON a.platform = json_extract(k.value, '$[0]') "
+                   "AND a.external_id = json_extract(k.value, '$[1]')"),
+    "postgresql": text("SELECT a.platform, a.external_id, a.handle, a.author_type "
+                       "FROM unnest(CAST(:platforms AS text[]), CAST(:ids AS text[])) AS k(platform, external_id) "
+                       "JOIN authors AS a ON a.platform = k.platform AND a.external_id = k.external_id"),
+}
+
+
+def authors_of(db: Database, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str | None, str | None]]:
+    """(platform, external_id, handle, author_type) of the stored accounts among these
+    (platform, external_id) keys; keys with no stored account are left out."""
+    keys = list(keys)
+    rows: list[tuple[str, str, str | None, str | None]] = []
+    with db.engine.connect() as conn:
+        for start in range(0, len(keys), _AUTHOR_BATCH):
+            batch = keys[start:start + _AUTHOR_BATCH]
+            if db.dialect == "sqlite":
+                params = {"keys": orjson.dumps(batch).decode()}
+            else:
+                params = {"platforms": [p for p, _ in batch], "ids": [e for _, e in batch]}
+            rows += [tuple(r) for r in conn.execute(_AUTHORS_OF[db.dialect], params)]
+    return rows
 
 
 def on_accounts(filters: PostFilters) -> bool:
@@ -36,13 +68,7 @@ def on_accounts(filters: PostFilters) -> bool:
 
 def _account_where(t: Any, filters: PostFilters, *, window: bool = True) -> Any:
     """Conditions on a per-account or per-author-type table for the window, platforms, author types."""
-    clauses = []
-    if window:
-        first, last = day_bounds(filters)
-        if first is not None:
-            clauses.append(t.day >= first)
-        if last is not None:
-            clauses.append(t.day < last)
+    clauses = day_window(t.day, filters) if window else []
     if filters.platforms:
         clauses.append(t.platform.in_(filters.platforms))
     if filters.author_types:

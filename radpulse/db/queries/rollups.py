@@ -62,14 +62,15 @@ def day_bounds(filters: PostFilters) -> tuple[dt.date | None, dt.date | None]:
     return first, last
 
 
+def day_window(day: Any, filters: PostFilters) -> list[Any]:
+    """Conditions on a `day` column for the filters' window (`day_bounds`): none when it is open."""
+    first, last = day_bounds(filters)
+    return [*([day >= first] if first is not None else []), *([day < last] if last is not None else [])]
+
+
 def _where(t: Any, filters: PostFilters, dims: Sequence[str] = (), *, facets: bool = True) -> Any:
     """Conditions on a rollup table `t` for the window and (with `facets`) the filters."""
-    first, last = day_bounds(filters)
-    clauses = []
-    if first is not None:
-        clauses.append(t.day >= first)
-    if last is not None:
-        clauses.append(t.day < last)
+    clauses = day_window(t.day, filters)
     if not facets:
         if filters.platforms:
             clauses.append(t.platform.in_(filters.platforms))
@@ -112,12 +113,7 @@ def _slice(filters: PostFilters, dims: Sequence[str]) -> str | None:
 
 
 def _slice_where(t: Any, filters: PostFilters, cut: str) -> Any:
-    first, last = day_bounds(filters)
-    clauses = [t.dim == cut]
-    if first is not None:
-        clauses.append(t.day >= first)
-    if last is not None:
-        clauses.append(t.day < last)
+    clauses = [t.dim == cut, *day_window(t.day, filters)]
     for dim, field in _FILTER_OF.items():
         values = getattr(filters, field)
         if values:
