@@ -101,7 +101,8 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        # the fork server imports what every worker runs (a worker forked from it starts warm)
+        context.set_forkserver_preload([__name__, "radpulse.db.arrow_read", "adbc_driver_sqlite.dbapi", "pyarrow.compute"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -75,19 +75,43 @@ _READ = {
 _FROM = Post.__table__.outerjoin(Annotation.__table__, and_(N.post_id == P.id, N.model_name == ANNOTATOR_NAME))
 class AuthorCache:
     """Handle and type of each post's author, each account read once per export (a chunk of
-    posts names far fewer accounts than posts, and a join would look one up per post)."""
+    posts names far fewer accounts than posts, and a join would look one up per post).
+
+    The accounts read so far are kept as Arrow arrays, keyed by ``platform`` + U+001F + id, and a
+    chunk's authors are found with one `pyarrow.compute.index_in` (no Python step per post)."""
+
+    _SEP = "\x1f"  # never in a platform's name (the registry's names), so the first one splits a key
 
     def __init__(self, db: Database) -> None:
-        self.db, self.known = db, {}  # type: dict[tuple[str, str], tuple[str | None, str | None]]
+        self.db = db
+        self._keys = pa.array([], pa.string())
+        self._handles = pa.array([], pa.string())
+        self._types = pa.array([], pa.string())
 
-    def columns(self, platforms: Sequence[str], ids: Sequence[str | None]) -> tuple[list, list]:
-        keys = list(zip(platforms, ids))
-        missing = sorted({k for k in keys if k[1] is not None and k not in self.known})
-        if missing:
-            self.known.update({k: (None, None) for k in missing})
-            self.known.update({(p, e): (h, t) for p, e, h, t in people.authors_of(self.db, missing)})
-        found = [self.known.get(k, (None, None)) for k in keys]
-        return [h for h, _ in found], [t for _, t in found]
+    def columns(self, platforms: Sequence[str] | pa.Array, ids: Sequence[str | None] | pa.Array) -> tuple[pa.Array, pa.Array]:
+        """The handles and author types of these (platform, author id) rows, as Arrow arrays
+        (null where the id is missing or no account is stored)."""
+        keys = pc.binary_join_element_wise(_text_array(platforms), _text_array(ids), self._SEP)
+        found = pc.index_in(keys, value_set=self._keys)
+        missing = pc.unique(pc.filter(keys, pc.and_(pc.is_null(found), pc.is_valid(keys))))
+        if len(missing):
+            wanted = sorted(tuple(k.split(self._SEP, 1)) for k in missing.to_pylist())
+            stored = {(p, e): (h, t) for p, e, h, t in people.authors_of(self.db, wanted)}
+            rows = [stored.get(k, (None, None)) for k in wanted]  # type: ignore[call-overload]
+            self._keys = pa.concat_arrays([self._keys, pa.array([self._SEP.join(k) for k in wanted], pa.string())])
+            self._handles = pa.concat_arrays([self._handles, pa.array([h for h, _ in rows], pa.string())])
+            self._types = pa.concat_arrays([self._types, pa.array([t for _, t in rows], pa.string())])
+            found = pc.index_in(keys, value_set=self._keys)
+        return self._handles.take(found), self._types.take(found)
+
+
+def _text_array(values: Sequence[str | None] | pa.Array) -> pa.Array:
+    """Text values as an Arrow string array."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    return pa.array(values, pa.string())
 
 
 def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
@@ -155,12 +179,14 @@ def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list
         table = arrow_posts(db, f, columns, {n: "int" if n in _INTS else "text" for n in names}, from_obj=_FROM,
                             ids=ids)
     if table is not None:
-        order = None
         if in_time_order:  # SQLite's stored times sort as text in time order, as its ORDER BY does
             order = pc.sort_indices(table, sort_keys=[("created_at", "ascending"), ("_id", "ascending")])
+            # one take of the whole table, its columns contiguous first: twice as fast as a take per
+            # chunk from the reader's batches (the sorted copy replaces the table, same memory)
+            table = table.combine_chunks().take(order)
+            del order
         for start in range(0, table.num_rows, chunksize):
-            # a chunk's rows taken in time order (no sorted copy of the whole table)
-            part = table.slice(start, chunksize) if order is None else table.take(order[start:start + chunksize])
+            part = table.slice(start, chunksize)
             yield {n: (part.column(n).combine_chunks() if n in _AS_ARROW else part.column(n).to_pylist())
                    for n in [*names, "_id"]}
         return
@@ -253,7 +279,9 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
     if pseudo is None:
         out.update(text=c["text"], title=c["title"], language=c["language"], community=c["community"])
     else:
-        handles = [[h, *m] if h is not None else m for h, m in zip(c["author_handle"], lists["mentions"])]
+        author_handles = c["author_handle"]
+        author_handles = author_handles.to_pylist() if isinstance(author_handles, pa.Array) else author_handles
+        handles = [[h, *m] if h is not None else m for h, m in zip(author_handles, lists["mentions"])]
         communities: dict[str | None, str | None] = {}
         out.update(text=scrub_texts(c["text"], handles), title=scrub_texts(c["title"], handles),
                    language=c["language"],
@@ -298,6 +326,12 @@ def _list_array(values: Sequence[list]) -> object:
 def time_order(times: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
     """The permutation that sorts rows by (created_at as `times`, id as `keys`), or None when they
     are in that order already."""
+    times, keys = np.asarray(times), np.asarray(keys)
+    if len(times) < 2:
+        return None
+    step, tie = np.diff(times), np.diff(keys)
+    if not ((step < 0) | ((step == 0) & (tie < 0))).any():  # in order already (one pass, no sort)
+        return None
     order = np.lexsort((keys, times))
     return order if (order != np.arange(len(order))).any() else None
 
