@@ -220,13 +220,24 @@ class _Generator:
         tags += conference_tags(day)[: rng.choice((0, 1, 1))] if conference_weight(day) > 1 else []
         return body, sorted(set(tags), key=tags.index), sub, "en"
 
+    def collection_order(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The day (0-364) and second of the day of `n` posts, in the order a scheduled collection
+        stores them: run after run (hourly), each run's posts newest first, as search and timeline
+        pages return them. The database's ids then follow time as in a collected database (the
+        same hour's posts close together), not at random over the year."""
+        days = self.np.choice(365, size=n, p=self.day_p)
+        secs = self.np.integers(0, 86_400, size=n)
+        stamp = days.astype(np.int64) * 86_400 + secs
+        order = np.lexsort((-stamp, stamp // 3_600))
+        return days[order], secs[order]
+
     def posts(self, n: int, on_batch: Callable[[list[PostRecord], list[tuple[int, int, str, str]]], None]) -> None:
         """Generate `n` posts in batches; `on_batch(posts, citations)` stores each batch."""
+        all_days, all_secs = self.collection_order(n)
         done = 0
         while done < n:
             size = min(BATCH, n - done)
-            days = self.np.choice(365, size=size, p=self.day_p)
-            secs = self.np.integers(0, 86_400, size=size)
+            days, secs = all_days[done:done + size], all_secs[done:done + size]
             plats = self.np.choice(4, size=size, p=PLATFORM_SHARE)
             who = self.np.choice(self.n_authors, size=size, p=self.author_p)
             noise = self.np.lognormal(0.0, 1.25, size=size)

@@ -65,3 +65,17 @@ def test_demo_data_is_marked_synthetic_and_realistic(db):
     assert posts["text"].str.contains(r"doi\.org/10\.|doi:10\.|pubmed\.ncbi\.nlm\.nih\.gov/\d+").any()
     assert (posts["language"] != "en").sum() > 50
     assert demo_sources == 4
+
+
+def test_posts_are_stored_in_the_order_a_scheduled_collection_stores_them(db):
+    """Hour after hour (each hourly run's posts newest first, as pages come): ids follow time as in
+    a collected database, so reads by time touch the pages of their hours, as they would there."""
+    build_demo(db, posts=4000, seed=3, end=END)
+    with db.engine.connect() as conn:
+        created = pd.to_datetime(pd.Series(conn.execute(select(Post.created_at).order_by(Post.id)).scalars().all()),
+                                 utc=True)
+    hours = created.dt.floor("h")
+    assert hours.is_monotonic_increasing and hours.nunique() > 1000
+    within = created.groupby(hours).apply(lambda c: c.is_monotonic_decreasing)
+    assert within.all()
+    assert not created.is_monotonic_increasing  # newest first inside a run, not sorted overall
