@@ -68,6 +68,8 @@ PLACEHOLDERS: dict[str, dict[str, Value]] = {
     "": {"DATE": TODAY, "N": "300", "S": "7", "T": "neuro", "P": "x", "R": "head", "SUBSPECIALTY": "neuro",
          "EMAIL": "ada@example.org", "FILE": lambda s: str(s["tmp"] / "out.html"), "ID": _flagged_post},
     "db downgrade": {"REV": lambda s: s["head"]},
+    # enough posts that the README's 30-day topic examples (-k 10, one platform) have posts to model
+    "demo": {"N": "800"},
     "sources add": {"KIND": "hashtag", "VALUE": "RSNA2031"},
     "sources remove": {"NAME": "x:#RSNA2031"},
     "import twarc": {"FILE": lambda s: str(_write_jsonl(s["tmp"] / "t.jsonl", _twarc_lines(s["fixtures"])))},
