@@ -109,7 +109,8 @@ def build_digest(
         digest.authors = conn.execute(
             select(func.count(func.distinct(author_key(p)))).where(scope)).scalar() or 0
         digest.by_platform = [(PLATFORM_NAMES.get(k, k), n) for k, n in conn.execute(
-            select(p.platform, func.count()).where(scope).group_by(p.platform).order_by(func.count().desc()))]
+            select(p.platform, func.count()).where(scope).group_by(p.platform)
+            .order_by(func.count().desc(), p.platform))]  # ties by name: the same order on every database
         digest.synthetic = bool(conn.execute(select(Meta.value).where(Meta.key == "demo")).scalar())
 
         engagement = post_engagement(p)

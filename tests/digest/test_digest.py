@@ -38,7 +38,7 @@ def test_digest_content_leaves_held_posts_out_and_escapes_posted_text(db):
     d = build_digest(db, settings_for(25), MONDAY, MONDAY + dt.timedelta(days=7))
     # the flagged X post (900 likes) is held: in no count, list or share
     assert (d.posts, d.posts_before, d.authors, d.change) == (2, 1, 2, "+100%")
-    assert sorted(d.by_platform) == [("Bluesky", 1), ("Mastodon", 1)]
+    assert d.by_platform == [("Bluesky", 1), ("Mastodon", 1)]  # a tie: by name, on every database
     assert [p["platform"] for p in d.top_posts] == ["Bluesky", "Mastodon"]  # the flagged X post (900 likes) is held
     assert [a["title"] for a in d.articles] == ["Photon-counting CT <in> practice"]
     assert d.articles[0]["url"] == "https://doi.org/10.1148/radiol.2024"
