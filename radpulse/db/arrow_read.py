@@ -3,14 +3,22 @@
 Reading a million rows through the sqlite3 module builds a Python object per value (27 columns:
 27 million objects) before any of them is used; the ADBC driver fills Arrow buffers in C, so a
 column becomes Python values only where Python needs them. SQLAlchemy still writes the SQL and
-its parameters: the statement is compiled and its parameters bound exactly as for sqlite3 (caught
-at `before_cursor_execute`, where SQLAlchemy hands them to the driver), then run by ADBC with the
-same `?` parameters.
+its parameters (`statement_sql`: compiled and bound exactly as for sqlite3, caught at
+`before_cursor_execute`), and `read_sql` runs them with ADBC.
+
+**One copy of SQLite per process and file.** The ADBC driver carries its own copy of SQLite,
+beside the one the sqlite3 module uses. Two copies in one process must never open the same
+database file: POSIX advisory locks belong to the process, so when one copy closes the file
+the locks the other holds are gone, and each copy takes the other's connections for none at all
+when it checks whether it is the first to open a WAL database (https://sqlite.org/howtocorrupt.html,
+2.2.1). A browser test saw "database disk image is malformed" when a dashboard page read through
+ADBC beside its SQLAlchemy connections. So `read_sql` runs only in worker processes that open the
+file with ADBC alone (`radpulse.exports.parallel`): the calling process writes the SQL
+(`statement_sql`, sqlite3's copy), the worker reads (ADBC's copy).
 
 The driver infers each column's type from its first rows; a leading row of typed placeholders
 (`''` for text, `0` for integers), dropped after the read, fixes the types whatever the first
-posts hold. Anything the driver refuses (a value of another type in a column, a driver missing)
-returns None, and the caller reads through SQLAlchemy as before.
+rows hold. Anything the driver refuses returns None, and the caller reads through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -38,8 +46,9 @@ def available() -> bool:
     return True
 
 
-def _driver_sql(db: Database, stmt: Any) -> tuple[str, tuple]:
-    """The SQL text and positional parameters SQLAlchemy would hand to sqlite3 for `stmt`."""
+def statement_sql(db: Database, stmt: Any) -> tuple[str, tuple]:
+    """The SQL text and positional parameters SQLAlchemy would hand to sqlite3 for `stmt` (nothing
+    is run: the statement is swapped for an empty one at `before_cursor_execute`)."""
     caught: dict[str, Any] = {}
 
     def catch(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> tuple:
@@ -52,18 +61,16 @@ def _driver_sql(db: Database, stmt: Any) -> tuple[str, tuple]:
     return caught["sql"], caught["params"]
 
 
-def read_table(db: Database, stmt: Any, kinds: Mapping[str, str]) -> Any | None:
-    """`stmt` (a SELECT whose labelled columns are the keys of `kinds`, each "int" or "text") run on
-    SQLite by ADBC, as one `pyarrow.Table`; None when this cannot be done (see the module docstring)."""
-    if db.dialect != "sqlite" or not available():
+def read_sql(path: str, sql: str, params: tuple, kinds: Mapping[str, str]) -> Any | None:
+    """`sql` (a SELECT whose columns, in order, are the keys of `kinds`, each "int" or "text") run
+    by ADBC on the SQLite file at `path`, read-only, as one `pyarrow.Table`; None when the driver
+    is missing or refuses. Only in a process that has no sqlite3 connection to that file (see the
+    module docstring)."""
+    if not path or path == ":memory:" or not available():
         return None
     import adbc_driver_manager
     import adbc_driver_sqlite.dbapi as adbc
 
-    path = db.engine.url.database
-    if not path or path == ":memory:":
-        return None
-    sql, params = _driver_sql(db, stmt)
     typed = ", ".join(f"{'0' if kind == 'int' else chr(39) * 2} AS \"{name}\"" for name, kind in kinds.items())
     try:
         conn = adbc.connect(f"file:{quote(path)}?mode=ro")

@@ -25,9 +25,10 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
+import orjson
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -35,7 +36,9 @@ from radpulse.db.engine import Database, open_database
 from radpulse.db.models import Post
 from radpulse.db.queries.filters import PostFilters
 from radpulse.errors import InputError
-from radpulse.exports.posts import AuthorCache, iter_post_frames, time_order
+from radpulse.db import arrow_read
+from radpulse.db.queries import people
+from radpulse.exports.posts import AuthorCache, export_key, iter_post_frames, post_table_sql, time_order
 
 P = Post.__table__.c
 
@@ -107,31 +110,80 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-#: each worker's open database and its cache of authors, by URL
+@dataclass(frozen=True)
+class _Part:
+    """What a worker needs to read one time part: the filters, the part's ids, and on SQLite the
+    SQL that reads them (written by the calling process, run by the worker through ADBC)."""
+
+    url: str
+    key: str | None
+    f: PostFilters
+    deidentify: bool
+    folder: str
+    index: int
+    ids: tuple[int, int]
+    path: str | None = None
+    sql: tuple[str, tuple, dict[str, str]] | None = None
+
+
+#: each worker's open database and its cache of authors, by URL (the SQLAlchemy path)
 _OPEN: dict[str, tuple[Database, AuthorCache]] = {}
+#: each worker's author cache reading through ADBC, by file
+_ADBC_AUTHORS: dict[str, AuthorCache] = {}
 
 
-def _read_part(url: str, key: str | None, f: PostFilters, deidentify: bool, folder: str, index: int) -> str | None:
+def _adbc_authors(path: str) -> AuthorCache:
+    """An author cache whose lookups run through ADBC on `path` (the worker's only copy of SQLite)."""
+    from radpulse.db.arrow_read import read_sql
+
+    def lookup(keys: list[tuple[str, str]]) -> list:
+        rows: list = []
+        for start in range(0, len(keys), people.AUTHOR_BATCH):
+            batch = orjson.dumps(keys[start:start + people.AUTHOR_BATCH]).decode()
+            table = read_sql(path, people.AUTHORS_OF_SQLITE_QMARK, (batch,),
+                             {"platform": "text", "external_id": "text", "handle": "text", "author_type": "text"})
+            if table is None:  # the posts were read by ADBC a moment ago: this is not expected
+                raise RuntimeError(f"could not read the accounts of {path} through ADBC")
+            rows += zip(*(table.column(n).to_pylist() for n in ("platform", "external_id", "handle", "author_type")))
+        return rows
+
+    if path not in _ADBC_AUTHORS:
+        _ADBC_AUTHORS[path] = AuthorCache(None, lookup=lookup)
+    return _ADBC_AUTHORS[path]
+
+
+def _read_part(part: _Part) -> str | None:
     """In a worker: one part's posts as frames in time order (with `_order`), pickled to a file
-    in `folder` (a pipe moves hundreds of megabytes several times slower); its path, or None when
-    the part has no posts."""
-    if url not in _OPEN:
-        db = open_database(url, migrate=False, create=False)
-        _OPEN[url] = (db, AuthorCache(db))
-    db, authors = _OPEN[url]
-    with db.engine.connect() as conn:  # the part's ids: SQLite reads only their pages
-        low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*_window(f))).one()
-    if low is None:
-        return None
-    frames = list(iter_post_frames(db, f, deidentify=deidentify, key=key, order_key=True, ids=(low, high + 1),
-                                   authors=authors, arrow_in_time_order=True))
+    in the part's folder (a pipe moves hundreds of megabytes several times slower); its path, or
+    None when the part has no posts.
+
+    On SQLite the part is read through ADBC and nothing else in this process opens the file (two
+    copies of SQLite must not share a file in one process: `radpulse.db.arrow_read`); when ADBC
+    cannot read it, this worker reads through SQLAlchemy alone from then on."""
+    frames = None
+    if part.path is not None and part.sql is not None and part.url not in _OPEN:
+        from radpulse.db.arrow_read import read_sql
+
+        table = read_sql(part.path, *part.sql)
+        if table is not None:
+            frames = list(iter_post_frames(None, part.f, deidentify=part.deidentify, key=part.key,  # type: ignore[arg-type]
+                                           order_key=True, ids=part.ids, authors=_adbc_authors(part.path),
+                                           arrow_in_time_order=True, table=table))
+            del table
+    if frames is None:
+        if part.url not in _OPEN:
+            db = open_database(part.url, migrate=False, create=False)
+            _OPEN[part.url] = (db, AuthorCache(db))
+        db, authors = _OPEN[part.url]
+        frames = list(iter_post_frames(db, part.f, deidentify=part.deidentify, key=part.key, order_key=True,
+                                       ids=part.ids, authors=authors))
     if not frames:
         return None
     order = time_order(np.concatenate([frame["created_at"].array.asi8 for frame in frames]),
                        np.concatenate([frame["_order"].to_numpy() for frame in frames]))
     if order is not None:  # read in id order (no Arrow): sorted here
         frames = [pd.concat(frames, ignore_index=True).take(order).reset_index(drop=True)]
-    path = os.path.join(folder, f"part-{index}.pickle")
+    path = os.path.join(part.folder, f"part-{part.index}.pickle")
     with open(path, "wb") as handle:
         pickle.dump(frames, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return path
@@ -157,16 +209,29 @@ def parallel_post_frames(db: Database, f: PostFilters, *, deidentify: bool, key:
     (each a time part, `time_parts`), all of them in time order."""
     parts = time_parts(db, f, rows, workers)
     url = db.engine.url.render_as_string(hide_password=False)
+    # settled here, before any worker starts: the same key for every part (a random one stored once)
+    key = export_key(db, key) if deidentify else key
+    path = db.engine.url.database if db.dialect == "sqlite" and arrow_read.available() else None
     try:
-        with tempfile.TemporaryDirectory(prefix="radpulse-posts-", dir=_scratch(rows)) as folder, \
-                ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=_context()) as pool:
-            tasks = [(url, key, part, deidentify, folder, i) for i, part in enumerate(parts)]
-            for path in pool.map(_read_part, *zip(*tasks)):
-                if path is not None:
-                    with open(path, "rb") as handle:
-                        frames = pickle.load(handle)
-                    os.unlink(path)
-                    yield from frames
+        with tempfile.TemporaryDirectory(prefix="radpulse-posts-", dir=_scratch(rows)) as folder:
+            tasks = []
+            with db.engine.connect() as conn:  # each part's ids: a worker reads only their pages
+                for i, part in enumerate(parts):
+                    low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*_window(part))).one()
+                    if low is None:
+                        continue
+                    ids = (int(low), int(high) + 1)
+                    sql = post_table_sql(db, part, deidentify=deidentify, ids=ids) if path else None
+                    tasks.append(_Part(url, key, part, deidentify, folder, i, ids, path, sql))
+            if not tasks:
+                return
+            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_context()) as pool:
+                for done in pool.map(_read_part, tasks):
+                    if done is not None:
+                        with open(done, "rb") as handle:
+                            frames = pickle.load(handle)
+                        os.unlink(done)
+                        yield from frames
     except BrokenProcessPool as exc:
         raise InputError("A worker process reading posts stopped before it finished (out of memory, or killed).",
                          hint="Read with fewer workers (radpulse.open(..., workers=1)) or a narrower window, "

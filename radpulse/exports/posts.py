@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -17,7 +17,7 @@ from radpulse.db.models import AS_STORED, Annotation, Author, Meta, Post
 from radpulse.db.queries import people
 from radpulse.db.queries.filters import PostFilters, public_where
 from radpulse.db.queries.metrics import engagement
-from radpulse.db.queries.posts import arrow_posts, stream_posts
+from radpulse.db.queries.posts import arrow_posts_sql, stream_posts
 from radpulse.db.reading import gc_paused, read_ahead
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.exports.deidentify import Pseudonymiser, link_lists, scrub_community, scrub_texts
@@ -82,8 +82,11 @@ class AuthorCache:
 
     _SEP = "\x1f"  # never in a platform's name (the registry's names), so the first one splits a key
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | None, lookup: Callable[[list[tuple[str, str]]], list] | None = None) -> None:
+        """Accounts read from `db` (`people.authors_of`), or by `lookup` (a list of keys to rows
+        of (platform, external_id, handle, author_type)) where given."""
         self.db = db
+        self.lookup = lookup if lookup is not None else (lambda keys: people.authors_of(db, keys))  # type: ignore[arg-type]
         self._keys = pa.array([], pa.string())
         self._handles = pa.array([], pa.string())
         self._types = pa.array([], pa.string())
@@ -96,7 +99,7 @@ class AuthorCache:
         missing = pc.unique(pc.filter(keys, pc.and_(pc.is_null(found), pc.is_valid(keys))))
         if len(missing):
             wanted = sorted(tuple(k.split(self._SEP, 1)) for k in missing.to_pylist())
-            stored = {(p, e): (h, t) for p, e, h, t in people.authors_of(self.db, wanted)}
+            stored = {(p, e): (h, t) for p, e, h, t in self.lookup(wanted)}
             rows = [stored.get(k, (None, None)) for k in wanted]  # type: ignore[call-overload]
             self._keys = pa.concat_arrays([self._keys, pa.array([self._SEP.join(k) for k in wanted], pa.string())])
             self._handles = pa.concat_arrays([self._handles, pa.array([h for h, _ in rows], pa.string())])
@@ -114,16 +117,21 @@ def _text_array(values: Sequence[str | None] | pa.Array) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
-    """Pseudonyms under `key` (RADPULSE_EXPORT_KEY), else under a random key kept in the database."""
+def export_key(db: Database, key: str | None = None) -> str:
+    """`key` (RADPULSE_EXPORT_KEY) when given, else the random key kept in the database (made once)."""
     if key:
-        return Pseudonymiser(key.encode())
+        return key
     with db.session() as s:
         row = s.get(Meta, "export_salt")
         if row is None:
             row = Meta(key="export_salt", value=secrets.token_hex(16))
             s.add(row)
-        return Pseudonymiser(str(row.value).encode())
+        return str(row.value)
+
+
+def pseudonymiser(db: Database, key: str | None = None) -> Pseudonymiser:
+    """Pseudonyms under `key` (RADPULSE_EXPORT_KEY), else under a random key kept in the database."""
+    return Pseudonymiser(export_key(db, key).encode())
 
 
 def empty_frame(identified: bool = False) -> pd.DataFrame:
@@ -135,7 +143,7 @@ def empty_frame(identified: bool = False) -> pd.DataFrame:
 def iter_post_frames(
     db: Database, f: PostFilters, *, deidentify: bool = True, key: str | None = None, chunksize: int = 50_000,
     order_key: bool = False, ids: tuple[int, int] | None = None, authors: AuthorCache | None = None,
-    arrow_in_time_order: bool = False,
+    arrow_in_time_order: bool = False, table: pa.Table | None = None,
 ) -> Iterator[pd.DataFrame]:
     """DataFrames of at most `chunksize` posts; de-identified unless `deidentify` is False.
 
@@ -144,6 +152,9 @@ def iter_post_frames(
     come in the order of `stream_posts`; `ids` = (low, high) reads only low <= id < high. Each chunk is read as
     columns and converted a column at a time (`_frame`); de-identification works on whole
     columns too (`radpulse.exports.deidentify.scrub_texts`, `link_lists`, `Pseudonymiser.many`).
+
+    `table`: the posts already read into Arrow (a worker's part, `post_table_sql`), taken in time
+    order when `arrow_in_time_order`; then `db` is not used when `key` and `authors` are given.
     """
     if deidentify and f.include_held:
         f = PostFilters(**{**f.__dict__, "include_held": False})
@@ -151,7 +162,7 @@ def iter_post_frames(
     names = _READ[deidentify]
     columns = [_read(_SOURCES[n], n) for n in names]
     authors = authors if authors is not None else AuthorCache(db)
-    for values in _column_chunks(db, f, names, columns, chunksize, ids, arrow_in_time_order):
+    for values in _column_chunks(db, f, names, columns, chunksize, ids, arrow_in_time_order, table):
         with gc_paused():
             values["author_handle"], values["author_type"] = authors.columns(values["platform"],
                                                                               values["author_external_id"])
@@ -169,15 +180,12 @@ _AS_ARROW = frozenset({"created_at", "language", "subspecialty", "sentiment", *C
 
 
 def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list, chunksize: int,
-                   ids: tuple[int, int] | None, in_time_order: bool = False) -> Iterator[dict[str, Sequence]]:
-    """The posts as chunks of columns (name: values, and `_id`). A part of the ids (`ids`) on
-    SQLite is read into Arrow in one go (`arrow_posts`), sorted by (created_at, id) first when
-    `in_time_order`, then each chunk's columns become Python values where `_frame` needs them;
-    else rows come from `stream_posts` (the next page read while this one is converted)."""
-    table = None
-    if ids is not None:
-        table = arrow_posts(db, f, columns, {n: "int" if n in _INTS else "text" for n in names}, from_obj=_FROM,
-                            ids=ids)
+                   ids: tuple[int, int] | None, in_time_order: bool = False,
+                   table: pa.Table | None = None) -> Iterator[dict[str, Sequence]]:
+    """The posts as chunks of columns (name: values, and `_id`): from an Arrow `table` already read
+    (sorted by (created_at, id) first when `in_time_order`), each chunk's columns becoming Python
+    values where `_frame` needs them; else rows from `stream_posts` (the next page read while this
+    one is converted)."""
     if table is not None:
         if in_time_order:  # SQLite's stored times sort as text in time order, as its ORDER BY does
             order = pc.sort_indices(table, sort_keys=[("created_at", "ascending"), ("_id", "ascending")])
@@ -195,6 +203,16 @@ def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list
         values["_id"] = [row._id for row in chunk]
         del chunk
         yield values
+
+
+def post_table_sql(db: Database, f: PostFilters, *, deidentify: bool, ids: tuple[int, int]) -> tuple[str, tuple, dict[str, str]]:
+    """SQLite: the SQL, parameters and column kinds that read the posts `iter_post_frames` reads for
+    `f` with low <= id < high, for `radpulse.db.arrow_read.read_sql` in a worker process."""
+    if deidentify and f.include_held:
+        f = PostFilters(**{**f.__dict__, "include_held": False})
+    names = _READ[deidentify]
+    sql, params = arrow_posts_sql(db, f, [_read(_SOURCES[n], n) for n in names], from_obj=_FROM, ids=ids)
+    return sql, params, {**{n: "int" if n in _INTS else "text" for n in names}, "_id": "int"}
 
 
 def _json_lists(values: Sequence[str | None]) -> list[list]:

@@ -125,10 +125,10 @@ def test_a_worker_that_fails_or_dies_is_reported_and_leaves_no_files(both, monke
     def locked(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise DatabaseError("The database is locked.", hint="Try again when the writer is done.")
 
-    monkeypatch.setattr(parallel, "open_database", locked)
+    monkeypatch.setattr(parallel, "iter_post_frames", locked)  # in the worker, reading through ADBC or not
     with pytest.raises(DatabaseError, match="locked"):
         Dataset(lite.db, key="k", workers=2).posts()
-    monkeypatch.setattr(parallel, "open_database", lambda *a, **k: os._exit(9))
+    monkeypatch.setattr(parallel, "iter_post_frames", lambda *a, **k: os._exit(9))
     with pytest.raises(InputError, match="workers=1"):
         Dataset(lite.db, key="k", workers=2).posts()
     assert list(scratch.iterdir()) == []
@@ -214,3 +214,31 @@ def test_daily_reads_the_rollups_and_equals_the_posts_or_reads_the_posts_while_a
             upsert_posts(conn, [PostRecord("x", "late", "late post", T, author_external_id="u1", like_count=5)])
             mark_days(conn, [T.date()])
         assert int(ds.daily()["posts"].sum()) == len(ds.posts()) == 30
+
+
+def test_a_worker_reading_through_adbc_opens_the_file_with_no_other_copy_of_sqlite(both, monkeypatch):
+    """ADBC carries its own SQLite: a worker that reads its part through it must not also open the
+    file through the sqlite3 module (radpulse.db.arrow_read), and its frames are those of one
+    process; a worker whose ADBC read fails reads through SQLAlchemy alone."""
+    import multiprocessing
+
+    from radpulse.db import arrow_read
+    from radpulse.exports import parallel
+
+    lite = both[0]
+    monkeypatch.setattr("radpulse.dataset.PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "PART_ROWS", 7)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))  # sees the patches
+    one = Dataset(lite.db, key="k", workers=1).posts()
+
+    def no_sqlalchemy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the worker opened the file through SQLAlchemy beside ADBC")
+
+    monkeypatch.setattr(parallel, "open_database", no_sqlalchemy)
+    pd.testing.assert_frame_equal(Dataset(lite.db, key="k", workers=2).posts(), one)
+    monkeypatch.undo()
+    monkeypatch.setattr("radpulse.dataset.PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "PART_ROWS", 7)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(arrow_read, "read_sql", lambda *a, **k: None)  # the driver refuses: SQLAlchemy only
+    pd.testing.assert_frame_equal(Dataset(lite.db, key="k", workers=2).posts(), one)

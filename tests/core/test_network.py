@@ -10,7 +10,6 @@ import random
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -268,12 +267,20 @@ def test_an_accounts_interactions_are_its_edges_summed_on_the_rollup_and_on_stal
                 index=False, name=None)} == expected and len(expected) > 0
 
 
-def test_influence_read_through_arrow_is_the_influence_read_row_by_row(db, monkeypatch):
-    """On the SQLite rollup the edges are read into Arrow; the ranking, scores and counts are those
-    of the row-by-row read (also with stale days read live, and on PostgreSQL, which reads rows)."""
+def test_influence_never_opens_the_file_with_a_second_copy_of_sqlite(db, monkeypatch):
+    """The influence ranking runs in the dashboard's process beside its SQLAlchemy connections: it
+    must not open the file with ADBC's own SQLite (radpulse.db.arrow_read), even on the rollup
+    with stale days read live."""
+    import adbc_driver_sqlite.dbapi as adbc
+
     from radpulse.db import arrow_read
     from radpulse.demo import build_demo
 
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("opened through ADBC in the dashboard's process")
+
+    monkeypatch.setattr(adbc, "connect", refuse)
+    monkeypatch.setattr(arrow_read, "read_sql", refuse)
     build_demo(db, posts=600, end=dt.date(2026, 11, 27))
     rebuild_rollups(db)
     with db.engine.begin() as conn:
@@ -281,11 +288,5 @@ def test_influence_read_through_arrow_is_the_influence_read_row_by_row(db, monke
     for f in (PostFilters(start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
               PostFilters(start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), platforms=("x", "bluesky"))):
         network.clear_influence_cache()
-        arrow = network.influence(db, f)
-        with monkeypatch.context() as m:
-            m.setattr(arrow_read, "available", lambda: False)
-            network.clear_influence_cache()
-            rows = network.influence(db, f)
-        pd.testing.assert_frame_equal(arrow, rows)
-        assert len(arrow) > 5
+        assert len(network.influence(db, f)) > 5
     network.clear_influence_cache()

@@ -45,6 +45,12 @@ _AUTHORS_OF = {
 }
 
 
+#: `_AUTHORS_OF` on SQLite with a positional parameter (the JSON array), for a reader that is given
+#: SQL text (`radpulse.db.arrow_read.read_sql` in a worker process)
+AUTHORS_OF_SQLITE_QMARK = _AUTHORS_OF["sqlite"].text.replace(":keys", "?")
+AUTHOR_BATCH = _AUTHOR_BATCH
+
+
 def authors_of(db: Database, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str | None, str | None]]:
     """(platform, external_id, handle, author_type) of the stored accounts among these
     (platform, external_id) keys; keys with no stored account are left out."""

@@ -73,19 +73,16 @@ def stream_posts(
         last = (rows[-1]._created_at, rows[-1]._id)
 
 
-def arrow_posts(db: Database, f: PostFilters, columns: Sequence[Any], kinds: dict[str, str], *,
-                from_obj: Any = None, ids: tuple[int, int]) -> Any | None:
-    """SQLite: the posts `f` selects with low <= id < high (`ids`), in id order, as one Arrow table of
-    `columns` (labelled, `kinds` gives each "int" or "text") and `_id`, read by ADBC
-    (`radpulse.db.arrow_read`); None when that cannot be done (then use `stream_posts`)."""
-    from radpulse.db.arrow_read import read_table
+def arrow_posts_sql(db: Database, f: PostFilters, columns: Sequence[Any], *, from_obj: Any = None,
+                    ids: tuple[int, int]) -> tuple[str, tuple]:
+    """SQLite: the SQL and parameters that select the posts of `f` with low <= id < high (`ids`), in
+    id order: `columns` (labelled) and `_id`, for `radpulse.db.arrow_read.read_sql` in a worker."""
+    from radpulse.db.arrow_read import statement_sql
 
-    if db.dialect != "sqlite":
-        return None
     source = from_obj if from_obj is not None else Post.__table__
     stmt = (select(*columns, P.id.label("_id")).select_from(source)
             .where(public_where(f, _ByRowid()), P.id >= ids[0], P.id < ids[1]).order_by(P.id))
-    return read_table(db, stmt, {**kinds, "_id": "int"})
+    return statement_sql(db, stmt)
 
 
 def storage_order(db: Database, f: PostFilters) -> bool:
