@@ -81,6 +81,10 @@ def create_app(db: Database, *, credentials: tuple[str, str] | None = None) -> D
     with db.engine.connect() as conn:
         demo = conn.execute(select(Meta.value).where(Meta.key == "demo")).scalar() is not None
     app.server.config[CONFIG_KEY] = Context(db, data.options(db), data.date_bounds(db), demo, credentials)
+    if db.dialect == "sqlite":  # the influence ranking reads the edges through ADBC in a helper process (start it now)
+        from radpulse.db.arrow_read import warm_helper
+
+        warm_helper()
     app.server.secret_key = secrets.token_bytes(32)
     banner = (html.Div("SYNTHETIC DEMO DATA: every post, author and paper here is invented.", id="synthetic-banner",
                        className="banner") if demo else None)

@@ -24,13 +24,13 @@ rows hold. Anything the driver refuses returns None, and the caller reads throug
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import quote
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-
-from radpulse.db.engine import Database
+if TYPE_CHECKING:  # the helper process imports this module: keep it light
+    from radpulse.db.engine import Database
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ def available() -> bool:
 def statement_sql(db: Database, stmt: Any) -> tuple[str, tuple]:
     """The SQL text and positional parameters SQLAlchemy would hand to sqlite3 for `stmt` (nothing
     is run: the statement is swapped for an empty one at `before_cursor_execute`)."""
+    from sqlalchemy import event
+
     caught: dict[str, Any] = {}
 
     def catch(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> tuple:
@@ -88,3 +90,56 @@ def read_sql(path: str, sql: str, params: tuple, kinds: Mapping[str, str]) -> An
         log.debug("ADBC read refused (%s); reading through SQLAlchemy", exc)
         return None
     return table.slice(1)
+
+
+# -- reads for a process that holds sqlite3 connections (the dashboard) -------------------------
+#
+# Such a process must not open the file with ADBC's copy of SQLite, so it hands the read to one
+# helper process that opens the file with ADBC alone, started from a fork server (safe beside
+# the web server's threads) and kept for the next reads; the table comes back pickled (Arrow's
+# buffers, not a Python object per value).
+
+_HELPER: Any = None
+_HELPER_LOCK = threading.Lock()
+
+
+def _helper() -> Any:
+    global _HELPER
+    with _HELPER_LOCK:
+        if _HELPER is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            if "forkserver" in methods:
+                context.set_forkserver_preload([__name__, "adbc_driver_sqlite.dbapi", "pyarrow"])
+            _HELPER = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return _HELPER
+
+
+def read_sql_in_helper(path: str, sql: str, params: tuple, kinds: Mapping[str, str]) -> Any | None:
+    """`read_sql` run in the helper process (see above); None when the driver is missing or
+    refuses, or the helper cannot run (then read through SQLAlchemy)."""
+    if not path or path == ":memory:" or not available():
+        return None
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _HELPER
+    try:
+        return _helper().submit(read_sql, path, sql, params, dict(kinds)).result()
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        log.warning("the ADBC reader process failed (%s); reading through SQLAlchemy", exc)
+        with _HELPER_LOCK:
+            _HELPER = None
+        return None
+
+
+def warm_helper() -> None:
+    """Start the helper process now (its fork server imports pyarrow and the driver, about a
+    second), so that the first read that needs it does not wait for that."""
+    if available():
+        try:
+            _helper().submit(int).result()
+        except Exception as exc:  # noqa: BLE001 - a read falls back to SQLAlchemy if it stays broken
+            log.warning("the ADBC reader process did not start (%s)", exc)

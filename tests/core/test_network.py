@@ -10,6 +10,7 @@ import random
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, select, update
 
@@ -267,10 +268,11 @@ def test_an_accounts_interactions_are_its_edges_summed_on_the_rollup_and_on_stal
                 index=False, name=None)} == expected and len(expected) > 0
 
 
-def test_influence_never_opens_the_file_with_a_second_copy_of_sqlite(db, monkeypatch):
-    """The influence ranking runs in the dashboard's process beside its SQLAlchemy connections: it
-    must not open the file with ADBC's own SQLite (radpulse.db.arrow_read), even on the rollup
-    with stale days read live."""
+def test_influence_reads_arrow_in_a_helper_process_and_equals_the_row_read(db, monkeypatch):
+    """On the SQLite rollup the edges are read into Arrow by a helper process: this process (the
+    dashboard's, beside its SQLAlchemy connections) never opens the file with ADBC's own copy of
+    SQLite. The ranking, scores and counts are those of the row-by-row read (also with stale days
+    read live, and on PostgreSQL, which reads rows)."""
     import adbc_driver_sqlite.dbapi as adbc
 
     from radpulse.db import arrow_read
@@ -280,7 +282,10 @@ def test_influence_never_opens_the_file_with_a_second_copy_of_sqlite(db, monkeyp
         raise AssertionError("opened through ADBC in the dashboard's process")
 
     monkeypatch.setattr(adbc, "connect", refuse)
-    monkeypatch.setattr(arrow_read, "read_sql", refuse)
+    helper_reads: list = []
+    real = arrow_read.read_sql_in_helper
+    monkeypatch.setattr(arrow_read, "read_sql_in_helper",
+                        lambda *a, **k: (table := real(*a, **k)) is not None and helper_reads.append(1) or table)
     build_demo(db, posts=600, end=dt.date(2026, 11, 27))
     rebuild_rollups(db)
     with db.engine.begin() as conn:
@@ -288,5 +293,12 @@ def test_influence_never_opens_the_file_with_a_second_copy_of_sqlite(db, monkeyp
     for f in (PostFilters(start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)),
               PostFilters(start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), platforms=("x", "bluesky"))):
         network.clear_influence_cache()
-        assert len(network.influence(db, f)) > 5
+        arrow = network.influence(db, f)
+        with monkeypatch.context() as m:
+            m.setattr(arrow_read, "available", lambda: False)
+            network.clear_influence_cache()
+            rows = network.influence(db, f)
+        pd.testing.assert_frame_equal(arrow, rows)
+        assert len(arrow) > 5
+    assert len(helper_reads) == (2 if db.dialect == "sqlite" else 0)
     network.clear_influence_cache()

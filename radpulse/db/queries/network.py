@@ -277,9 +277,34 @@ def pagerank(sources: np.ndarray, targets: np.ndarray, weights: np.ndarray, n: i
 
 def _edge_codes(db: Database, filters: PostFilters) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
     """The window's edges as (source codes, target codes, weights, node of each code), codes in
-    order of first appearance; None when there are none. (Not read through ADBC's Arrow reader:
-    the dashboard's process holds sqlite3 connections to the same file, see
-    `radpulse.db.arrow_read`.)"""
+    order of first appearance; None when there are none. On the SQLite rollup the rows are read
+    into Arrow (a year holds ~600,000 edge-days at a million posts, which as Python rows cost more
+    than the PageRank) by a helper process (`radpulse.db.arrow_read.read_sql_in_helper`: ADBC's copy
+    of SQLite must not open the file in this process), else as `_edge_tuples` gives them."""
+    import pyarrow as pa
+
+    table = None
+    if db.dialect == "sqlite" and on_rollup(filters):
+        from radpulse.db.arrow_read import read_sql_in_helper, statement_sql
+
+        with db.engine.connect() as conn:
+            fresh, stale = _rollup_split(conn, filters)
+            live = _stale_edges(conn, filters, stale)
+        sql, params = statement_sql(db, select(R.source.label("source"), R.target.label("target"),
+                                               R.interactions.label("weight")).where(*fresh))
+        table = read_sql_in_helper(db.engine.url.database or "", sql, params,
+                                   {"source": "text", "target": "text", "weight": "int"})
+    if table is not None:
+        sources_ = pa.chunked_array([table.column("source").combine_chunks(),
+                                     pa.array([r[0] for r in live], type=pa.string())]).combine_chunks()
+        targets_ = pa.chunked_array([table.column("target").combine_chunks(),
+                                     pa.array([r[1] for r in live], type=pa.string())]).combine_chunks()
+        weights = np.concatenate([table.column("weight").to_numpy(), np.array([r[3] for r in live], dtype=np.int64)])
+        if not len(weights):
+            return None
+        encoded = pa.concat_arrays([sources_, targets_]).dictionary_encode()
+        codes = encoded.indices.to_numpy().astype(np.int64)
+        return codes[: len(weights)], codes[len(weights):], weights.astype(np.int64), encoded.dictionary.to_pylist()
     rows = _edge_tuples(db, filters)
     if not rows:
         return None
