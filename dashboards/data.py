@@ -267,16 +267,7 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     rollups and distinct accounts from the hashtag-account rollup (exact, an index range per tag)."""
     facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
     if _on_rollups(f, period) and not facets:
-        ranked = rollups.hashtags(db, f, tags=tags, period=period, limit=limit)
-        if ranked.empty:
-            return pd.DataFrame(columns=(["hashtag"] if period is None else ["period", "hashtag"]) + ["posts", "accounts"])
-        chosen = sorted(set(ranked["hashtag"]))
-        accounts = _labelled(rollups.hashtag_accounts(db, f, chosen, period=period), [])
-        keys = ["hashtag"] if period is None else ["period", "hashtag"]
-        ranked = _labelled(ranked, [])
-        out = ranked.drop(columns=["account_days"]).merge(accounts, on=keys, how="left")
-        out["accounts"] = out["accounts"].fillna(0).astype("int64")
-        return out
+        return _hashtags_on_rollups(db, f, tags, [period], limit)[0]
     src, tag = _hashtag_rows(db, f)
     keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
     where = [public_where(f, P)]
@@ -288,6 +279,35 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
     q = q.order_by(posts.desc(), keys[0]).limit(None if tags else limit) if period is None else q.order_by(*keys)
     names = ["hashtag"] if period is None else ["period", "hashtag"]
     return _frame(db, q, [*names, "posts", "accounts"], dates=[] if period is None else ["period"])
+
+
+def hashtag_comparison(db: Database, f: PostFilters, tags: Sequence[str], period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`hashtags(tags=tags, period=period)` and `hashtags(tags=tags)` at once: on the rollups the
+    distinct accounts of both come from one read (`rollups.hashtag_accounts_per`)."""
+    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
+    if tags and _on_rollups(f, period) and not facets:
+        over, totals = _hashtags_on_rollups(db, f, tags, [period, None], None)
+        return over, totals
+    return hashtags(db, f, tags=tags, period=period), hashtags(db, f, tags=tags)
+
+
+def _hashtags_on_rollups(db: Database, f: PostFilters, tags: Sequence[str], periods: Sequence[str | None],
+                         limit: int | None) -> list[pd.DataFrame]:
+    """`hashtags` on the rollups for each of `periods`: the ranking and post counts from the
+    hashtag rollup, distinct accounts from the hashtag-account rollup."""
+    ranked = [rollups.hashtags(db, f, tags=tags, period=period, limit=limit or 20) for period in periods]
+    chosen = sorted({t for frame in ranked for t in frame["hashtag"]})
+    accounts = rollups.hashtag_accounts_per(db, f, chosen, periods) if chosen else []
+    out = []
+    for i, period in enumerate(periods):
+        if ranked[i].empty:
+            out.append(pd.DataFrame(columns=(["hashtag"] if period is None else ["period", "hashtag"]) + ["posts", "accounts"]))
+            continue
+        keys = ["hashtag"] if period is None else ["period", "hashtag"]
+        frame = _labelled(ranked[i], []).drop(columns=["account_days"]).merge(_labelled(accounts[i], []), on=keys, how="left")
+        frame["accounts"] = frame["accounts"].fillna(0).astype("int64")
+        out.append(frame)
+    return out
 
 
 def hashtag_names(db: Database, f: PostFilters, *, limit: int = 20) -> list[str]:

@@ -36,8 +36,7 @@ def compare(state, db):  # type: ignore[no-untyped-def]
     if not tags:
         return [section("Compare hashtags", picker, empty_state("No hashtags.", "No public post of this window carries one."))]
     period = period_for(state.days)
-    over = data.hashtags(db, f, tags=tags, period=period)
-    totals = data.hashtags(db, f, tags=tags)
+    over, totals = data.hashtag_comparison(db, f, tags, period)
     over = drill_column(over, state, period=period, keys={"hashtag": "hashtag"})
     totals = totals.assign(share=100 * totals["posts"] / max(1, int(totals["posts"].sum())),
                            drill=["hashtag=" + t for t in totals["hashtag"]])

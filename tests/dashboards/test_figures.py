@@ -179,3 +179,36 @@ def test_labels_from_the_internet_are_escaped_and_empty_figures_explain():
     assert empty.layout.annotations[0].text == "why"
     assert "<div" not in figures.html_bars(pd.DataFrame({"l": ["<div>"], "v": [1]}), label="l", value="v",
                                            title="t", unit="u").split("</td>")[0].split(">", 3)[-1]
+
+
+def test_hashtag_comparison_reads_accounts_once_and_equals_each_query(db, monkeypatch):
+    """The hashtag page's volume per period and totals: on SQLite the distinct accounts of both
+    are counted in Arrow from one read of the rollup (by the helper process: this one never opens
+    the file with ADBC's copy of SQLite); the same frames as one SQL query per period."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("opened through ADBC in the dashboard's process")
+
+    monkeypatch.setattr(adbc, "connect", refuse)
+    _seed(db)
+    import radpulse.db.arrow_read as arrow_read
+
+    reads: list = []
+    real = arrow_read.read_sql_in_helper
+    monkeypatch.setattr(arrow_read, "read_sql_in_helper", lambda *a, **k: (t := real(*a, **k)) is not None and reads.append(1) or t)
+    tags = ["radiology", "ai", "nosuchtag"]
+    for period in ("day", "week", "month"):
+        reads.clear()
+        over, totals = data.hashtag_comparison(db, _window(), tags, period)
+        assert len(reads) == (1 if db.dialect == "sqlite" else 0)
+        monkeypatch.setattr(arrow_read, "read_sql_in_helper", lambda *a, **k: None)  # the SQL path
+        sql_over, sql_totals = data.hashtags(db, _window(), tags=tags, period=period), data.hashtags(db, _window(), tags=tags)
+        monkeypatch.setattr(arrow_read, "read_sql_in_helper", lambda *a, **k: (t := real(*a, **k)) is not None and reads.append(1) or t)
+        keys = ["period", "hashtag"]
+        pd.testing.assert_frame_equal(over.sort_values(keys).reset_index(drop=True),
+                                      sql_over.sort_values(keys).reset_index(drop=True))
+        pd.testing.assert_frame_equal(totals.sort_values("hashtag").reset_index(drop=True),
+                                      sql_totals.sort_values("hashtag").reset_index(drop=True))
+        assert set(totals["hashtag"]) == {"radiology", "ai"} and (totals["accounts"] > 0).all()
+        assert over.groupby("hashtag")["accounts"].sum().ge(totals.set_index("hashtag")["accounts"]).all()
