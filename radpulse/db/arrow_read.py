@@ -24,6 +24,7 @@ rows hold. Anything the driver refuses returns None, and the caller reads throug
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from urllib.parse import quote
 from collections.abc import Mapping
@@ -100,13 +101,15 @@ def read_sql(path: str, sql: str, params: tuple, kinds: Mapping[str, str]) -> An
 # buffers, not a Python object per value).
 
 _HELPER: Any = None
+_HELPER_PID = 0  # the process that started it: a forked child starts its own
 _HELPER_LOCK = threading.Lock()
 
 
 def _helper() -> Any:
-    global _HELPER
+    global _HELPER, _HELPER_PID
     with _HELPER_LOCK:
-        if _HELPER is None:
+        if _HELPER is None or _HELPER_PID != os.getpid():
+            _HELPER_PID = os.getpid()
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
