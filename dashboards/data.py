@@ -265,8 +265,7 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
 
     With only dates and platforms chosen, the ranking and the post counts come from the hashtag
     rollups and distinct accounts from the hashtag-account rollup (exact, an index range per tag)."""
-    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
-    if _on_rollups(f, period) and not facets:
+    if _on_hashtag_rollups(f, period):
         return _hashtags_on_rollups(db, f, tags, [period], limit)[0]
     src, tag = _hashtag_rows(db, f)
     keys = [tag.label("hashtag")] if period is None else [period_expr(db, period).label("period"), tag.label("hashtag")]
@@ -284,18 +283,24 @@ def hashtags(db: Database, f: PostFilters, *, tags: Sequence[str] = (), period: 
 def hashtag_comparison(db: Database, f: PostFilters, tags: Sequence[str], period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """`hashtags(tags=tags, period=period)` and `hashtags(tags=tags)` at once: on the rollups the
     distinct accounts of both come from one read (`rollups.hashtag_accounts_per`)."""
-    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
-    if tags and _on_rollups(f, period) and not facets:
-        over, totals = _hashtags_on_rollups(db, f, tags, [period, None], None)
+    if tags and _on_hashtag_rollups(f, period):
+        over, totals = _hashtags_on_rollups(db, f, tags, [period, None])
         return over, totals
     return hashtags(db, f, tags=tags, period=period), hashtags(db, f, tags=tags)
 
 
+def _on_hashtag_rollups(f: PostFilters, period: str | None = "day") -> bool:
+    """True when the hashtag rollups answer for `f`: only dates and platforms chosen (they have no
+    other facet)."""
+    return _on_rollups(f, period) and not (f.sources or f.subspecialties or f.themes or f.sentiments
+                                           or f.languages or f.author_types)
+
+
 def _hashtags_on_rollups(db: Database, f: PostFilters, tags: Sequence[str], periods: Sequence[str | None],
-                         limit: int | None) -> list[pd.DataFrame]:
+                         limit: int = 20) -> list[pd.DataFrame]:
     """`hashtags` on the rollups for each of `periods`: the ranking and post counts from the
     hashtag rollup, distinct accounts from the hashtag-account rollup."""
-    ranked = [rollups.hashtags(db, f, tags=tags, period=period, limit=limit or 20) for period in periods]
+    ranked = [rollups.hashtags(db, f, tags=tags, period=period, limit=limit) for period in periods]
     chosen = sorted({t for frame in ranked for t in frame["hashtag"]})
     accounts = rollups.hashtag_accounts_per(db, f, chosen, periods) if chosen else []
     out = []
@@ -312,8 +317,7 @@ def _hashtags_on_rollups(db: Database, f: PostFilters, tags: Sequence[str], peri
 
 def hashtag_names(db: Database, f: PostFilters, *, limit: int = 20) -> list[str]:
     """The `limit` busiest hashtags of the window (names only: no account counts to compute)."""
-    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
-    if _on_rollups(f) and not facets:
+    if _on_hashtag_rollups(f):
         return rollups.hashtags(db, f, limit=limit)["hashtag"].tolist()
     return hashtags(db, f, limit=limit)["hashtag"].tolist()
 
@@ -324,8 +328,7 @@ def hashtag_totals(db: Database, f: PostFilters, tag: str) -> dict[str, int]:
     With only dates and platforms chosen, from the hashtag rollups (exact, an index range on the
     tag); otherwise from the posts."""
     tag = tag.lstrip("#").lower()
-    facets = (f.sources or f.subspecialties or f.themes or f.sentiments or f.languages or f.author_types)
-    if _on_rollups(f) and not facets and _whole_days(f):
+    if _on_hashtag_rollups(f) and _whole_days(f):
         ranked = rollups.hashtags(db, f, tags=[tag])
         accounts = rollups.hashtag_accounts(db, f, [tag])
         return {"posts": int(ranked["posts"].sum()), "accounts": int(accounts["accounts"].sum())}

@@ -117,8 +117,6 @@ class Dataset:
                      "or open with radpulse.open(..., max_rows=N).")
         with gc_paused():
             if self.workers > 1 and not f.extra and bound_rows >= PARALLEL_MIN_ROWS:  # on several cores
-                if not identified:  # the key settled (a random one stored) before the workers read it
-                    pseudonymiser(self.db, self._key)
                 frames = list(parallel_post_frames(self.db, f, deidentify=not identified, key=self._key,
                                                    rows=bound_rows, workers=self.workers))
             else:

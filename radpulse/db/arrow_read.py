@@ -138,6 +138,15 @@ def read_sql_in_helper(path: str, sql: str, params: tuple, kinds: Mapping[str, s
         return None
 
 
+def read_statement_in_helper(db: Database, stmt: Any, kinds: Mapping[str, str]) -> Any | None:
+    """`stmt` (its labelled columns the keys of `kinds`) read into Arrow by the helper process when
+    `db` is SQLite: `statement_sql` here, `read_sql` there; None elsewhere or when it cannot be done."""
+    if db.dialect != "sqlite" or not available():
+        return None
+    sql, params = statement_sql(db, stmt)
+    return read_sql_in_helper(db.engine.url.database or "", sql, params, kinds)
+
+
 def warm_helper() -> None:
     """Start the helper process now (its fork server imports pyarrow and the driver, about a
     second), so that the first read that needs it does not wait for that."""

@@ -15,6 +15,7 @@ tests run both. The pseudonym key is settled before any worker starts, so all pa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import multiprocessing
 import os
 import pickle
@@ -28,7 +29,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 
 import numpy as np
-import orjson
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -133,22 +133,9 @@ _ADBC_AUTHORS: dict[str, AuthorCache] = {}
 
 
 def _adbc_authors(path: str) -> AuthorCache:
-    """An author cache whose lookups run through ADBC on `path` (the worker's only copy of SQLite)."""
-    from radpulse.db.arrow_read import read_sql
-
-    def lookup(keys: list[tuple[str, str]]) -> list:
-        rows: list = []
-        for start in range(0, len(keys), people.AUTHOR_BATCH):
-            batch = orjson.dumps(keys[start:start + people.AUTHOR_BATCH]).decode()
-            table = read_sql(path, people.AUTHORS_OF_SQLITE_QMARK, (batch,),
-                             {"platform": "text", "external_id": "text", "handle": "text", "author_type": "text"})
-            if table is None:  # the posts were read by ADBC a moment ago: this is not expected
-                raise RuntimeError(f"could not read the accounts of {path} through ADBC")
-            rows += zip(*(table.column(n).to_pylist() for n in ("platform", "external_id", "handle", "author_type")))
-        return rows
-
+    """This worker's author cache reading through ADBC on `path` (its only copy of SQLite)."""
     if path not in _ADBC_AUTHORS:
-        _ADBC_AUTHORS[path] = AuthorCache(None, lookup=lookup)
+        _ADBC_AUTHORS[path] = AuthorCache(lookup=functools.partial(people.authors_of_file, path))
     return _ADBC_AUTHORS[path]
 
 

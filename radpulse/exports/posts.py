@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 
@@ -82,11 +83,10 @@ class AuthorCache:
 
     _SEP = "\x1f"  # never in a platform's name (the registry's names), so the first one splits a key
 
-    def __init__(self, db: Database | None, lookup: Callable[[list[tuple[str, str]]], list] | None = None) -> None:
-        """Accounts read from `db` (`people.authors_of`), or by `lookup` (a list of keys to rows
-        of (platform, external_id, handle, author_type)) where given."""
-        self.db = db
-        self.lookup = lookup if lookup is not None else (lambda keys: people.authors_of(db, keys))  # type: ignore[arg-type]
+    def __init__(self, db: Database | None = None, *, lookup: Callable[[list[tuple[str, str]]], list] | None = None) -> None:
+        """Accounts read from `db` (`people.authors_of`), or by `lookup` ((platform, external_id)
+        keys to rows of (platform, external_id, handle, author_type)) where given."""
+        self.lookup = lookup if lookup is not None else functools.partial(people.authors_of, db)
         self._keys = pa.array([], pa.string())
         self._handles = pa.array([], pa.string())
         self._types = pa.array([], pa.string())

@@ -285,15 +285,14 @@ def _edge_codes(db: Database, filters: PostFilters) -> tuple[np.ndarray, np.ndar
 
     table = None
     if db.dialect == "sqlite" and on_rollup(filters):
-        from radpulse.db.arrow_read import read_sql_in_helper, statement_sql
+        from radpulse.db.arrow_read import read_statement_in_helper
 
         with db.engine.connect() as conn:
             fresh, stale = _rollup_split(conn, filters)
             live = _stale_edges(conn, filters, stale)
-        sql, params = statement_sql(db, select(R.source.label("source"), R.target.label("target"),
-                                               R.interactions.label("weight")).where(*fresh))
-        table = read_sql_in_helper(db.engine.url.database or "", sql, params,
-                                   {"source": "text", "target": "text", "weight": "int"})
+        table = read_statement_in_helper(db, select(R.source.label("source"), R.target.label("target"),
+                                                    R.interactions.label("weight")).where(*fresh),
+                                         {"source": "text", "target": "text", "weight": "int"})
     if table is not None:
         sources_ = pa.chunked_array([table.column("source").combine_chunks(),
                                      pa.array([r[0] for r in live], type=pa.string())]).combine_chunks()

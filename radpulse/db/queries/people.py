@@ -7,7 +7,7 @@ chosen, else from `rollup_author_daily`. The counting rules are those of `querie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -45,26 +45,40 @@ _AUTHORS_OF = {
 }
 
 
-#: `_AUTHORS_OF` on SQLite with a positional parameter (the JSON array), for a reader that is given
-#: SQL text (`radpulse.db.arrow_read.read_sql` in a worker process)
-AUTHORS_OF_SQLITE_QMARK = _AUTHORS_OF["sqlite"].text.replace(":keys", "?")
-AUTHOR_BATCH = _AUTHOR_BATCH
-
-
 def authors_of(db: Database, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str | None, str | None]]:
     """(platform, external_id, handle, author_type) of the stored accounts among these
     (platform, external_id) keys; keys with no stored account are left out."""
-    keys = list(keys)
     rows: list[tuple[str, str, str | None, str | None]] = []
     with db.engine.connect() as conn:
-        for start in range(0, len(keys), _AUTHOR_BATCH):
-            batch = keys[start:start + _AUTHOR_BATCH]
+        for batch in _batches(keys):
             if db.dialect == "sqlite":
                 params = {"keys": orjson.dumps(batch).decode()}
             else:
                 params = {"platforms": [p for p, _ in batch], "ids": [e for _, e in batch]}
             rows += [tuple(r) for r in conn.execute(_AUTHORS_OF[db.dialect], params)]
     return rows
+
+
+def authors_of_file(path: str, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str | None, str | None]]:
+    """`authors_of` on the SQLite file at `path` read through ADBC, for a worker process that opens
+    the file with ADBC alone (`radpulse.db.arrow_read`)."""
+    from radpulse.db.arrow_read import read_sql
+
+    sql = _AUTHORS_OF["sqlite"].text.replace(":keys", "?")
+    names = ("platform", "external_id", "handle", "author_type")
+    rows: list = []
+    for batch in _batches(keys):
+        table = read_sql(path, sql, (orjson.dumps(batch).decode(),), dict.fromkeys(names, "text"))
+        if table is None:  # the caller has just read posts through ADBC: this is not expected
+            raise RuntimeError(f"could not read the accounts of {path} through ADBC")
+        rows += zip(*(table.column(n).to_pylist() for n in names))
+    return rows
+
+
+def _batches(keys: Sequence[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    keys = list(keys)
+    for start in range(0, len(keys), _AUTHOR_BATCH):
+        yield keys[start:start + _AUTHOR_BATCH]
 
 
 def on_accounts(filters: PostFilters) -> bool:

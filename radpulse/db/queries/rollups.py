@@ -320,15 +320,11 @@ def hashtag_accounts_per(db: Database, filters: PostFilters, tags: Sequence[str]
     h = RollupHashtagAuthorDaily
     chosen = [t.lstrip("#").lower() for t in tags]
     where = and_(_where(h, filters, facets=False), h.hashtag.in_(chosen))
-    table = None
-    if db.dialect == "sqlite" and chosen:
-        from radpulse.db.arrow_read import read_sql_in_helper, statement_sql
+    from radpulse.db.arrow_read import read_statement_in_helper
 
-        who = h.platform.concat("\x1f").concat(h.author_id)  # no platform name holds U+001F
-        sql, params = statement_sql(db, select(h.hashtag.label("hashtag"), h.day.label("day"), who.label("who"))
-                                    .where(where))
-        table = read_sql_in_helper(db.engine.url.database or "", sql, params,
-                                   {"hashtag": "text", "day": "text", "who": "text"})
+    who = h.platform.concat("\x1f").concat(h.author_id)  # no platform name holds U+001F
+    table = read_statement_in_helper(db, select(h.hashtag.label("hashtag"), h.day.label("day"), who.label("who"))
+                                     .where(where), {"hashtag": "text", "day": "text", "who": "text"}) if chosen else None
     if table is None:
         return [_hashtag_accounts_sql(db, where, period) for period in periods]
     return [_count_accounts(table, period) for period in periods]
