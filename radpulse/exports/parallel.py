@@ -30,17 +30,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 from radpulse.db.engine import Database, open_database
-from radpulse.db.models import Post
 from radpulse.db.queries.filters import PostFilters
+from radpulse.db.queries.posts import id_ranges, time_cuts
 from radpulse.errors import InputError
 from radpulse.db import arrow_read
 from radpulse.db.queries import people
 from radpulse.exports.posts import AuthorCache, export_key, iter_post_frames, post_table_sql, time_order
 
-P = Post.__table__.c
 
 #: a read of fewer posts than this runs in the calling process (starting workers costs more)
 PARALLEL_MIN_ROWS = 200_000
@@ -60,12 +58,6 @@ def default_workers() -> int:
     return max(1, min(usable, MAX_DEFAULT_WORKERS))
 
 
-def _window(f: PostFilters) -> list:
-    """`f`'s dates and platforms as conditions on `posts` (its indexes answer them)."""
-    return [c for c in (P.created_at >= f.start if f.start else None, P.created_at < f.end if f.end else None,
-                        P.platform.in_(f.platforms) if f.platforms else None) if c is not None]
-
-
 def time_parts(db: Database, f: PostFilters, rows: int, workers: int) -> list[PostFilters]:
     """`f` cut into consecutive time ranges [start, end) of about the same number of posts (at
     most `PART_ROWS`, at least one part per worker): the parts' posts, each part in time order,
@@ -73,10 +65,7 @@ def time_parts(db: Database, f: PostFilters, rows: int, workers: int) -> list[Po
     index with OFFSET (SQLite steps an index in C: 0.05 s for three cuts at a million posts; a
     row_number() window over the same entries took ten times as long)."""
     count = min(max(workers, -(-rows // PART_ROWS)), max(1, rows))
-    window = _window(f)
-    with db.engine.connect() as conn:  # the created_at of every (rows/count)-th post, stepping the index
-        found = [conn.execute(select(P.created_at).where(*window).order_by(P.created_at)
-                              .offset(k * rows // count).limit(1)).scalar() for k in range(1, count)]
+    found = time_cuts(db, f, rows, count)
     cuts: list[dt.datetime] = []
     for cut in found:
         if cut is None:  # fewer posts than `rows` (an upper bound): the rest is one part
@@ -201,15 +190,10 @@ def parallel_post_frames(db: Database, f: PostFilters, *, deidentify: bool, key:
     path = db.engine.url.database if db.dialect == "sqlite" and arrow_read.available() else None
     try:
         with tempfile.TemporaryDirectory(prefix="radpulse-posts-", dir=_scratch(rows)) as folder:
-            tasks = []
-            with db.engine.connect() as conn:  # each part's ids: a worker reads only their pages
-                for i, part in enumerate(parts):
-                    low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*_window(part))).one()
-                    if low is None:
-                        continue
-                    ids = (int(low), int(high) + 1)
-                    sql = post_table_sql(db, part, deidentify=deidentify, ids=ids) if path else None
-                    tasks.append(_Part(url, key, part, deidentify, folder, i, ids, path, sql))
+            tasks = [_Part(url, key, part, deidentify, folder, i, ids, path,
+                           post_table_sql(db, part, deidentify=deidentify, ids=ids) if path else None)
+                     for i, (part, ids) in enumerate(zip(parts, id_ranges(db, parts)))  # a worker reads only their pages
+                     if ids is not None]
             if not tasks:
                 return
             with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=_context()) as pool:

@@ -85,13 +85,39 @@ def arrow_posts_sql(db: Database, f: PostFilters, columns: Sequence[Any], *, fro
     return statement_sql(db, stmt)
 
 
+def index_window(f: PostFilters) -> list[Any]:
+    """`f`'s dates and platforms as conditions on `posts` (its indexes answer them)."""
+    return [c for c in (P.created_at >= f.start if f.start else None, P.created_at < f.end if f.end else None,
+                        P.platform.in_(f.platforms) if f.platforms else None) if c is not None]
+
+
+def time_cuts(db: Database, f: PostFilters, rows: int, count: int) -> list[Any]:
+    """The created_at of every (rows/count)-th post in `f`'s dates and platforms (count - 1 values,
+    None past the last post), read from the created_at index with OFFSET (SQLite steps an index
+    in C: 0.05 s for three cuts at a million posts; a row_number() window took ten times as long)."""
+    window = index_window(f)
+    with db.engine.connect() as conn:
+        return [conn.execute(select(P.created_at).where(*window).order_by(P.created_at)
+                             .offset(k * rows // count).limit(1)).scalar() for k in range(1, count)]
+
+
+def id_ranges(db: Database, parts: Sequence[PostFilters]) -> list[tuple[int, int] | None]:
+    """(lowest id, highest id + 1) of the posts in each part's dates and platforms; None for a part
+    with none."""
+    out: list[tuple[int, int] | None] = []
+    with db.engine.connect() as conn:
+        for part in parts:
+            low, high = conn.execute(select(func.min(P.id), func.max(P.id)).where(*index_window(part))).one()
+            out.append(None if low is None else (int(low), int(high) + 1))
+    return out
+
+
 def storage_order(db: Database, f: PostFilters) -> bool:
     """True when `stream_posts` reads SQLite in id order: the posts in `f`'s dates and platforms
     (counted on their index alone) are more than `STORAGE_ORDER_SHARE` of all posts."""
     if db.dialect != "sqlite":
         return False
-    window = [c for c in (P.created_at >= f.start if f.start else None, P.created_at < f.end if f.end else None,
-                          P.platform.in_(f.platforms) if f.platforms else None) if c is not None]
+    window = index_window(f)
     with db.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(Post.__table__)).scalar_one()
         if not window:
