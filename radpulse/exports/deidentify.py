@@ -174,11 +174,21 @@ def _replace_name(text: str, name: str) -> str:
 
 
 def _scrub_handles_fast(text: str, handles: Iterable[str]) -> str:
-    """`_scrub_handles`, with `_replace_name` for ASCII names in an ASCII text."""
-    ascii_text = text.isascii()
+    """`_scrub_handles`, with `_replace_name` for ASCII names wherever the text's lower case lines
+    up with it character for character (`_aligned`)."""
+    aligned = _aligned(text)
     for name in _handle_names(handles, text):
-        text = _replace_name(text, name) if ascii_text and name.isascii() else _handle_pattern(name).sub(MENTION_MARK, text)
+        text = _replace_name(text, name) if aligned and name.isascii() else _handle_pattern(name).sub(MENTION_MARK, text)
     return text
+
+
+def _aligned(text: str) -> bool:
+    """True when `_replace_name` finds an ASCII name in `text` exactly where `re.IGNORECASE` does:
+    an ASCII text, or one whose lower case has its length (no "İ") and holds none of the two
+    characters IGNORECASE matches with an ASCII letter that lower-casing leaves alone ("ı", "ſ";
+    the Kelvin sign lower-cases to "k"). Word boundaries are the same either way (`str.isalnum`
+    is what `\\w` means)."""
+    return text.isascii() or ("\u0131" not in text and "\u017f" not in text and len(text.lower()) == len(text))
 
 
 def scrub_text(text: str | None, handles: Iterable[str] = ()) -> str | None:
@@ -209,10 +219,9 @@ _FOLD = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
 _FOLDED = re.compile("[\u0131\u017f\u0307]")
 
 
-def _sub_where(texts: list, anchor: Callable[[str], bool], pattern: re.Pattern[str],
+def _sub_where(texts: list, idx: list[int], pattern: re.Pattern[str],
                repl: str | Callable[[re.Match[str]], str]) -> None:
-    """Apply `pattern.sub(repl, ...)` to each text for which `anchor` holds, in place."""
-    idx = [i for i, t in enumerate(texts) if t and anchor(t)]
+    """Apply `pattern.sub(repl, ...)` to the texts at `idx`, in place."""
     if not idx:
         return
     picked = [texts[i] for i in idx]
@@ -233,6 +242,7 @@ def _folded_lower(texts: list[str | None]) -> list[str]:
     return lows
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _name_of(handle: str) -> str | None:
     """A handle's name lower-cased, as `scrub_texts` looks for it in a `_folded_lower` text: ""
     when it has none (under two characters), None when it is not ASCII (only its pattern can tell)."""
@@ -245,17 +255,33 @@ def _name_of(handle: str) -> str | None:
 def scrub_texts(texts: Sequence[str | None], handles: Sequence[Sequence[str]]) -> list[str | None]:
     """`scrub_text` of each text with the handles of its row, for whole columns."""
     out = list(texts)
-    _sub_where(out, lambda t: "://" in t, _URL, _link_mark)
-    _sub_where(out, lambda t: "@" in t, _MENTION, MENTION_MARK)
-    _sub_where(out, lambda t: "u/" in t or "U/" in t, _REDDIT_USER, REDDIT_MARK)
-    # a row's handle patterns run only when one of its names can occur in its text
-    names: dict[str, str | None] = {}
-    pairs = [(i, h) for i, row in enumerate(handles) if row and out[i] for h in row if isinstance(h, str)]
-    for _, handle in pairs:
-        if handle not in names:
-            names[handle] = _name_of(handle)
-    lows = _folded_lower(out) if pairs else []
-    rows = sorted({i for i, handle in pairs if (name := names[handle]) is None or (name and name in lows[i])})
+    # the texts each pattern can match (no call per text: a comprehension with `in`)
+    _sub_where(out, [i for i, t in enumerate(out) if t and "://" in t], _URL, _link_mark)
+    _sub_where(out, [i for i, t in enumerate(out) if t and "@" in t], _MENTION, MENTION_MARK)
+    _sub_where(out, [i for i, t in enumerate(out) if t and ("u/" in t or "U/" in t)], _REDDIT_USER, REDDIT_MARK)
+    # a row's handle patterns run only when one of its names can occur in its text: its name
+    # (lower case) in the text's `_folded_lower`, or a name that is not ASCII (only its pattern
+    # can tell); each handle's name worked out once (cached), each text lower-cased only when needed
+    rows = []
+    for i, row in enumerate(handles):
+        if not row or not (text := out[i]):
+            continue
+        low = None
+        for handle in row:
+            if not isinstance(handle, str):
+                continue
+            name = _name_of(handle)
+            if name is None:
+                rows.append(i)
+                break
+            if name:
+                if low is None:
+                    low = text.lower()
+                    if not low.isascii() and _FOLDED.search(low):
+                        low = low.translate(_FOLD)
+                if name in low:
+                    rows.append(i)
+                    break
     for i in rows:
         out[i] = _scrub_handles_fast(out[i], [h for h in handles[i] if isinstance(h, str)])  # type: ignore[arg-type]
     return out

@@ -68,6 +68,29 @@ def test_replacing_a_name_without_a_pattern_is_the_pattern(text, name):
     assert deidentify._replace_name(text, name) == deidentify._handle_pattern(name).sub(deidentify.MENTION_MARK, text)
 
 
+UNICODE_PIECES = [*ASCII_NAMES, "JANE", "Jäne", "é", "ü", "😀", "\u212a", "K", "ß", "Σ", "ς", "\u0307", "日本",
+                  "١", "Ⅷ", " ", "@", ".", "_", "-", "\n"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(UNICODE_PIECES), max_size=10).map("".join), st.sampled_from([*ASCII_NAMES, "kis", "k_k"]))
+@example("\u212aIS kis Kis\u212a", "kis")
+@example("ü_jane jane١ Ⅷjane ja\u0307ne", "jane")
+def test_an_ascii_name_in_an_aligned_unicode_text_is_replaced_as_the_pattern_does(text, name):
+    """Non-ASCII texts take the str.find path when their lower case lines up with them (`_aligned`):
+    the same occurrences (the Kelvin sign as "k", letters, digits and numerals of any script as
+    word characters), the same result as the regex."""
+    if deidentify._aligned(text):
+        assert deidentify._replace_name(text, name) == deidentify._handle_pattern(name).sub(deidentify.MENTION_MARK, text)
+
+
+def test_texts_whose_lower_case_does_not_line_up_take_the_pattern():
+    assert deidentify._aligned("plain ascii") and deidentify._aligned("é ü 😀 \u212a")
+    for text in ("\u0130stanbul", "k\u0131s", "ki\u017f"):  # İ lower-cases to two characters; ı and ſ stay
+        assert not deidentify._aligned(text)
+        assert scrub_texts([text + " kis"], [["kis"]]) == [scrub_text(text + " kis", ["kis"])]
+
+
 def test_handles_anywhere_and_in_any_case_are_scrubbed_as_one_text_would_be():
     column = ["RadResBob", "radresbob: hi", "see (RadResBob).", "RADRESBOB!", "x\nRadReſBob", "İ kis KİS kıs",
               "@jane@mastodon.social,jane.", "u/RadResBob's post", "ok\n\x00\nRadResBob", "clean text", None, ""]
