@@ -66,12 +66,18 @@ class Pseudonymiser:
     HMAC (RFC 2104) is computed from two SHA-256 states keyed once, copied per value: the same
     digests as `hmac.new(key, message, "sha256")`, at a third of its cost per call."""
 
+    #: repeated values remembered at most (about 200 bytes each)
+    MEMO_SIZE = 500_000
+
     def __init__(self, key: bytes) -> None:
         self._key = key
         block = hashlib.sha256().block_size
         padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
         self._inner = hashlib.sha256(padded.translate(_IPAD))
         self._outer = hashlib.sha256(padded.translate(_OPAD))
+        #: pseudonyms of repeated values (authors) already made, kept across calls (an export's
+        #: chunks name the same accounts again), emptied when it reaches `MEMO_SIZE`
+        self._memo: dict[tuple[str, str, str | None], str | None] = {}
 
     def _hex(self, message: bytes) -> str:
         inner = self._inner.copy()
@@ -88,18 +94,21 @@ class Pseudonymiser:
     def many(self, prefix: str, platforms: Sequence[str], ids: Sequence[str | None], *,
              repeated: bool = False) -> list[str | None]:
         """`self(prefix, platform, id)` for each pair; with `repeated` (authors), each distinct
-        pair is hashed once."""
+        pair is hashed once (and remembered for the next calls)."""
         if not repeated:
             digest = self._hex
             return [None if ident is None or ident == "" else f"{prefix}_{digest(f'{prefix}:{platform}:{ident}'.encode())[:16]}"
                     for platform, ident in zip(platforms, ids)]
-        seen: dict[tuple[str, str | None], str | None] = {}
+        if len(self._memo) > self.MEMO_SIZE:
+            self._memo.clear()
+        seen = self._memo
         out: list[str | None] = []
         append = out.append
-        for pair in zip(platforms, ids):
-            value = seen.get(pair, _MISSING)
+        for platform, ident in zip(platforms, ids):
+            key = (prefix, platform, ident)
+            value = seen.get(key, _MISSING)
             if value is _MISSING:
-                value = seen[pair] = self(prefix, *pair)
+                value = seen[key] = self(prefix, platform, ident)
             append(value)  # type: ignore[arg-type]
         return out
 
