@@ -44,6 +44,8 @@ COUNTS = ["reply_count", "like_count", "repost_count", "quote_count", "view_coun
 
 _BOOLS = ("has_media", "is_deleted", "synthetic")
 _LISTS = ("hashtags", "links", "mentions", "themes")
+#: the list columns exported as stored (no rule per element): parsed in Arrow when read into Arrow
+_ARROW_LISTS = ("hashtags", "themes")
 
 
 def _read(column, name: str):  # type: ignore[no-untyped-def]
@@ -176,7 +178,7 @@ def iter_post_frames(
 #: the columns read as integers (the rest is text): counts, and booleans as SQLite stores them
 _INTS = frozenset({"id", *COUNTS, *_BOOLS})
 #: the columns `_frame` takes as Arrow arrays (no Python value per row): those it only retypes
-_AS_ARROW = frozenset({"created_at", "language", "subspecialty", "sentiment", *COUNTS, *_BOOLS, "_id"})
+_AS_ARROW = frozenset({"created_at", "language", "subspecialty", "sentiment", *COUNTS, *_BOOLS, "_id", *_ARROW_LISTS})
 
 
 def _column_chunks(db: Database, f: PostFilters, names: list[str], columns: list, chunksize: int,
@@ -283,7 +285,7 @@ def _bools(values: Sequence[object] | pa.Array) -> object:
 def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame:
     """A chunk's columns as the export's frame: typed, and de-identified when `pseudo` is given."""
     out: dict[str, object] = {}
-    lists = {n: _json_lists(c[n]) for n in _LISTS if n in c}
+    lists = {n: _list_column(c[n]) if n in _ARROW_LISTS else _json_lists(c[n]) for n in _LISTS if n in c}
     platforms = c["platform"]
     if pseudo is None:
         out.update(id=pd.array(c["id"], dtype="int64"), external_id=c["external_id"],
@@ -319,6 +321,8 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
                is_deleted=_bools(c["is_deleted"]), synthetic=_bools(c["synthetic"]))
     columns = DEIDENTIFIED_COLUMNS if pseudo is not None else IDENTIFIED_COLUMNS
     for name in columns:
+        if name in _ARROW_LISTS:
+            continue  # made by `_list_column`
         if name in _LISTS:
             out[name] = _list_array(out[name])  # type: ignore[arg-type]
         elif isinstance(out[name], list | tuple | pa.Array):
@@ -330,6 +334,46 @@ def _frame(c: dict[str, Sequence], pseudo: Pseudonymiser | None) -> pd.DataFrame
 #: keeps in a few buffers (no Python list per row), Parquet stores as they are, and which
 #: iterate as Python lists (`.list` accessor, `explode`)
 LIST_DTYPE = pd.ArrowDtype(pa.list_(pa.string()))
+
+
+def _list_column(values: Sequence[str | None] | pa.Array) -> object:
+    """A column of JSON arrays stored as text ("null" for NULL) as the export's list column:
+    from an Arrow array, parsed by Arrow's JSON reader (no Python value per row); else, or when
+    a value is anything but an array of text or null (which `_json_lists` and `_list_array`
+    handle one by one), as `_list_array(_json_lists(values))`."""
+    if isinstance(values, pa.Array):
+        parsed = _arrow_json_lists(values)
+        if parsed is not None:
+            return pd.array(parsed, dtype=LIST_DTYPE)
+        values = values.to_pylist()
+    return _list_array(_json_lists(values))
+
+
+_JSON_LIST = pa.schema([("v", pa.list_(pa.string()))])
+
+
+def _arrow_json_lists(values: pa.Array) -> pa.Array | None:
+    """Text values each a JSON array of strings or null, as a list<string> array ([] for null);
+    None when a value is missing, malformed, of another shape, or holds a line break (each
+    value becomes one line of newline-delimited JSON, so one line per row is checked too)."""
+    import pyarrow.json as pa_json
+
+    if values.null_count or not len(values) or pc.any(pc.match_substring(values, "\n")).as_py():
+        return None
+    text = pa.large_string()  # 64-bit offsets: a chunk's lines may pass 2 GiB
+    lines = pc.binary_join_element_wise(pa.scalar('{"v":', text), values.cast(text), pa.scalar("}\n", text),
+                                        pa.scalar("", text))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64, count=len(lines) + 1, offset=lines.offset * 8)
+    body = lines.buffers()[2][int(offsets[0]):int(offsets[-1])]
+    try:
+        table = pa_json.read_json(pa.BufferReader(body), parse_options=pa_json.ParseOptions(explicit_schema=_JSON_LIST),
+                                  read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(body), 1 << 20)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(values):
+        return None
+    column = table.column("v").combine_chunks()
+    return pc.if_else(pc.is_null(column), pa.scalar([], column.type), column) if column.null_count else column
 
 
 def _list_array(values: Sequence[list]) -> object:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -64,3 +66,34 @@ def test_time_order_sorts_by_time_then_id_or_says_none_is_needed(rows):
         assert (expected == np.arange(len(rows))).all()
     else:
         assert (order == expected).all() and not (order == np.arange(len(rows))).all()
+
+
+json_lists = st.one_of(
+    st.just("null"),
+    st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=4).map(lambda v: json.dumps(v, ensure_ascii=False)),
+    st.lists(st.text(alphabet='a"\\\n\u00e9\U0001f600}{', max_size=5), max_size=3).map(json.dumps),
+    st.sampled_from(["[1, 2]", '"tag"', '{"v": ["a"]}', "[]", '["a", 3]', "[true]"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(json_lists, max_size=20))
+def test_list_columns_parsed_in_arrow_equal_the_python_parse(values):
+    """Hashtags and themes read into Arrow are parsed by Arrow's JSON reader; any value it cannot
+    take as an array of text (numbers, objects, escaped or raw line breaks) sends the column to
+    the per-value parse, so the column is always what the Python parse gives."""
+    from radpulse.exports.posts import _json_lists, _list_array, _list_column
+
+    expected = _list_array(_json_lists(values))
+    assert list(_list_column(pa.array(values, pa.string()))) == list(expected)
+    assert list(_list_column(values)) == list(expected)
+
+
+def test_list_columns_take_the_arrow_path_when_they_can():
+    from radpulse.exports import posts
+
+    column = pa.array(['["Radiology","RSNA2026"]', "null", "[]", '["é\\u00e9"]'], pa.string())
+    parsed = posts._arrow_json_lists(column)
+    assert parsed is not None and parsed.to_pylist() == [["Radiology", "RSNA2026"], [], [], ["éé"]]
+    assert posts._arrow_json_lists(pa.array(['["a"]\n'], pa.string())) is None  # a line break: not one line per row
+    assert posts._arrow_json_lists(pa.array(["[1]"], pa.string())) is None
