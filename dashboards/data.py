@@ -414,8 +414,11 @@ def article_attention(db: Database, f: PostFilters, *, limit: int = 20, article_
     """Papers by attention score (the one "most-discussed" ranking) with mentions per platform.
     The window and platforms of `f` apply."""
     from radpulse.literature.attention import article_attention as attention
+    from radpulse.literature.attention import mention_frame_of
 
-    out = attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=None if article_ids else limit)
+    mentions = mention_frame_of(db, since=f.start, until=f.end, platforms=f.platforms)  # Arrow on SQLite
+    out = attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=None if article_ids else limit,
+                    mentions=mentions)
     if article_ids:
         out = out[out["article_id"].isin(list(article_ids))].reset_index(drop=True)
     return out
