@@ -627,6 +627,30 @@ class RollupSliceDaily(Base):
     max_engagement: Mapped[int] = mapped_column(BigInteger)
 
 
+class RollupSliceMonthly(Base):
+    """`rollup_slice_daily` summed per calendar month (`month`: its first day), keyed by the cut
+    first: a year's monthly figures for one dimension read about a dozen rows per value instead
+    of a row per day (the partial months at a window's ends are read from the daily rows).
+    Recomputed from `rollup_slice_daily` for the months a refresh touches."""
+
+    __tablename__ = "rollup_slice_monthly"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    dim: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+    max_engagement: Mapped[int] = mapped_column(BigInteger)
+
+
 class RollupAccountsLag(Base):
     """Distinct accounts of any window ending on `day`, exactly: per day, platform and `lag`,
     how many accounts posted publicly in the `lag` + 1 days ending on `day` (from `day - lag` to

@@ -5,7 +5,8 @@ source x subspecialty x theme x sentiment x author type x language), `rollup_aut
 same per account, so distinct accounts over any window are a COUNT DISTINCT on it),
 `rollup_hashtag_daily`, `rollup_hashtag_author_daily` (which accounts used a hashtag on a day, so
 distinct accounts of a hashtag over any window are exact), `rollup_article_daily`,
-`rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows),
+`rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows) and
+`rollup_slice_monthly` (those summed per calendar month, for the months refreshed),
 `rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
 `rollup_account_daily`: every day from the first refreshed one on is recomputed), and for the
 People and account pages `rollup_account_daily` (one narrow row per account and day),
@@ -35,6 +36,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
+    literal,
     and_,
     delete,
     false,
@@ -48,7 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import ColumnElement
 
 from radpulse.db.account_rollups import refresh_account_totals, refresh_accounts_lag, refresh_author_type_months
-from radpulse.db.days import as_dates, day_of, day_ranges, day_start, month_of, utc_day  # noqa: F401 - re-exported
+from radpulse.db.days import as_dates, day_of, day_ranges, day_start, month_of, next_month, utc_day  # noqa: F401 - re-exported
 from radpulse.db.engine import Database, insert_for
 from radpulse.db.models import (
     Annotation,
@@ -70,6 +73,7 @@ from radpulse.db.models import (
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupSliceDaily,
+    RollupSliceMonthly,
     RollupStaleDay,
     Source,
     TrendStaleDay,
@@ -82,8 +86,9 @@ P = Post.__table__.c
 #: the tables with a row per day (a refresh deletes and inserts the days' rows)
 TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
           RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily, RollupSliceDaily)
-#: the tables kept from `rollup_account_daily` (no day column)
-DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly)
+#: the tables kept from other rollups (no day column): from `rollup_account_daily`, and the
+#: monthly slices from `rollup_slice_daily`
+DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly, RollupSliceMonthly)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 
@@ -246,6 +251,20 @@ def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:
     return out
 
 
+def refresh_slice_months(conn: Connection, months: Iterable[dt.date]) -> None:
+    """Recompute `rollup_slice_monthly` for `months` (first days) from their `rollup_slice_daily` rows."""
+    t, m = RollupSliceDaily.__table__.c, RollupSliceMonthly
+    counts = ("posts", "engagement", "likes", "reposts", "replies", "quotes", "score")
+    for month in sorted(set(months)):
+        conn.execute(delete(m).where(m.month == month))
+        keys = [t.dim, t.platform, t.value, t.sentiment]
+        conn.execute(insert(m).from_select(
+            ["dim", "month", "platform", "value", "sentiment", *counts, "max_engagement"],
+            select(t.dim, literal(month, Date()), t.platform, t.value, t.sentiment,
+                   *(func.sum(getattr(t, c)) for c in counts), func.max(t.max_engagement))
+            .where(t.day >= month, t.day < next_month(month)).group_by(*keys)))
+
+
 def _connection(conn_or_db: Connection | Database) -> tuple[Connection, Any]:
     if isinstance(conn_or_db, Database):
         ctx = conn_or_db.engine.begin()
@@ -287,6 +306,7 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
                 conn.execute(stmt)
             refresh_account_totals(conn, chunk, 1)
         refresh_author_type_months(conn, map(month_of, days))
+        refresh_slice_months(conn, map(month_of, days))
     refresh_accounts_lag(conn, days[0])
 
 
@@ -349,6 +369,7 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
         refresh_account_totals(conn, None, 1)
         refresh_author_type_months(conn, map(month_of, all_days))
+        refresh_slice_months(conn, map(month_of, all_days))
         if all_days:  # an empty database has nothing to lag
             refresh_accounts_lag(conn, all_days[0])
         return len(all_days)

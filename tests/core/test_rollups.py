@@ -68,6 +68,20 @@ def test_upgrading_to_the_hashtag_account_rollup_marks_the_days_and_counts_accou
     db.dispose()
 
 
+def test_upgrading_to_the_monthly_slices_fills_them_from_the_daily_ones(db_url):
+    from tests.core.test_rollups_property import months_of_daily_slices, slice_months
+
+    db = open_database(db_url)
+    build_demo(db, posts=400, end=dt.date(2026, 11, 27))
+    expected = months_of_daily_slices(db)
+    assert slice_months(db) == expected and len(expected) > 50  # kept by the demo's rebuild
+    downgrade(db.engine, "0012p")
+    assert "rollup_slice_monthly" not in inspect(db.engine).get_table_names()
+    upgrade(db.engine)
+    assert slice_months(db) == expected  # filled by the migration, no rebuild needed
+    db.dispose()
+
+
 def test_a_refresh_recomputes_only_the_days_it_is_given(db):
     when = dt.datetime(2026, 5, 10, 12, tzinfo=UTC)
     with db.engine.begin() as conn:

@@ -236,6 +236,29 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
     }
 
 
+def slice_months(db) -> set:  # type: ignore[no-untyped-def]
+    """`rollup_slice_monthly` as stored."""
+    from radpulse.db.models import RollupSliceMonthly as M
+
+    with db.engine.connect() as conn:
+        return {(r.dim, str(r.month)[:10], r.platform, r.value, r.sentiment, r.posts, r.engagement, r.likes, r.reposts,
+                 r.replies, r.quotes, r.score, r.max_engagement) for r in conn.execute(select(M))}
+
+
+def months_of_daily_slices(db) -> set:  # type: ignore[no-untyped-def]
+    """`rollup_slice_daily` summed per calendar month here (what the monthly slices must hold)."""
+    from radpulse.db.models import RollupSliceDaily as D
+
+    sums: dict = {}
+    with db.engine.connect() as conn:
+        for r in conn.execute(select(D)):
+            key = (r.dim, str(r.day)[:8] + "01", r.platform, r.value, r.sentiment)
+            old = sums.get(key, (0,) * 7 + (0,))
+            new = (r.posts, r.engagement, r.likes, r.reposts, r.replies, r.quotes, r.score)
+            sums[key] = (*(a + b for a, b in zip(old[:7], new)), max(old[7], r.max_engagement))
+    return {(*k, *v) for k, v in sums.items()}
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=operations)
 @example(ops=[("collect", [(1, 5, SOURCES[0], ("AI",), 0), (4, 9, SOURCES[1], (), None)]),
@@ -284,6 +307,7 @@ def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
                     after_batch=STEPS)
             refresh_stale_rollups(db)
         assert stored(db) == expected(db), op
+        assert slice_months(db) == months_of_daily_slices(db), op
     with db.engine.connect() as conn:
         assert conn.execute(select(RollupStaleDay.day)).all() == []  # every mark was refreshed
 

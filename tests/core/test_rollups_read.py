@@ -93,6 +93,39 @@ def test_volume_and_accounts_by_period_and_dimension(demo_db):
     assert by_theme.sum() >= len(frame)
 
 
+def test_by_month_whole_months_come_from_the_monthly_slices_and_equal_the_days(demo_db, monkeypatch):
+    """A window holding whole months reads them from `rollup_slice_monthly` and its partial first
+    and last months from the daily slices: the same frames as reading every day, for each cut,
+    with facets, and for window totals; a window within one month reads days only."""
+    from radpulse.db.queries import rollups as reader
+
+    db = demo_db
+    months_read: list = []
+    real = reader._slice_rows
+    monkeypatch.setattr(reader, "_slice_rows", lambda *a, **k: (r := real(*a, **k)) is not None and months_read.append(1) or r)
+    windows = [PostFilters(start=dt.datetime(2026, 3, 17, tzinfo=UTC), end=dt.datetime(2026, 9, 9, 12, tzinfo=UTC)),
+               PostFilters(start=dt.datetime(2026, 1, 1, tzinfo=UTC), end=dt.datetime(2026, 11, 1, tzinfo=UTC),
+                           platforms=("x", "bluesky")),
+               PostFilters(start=dt.datetime(2025, 12, 20, tzinfo=UTC), end=dt.datetime(2026, 11, 28, tzinfo=UTC),
+                           sentiments=("negative", "neutral"), subspecialties=("neuro", "chest"))]
+    cases = [((), w) for w in windows] + [(dims, windows[0]) for dims in
+                                            [("platform",), ("sentiment",), ("subspecialty", "sentiment"), ("theme",),
+                                             ("source", "platform"), ("language",), ("author_type", "sentiment")]]
+    for dims, f in cases:
+        got_volume, got_totals = volume_by(db, f, period="month", dims=dims), totals(db, f)
+        with monkeypatch.context() as m:
+            m.setattr(reader, "_month_split", lambda filters: None)
+            days_volume, days_totals = volume_by(db, f, period="month", dims=dims), totals(db, f)
+        pd.testing.assert_frame_equal(got_volume, days_volume)
+        assert got_totals == days_totals
+        assert len(got_volume) >= 6 and got_volume["posts"].sum() > 100
+    assert len(months_read) == 2 * len(cases)  # volume and totals: each from the monthly slices
+    months_read.clear()
+    volume_by(db, PostFilters(start=dt.datetime(2026, 5, 3, tzinfo=UTC), end=dt.datetime(2026, 5, 29, tzinfo=UTC)),
+              period="month", dims=("sentiment",))
+    assert months_read == []
+
+
 def test_top_accounts_hashtags_and_articles(demo_db):
     db = demo_db
     frame = public_frame(db)

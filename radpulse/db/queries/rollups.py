@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Date, and_, cast, func, select, true
+from sqlalchemy import Date, and_, cast, func, or_, select, true, union_all
 
 from radpulse.db.engine import Database
 from radpulse.db.models import (
@@ -32,6 +32,7 @@ from radpulse.db.models import (
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupSliceDaily,
+    RollupSliceMonthly,
 )
 from radpulse.db.queries.filters import PostFilters
 
@@ -112,13 +113,44 @@ def _slice(filters: PostFilters, dims: Sequence[str]) -> str | None:
     return used.pop() if used else ""
 
 
-def _slice_where(t: Any, filters: PostFilters, cut: str) -> Any:
-    clauses = [t.dim == cut, *day_window(t.day, filters)]
+def _slice_where(t: Any, filters: PostFilters, cut: str, *, window: bool = True) -> Any:
+    clauses = [t.dim == cut, *(day_window(t.day, filters) if window else [])]
     for dim, field in _FILTER_OF.items():
         values = getattr(filters, field)
         if values:
             clauses.append((t.value if dim == cut else getattr(t, dim)).in_(values))
     return and_(*clauses)
+
+
+def _month_split(filters: PostFilters) -> tuple[dt.date, dt.date, dt.date, dt.date] | None:
+    """(first day, first whole month, month after the last whole one, first day out) of a closed
+    window holding at least one whole calendar month; None otherwise."""
+    first, last = day_bounds(filters)
+    if first is None or last is None:
+        return None
+    lo = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    hi = last.replace(day=1)
+    return (first, lo, hi, last) if lo < hi else None
+
+
+def _slice_rows(filters: PostFilters, cut: str, dims: Sequence[str], dialect: str, *, by_month: bool) -> Any | None:
+    """The window's slice rows as one subquery (columns: [period,] the dims, COUNTS), the whole
+    months from `rollup_slice_monthly` and the days of the partial months at its ends from
+    `rollup_slice_daily` (a year by month reads ~12 rows per value instead of ~365); None when
+    the window holds no whole month."""
+    split = _month_split(filters)
+    if split is None:
+        return None
+    first, lo, hi, last = split
+    d, m = RollupSliceDaily, RollupSliceMonthly
+    ends = or_(and_(d.day >= first, d.day < lo), and_(d.day >= hi, d.day < last))
+    daily = select(*([_period(d.day, "month", dialect).label("period")] if by_month else []),
+                   *(_dim_column(d, x, cut) for x in dims), *(getattr(d, c).label(c) for c in COUNTS)
+                   ).where(_slice_where(d, filters, cut, window=False), ends)
+    monthly = select(*([m.month.label("period")] if by_month else []),
+                     *(_dim_column(m, x, cut) for x in dims), *(getattr(m, c).label(c) for c in COUNTS)
+                     ).where(_slice_where(m, filters, cut, window=False), m.month >= lo, m.month < hi)
+    return union_all(monthly, daily).subquery("slices")
 
 
 def _dim_column(t: Any, dim: str, cut: str | None) -> Any:
@@ -130,12 +162,17 @@ def volume_by(db: Database, filters: PostFilters = PostFilters(), *, period: str
     """Posts and engagement per period (and per value of each of `dims`)."""
     _check(filters, period, dims)
     cut = _slice(filters, dims)
-    t: Any = RollupDaily if cut is None else RollupSliceDaily
-    where = _where(t, filters, dims) if cut is None else _slice_where(t, filters, cut)
-    bucket = _period(t.day, period, db.dialect).label("period")
-    keys = [bucket, *(_dim_column(t, d, cut) for d in dims)]
-    query = (select(*keys, *(func.sum(getattr(t, c)) for c in COUNTS))
-             .where(where).group_by(*keys).order_by(*keys))
+    rows = _slice_rows(filters, cut, dims, db.dialect, by_month=True) if cut is not None and period == "month" else None
+    if rows is not None:  # by month over whole months: the monthly slices
+        keys = [rows.c.period, *(rows.c[d] for d in dims)]
+        query = select(*keys, *(func.sum(rows.c[c]) for c in COUNTS)).group_by(*keys).order_by(*keys)
+    else:
+        t: Any = RollupDaily if cut is None else RollupSliceDaily
+        where = _where(t, filters, dims) if cut is None else _slice_where(t, filters, cut)
+        bucket = _period(t.day, period, db.dialect).label("period")
+        keys = [bucket, *(_dim_column(t, d, cut) for d in dims)]
+        query = (select(*keys, *(func.sum(getattr(t, c)) for c in COUNTS))
+                 .where(where).group_by(*keys).order_by(*keys))
     frame = _frame(db, query, ["period", *dims, *COUNTS], dates=["period"])
     return frame.astype({c: "int64" for c in COUNTS})
 
@@ -160,12 +197,9 @@ def accounts_by(db: Database, filters: PostFilters = PostFilters(), *, period: s
 def totals(db: Database, filters: PostFilters = PostFilters()) -> dict[str, int]:
     """Posts, distinct accounts and engagement sums of the window."""
     _check(filters)
-    cut = _slice(filters, ())
-    t: Any = RollupDaily if cut is None else RollupSliceDaily
-    where = _where(t, filters) if cut is None else _slice_where(t, filters, cut)
     a = RollupAuthorDaily
     with db.engine.connect() as conn:
-        sums = conn.execute(select(*(func.coalesce(func.sum(getattr(t, c)), 0) for c in COUNTS)).where(where)).one()
+        sums = conn.execute(_window_sums(filters, COUNTS, db.dialect)).one()
     if _only_platforms(filters):
         lagged = _accounts_by_lag(db, filters, None, ())
         accounts = int(lagged["accounts"].sum())
@@ -179,11 +213,20 @@ def totals(db: Database, filters: PostFilters = PostFilters()) -> dict[str, int]
 def post_count(db: Database, filters: PostFilters = PostFilters()) -> int:
     """Public posts of the window and filters (each once; see the counting rules)."""
     _check(filters)
+    with db.engine.connect() as conn:
+        return int(conn.execute(_window_sums(filters, ("posts",), db.dialect)).scalar_one())
+
+
+def _window_sums(filters: PostFilters, counts: Sequence[str], dialect: str) -> Any:
+    """SELECT of the window's sums of `counts` (0 when empty): from the slices when they answer
+    the filters (whole months from the monthly ones), else from `rollup_daily`."""
     cut = _slice(filters, ())
+    rows = _slice_rows(filters, cut, (), dialect, by_month=False) if cut is not None else None
+    if rows is not None:
+        return select(*(func.coalesce(func.sum(rows.c[c]), 0) for c in counts))
     t: Any = RollupDaily if cut is None else RollupSliceDaily
     where = _where(t, filters) if cut is None else _slice_where(t, filters, cut)
-    with db.engine.connect() as conn:
-        return int(conn.execute(select(func.coalesce(func.sum(t.posts), 0)).where(where)).scalar_one())
+    return select(*(func.coalesce(func.sum(getattr(t, c)), 0) for c in counts)).where(where)
 
 
 def _only_platforms(filters: PostFilters) -> bool:
