@@ -47,34 +47,36 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
     if frame.empty:
         return empty(title, empty_message)
     word = PERIOD_WORD.get(period, period)
-    fig = go.Figure(_validate=False)
-    groups = [(None, frame)] if colour is None else list(frame.groupby(colour, sort=True))
-    palette = colours_for([str(g) for g, _ in groups], fixed_colours)
     partial = {pd.Timestamp(first): (covered, total)
                for first, covered, total in (partial_periods(window[0], window[1], period) if window else [])}
+    frame = frame.assign(_when=pd.to_datetime(frame["period"]))  # once, not per line
+    frame = frame.assign(_partial=frame["_when"].isin(list(partial)))
+    groups = [(None, frame)] if colour is None else list(frame.groupby(colour, sort=True))
+    palette = colours_for([str(g) for g, _ in groups], fixed_colours)
+    traces = []  # added at once: one add_trace per line re-validates the figure's whole data each time
     for name, part in groups:
         label = "all" if name is None else safe_text(name)
         colour_of = palette.get(str(name), "#0072B2")
-        is_partial = pd.to_datetime(part["period"]).isin(list(partial))
-        full = part[~is_partial]
-        fig.add_trace(go.Scatter(_validate=False, 
+        full = part[~part["_partial"]]
+        traces.append(go.Scatter(_validate=False,
             x=full["period"], y=full[y], name=label, mode="lines+markers", legendgroup=label,
             line={"color": colour_of, "width": 2}, marker={"size": 6}, customdata=drill_data(full),
             hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit}<extra></extra>"))
         for ts, (covered, total) in partial.items():
-            point = part[pd.to_datetime(part["period"]) == ts]
+            point = part[part["_when"] == ts]
             if point.empty:
                 continue
             # a partial period is drawn apart (dotted, hollow marker) from its full neighbour: never a drop
-            neighbour = full.iloc[[0]] if ts <= pd.to_datetime(part["period"]).min() and not full.empty else (
+            neighbour = full.iloc[[0]] if ts <= part["_when"].min() and not full.empty else (
                 full.iloc[[-1]] if not full.empty else full)
             joined = pd.concat([neighbour, point]).sort_values("period")
-            fig.add_trace(go.Scatter(_validate=False, 
+            traces.append(go.Scatter(_validate=False,
                 x=joined["period"], y=joined[y], mode="lines+markers", legendgroup=label, showlegend=False,
                 line={"color": colour_of, "width": 1.5, "dash": "dot"},
                 marker={"size": 8, "symbol": "circle-open"}, customdata=drill_data(joined),
                 hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit} "
                               f"(partial {word}: {covered} of {total} days)<extra></extra>"))
+    fig = go.Figure(data=traces, _validate=False)
     for ts, (covered, total) in partial.items():
         fig.add_vrect(x0=ts, x1=ts + pd.Timedelta(days=total), fillcolor="#999999", opacity=0.15, line_width=0,
                       annotation_text=f"partial {word}: {covered} of {total} days",
@@ -94,15 +96,17 @@ def share_over_time(frame: pd.DataFrame, *, by: str, title: str, period: str, va
     df = df.groupby(["period", by], as_index=False)[value].sum()
     df["share"] = 100 * df[value] / df.groupby("period")[value].transform("sum")
     word = PERIOD_WORD.get(period, period)
-    fig = go.Figure(_validate=False)
     order = [*sorted(keep), "other"] if (df[by] == "other").any() else sorted(keep)
     palette = colours_for(order, fixed_colours)
+    parts = dict(list(df.groupby(by, sort=False)))
+    traces = []
     for name in order:
-        part = df[df[by] == name]
+        part = parts[name]
         label = safe_text(name)
-        fig.add_trace(go.Scatter(_validate=False, 
+        traces.append(go.Scatter(_validate=False,
             x=part["period"], y=part["share"], name=label, mode="lines", stackgroup="one",
             line={"color": palette[name], "width": 0.5}, customdata=part[value],
             hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:.1f}}% (%{{customdata:,}} {value})<extra></extra>"))
+    fig = go.Figure(data=traces, _validate=False)
     fig.update_yaxes(range=[0, 100], ticksuffix="%")
     return finish(fig, title, None, f"share of {value} per {word} (%)")
