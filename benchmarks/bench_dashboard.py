@@ -104,6 +104,9 @@ def time_browser(app) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the figures
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
