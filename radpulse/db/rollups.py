@@ -7,6 +7,8 @@ same per account, so distinct accounts over any window are a COUNT DISTINCT on i
 distinct accounts of a hashtag over any window are exact), `rollup_article_daily`,
 `rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows) and
 `rollup_slice_monthly` (those summed per calendar month, for the months refreshed),
+`rollup_hashtag_account_sets` (the accounts of each hashtag, day and platform as one set:
+radpulse/db/hashtag_sets.py),
 `rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
 `rollup_account_daily`: every day from the first refreshed one on is recomputed), and for the
 People and account pages `rollup_account_daily` (one narrow row per account and day),
@@ -53,6 +55,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from radpulse.db.account_rollups import refresh_account_totals, refresh_accounts_lag, refresh_author_type_months
 from radpulse.db.days import as_dates, day_of, day_ranges, day_start, month_of, next_month, utc_day  # noqa: F401 - re-exported
 from radpulse.db.engine import Database, insert_for
+from radpulse.db.hashtag_sets import refresh_hashtag_sets
 from radpulse.db.models import (
     Annotation,
     Author,
@@ -70,6 +73,7 @@ from radpulse.db.models import (
     RollupAuthorTypeMonthly,
     RollupDaily,
     RollupEdgeDaily,
+    RollupHashtagAccountSet,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
     RollupSliceDaily,
@@ -86,9 +90,9 @@ P = Post.__table__.c
 #: the tables with a row per day (a refresh deletes and inserts the days' rows)
 TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
           RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily, RollupSliceDaily)
-#: the tables kept from other rollups (no day column): from `rollup_account_daily`, and the
-#: monthly slices from `rollup_slice_daily`
-DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly, RollupSliceMonthly)
+#: the tables kept from other rollups: from `rollup_account_daily`, the monthly slices from
+#: `rollup_slice_daily`, the hashtag account sets from `rollup_hashtag_author_daily`
+DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly, RollupSliceMonthly, RollupHashtagAccountSet)
 #: days deleted or marked per statement (bound-parameter limits)
 _CHUNK = 500
 
@@ -304,6 +308,7 @@ def _refresh(conn: Connection, days: list[dt.date]) -> None:
                     conn.execute(stmt)
             for stmt in _slice_inserts(chunk):
                 conn.execute(stmt)
+            refresh_hashtag_sets(conn, chunk)
             refresh_account_totals(conn, chunk, 1)
         refresh_author_type_months(conn, map(month_of, days))
         refresh_slice_months(conn, map(month_of, days))
@@ -365,6 +370,7 @@ def rebuild_rollups(db: Database, *, days_per_step: int = 31,
             with _no_jit(conn), _materialised_base(conn, step) as base:
                 for stmt in [*_inserts(step, conn.dialect.name, base).values(), *_slice_inserts(step)]:
                     conn.execute(stmt)
+            refresh_hashtag_sets(conn, step)
             if progress:
                 progress(min(start + days_per_step, len(all_days)), len(all_days))
         refresh_account_totals(conn, None, 1)

@@ -259,6 +259,34 @@ def months_of_daily_slices(db) -> set:  # type: ignore[no-untyped-def]
     return {(*k, *v) for k, v in sums.items()}
 
 
+def hashtag_sets(db) -> dict:  # type: ignore[no-untyped-def]
+    """`rollup_hashtag_account_sets` as stored, each set read back as (platform, account) pairs."""
+    from radpulse.db.hashtag_sets import unpack
+    from radpulse.db.models import RollupAccountKey as K
+    from radpulse.db.models import RollupHashtagAccountSet as S
+
+    with db.engine.connect() as conn:
+        keys = {n: (p, a) for n, p, a in conn.execute(select(K.id, K.platform, K.author_id))}
+        rows = conn.execute(select(S.hashtag, S.day, S.platform, S.accounts)).all()
+    out = {}
+    for tag, day, platform, blob in rows:
+        numbers = unpack(blob).tolist()
+        assert numbers == sorted(set(numbers))  # stored sorted and distinct
+        out[(tag, str(day)[:10], platform)] = {keys[n] for n in numbers}
+    return out
+
+
+def sets_of_hashtag_authors(db) -> dict:  # type: ignore[no-untyped-def]
+    """The accounts of each (hashtag, day, platform) in `rollup_hashtag_author_daily`."""
+    out: dict = {}
+    with db.engine.connect() as conn:
+        for tag, day, platform, author in conn.execute(select(RollupHashtagAuthorDaily.hashtag,
+                                                               RollupHashtagAuthorDaily.day, RollupHashtagAuthorDaily.platform,
+                                                               RollupHashtagAuthorDaily.author_id)):
+            out.setdefault((tag, str(day)[:10], platform), set()).add((platform, author))
+    return out
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=operations)
 @example(ops=[("collect", [(1, 5, SOURCES[0], ("AI",), 0), (4, 9, SOURCES[1], (), None)]),
@@ -308,6 +336,7 @@ def test_rollups_equal_a_fresh_aggregation_after_any_writes(db, ops):
             refresh_stale_rollups(db)
         assert stored(db) == expected(db), op
         assert slice_months(db) == months_of_daily_slices(db), op
+        assert hashtag_sets(db) == sets_of_hashtag_authors(db), op
     with db.engine.connect() as conn:
         assert conn.execute(select(RollupStaleDay.day)).all() == []  # every mark was refreshed
 
