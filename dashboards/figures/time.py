@@ -77,10 +77,16 @@ def over_time(frame: pd.DataFrame, *, y: str, title: str, unit: str, period: str
                 hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}} {unit} "
                               f"(partial {word}: {covered} of {total} days)<extra></extra>"))
     fig = go.Figure(data=traces, _validate=False)
-    for ts, (covered, total) in partial.items():
-        fig.add_vrect(x0=ts, x1=ts + pd.Timedelta(days=total), fillcolor="#999999", opacity=0.15, line_width=0,
-                      annotation_text=f"partial {word}: {covered} of {total} days",
-                      annotation_position="top left", annotation_font_size=11)
+    # each partial period shaded and labelled (what add_vrect draws, written at once: add_vrect
+    # re-resolves the figure's axes for every shape)
+    if partial:
+        fig.update_layout(
+            shapes=[{"fillcolor": "#999999", "opacity": 0.15, "type": "rect", "x0": ts,
+                     "x1": ts + pd.Timedelta(days=total), "y0": 0, "y1": 1, "line": {"width": 0}, "xref": "x",
+                     "yref": "y domain"} for ts, (_, total) in partial.items()],
+            annotations=[{"showarrow": False, "text": f"partial {word}: {covered} of {total} days", "x": ts,
+                          "xanchor": "left", "y": 1, "yanchor": "top", "yref": "y domain", "font": {"size": 11},
+                          "xref": "x"} for ts, (covered, total) in partial.items()])
     return finish(fig, title, None, f"{unit} per {word}")
 
 
