@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import Date, and_, cast, func, or_, select, true, union_all
 
 from radpulse.db.engine import Database
+from radpulse.db.hashtag_sets import unpack
 from radpulse.db.models import (
     MAX_ACCOUNT_LAG,
     ROLLUP_DIMENSIONS,
@@ -383,8 +384,6 @@ def hashtag_accounts_per(db: Database, filters: PostFilters, tags: Sequence[str]
 
 def _union_size(sets: list[bytes]) -> int:
     """How many distinct account numbers the stored sets hold together."""
-    from radpulse.db.hashtag_sets import unpack
-
     if len(sets) == 1:
         return len(sets[0]) // 8
     return int(np.unique(np.concatenate([unpack(b) for b in sets])).size)

@@ -12,6 +12,8 @@ Create Date: 2026-12-02 05:50:00
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -43,7 +45,7 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     days = [row[0] for row in bind.execute(sa.text("SELECT DISTINCT day FROM rollup_hashtag_author_daily ORDER BY day"))]
-    days = [d if not isinstance(d, str) else __import__("datetime").date.fromisoformat(d[:10]) for d in days]
+    days = [dt.date.fromisoformat(d[:10]) if isinstance(d, str) else d for d in days]  # SQLite: the stored text
     for start in range(0, len(days), 31):
         refresh_hashtag_sets(bind, days[start:start + 31])
 
