@@ -181,6 +181,32 @@ def db(db_url: str) -> Database:
 
 
 @pytest.fixture
+def helper_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Reads through ADBC happen only in the helper process: this process (as the dashboard's,
+    beside its SQLAlchemy connections) refuses ADBC's connect; the list grows by one per table
+    the helper returns (see radpulse.db.arrow_read)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    from radpulse.db import arrow_read
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("opened through ADBC in the dashboard's process")
+
+    monkeypatch.setattr(adbc, "connect", refuse)
+    reads: list[int] = []
+    real = arrow_read.read_sql_in_helper
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        table = real(*args, **kwargs)
+        if table is not None:
+            reads.append(1)
+        return table
+
+    monkeypatch.setattr(arrow_read, "read_sql_in_helper", counted)
+    return reads
+
+
+@pytest.fixture
 def sqlite_db(tmp_path: Path) -> Database:
     """An SQLite-only database for tests that are about SQLite itself."""
     database = open_database(f"sqlite:///{tmp_path / 'radpulse.db'}")

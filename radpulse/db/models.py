@@ -632,7 +632,20 @@ class RollupArticleDaily(Base):
 SLICE_DIMENSIONS = ("", "source", "subspecialty", "theme", "author_type", "language")
 
 
-class RollupSliceDaily(Base):
+class _SliceCounts:
+    """The sums a slice row holds (daily and monthly alike)."""
+
+    posts: Mapped[int] = mapped_column(BigInteger)
+    engagement: Mapped[int] = mapped_column(BigInteger)
+    likes: Mapped[int] = mapped_column(BigInteger)
+    reposts: Mapped[int] = mapped_column(BigInteger)
+    replies: Mapped[int] = mapped_column(BigInteger)
+    quotes: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[int] = mapped_column(BigInteger)
+    max_engagement: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupSliceDaily(_SliceCounts, Base):
     """`rollup_daily` cut by one dimension at a time (with platform and sentiment): per day,
     platform, `dim` (one of SLICE_DIMENSIONS), its `value` and sentiment. Tens of rows a day
     instead of thousands, for the panels that group or filter by at most one dimension besides
@@ -646,17 +659,9 @@ class RollupSliceDaily(Base):
     dim: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(300), primary_key=True)
     sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
-    posts: Mapped[int] = mapped_column(BigInteger)
-    engagement: Mapped[int] = mapped_column(BigInteger)
-    likes: Mapped[int] = mapped_column(BigInteger)
-    reposts: Mapped[int] = mapped_column(BigInteger)
-    replies: Mapped[int] = mapped_column(BigInteger)
-    quotes: Mapped[int] = mapped_column(BigInteger)
-    score: Mapped[int] = mapped_column(BigInteger)
-    max_engagement: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupSliceMonthly(Base):
+class RollupSliceMonthly(_SliceCounts, Base):
     """`rollup_slice_daily` summed per calendar month (`month`: its first day), keyed by the cut
     first: a year's monthly figures for one dimension read about a dozen rows per value instead
     of a row per day (the partial months at a window's ends are read from the daily rows).
@@ -670,14 +675,6 @@ class RollupSliceMonthly(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(300), primary_key=True)
     sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
-    posts: Mapped[int] = mapped_column(BigInteger)
-    engagement: Mapped[int] = mapped_column(BigInteger)
-    likes: Mapped[int] = mapped_column(BigInteger)
-    reposts: Mapped[int] = mapped_column(BigInteger)
-    replies: Mapped[int] = mapped_column(BigInteger)
-    quotes: Mapped[int] = mapped_column(BigInteger)
-    score: Mapped[int] = mapped_column(BigInteger)
-    max_engagement: Mapped[int] = mapped_column(BigInteger)
 
 
 class RollupAccountsLag(Base):

@@ -268,24 +268,14 @@ def test_an_accounts_interactions_are_its_edges_summed_on_the_rollup_and_on_stal
                 index=False, name=None)} == expected and len(expected) > 0
 
 
-def test_influence_reads_arrow_in_a_helper_process_and_equals_the_row_read(db, monkeypatch):
+def test_influence_reads_arrow_in_a_helper_process_and_equals_the_row_read(db, monkeypatch, helper_reads):
     """On the SQLite rollup the edges are read into Arrow by a helper process: this process (the
     dashboard's, beside its SQLAlchemy connections) never opens the file with ADBC's own copy of
     SQLite. The ranking, scores and counts are those of the row-by-row read (also with stale days
     read live, and on PostgreSQL, which reads rows)."""
-    import adbc_driver_sqlite.dbapi as adbc
-
     from radpulse.db import arrow_read
     from radpulse.demo import build_demo
 
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("opened through ADBC in the dashboard's process")
-
-    monkeypatch.setattr(adbc, "connect", refuse)
-    helper_reads: list = []
-    real = arrow_read.read_sql_in_helper
-    monkeypatch.setattr(arrow_read, "read_sql_in_helper",
-                        lambda *a, **k: (table := real(*a, **k)) is not None and helper_reads.append(1) or table)
     build_demo(db, posts=600, end=dt.date(2026, 11, 27))
     rebuild_rollups(db)
     with db.engine.begin() as conn:

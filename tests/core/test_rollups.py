@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, insert, inspect, select
 
@@ -68,31 +69,23 @@ def test_upgrading_to_the_hashtag_account_rollup_marks_the_days_and_counts_accou
     db.dispose()
 
 
-def test_upgrading_to_the_monthly_slices_fills_them_from_the_daily_ones(db_url):
-    from tests.core.test_rollups_property import months_of_daily_slices, slice_months
+@pytest.mark.parametrize("before, table, stored, expected", [
+    ("0012p", "rollup_slice_monthly", "slice_months", "months_of_daily_slices"),
+    ("0013s", "rollup_hashtag_account_sets", "hashtag_sets", "sets_of_hashtag_authors"),
+])
+def test_upgrading_to_a_derived_rollup_fills_it_from_the_rollup_it_is_kept_from(db_url, before, table, stored, expected):
+    """The monthly slices (0013s) and the hashtag account sets (0014h) are filled by their
+    migrations from the rollups already there: an upgraded database needs no rebuild."""
+    from tests.core import test_rollups_property as prop
 
     db = open_database(db_url)
     build_demo(db, posts=400, end=dt.date(2026, 11, 27))
-    expected = months_of_daily_slices(db)
-    assert slice_months(db) == expected and len(expected) > 50  # kept by the demo's rebuild
-    downgrade(db.engine, "0012p")
-    assert "rollup_slice_monthly" not in inspect(db.engine).get_table_names()
+    want = getattr(prop, expected)(db)
+    assert getattr(prop, stored)(db) == want and len(want) > 50  # kept by the demo's rebuild
+    downgrade(db.engine, before)
+    assert table not in inspect(db.engine).get_table_names()
     upgrade(db.engine)
-    assert slice_months(db) == expected  # filled by the migration, no rebuild needed
-    db.dispose()
-
-
-def test_upgrading_to_the_hashtag_account_sets_fills_them_from_the_account_rows(db_url):
-    from tests.core.test_rollups_property import hashtag_sets, sets_of_hashtag_authors
-
-    db = open_database(db_url)
-    build_demo(db, posts=400, end=dt.date(2026, 11, 27))
-    expected = sets_of_hashtag_authors(db)
-    assert hashtag_sets(db) == expected and len(expected) > 50  # kept by the demo's rebuild
-    downgrade(db.engine, "0013s")
-    assert "rollup_hashtag_account_sets" not in inspect(db.engine).get_table_names()
-    upgrade(db.engine)
-    assert hashtag_sets(db) == expected  # filled by the migration, no rebuild needed
+    assert getattr(prop, stored)(db) == want
     db.dispose()
 
 

@@ -15,20 +15,9 @@ from radpulse.db.queries.privacy import ANNOTATOR_NAME
 from radpulse.literature.attention import article_attention, mention_frame, mention_frame_of
 
 
-def test_mentions_read_in_the_helper_score_as_the_row_read(db, monkeypatch):
-    import adbc_driver_sqlite.dbapi as adbc
-
-    from radpulse.db import arrow_read
+def test_mentions_read_in_the_helper_score_as_the_row_read(db, helper_reads):
     from radpulse.demo import build_demo
 
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("opened through ADBC in the dashboard's process")
-
-    monkeypatch.setattr(adbc, "connect", refuse)
-    helper_reads: list = []
-    real = arrow_read.read_sql_in_helper
-    monkeypatch.setattr(arrow_read, "read_sql_in_helper",
-                        lambda *a, **k: (table := real(*a, **k)) is not None and helper_reads.append(1) or table)
     build_demo(db, posts=900, end=dt.date(2026, 11, 27))
     with db.engine.begin() as conn:  # a held post that cites a paper: out of both reads
         held = conn.execute(select(Mention.post_id).limit(1)).scalar_one()
@@ -48,4 +37,4 @@ def test_mentions_read_in_the_helper_score_as_the_row_read(db, monkeypatch):
         expected = article_attention(db, since=f.start, until=f.end, platforms=f.platforms, limit=50)
         pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
         assert len(shown) > 5 and shown["score"].is_monotonic_decreasing
-    assert len(helper_reads) == (2 * 2 if db.dialect == "sqlite" else 0)
+    assert len(helper_reads) == (2 * 2 if db.dialect == "sqlite" else 0)  # each window: ours and the page's
