@@ -628,6 +628,27 @@ class RollupArticleDaily(Base):
     authors: Mapped[int] = mapped_column(BigInteger)
 
 
+class RollupMentionDaily(Base):
+    """Each public post's citations of articles, by the post's day, with what the attention score
+    reads of the post (platform, author, time, kind, engagement): a window's mentions are one
+    range of this table, not a walk over every citation ever stored with a held check per post."""
+
+    __tablename__ = "rollup_mention_daily"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    post_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    #: original, reply or repost (as `radpulse.literature.attention` tells them apart)
+    kind: Mapped[str] = mapped_column(String(8))
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    reposts: Mapped[int | None] = mapped_column(BigInteger)
+    replies: Mapped[int | None] = mapped_column(BigInteger)
+
+
 #: the dimensions a slice row can be cut by ("" is the whole: every post once)
 SLICE_DIMENSIONS = ("", "source", "subspecialty", "theme", "author_type", "language")
 

@@ -8,7 +8,8 @@ distinct accounts of a hashtag over any window are exact), `rollup_article_daily
 `rollup_slice_daily` (`rollup_daily` cut by one dimension at a time, from its rows) and
 `rollup_slice_monthly` (those summed per calendar month, for the months refreshed),
 `rollup_hashtag_account_sets` (the accounts of each hashtag, day and platform as one set:
-radpulse/db/hashtag_sets.py),
+radpulse/db/hashtag_sets.py), `rollup_mention_daily` (each public post's citations with what the
+attention score reads of the post),
 `rollup_accounts_lag` (distinct accounts of the windows ending each day, by length, from
 `rollup_account_daily`: every day from the first refreshed one on is recomputed), and for the
 People and account pages `rollup_account_daily` (one narrow row per account and day),
@@ -39,6 +40,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Date,
+    case,
     literal,
     and_,
     delete,
@@ -76,6 +78,7 @@ from radpulse.db.models import (
     RollupHashtagAccountSet,
     RollupHashtagAuthorDaily,
     RollupHashtagDaily,
+    RollupMentionDaily,
     RollupSliceDaily,
     RollupSliceMonthly,
     RollupStaleDay,
@@ -89,7 +92,7 @@ from radpulse.db.queries.privacy import ANNOTATOR_NAME
 P = Post.__table__.c
 #: the tables with a row per day (a refresh deletes and inserts the days' rows)
 TABLES = (RollupDaily, RollupAuthorDaily, RollupHashtagDaily, RollupHashtagAuthorDaily, RollupArticleDaily,
-          RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily, RollupSliceDaily)
+          RollupAccountDaily, RollupAuthorTypeDaily, RollupEdgeDaily, RollupMentionDaily, RollupSliceDaily)
 #: the tables kept from other rollups: from `rollup_account_daily`, the monthly slices from
 #: `rollup_slice_daily`, the hashtag account sets from `rollup_hashtag_author_daily`
 DERIVED = (RollupAccountTotal, RollupAuthorTypeMonthly, RollupSliceMonthly, RollupHashtagAccountSet)
@@ -231,7 +234,22 @@ def _inserts(days: Sequence[dt.date], dialect: str, base: Any = None) -> dict[An
         .where(e.target.is_not(None), e.source != e.target)
         .group_by(b.c.day, b.c.platform, e.source, e.target, e.kind),
     )
-    return dict(zip(TABLES, [posts, authors, hashtags, tag_authors, articles, accounts, types, edges]))
+    return dict(zip(TABLES, [posts, authors, hashtags, tag_authors, articles, accounts, types, edges,
+                             mention_rollup_insert(b)]))
+
+
+def mention_rollup_insert(public: Any) -> Any:
+    """INSERT ... SELECT of `rollup_mention_daily` for the posts of `public` (a selectable of public
+    posts with post_id, day, platform and author_id: the refresh's base, or every public post)."""
+    cited = Post.__table__.alias("mp")
+    m, p = Mention.__table__.c, cited.c
+    given = lambda column: and_(column.is_not(None), column != "")  # noqa: E731
+    kind = case((given(p.reposted_id), "repost"), (given(p.in_reply_to_id), "reply"), else_="original")
+    return insert(RollupMentionDaily).from_select(
+        ["day", "post_id", "article_id", "platform", "author_id", "created_at", "kind", "likes", "reposts", "replies"],
+        select(public.c.day, public.c.post_id, m.article_id, public.c.platform, public.c.author_id, p.created_at, kind,
+               p.like_count, p.repost_count, p.reply_count)
+        .select_from(public.join(Mention.__table__, m.post_id == public.c.post_id).join(cited, p.id == public.c.post_id)))
 
 
 def _slice_inserts(days: Sequence[dt.date]) -> list[Any]:

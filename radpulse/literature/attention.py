@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import Connection, String, exists, select, type_coerce
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Article, Mention, Post
+from radpulse.db.models import Annotation, Article, Mention, Post, RollupMentionDaily
 from radpulse.db.queries import PostFilters, public_where
 
 #: an original post's weight per source, after Altmetric's defaults (news 8, blogs 5, X 1,
@@ -97,21 +97,48 @@ def mention_frame(
     return _mentions(pd.DataFrame(rows, columns=list(_MENTION_COLUMNS)))
 
 
+#: the columns of a mention frame read from `rollup_mention_daily` (the kind is stored)
+_ROLLUP_COLUMNS = {"article_id": "int", "post_id": "int", "platform": "text", "author": "text", "created_at": "text",
+                   "kind": "text", "likes": "int", "reposts": "int", "replies": "int"}
+
+
 def mention_frame_of(
     db: Database, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
     platforms: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """`mention_frame` for a process that serves reads (the dashboard): on SQLite the rows are read
-    into Arrow by the helper process (`radpulse.db.arrow_read.read_statement_in_helper`; a year
-    of a million posts' mentions in about a third of the row-by-row read's time), else, or when
-    that cannot be done, as `mention_frame` reads them. The helper reads what is committed."""
+    """`mention_frame` for a process that serves reads (the dashboard, the report): for a window
+    of whole UTC days read from `rollup_mention_daily` (the window's mentions only, public
+    already), else from the posts; on SQLite into Arrow by the helper process
+    (`radpulse.db.arrow_read.read_statement_in_helper`), else, or when that cannot be done, as
+    rows. The helper reads what is committed; the rollup is as fresh as the dashboard's others."""
     from radpulse.db.arrow_read import read_statement_in_helper
 
-    table = read_statement_in_helper(db, _mention_query(db.dialect, since, until, tuple(platforms)), _MENTION_COLUMNS)
-    if table is None:
-        with db.engine.connect() as conn:
-            return mention_frame(conn, since=since, until=until, platforms=platforms)
-    return _mentions(table.to_pandas())
+    if _whole_days(since) and _whole_days(until):
+        query, kinds = _rollup_mention_query(db.dialect, since, until, tuple(platforms)), _ROLLUP_COLUMNS
+    else:
+        query, kinds = _mention_query(db.dialect, since, until, tuple(platforms)), _MENTION_COLUMNS
+    table = read_statement_in_helper(db, query, kinds)
+    if table is not None:
+        return _mentions(table.to_pandas())
+    with db.engine.connect() as conn:
+        return _mentions(pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(kinds)))
+
+
+def _whole_days(when: dt.datetime | None) -> bool:
+    return when is None or when.astimezone(dt.timezone.utc).time() == dt.time(0)
+
+
+def _rollup_mention_query(dialect: str, since: dt.datetime | None, until: dt.datetime | None,
+                          platforms: tuple[str, ...]) -> Any:
+    from radpulse.db.queries.rollups import day_window
+
+    r = RollupMentionDaily
+    created = type_coerce(r.created_at, String) if dialect == "sqlite" else r.created_at
+    columns = [r.article_id, r.post_id, r.platform, r.author_id, created, r.kind, r.likes, r.reposts, r.replies]
+    where = day_window(r.day, PostFilters(start=since, end=until))
+    if platforms:
+        where.append(r.platform.in_(platforms))
+    return select(*(c.label(name) for c, name in zip(columns, _ROLLUP_COLUMNS))).where(*where)
 
 
 def _mentions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,9 +149,10 @@ def _mentions(frame: pd.DataFrame) -> pd.DataFrame:
     # in one order whatever read it (a tie between an account's mentions goes to the later post)
     frame = frame.sort_values(["article_id", "post_id"], kind="stable", ignore_index=True)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
-    present = lambda s: s.notna() & s.ne("")  # noqa: E731  (as `_present`, a column at a time)
-    frame["kind"] = np.where(present(frame["reposted"]), "repost",
-                             np.where(present(frame["in_reply_to"]), "reply", "original"))
+    if "kind" not in frame.columns:  # read from posts (the rollup stores it)
+        present = lambda s: s.notna() & s.ne("")  # noqa: E731  (as `_present`, a column at a time)
+        frame["kind"] = np.where(present(frame["reposted"]), "repost",
+                                 np.where(present(frame["in_reply_to"]), "reply", "original"))
     frame["author"] = frame["author"].fillna("post:" + frame["post_id"].astype(str))
     return frame
 

@@ -41,6 +41,7 @@ from radpulse.db.models import (
     RollupDaily,
     RollupEdgeDaily,
     RollupHashtagAuthorDaily,
+    RollupMentionDaily,
     RollupHashtagDaily,
     RollupStaleDay,
     Source,
@@ -141,6 +142,7 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
     accounts: dict[tuple, list] = defaultdict(lambda: [0, 0, 0])  # (platform, author, day) -> posts, engagement, max
     by_type: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     edges: dict[tuple, int] = defaultdict(int)
+    mentions: set[tuple] = set()
     with db.engine.connect() as conn:
         posts = conn.execute(select(*Post.__table__.c).where(public_where(PostFilters(), Post.__table__.c))).all()
         ann = {r.post_id: r for r in conn.execute(
@@ -178,9 +180,12 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         for tag in {t.lower() for t in p.hashtags or []}:
             tags[(day, p.platform, tag)][0] += 1
             tags[(day, p.platform, tag)][1].add(p.author_external_id)
+        kind = "repost" if p.reposted_id else "reply" if p.in_reply_to_id else "original"
         for article_id in cites[p.id]:
             arts[(day, p.platform, article_id)][0] += 1
             arts[(day, p.platform, article_id)][1].add(p.author_external_id)
+            mentions.add((day, p.id, article_id, p.platform, p.author_external_id, p.created_at, kind, p.like_count,
+                          p.repost_count, p.reply_count))
         by_type[(day, p.platform, atype)][0] += 1
         by_type[(day, p.platform, atype)][1] += eng
         if p.author_external_id is not None:
@@ -209,6 +214,7 @@ def expected(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "author_types": {(*k, *v) for k, v in by_type.items()},
         "author_type_months": {(*k, len(v)) for k, v in months.items()},
         "edges": {(*k, n) for k, n in edges.items()},
+        "mentions": mentions,
     }
 
 
@@ -233,6 +239,8 @@ def stored(db) -> dict[str, set]:  # type: ignore[no-untyped-def]
         "author_types": rows(RollupAuthorTypeDaily, "day", "platform", "author_type", "posts", "engagement"),
         "author_type_months": rows(RollupAuthorTypeMonthly, "month", "platform", "author_type", "accounts"),
         "edges": rows(RollupEdgeDaily, "day", "platform", "source", "target", "kind", "interactions"),
+        "mentions": rows(RollupMentionDaily, "day", "post_id", "article_id", "platform", "author_id", "created_at", "kind",
+                         "likes", "reposts", "replies"),
     }
 
 
@@ -363,3 +371,15 @@ def test_the_property_sees_every_kind_of_row(db):
     with db.engine.connect() as conn:
         article_id = conn.execute(select(Article.id)).scalar_one()
     assert got["articles"] == {(day, "reddit", article_id, 1, 1)}
+    (mention,) = got["mentions"]
+    record = batch.posts[0]
+    assert mention[:4] == (day, post_id, article_id, "reddit")
+    assert mention[6] == ("repost" if record.reposted_id else "reply" if record.in_reply_to_id else "original")
+
+
+def stored_mentions(db) -> set:  # type: ignore[no-untyped-def]
+    return stored(db)["mentions"]
+
+
+def expected_mentions(db) -> set:  # type: ignore[no-untyped-def]
+    return expected(db)["mentions"]
