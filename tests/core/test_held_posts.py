@@ -11,6 +11,7 @@ from radpulse.analysis.review import held_post_ids
 from radpulse.dashboards import data
 from radpulse.db.models import Annotation, Mention, ReviewDecision
 from radpulse.db.queries import PostFilters
+from radpulse.db.rollups import refresh_rollups
 from radpulse.db.store import upsert_articles, upsert_posts
 from radpulse.literature.attention import mention_frame
 from radpulse.records import ArticleRecord, PostRecord
@@ -34,6 +35,9 @@ def test_flagged_citing_post_is_held_until_all_its_flags_are_dismissed(db):
     f = PostFilters(start=T - dt.timedelta(days=1), end=T + dt.timedelta(days=1))
 
     def public_mentions() -> tuple[int, set[int]]:
+        # the rows above are written directly, not by the writers that mark their days: refresh
+        # the day as the scheduler does after them (the dashboard reads the mention rollup)
+        refresh_rollups(db, [T.astimezone(dt.timezone.utc).date()])
         top = data.article_attention(db, f)
         with db.engine.connect() as conn:
             frame = mention_frame(conn)
