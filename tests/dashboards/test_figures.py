@@ -212,4 +212,6 @@ def test_hashtag_comparison_counts_accounts_from_the_sets_as_the_posts_say(db):
                 {k: len(v) for k, v in want_over.items()}
             assert dict(zip(totals["hashtag"], totals["accounts"])) == {k: len(v) for k, v in want_totals.items()}
             assert set(totals["hashtag"]) == {"radiology", "ai"} and (totals["accounts"] > 0).all()
+            # integers on both databases (PostgreSQL sums bigints as numeric): the page ranks them
+            assert over["posts"].dtype == totals["posts"].dtype == over["accounts"].dtype == "int64"
             assert over.groupby("hashtag")["accounts"].sum().ge(totals.set_index("hashtag")["accounts"]).all()

@@ -331,7 +331,8 @@ def hashtags(db: Database, filters: PostFilters = PostFilters(), *, tags: Sequen
     else:
         query = query.order_by(*keys)
     names = ["hashtag"] if period is None else ["period", "hashtag"]
-    return _frame(db, query, [*names, "posts", "account_days"], dates=[] if period is None else ["period"])
+    frame = _frame(db, query, [*names, "posts", "account_days"], dates=[] if period is None else ["period"])
+    return frame.astype({"posts": "int64", "account_days": "int64"})  # PostgreSQL sums bigints as numeric
 
 
 def cell_top_days(db: Database, filters: PostFilters, dims: Sequence[str]) -> pd.DataFrame:
@@ -408,6 +409,7 @@ def articles(db: Database, filters: PostFilters = PostFilters(), *, limit: int =
     query = (select(r.article_id, r.platform, func.sum(r.mentions), func.sum(r.authors))
              .where(_where(r, filters, facets=False)).group_by(r.article_id, r.platform))
     long = _frame(db, query, ["article_id", "platform", "mentions", "account_days"])
+    long = long.astype({"mentions": "int64", "account_days": "int64"})  # PostgreSQL sums bigints as numeric
     if long.empty:
         return pd.DataFrame(columns=["article_id", "mentions", "account_days"])
     wide = long.pivot_table(index="article_id", columns="platform", values="mentions", fill_value=0, aggfunc="sum")
