@@ -236,7 +236,7 @@ def account_top_posts(db: Database, f: PostFilters, platform: str, author_id: st
     each day: the `limit`-th largest of those is a floor every post of the answer reaches, so
     only the days whose top post reaches it are read (an index range each)."""
     g = replace(f, extra=(*f.extra, *_own_posts(platform, author_id)))
-    if not (_on_rollups(f) and _whole_days(f) and people.on_accounts(f)):
+    if not (_on_rollups(f) and f.whole_days() and people.on_accounts(f)):
         return post_page(db, g, limit=limit)
     days = people.account_top_days(db, f, platform, author_id)
     if days.empty:
@@ -328,7 +328,7 @@ def hashtag_totals(db: Database, f: PostFilters, tag: str) -> dict[str, int]:
     With only dates and platforms chosen, from the hashtag rollups (exact, an index range on the
     tag); otherwise from the posts."""
     tag = tag.lstrip("#").lower()
-    if _on_hashtag_rollups(f) and _whole_days(f):
+    if _on_hashtag_rollups(f) and f.whole_days():
         ranked = rollups.hashtags(db, f, tags=[tag])
         accounts = rollups.hashtag_accounts(db, f, [tag])
         return {"posts": int(ranked["posts"].sum()), "accounts": int(accounts["accounts"].sum())}
@@ -370,7 +370,7 @@ def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per
     busiest = volume_by(db, f, period="month", dims=(by,)).groupby(by)["posts"].sum().nlargest(cells).index.tolist()
     if not busiest:
         return pd.DataFrame(columns=columns)
-    if per_cell == 1 and _on_rollups(f) and _whole_days(f) and by in rollups.ROLLUP_DIMENSIONS:
+    if per_cell == 1 and _on_rollups(f) and f.whole_days() and by in rollups.ROLLUP_DIMENSIONS:
         return _example_posts_by_day(db, f, by, busiest, columns)
     source, cols = _with_dims(db, f, ("sentiment", by))
     eng = engagement(P)
@@ -380,10 +380,6 @@ def example_posts(db: Database, f: PostFilters, *, by: str = "subspecialty", per
     q = select(inner.c.sentiment, inner.c[by], inner.c.id, inner.c.platform, inner.c.text, inner.c.url,
                inner.c.engagement).where(inner.c.rank <= per_cell).order_by(inner.c.sentiment, inner.c[by])
     return _frame(db, q, columns)
-
-
-def _whole_days(f: PostFilters) -> bool:
-    return all(t is None or t.astimezone(dt.timezone.utc).time() == dt.time(0) for t in (f.start, f.end))
 
 
 def _example_posts_by_day(db: Database, f: PostFilters, by: str, busiest: list[str], columns: list[str]) -> pd.DataFrame:

@@ -40,7 +40,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Date,
-    case,
     literal,
     and_,
     delete,
@@ -86,6 +85,7 @@ from radpulse.db.models import (
     TrendStaleDay,
 )
 from radpulse.db.queries.filters import PostFilters, public_where
+from radpulse.db.queries.mentions import kind_of
 from radpulse.db.queries.metrics import engagement
 from radpulse.db.queries.privacy import ANNOTATOR_NAME
 
@@ -243,8 +243,7 @@ def mention_rollup_insert(public: Any) -> Any:
     posts with post_id, day, platform and author_id: the refresh's base, or every public post)."""
     cited = Post.__table__.alias("mp")
     m, p = Mention.__table__.c, cited.c
-    given = lambda column: and_(column.is_not(None), column != "")  # noqa: E731
-    kind = case((given(p.reposted_id), "repost"), (given(p.in_reply_to_id), "reply"), else_="original")
+    kind = kind_of(p)  # the read layer's rule, as a read from the posts tells it
     return insert(RollupMentionDaily).from_select(
         ["day", "post_id", "article_id", "platform", "author_id", "created_at", "kind", "likes", "reposts", "replies"],
         select(public.c.day, public.c.post_id, m.article_id, public.c.platform, public.c.author_id, p.created_at, kind,

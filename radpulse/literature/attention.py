@@ -17,16 +17,14 @@ engagement part is at most ENGAGEMENT_SHARE of an article's score, however viral
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, String, exists, select, type_coerce
+from sqlalchemy import Connection, select
 
 from radpulse.db.engine import Database
-from radpulse.db.models import Annotation, Article, Mention, Post, RollupMentionDaily
-from radpulse.db.queries import PostFilters, public_where
+from radpulse.db.models import Annotation, Article
+from radpulse.db.queries import PostFilters, mentions
 
 #: an original post's weight per source, after Altmetric's defaults (news 8, blogs 5, X 1,
 #: Reddit 0.25): Reddit below X, news and blogs above; Bluesky and Mastodon as X
@@ -50,56 +48,14 @@ COLUMNS = ["article_id", "key", "doi", "pmid", "title", "journal", "score", "men
            *[f"mentions_{p}" for p in PLATFORMS], "first_mention", "latest_mention"]
 
 
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
-
-
-def _kind(in_reply_to: Any, reposted: Any) -> str:
-    if _present(reposted):
-        return "repost"
-    if _present(in_reply_to):
-        return "reply"
-    return "original"
-
-
-#: the columns of a mention frame as read, and each one's kind for an Arrow read
-_MENTION_COLUMNS = {"article_id": "int", "post_id": "int", "platform": "text", "author": "text", "created_at": "text",
-                    "in_reply_to": "text", "reposted": "text", "likes": "int", "reposts": "int", "replies": "int"}
-
-
-def _mention_query(dialect: str, since: dt.datetime | None, until: dt.datetime | None,
-                   platforms: tuple[str, ...]) -> Any:
-    """One row per mention of a public post in the window, columns as `_MENTION_COLUMNS`."""
-    m, p = Mention.__table__.c, Post.__table__.c
-    seen = Post.__table__.alias("seen").c
-    # SQLite: the stored UTC text, parsed once by pandas (not row by row)
-    created = type_coerce(p.created_at, String) if dialect == "sqlite" else p.created_at
-    columns = [m.article_id, m.post_id, p.platform, p.author_external_id, created, p.in_reply_to_id, p.reposted_id,
-               p.like_count, p.repost_count, p.reply_count]
-    return (
-        select(*(c.label(name) for c, name in zip(columns, _MENTION_COLUMNS)))
-        .join(Post.__table__, p.id == m.post_id)
-        # the read layer's public posts: deleted and held posts stay out of attention. Tested
-        # per mention (EXISTS on the same post) so that SQLite walks the mentions, not every
-        # post of the window (0.1 s instead of 10 s for a year of a million posts)
-        .where(exists().where(seen.id == m.post_id,
-                              public_where(PostFilters(start=since, end=until, platforms=platforms), seen)))
-    )
-
-
 def mention_frame(
     conn: Connection, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
     platforms: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One row per mention with the citing post's platform, author, time, kind and engagement."""
-    query = _mention_query(conn.dialect.name, since, until, tuple(platforms))
+    query = mentions.from_posts(conn.dialect.name, PostFilters(start=since, end=until, platforms=tuple(platforms)))
     rows = [tuple(r) for r in conn.execute(query)]
-    return _mentions(pd.DataFrame(rows, columns=list(_MENTION_COLUMNS)))
-
-
-#: the columns of a mention frame read from `rollup_mention_daily` (the kind is stored)
-_ROLLUP_COLUMNS = {"article_id": "int", "post_id": "int", "platform": "text", "author": "text", "created_at": "text",
-                   "kind": "text", "likes": "int", "reposts": "int", "replies": "int"}
+    return _mentions(pd.DataFrame(rows, columns=list(mentions.POST_COLUMNS)))
 
 
 def mention_frame_of(
@@ -113,10 +69,11 @@ def mention_frame_of(
     rows. The helper reads what is committed; the rollup is as fresh as the dashboard's others."""
     from radpulse.db.arrow_read import read_statement_in_helper
 
-    if _whole_days(since) and _whole_days(until):
-        query, kinds = _rollup_mention_query(db.dialect, since, until, tuple(platforms)), _ROLLUP_COLUMNS
+    f = PostFilters(start=since, end=until, platforms=tuple(platforms))
+    if f.whole_days():
+        query, kinds = mentions.from_rollup(db.dialect, f), mentions.ROLLUP_COLUMNS
     else:
-        query, kinds = _mention_query(db.dialect, since, until, tuple(platforms)), _MENTION_COLUMNS
+        query, kinds = mentions.from_posts(db.dialect, f), mentions.POST_COLUMNS
     table = read_statement_in_helper(db, query, kinds)
     if table is not None:
         return _mentions(table.to_pandas())
@@ -124,35 +81,14 @@ def mention_frame_of(
         return _mentions(pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=list(kinds)))
 
 
-def _whole_days(when: dt.datetime | None) -> bool:
-    return when is None or when.astimezone(dt.timezone.utc).time() == dt.time(0)
-
-
-def _rollup_mention_query(dialect: str, since: dt.datetime | None, until: dt.datetime | None,
-                          platforms: tuple[str, ...]) -> Any:
-    from radpulse.db.queries.rollups import day_window
-
-    r = RollupMentionDaily
-    created = type_coerce(r.created_at, String) if dialect == "sqlite" else r.created_at
-    columns = [r.article_id, r.post_id, r.platform, r.author_id, created, r.kind, r.likes, r.reposts, r.replies]
-    where = day_window(r.day, PostFilters(start=since, end=until))
-    if platforms:
-        where.append(r.platform.in_(platforms))
-    return select(*(c.label(name) for c, name in zip(columns, _ROLLUP_COLUMNS))).where(*where)
-
-
 def _mentions(frame: pd.DataFrame) -> pd.DataFrame:
-    """A mention frame as read, with its times parsed, each mention's kind and a key for posts
-    without a known author."""
+    """A mention frame as read (its kind told in SQL: `mentions.kind_of`), with its times parsed
+    and a key for posts without a known author."""
     if frame.empty:
         return frame
     # in one order whatever read it (a tie between an account's mentions goes to the later post)
     frame = frame.sort_values(["article_id", "post_id"], kind="stable", ignore_index=True)
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
-    if "kind" not in frame.columns:  # read from posts (the rollup stores it)
-        present = lambda s: s.notna() & s.ne("")  # noqa: E731  (as `_present`, a column at a time)
-        frame["kind"] = np.where(present(frame["reposted"]), "repost",
-                                 np.where(present(frame["in_reply_to"]), "reply", "original"))
     frame["author"] = frame["author"].fillna("post:" + frame["post_id"].astype(str))
     return frame
 
@@ -173,13 +109,17 @@ def posts_with_topic(conn: Connection, post_ids: list[int], topic: str) -> set[i
     return hits
 
 
+def _modifier(per_account: np.ndarray, papers: int) -> np.ndarray:
+    """Each account's weight from how many of the window's `papers` it mentions."""
+    share = per_account / max(1, papers)
+    return np.where(per_account >= PROLIFIC_MIN, np.clip(1.0 - share, PROLIFIC_FLOOR, 1.0), 1.0)
+
+
 def account_modifiers(frame: pd.DataFrame) -> pd.Series:
     """Weight of each (platform, author): lower for accounts that mention most of the window's papers."""
-    papers = frame["article_id"].nunique()
     per_account = frame.groupby(["platform", "author"])["article_id"].nunique()
-    share = per_account / max(1, papers)
-    modifier = (1.0 - share).clip(lower=PROLIFIC_FLOOR, upper=1.0)
-    return modifier.where(per_account >= PROLIFIC_MIN, 1.0).rename("modifier")
+    return pd.Series(_modifier(per_account.to_numpy(), frame["article_id"].nunique()), index=per_account.index,
+                     name="modifier")
 
 
 def score_components(frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,10 +131,8 @@ def score_components(frame: pd.DataFrame) -> pd.DataFrame:
     engagement = frame[["likes", "reposts", "replies"]].fillna(0).sum(axis=1).to_numpy(dtype=float)
     accounts = frame.groupby(["platform", "author"], sort=False)
     account = accounts.ngroup().to_numpy()
-    papers = max(1, frame["article_id"].nunique())
     per_account = accounts["article_id"].nunique().to_numpy()  # in ngroup order (sort=False: first seen)
-    modifier = np.where(per_account >= PROLIFIC_MIN,
-                        np.clip(1.0 - per_account / papers, PROLIFIC_FLOOR, 1.0), 1.0)[account]
+    modifier = _modifier(per_account, frame["article_id"].nunique())[account]  # as `account_modifiers`
     weight = (frame["platform"].map(PLATFORM_WEIGHTS).fillna(DEFAULT_PLATFORM_WEIGHT).to_numpy(dtype=float)
               * frame["kind"].map(KIND_FACTORS).to_numpy(dtype=float) * modifier)
     bonus = np.minimum(np.log2(1.0 + engagement) * ENGAGEMENT_WEIGHT, ENGAGEMENT_CAP)

@@ -8,6 +8,7 @@ Modules:
 - `filters`: `PostFilters` and the SQL they become (`public_where`).
 - `metrics`: engagement per platform and the author key (platform + id).
 - `posts`: pages and streams of public posts (keyset pagination / server-side cursors).
+- `mentions`: the public citations the attention score reads (from the posts or their rollup).
 """
 
 from radpulse.db.queries.filters import PostFilters, public_where

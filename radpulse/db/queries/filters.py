@@ -49,6 +49,11 @@ class PostFilters:
         for name in ("platforms", "sources", "subspecialties", "themes", "sentiments", "languages", "author_types"):
             object.__setattr__(self, name, _tuple(getattr(self, name)))
 
+    def whole_days(self) -> bool:
+        """True when the window starts and ends at UTC midnight (or is open): the day-keyed
+        rollups answer it exactly."""
+        return all(t is None or t.astimezone(dt.timezone.utc).time() == dt.time(0) for t in (self.start, self.end))
+
     @property
     def needs_annotation(self) -> bool:
         return bool(self.subspecialties or self.themes or self.sentiments)
