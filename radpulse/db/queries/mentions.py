@@ -14,7 +14,6 @@ from sqlalchemy import String, and_, case, exists, select, type_coerce
 
 from radpulse.db.models import Mention, Post, RollupMentionDaily
 from radpulse.db.queries.filters import PostFilters, public_where
-from radpulse.db.queries.rollups import day_window
 
 #: columns of a read from the posts (the mention's kind is told from the two references)
 POST_COLUMNS = {"article_id": "int", "post_id": "int", "platform": "text", "author": "text", "created_at": "text",
@@ -57,6 +56,8 @@ def from_posts(dialect: str, f: PostFilters) -> Any:
 def from_rollup(dialect: str, f: PostFilters) -> Any:
     """The same for a window of whole days (`f.whole_days()`), from `rollup_mention_daily`
     (columns: ROLLUP_COLUMNS)."""
+    from radpulse.db.queries.rollups import day_window  # here: the scheduler's refresh imports this module, not pandas
+
     r = RollupMentionDaily
     created = type_coerce(r.created_at, String) if dialect == "sqlite" else r.created_at
     columns = [r.article_id, r.post_id, r.platform, r.author_id, created, r.kind, r.likes, r.reposts, r.replies]
